@@ -1,0 +1,92 @@
+package itsm
+
+import (
+	"slices"
+	"unicode/utf8"
+)
+
+// ActorKind says what kind of party acted. Auditors distinguish people from
+// automation; rules such as "the requester never approves their own change"
+// compare actor IDs.
+type ActorKind string
+
+// The kinds of actor.
+const (
+	// ActorHuman is a person using the host application.
+	ActorHuman ActorKind = "human"
+	// ActorSystem is the host itself acting on a rule or schedule (auto-close,
+	// SLA escalation).
+	ActorSystem ActorKind = "system"
+	// ActorIntegration is another tool acting through the host (monitoring,
+	// an import, a chat bot).
+	ActorIntegration ActorKind = "integration"
+)
+
+// Actor is who performed an action: recorded in every history entry and
+// event, and handed to authorizers. The library trusts the host to have
+// authenticated the actor.
+type Actor struct {
+	// ID identifies the actor in the host's identity system. Required.
+	ID string `json:"id"`
+	// Name is a display name for reports and history.
+	Name string `json:"name,omitempty"`
+	// Kind is human, system or integration; empty means human.
+	Kind ActorKind `json:"kind,omitempty"`
+	// Groups lists the assignment groups the actor belongs to.
+	Groups []string `json:"groups,omitempty"`
+	// Roles lists the actor's roles, used by authorizers and guards.
+	Roles []string `json:"roles,omitempty"`
+}
+
+// MaxActorIDLen is the longest Actor.ID accepted, in bytes.
+const MaxActorIDLen = 256
+
+// Validate returns a *ValidationError listing every problem with the actor:
+// a missing or over-long ID, an unknown kind, or names that are not valid
+// UTF-8.
+func (a Actor) Validate() error {
+	var errs FieldErrors
+	switch {
+	case a.ID == "":
+		errs.Add("actor.id", "must not be empty")
+	case len(a.ID) > MaxActorIDLen:
+		errs.Addf("actor.id", "must be at most %d bytes", MaxActorIDLen)
+	case !utf8.ValidString(a.ID):
+		errs.Add("actor.id", "must be valid UTF-8")
+	}
+	if !utf8.ValidString(a.Name) {
+		errs.Add("actor.name", "must be valid UTF-8")
+	}
+	switch a.Kind {
+	case "", ActorHuman, ActorSystem, ActorIntegration:
+	default:
+		errs.Addf("actor.kind", "%q is not human, system or integration", string(a.Kind))
+	}
+	for i, g := range a.Groups {
+		if g == "" || !utf8.ValidString(g) {
+			errs.Addf("actor.groups", "entry %d must be non-empty valid UTF-8", i)
+		}
+	}
+	for i, r := range a.Roles {
+		if r == "" || !utf8.ValidString(r) {
+			errs.Addf("actor.roles", "entry %d must be non-empty valid UTF-8", i)
+		}
+	}
+	return errs.Err()
+}
+
+// HasRole reports whether the actor holds role.
+func (a Actor) HasRole(role string) bool { return slices.Contains(a.Roles, role) }
+
+// InGroup reports whether the actor belongs to group.
+func (a Actor) InGroup(group string) bool { return slices.Contains(a.Groups, group) }
+
+// IsHuman reports whether the actor is a person (Kind human or empty).
+func (a Actor) IsHuman() bool { return a.Kind == "" || a.Kind == ActorHuman }
+
+// Clone returns a copy that shares no slices with a.
+func (a Actor) Clone() Actor {
+	a.Groups = slices.Clone(a.Groups)
+	a.Roles = slices.Clone(a.Roles)
+	return a
+}
