@@ -38,6 +38,7 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
+// String returns "field: reason".
 func (f FieldError) String() string { return f.Field + ": " + f.Reason }
 
 // ValidationError reports input that breaks one or more rules. Field and Reason

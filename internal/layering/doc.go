@@ -5,5 +5,7 @@
 //
 // The package has no code of its own; the rules live in layering_test.go.
 // A new package must be added to the table there, so that its place in the
-// layers is a decision rather than an accident.
+// layers is a decision rather than an accident. docs_test.go holds the
+// companion check that every exported name is documented and every package
+// has a doc.go.
 package layering
