@@ -3,7 +3,9 @@ package itsm_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,9 +206,37 @@ func TestPriorityMatrixString(t *testing.T) {
 	assert.Equal(t, want, itsm.DefaultPriorityMatrix().String())
 }
 
+// oracleValid decides, independently of NewPriorityMatrix, whether the table
+// FuzzPriorityMatrix builds from these inputs is valid.
+func oracleValid(ni, nu, np int, cells []byte, label string, dupValue bool) bool {
+	labelOK := label != "" && strings.TrimSpace(label) == label && len(label) <= 64 && utf8.ValidString(label) &&
+		!strings.ContainsAny(label[:1], "0123456789+-")
+	scaleOK := func(n int, prefix string) bool {
+		if n < 1 || n > 64 || !labelOK || dupValue && n > 1 {
+			return false
+		}
+		for i := 1; i < n; i++ {
+			if strings.EqualFold(label, fmt.Sprintf("%s%d", prefix, i)) {
+				return false
+			}
+		}
+		return true
+	}
+	if !scaleOK(ni, "I") || !scaleOK(nu, "U") || !scaleOK(np, "P") || len(cells) < ni*nu {
+		return false
+	}
+	for _, c := range cells[:ni*nu] {
+		if int(c) < 1 || int(c) > np {
+			return false
+		}
+	}
+	return true
+}
+
 // FuzzPriorityMatrix feeds random tables to NewPriorityMatrix: it never
-// panics, every table it rejects comes back as a *ValidationError, and every
-// table it accepts answers every cell with a declared priority.
+// panics, it accepts exactly the tables an independent oracle calls valid,
+// every table it rejects comes back as a *ValidationError, and every table it
+// accepts answers every cell with a declared priority.
 func FuzzPriorityMatrix(f *testing.F) {
 	f.Add(uint8(3), uint8(3), uint8(5), []byte{1, 2, 3, 2, 3, 4, 3, 4, 5}, "High", false)
 	f.Add(uint8(2), uint8(4), uint8(4), []byte{1, 2, 3, 4, 2, 3, 4}, "", true)
@@ -236,6 +266,8 @@ func FuzzPriorityMatrix(f *testing.F) {
 			spec.Cells = append(spec.Cells, row)
 		}
 		m, err := itsm.NewPriorityMatrix(spec)
+		want := oracleValid(int(ni)%70, int(nu)%70, int(np)%70, cells, label, dupValue)
+		require.Equal(t, want, err == nil, "oracle says valid=%v, NewPriorityMatrix said %v", want, err)
 		if err != nil {
 			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
