@@ -1,0 +1,807 @@
+package incident
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// env carries what every command needs: the policy, the instant and the
+// actor.
+type env struct {
+	pol *Policy
+	at  time.Time
+	by  itsm.Actor
+}
+
+// OpenInput is what opening an incident takes.
+type OpenInput struct {
+	// Title is a one-line summary. Required.
+	Title string `json:"title"`
+	// Description is the full account, multi-line.
+	Description string `json:"description,omitempty"`
+	// Caller identifies who reported it, in the host's directory. Required.
+	Caller string `json:"caller"`
+	// Channel is how it was reported; empty means unknown.
+	Channel Channel `json:"channel,omitempty"`
+	// Category and Subcategory classify it in the desk's own taxonomy.
+	Category    string `json:"category,omitempty"`
+	Subcategory string `json:"subcategory,omitempty"`
+	// Service is the affected business service.
+	Service itsm.Ref `json:"service,omitzero"`
+	// CIs are the affected configuration items.
+	CIs []itsm.Ref `json:"cis,omitempty"`
+	// Impact and Urgency must be levels of the policy's matrix.
+	Impact  itsm.Impact  `json:"impact"`
+	Urgency itsm.Urgency `json:"urgency"`
+	// Group and Assignee optionally pre-fill the assignment without moving
+	// the incident out of New; the assign command starts work.
+	Group    string `json:"group,omitempty"`
+	Assignee string `json:"assignee,omitempty"`
+	// Custom holds the desk's own fields.
+	Custom map[string]string `json:"custom,omitempty"`
+}
+
+// validateRefs checks affected CIs and a service reference.
+func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
+	if !service.IsZero() {
+		errs.Merge("service", service.Validate())
+	}
+	if len(cis) > MaxCIs {
+		errs.Addf("cis", "must list at most %d CIs, got %d", MaxCIs, len(cis))
+		return
+	}
+	seen := make(map[itsm.Ref]bool, len(cis))
+	for k, r := range cis {
+		f := fmt.Sprintf("cis[%d]", k)
+		errs.Merge(f, r.Validate())
+		if seen[r] {
+			errs.Addf(f, "%s is listed twice", r)
+		}
+		seen[r] = true
+	}
+}
+
+func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty bool) {
+	if len(custom) > MaxCustomFields {
+		errs.Addf("custom", "must hold at most %d fields, got %d", MaxCustomFields, len(custom))
+		return
+	}
+	keys := slices.Sorted(maps.Keys(custom))
+	for _, k := range keys {
+		if !isSlug(k) {
+			errs.Addf("custom", "field name %q must be 1 to 64 lower-case letters, digits and underscores", clip(k))
+			continue
+		}
+		v := custom[k]
+		if v == "" && !allowEmpty {
+			errs.Addf("custom."+k, "must not be empty (omit the field instead)")
+			continue
+		}
+		checkText(errs, "custom."+k, v, MaxCustomValueLen, true)
+	}
+}
+
+func validateShort(errs *itsm.FieldErrors, field, s string) {
+	if s != "" {
+		checkText(errs, field, s, MaxShortTextLen, false)
+	}
+}
+
+// open builds a new incident in the lifecycle's initial state.
+func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Incident, error) {
+	var errs itsm.FieldErrors
+	if id.IsZero() {
+		errs.Add("id", "must not be the zero ID")
+	}
+	errs.Merge("", tenant.Validate())
+	checkRequired(&errs, "title", in.Title, MaxTitleLen, false)
+	checkText(&errs, "description", in.Description, MaxDescriptionLen, true)
+	checkRequired(&errs, "caller", in.Caller, MaxShortTextLen, false)
+	if in.Channel != "" && !in.Channel.Valid() {
+		errs.Addf("channel", "%q is not a known channel", clip(string(in.Channel)))
+	}
+	validateShort(&errs, "category", in.Category)
+	validateShort(&errs, "subcategory", in.Subcategory)
+	validateShort(&errs, "group", in.Group)
+	validateShort(&errs, "assignee", in.Assignee)
+	validateRefs(&errs, in.Service, in.CIs)
+	validateCustom(&errs, in.Custom, false)
+	priority, err := e.pol.Matrix.Lookup(in.Impact, in.Urgency)
+	errs.Merge("", err)
+	errs.Merge("", e.by.Validate())
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	at := itsm.Normalize(e.at)
+	inc := &Incident{d: Data{
+		ID:          id,
+		Tenant:      tenant,
+		Number:      number,
+		Title:       strings.TrimSpace(in.Title),
+		Description: in.Description,
+		Caller:      in.Caller,
+		Channel:     in.Channel,
+		Category:    in.Category,
+		Subcategory: in.Subcategory,
+		Service:     in.Service,
+		CIs:         slices.Clone(in.CIs),
+		Impact:      in.Impact,
+		Urgency:     in.Urgency,
+		Priority:    priority,
+		Group:       in.Group,
+		Assignee:    in.Assignee,
+		Status:      e.pol.Lifecycle.Initial(),
+		OpenedAt:    at,
+		Custom:      maps.Clone(in.Custom),
+		Major:       Major{Status: MajorNone},
+	}}
+	inc.record(at, e.by, "open", inc.d.Status, "", nil)
+	return inc, nil
+}
+
+// refuse builds the *itsm.TransitionError a guard returns.
+func (i *Incident) refuse(e env, command, reason string) error {
+	return &itsm.TransitionError{
+		Lifecycle: e.pol.Lifecycle.Name(),
+		From:      string(i.d.Status),
+		Action:    command,
+		Reason:    reason,
+	}
+}
+
+// requireOpen refuses commands on incidents that are resolved, closed or
+// canceled.
+func (i *Incident) requireOpen(e env, command string) error {
+	if !e.pol.category(i.d.Status).IsOpen() {
+		return i.refuse(e, command, fmt.Sprintf("the incident is %s", e.pol.category(i.d.Status)))
+	}
+	return nil
+}
+
+// requireNotDone refuses commands on closed or canceled incidents, whose
+// records are final.
+func (i *Incident) requireNotDone(e env, command string) error {
+	if e.pol.category(i.d.Status).IsDone() {
+		return i.refuse(e, command, fmt.Sprintf("the incident is %s and its record is final", e.pol.category(i.d.Status)))
+	}
+	return nil
+}
+
+// move applies a lifecycle action: it asks the lifecycle for the next state
+// before changing anything, then updates the instants the new state's
+// category implies and appends the history entry.
+func (i *Incident) move(e env, action Action, reason string, changes []FieldChange) error {
+	from := i.d.Status
+	to, err := e.pol.Lifecycle.Next(from, action)
+	if err != nil {
+		return err
+	}
+	at := i.stamp(e.at)
+	i.d.Status = to
+	fromCat, toCat := e.pol.category(from), e.pol.category(to)
+	if fromCat == itsm.CategoryWaiting && toCat != itsm.CategoryWaiting {
+		if i.d.HoldReason != "" {
+			changes = append(changes, FieldChange{Field: "hold_reason", From: string(i.d.HoldReason)})
+		}
+		i.d.HoldReason = ""
+	}
+	switch toCat {
+	case itsm.CategoryActive:
+		if i.d.FirstResponseAt.IsZero() {
+			i.d.FirstResponseAt = at
+		}
+	case itsm.CategoryResolved:
+		i.d.ResolvedAt = at
+	case itsm.CategoryClosed:
+		i.d.ClosedAt = at
+	}
+	i.record(at, e.by, string(action), from, reason, changes)
+	return nil
+}
+
+// Update changes descriptive fields of an incident. Nil fields are left as
+// they are. Changing impact or urgency recomputes the priority and clears a
+// manual override, whose reason referred to the old classification.
+type Update struct {
+	Title       *string       `json:"title,omitempty"`
+	Description *string       `json:"description,omitempty"`
+	Caller      *string       `json:"caller,omitempty"`
+	Channel     *Channel      `json:"channel,omitempty"`
+	Category    *string       `json:"category,omitempty"`
+	Subcategory *string       `json:"subcategory,omitempty"`
+	Service     *itsm.Ref     `json:"service,omitempty"`
+	CIs         *[]itsm.Ref   `json:"cis,omitempty"`
+	Impact      *itsm.Impact  `json:"impact,omitempty"`
+	Urgency     *itsm.Urgency `json:"urgency,omitempty"`
+	// Custom sets the named custom fields; an empty value removes one.
+	Custom map[string]string `json:"custom,omitempty"`
+}
+
+// update applies u. It reports whether anything changed; an update that
+// changes nothing appends no history.
+func (i *Incident) update(e env, u Update) (bool, error) {
+	if err := i.requireNotDone(e, "update"); err != nil {
+		return false, err
+	}
+	var errs itsm.FieldErrors
+	if u.Title != nil {
+		checkRequired(&errs, "title", *u.Title, MaxTitleLen, false)
+	}
+	if u.Description != nil {
+		checkText(&errs, "description", *u.Description, MaxDescriptionLen, true)
+	}
+	if u.Caller != nil {
+		checkRequired(&errs, "caller", *u.Caller, MaxShortTextLen, false)
+	}
+	if u.Channel != nil && *u.Channel != "" && !u.Channel.Valid() {
+		errs.Addf("channel", "%q is not a known channel", clip(string(*u.Channel)))
+	}
+	if u.Category != nil {
+		validateShort(&errs, "category", *u.Category)
+	}
+	if u.Subcategory != nil {
+		validateShort(&errs, "subcategory", *u.Subcategory)
+	}
+	service, cis := i.d.Service, i.d.CIs
+	if u.Service != nil {
+		service = *u.Service
+	}
+	if u.CIs != nil {
+		cis = *u.CIs
+	}
+	validateRefs(&errs, service, cis)
+	validateCustom(&errs, u.Custom, true)
+	impact, urgency := i.d.Impact, i.d.Urgency
+	if u.Impact != nil {
+		impact = *u.Impact
+	}
+	if u.Urgency != nil {
+		urgency = *u.Urgency
+	}
+	derived, err := e.pol.Matrix.Lookup(impact, urgency)
+	errs.Merge("", err)
+	if len(i.d.Custom)+len(u.Custom) > MaxCustomFields {
+		merged := maps.Clone(i.d.Custom)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		for k, v := range u.Custom {
+			if v == "" {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		if len(merged) > MaxCustomFields {
+			errs.Addf("custom", "would hold %d fields, more than %d", len(merged), MaxCustomFields)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return false, err
+	}
+
+	var changes []FieldChange
+	set := func(field string, dst *string, v *string) {
+		if v != nil && *v != *dst {
+			changes = append(changes, FieldChange{Field: field, From: *dst, To: *v})
+			*dst = *v
+		}
+	}
+	if u.Title != nil {
+		t := strings.TrimSpace(*u.Title)
+		set("title", &i.d.Title, &t)
+	}
+	set("description", &i.d.Description, u.Description)
+	set("caller", &i.d.Caller, u.Caller)
+	if u.Channel != nil && *u.Channel != i.d.Channel {
+		changes = append(changes, FieldChange{Field: "channel", From: string(i.d.Channel), To: string(*u.Channel)})
+		i.d.Channel = *u.Channel
+	}
+	set("category", &i.d.Category, u.Category)
+	set("subcategory", &i.d.Subcategory, u.Subcategory)
+	if service != i.d.Service {
+		changes = append(changes, FieldChange{Field: "service", From: refText(i.d.Service), To: refText(service)})
+		i.d.Service = service
+	}
+	if u.CIs != nil && !slices.Equal(cis, i.d.CIs) {
+		changes = append(changes, FieldChange{Field: "cis", From: refsText(i.d.CIs), To: refsText(cis)})
+		i.d.CIs = slices.Clone(cis)
+	}
+	for _, k := range slices.Sorted(maps.Keys(u.Custom)) {
+		v, old := u.Custom[k], i.d.Custom[k]
+		if v == old {
+			continue
+		}
+		changes = append(changes, FieldChange{Field: "custom." + k, From: old, To: v})
+		if v == "" {
+			delete(i.d.Custom, k)
+			continue
+		}
+		if i.d.Custom == nil {
+			i.d.Custom = map[string]string{}
+		}
+		i.d.Custom[k] = v
+	}
+	if impact != i.d.Impact || urgency != i.d.Urgency {
+		if impact != i.d.Impact {
+			changes = append(changes, FieldChange{Field: "impact", From: i.d.Impact.String(), To: impact.String()})
+		}
+		if urgency != i.d.Urgency {
+			changes = append(changes, FieldChange{Field: "urgency", From: i.d.Urgency.String(), To: urgency.String()})
+		}
+		i.d.Impact, i.d.Urgency = impact, urgency
+		if i.d.Override != nil {
+			changes = append(changes, FieldChange{Field: "override", From: i.d.Override.Priority.String()})
+			i.d.Override = nil
+		}
+		if derived != i.d.Priority {
+			changes = append(changes, FieldChange{Field: "priority", From: i.d.Priority.String(), To: derived.String()})
+			i.d.Priority = derived
+		}
+	}
+	if len(changes) == 0 {
+		return false, nil
+	}
+	i.record(i.stamp(e.at), e.by, "update", i.d.Status, "", changes)
+	return true, nil
+}
+
+func refText(r itsm.Ref) string {
+	if r.IsZero() {
+		return ""
+	}
+	return r.String()
+}
+
+func refsText(rs []itsm.Ref) string {
+	parts := make([]string, len(rs))
+	for k, r := range rs {
+		parts[k] = r.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// overridePriority sets the priority by hand. It needs the policy's
+// override role and a reason.
+func (i *Incident) overridePriority(e env, p itsm.Priority, reason string) error {
+	if !e.by.HasRole(e.pol.OverrideRole) {
+		return fmt.Errorf("%w: overriding the priority needs the role %q", itsm.ErrForbidden, e.pol.OverrideRole)
+	}
+	if err := i.requireNotDone(e, "override_priority"); err != nil {
+		return err
+	}
+	var errs itsm.FieldErrors
+	checkRequired(&errs, "reason", reason, MaxNotesLen, true)
+	if _, ok := e.pol.Matrix.PriorityLevel(p); !ok {
+		errs.Addf("priority", "%d is not a priority of the matrix", int(p))
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	derived, err := e.pol.Matrix.Lookup(i.d.Impact, i.d.Urgency)
+	if err != nil {
+		return err
+	}
+	at := i.stamp(e.at)
+	changes := []FieldChange{{Field: "priority", From: i.d.Priority.String(), To: p.String()}}
+	i.d.Override = &Override{Priority: p, Derived: derived, Reason: reason, By: slimActor(e.by), At: at}
+	i.d.Priority = p
+	i.record(at, e.by, "override_priority", i.d.Status, reason, changes)
+	return nil
+}
+
+// assign sets the assignment. From a new-category state it also moves the
+// incident into work (the assign action); elsewhere it is a reassignment.
+// Changing the group of an incident that had one counts a reassignment.
+func (i *Incident) assign(e env, group, assignee string, reason string) error {
+	if err := i.requireOpen(e, "assign"); err != nil {
+		return err
+	}
+	var errs itsm.FieldErrors
+	validateShort(&errs, "group", group)
+	validateShort(&errs, "assignee", assignee)
+	if group == "" && assignee == "" {
+		errs.Add("group", "a group or an assignee is required")
+	}
+	checkText(&errs, "reason", reason, MaxNotesLen, true)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if group == "" {
+		group = i.d.Group
+	}
+	var changes []FieldChange
+	if group != i.d.Group {
+		changes = append(changes, FieldChange{Field: "group", From: i.d.Group, To: group})
+		if i.d.Group != "" {
+			i.d.Reassignments++
+			changes = append(changes, FieldChange{Field: "reassignments", From: fmt.Sprint(i.d.Reassignments - 1), To: fmt.Sprint(i.d.Reassignments)})
+		}
+	}
+	if assignee != i.d.Assignee {
+		changes = append(changes, FieldChange{Field: "assignee", From: i.d.Assignee, To: assignee})
+	}
+	startsWork := e.pol.category(i.d.Status) == itsm.CategoryNew && e.pol.Lifecycle.Can(i.d.Status, ActionAssign)
+	if len(changes) == 0 && !startsWork {
+		return nil
+	}
+	oldGroup, oldAssignee, oldCount := i.d.Group, i.d.Assignee, i.d.Reassignments
+	i.d.Group, i.d.Assignee = group, assignee
+	if startsWork {
+		if err := i.move(e, ActionAssign, reason, changes); err != nil {
+			i.d.Group, i.d.Assignee, i.d.Reassignments = oldGroup, oldAssignee, oldCount
+			return err
+		}
+		return nil
+	}
+	i.record(i.stamp(e.at), e.by, "reassign", i.d.Status, reason, changes)
+	return nil
+}
+
+// hold suspends work for reason. Awaiting the caller needs a comment saying
+// what was asked; it is added as a comment the caller sees.
+func (i *Incident) hold(e env, reason HoldReason, comment string) error {
+	var errs itsm.FieldErrors
+	if !reason.Valid() {
+		errs.Addf("hold_reason", "%q is not awaiting_caller, awaiting_change, awaiting_problem or awaiting_vendor", clip(string(reason)))
+	}
+	if reason == HoldAwaitingCaller {
+		checkRequired(&errs, "comment", comment, MaxCommentLen, true)
+	} else {
+		checkText(&errs, "comment", comment, MaxCommentLen, true)
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if len(i.d.Comments) >= MaxComments && comment != "" {
+		return itsm.NewValidationError("comment", fmt.Sprintf("the incident already holds %d comments", MaxComments))
+	}
+	prev := i.d.HoldReason
+	if err := i.move(e, ActionHold, string(reason), []FieldChange{{Field: "hold_reason", From: string(prev), To: string(reason)}}); err != nil {
+		return err
+	}
+	i.d.HoldReason = reason
+	if comment != "" {
+		i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: slimActor(e.by), Text: comment})
+	}
+	return nil
+}
+
+// resume continues work on an on-hold incident.
+func (i *Incident) resume(e env, reason string) error {
+	var errs itsm.FieldErrors
+	checkText(&errs, "reason", reason, MaxNotesLen, true)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return i.move(e, ActionResume, reason, nil)
+}
+
+// comment adds a comment or work note. A comment from the caller on an
+// incident on hold awaiting the caller resumes it. A comment the caller
+// sees, written by someone else, is the first response if none came before.
+func (i *Incident) comment(e env, text string, workNote, fromCaller bool) error {
+	if err := i.requireNotDone(e, "comment"); err != nil {
+		return err
+	}
+	var errs itsm.FieldErrors
+	checkRequired(&errs, "comment", text, MaxCommentLen, true)
+	if workNote && fromCaller {
+		errs.Add("work_note", "a caller's comment cannot be a work note")
+	}
+	if len(i.d.Comments) >= MaxComments {
+		errs.Addf("comment", "the incident already holds %d comments", MaxComments)
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	at := i.stamp(e.at)
+	if fromCaller && i.d.HoldReason == HoldAwaitingCaller && e.pol.Lifecycle.Can(i.d.Status, ActionResume) {
+		if err := i.move(e, ActionResume, "the caller replied", nil); err != nil {
+			return err
+		}
+	}
+	i.d.Comments = append(i.d.Comments, Comment{At: at, By: slimActor(e.by), Text: text, WorkNote: workNote, FromCaller: fromCaller})
+	if !workNote && !fromCaller && i.d.FirstResponseAt.IsZero() {
+		i.d.FirstResponseAt = at
+	}
+	i.d.UpdatedAt = at
+	return nil
+}
+
+// resolve records a solution.
+func (i *Incident) resolve(e env, code ResolutionCode, notes string) error {
+	var errs itsm.FieldErrors
+	errs.Merge("", code.Validate())
+	checkRequired(&errs, "resolution.notes", notes, MaxNotesLen, true)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	changes := []FieldChange{{Field: "resolution.code", From: string(i.d.Resolution.Code), To: string(code)}}
+	if err := i.move(e, ActionResolve, "", changes); err != nil {
+		return err
+	}
+	i.d.Resolution = Resolution{Code: code, Notes: notes}
+	return nil
+}
+
+// reopen sends a resolved incident back to work; a closed one too, within
+// the policy's window.
+func (i *Incident) reopen(e env, reason string) error {
+	var errs itsm.FieldErrors
+	checkRequired(&errs, "reason", reason, MaxNotesLen, true)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if e.pol.category(i.d.Status) == itsm.CategoryClosed {
+		at := i.stamp(e.at)
+		switch {
+		case e.pol.ReopenClosedWithin <= 0:
+			return i.refuse(e, string(ActionReopen), "closed incidents are final under this policy; open a new incident")
+		case at.Sub(i.d.ClosedAt) > e.pol.ReopenClosedWithin:
+			return i.refuse(e, string(ActionReopen), fmt.Sprintf("closed %s ago, beyond the reopen window of %s", at.Sub(i.d.ClosedAt), e.pol.ReopenClosedWithin))
+		}
+	}
+	changes := []FieldChange{{Field: "reopens", From: fmt.Sprint(i.d.Reopens), To: fmt.Sprint(i.d.Reopens + 1)}}
+	if err := i.move(e, ActionReopen, reason, changes); err != nil {
+		return err
+	}
+	i.d.Reopens++
+	i.d.Resolution = Resolution{}
+	i.d.ResolvedAt, i.d.ClosedAt = time.Time{}, time.Time{}
+	return nil
+}
+
+// close finishes a resolved incident. An accepted major incident closes only
+// after its post-incident review is recorded.
+func (i *Incident) close(e env, reason string) error {
+	var errs itsm.FieldErrors
+	checkText(&errs, "reason", reason, MaxNotesLen, true)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if i.d.Major.Status == MajorAccepted && i.d.Major.ReviewedAt.IsZero() {
+		return i.refuse(e, string(ActionClose), "an accepted major incident needs its post-incident review before it closes")
+	}
+	return i.move(e, ActionClose, reason, nil)
+}
+
+// cancel abandons an open incident.
+func (i *Incident) cancel(e env, c Cancellation) error {
+	var errs itsm.FieldErrors
+	if !c.Reason.Valid() {
+		errs.Addf("cancellation.reason", "%q is not duplicate, not_an_incident or raised_in_error", clip(string(c.Reason)))
+	}
+	checkText(&errs, "cancellation.notes", c.Notes, MaxNotesLen, true)
+	switch {
+	case c.Reason == CancelDuplicate && c.DuplicateOf.IsZero():
+		errs.Add("cancellation.duplicate_of", "a duplicate must name the incident it duplicates")
+	case c.Reason == CancelDuplicate && c.DuplicateOf == i.d.ID:
+		errs.Add("cancellation.duplicate_of", "an incident cannot duplicate itself")
+	case c.Reason != CancelDuplicate && !c.DuplicateOf.IsZero():
+		errs.Add("cancellation.duplicate_of", "only a duplicate names another incident")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if err := i.move(e, ActionCancel, string(c.Reason), nil); err != nil {
+		return err
+	}
+	i.d.Cancellation = &c
+	return nil
+}
+
+// EscalationKind says how an incident is escalated.
+type EscalationKind string
+
+// The escalation kinds.
+const (
+	// EscalateFunctional hands the incident to another group with more
+	// expertise; it counts as a reassignment.
+	EscalateFunctional EscalationKind = "functional"
+	// EscalateHierarchical draws management's attention; the incident stays
+	// where it is and its escalation count rises.
+	EscalateHierarchical EscalationKind = "hierarchical"
+)
+
+// escalate escalates an open incident. Both kinds need a reason; functional
+// escalation needs a group other than the current one.
+func (i *Incident) escalate(e env, kind EscalationKind, group, reason string) error {
+	if err := i.requireOpen(e, "escalate"); err != nil {
+		return err
+	}
+	var errs itsm.FieldErrors
+	checkRequired(&errs, "reason", reason, MaxNotesLen, true)
+	switch kind {
+	case EscalateFunctional:
+		switch {
+		case group == "":
+			errs.Add("group", "functional escalation needs the group to hand over to")
+		case group == i.d.Group:
+			errs.Addf("group", "the incident is already with %q", group)
+		default:
+			validateShort(&errs, "group", group)
+		}
+	case EscalateHierarchical:
+		if group != "" {
+			errs.Add("group", "hierarchical escalation does not change the group")
+		}
+	default:
+		errs.Addf("kind", "%q is not functional or hierarchical", clip(string(kind)))
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	at := i.stamp(e.at)
+	changes := []FieldChange{{Field: "escalations", From: fmt.Sprint(i.d.Escalations), To: fmt.Sprint(i.d.Escalations + 1)}}
+	if kind == EscalateFunctional {
+		changes = append(changes, FieldChange{Field: "group", From: i.d.Group, To: group}, FieldChange{Field: "assignee", From: i.d.Assignee})
+		if i.d.Group != "" {
+			i.d.Reassignments++
+		}
+		i.d.Group, i.d.Assignee = group, ""
+	}
+	i.d.Escalations++
+	i.record(at, e.by, "escalate."+string(kind), i.d.Status, reason, changes)
+	return nil
+}
+
+// majorMove applies an action on the major-incident track.
+func (i *Incident) majorMove(e env, action MajorAction, reason, owner string) error {
+	if err := i.requireNotDone(e, "major."+string(action)); err != nil {
+		return err
+	}
+	if action != MajorPropose && !e.by.HasRole(e.pol.MajorRole) {
+		return fmt.Errorf("%w: %s a major incident needs the role %q", itsm.ErrForbidden, action, e.pol.MajorRole)
+	}
+	var errs itsm.FieldErrors
+	switch action {
+	case MajorAccept:
+		checkRequired(&errs, "owner", owner, MaxShortTextLen, false)
+		checkText(&errs, "reason", reason, MaxNotesLen, true)
+	case MajorPropose, MajorReject, MajorDemote:
+		checkRequired(&errs, "reason", reason, MaxNotesLen, true)
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	from := i.d.Major.Status
+	to, err := MajorLifecycle().Next(from, action)
+	if err != nil {
+		return err
+	}
+	changes := []FieldChange{{Field: "major", From: string(from), To: string(to)}}
+	if owner != "" && owner != i.d.Major.Owner {
+		changes = append(changes, FieldChange{Field: "major.owner", From: i.d.Major.Owner, To: owner})
+		i.d.Major.Owner = owner
+	}
+	i.d.Major.Status = to
+	if reason != "" {
+		i.d.Major.Reason = reason
+	}
+	i.record(i.stamp(e.at), e.by, "major."+string(action), i.d.Status, reason, changes)
+	return nil
+}
+
+// review records the post-incident review of an accepted major incident,
+// once it is resolved.
+func (i *Incident) review(e env, notes string) error {
+	if i.d.Major.Status != MajorAccepted {
+		return i.refuse(e, "major.review", "only an accepted major incident has a post-incident review")
+	}
+	if c := e.pol.category(i.d.Status); c != itsm.CategoryResolved && c != itsm.CategoryClosed {
+		return i.refuse(e, "major.review", "the review follows resolution")
+	}
+	var errs itsm.FieldErrors
+	checkRequired(&errs, "review_notes", notes, MaxNotesLen, true)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	at := i.stamp(e.at)
+	i.d.Major.ReviewedAt, i.d.Major.ReviewNotes = at, notes
+	i.record(at, e.by, "major.review", i.d.Status, "", []FieldChange{{Field: "major.reviewed_at", To: at.Format(time.RFC3339)}})
+	return nil
+}
+
+// linkParent makes parent this incident's parent. ancestors lists parent's
+// own ancestors, nearest first, as the caller loaded them; the link is
+// refused when it would make the incident its own ancestor.
+func (i *Incident) linkParent(e env, parent ID, ancestors []ID) error {
+	if err := i.requireNotDone(e, "link_parent"); err != nil {
+		return err
+	}
+	switch {
+	case parent.IsZero():
+		return itsm.NewValidationError("parent", "must not be the zero ID")
+	case parent == i.d.ID:
+		return itsm.NewValidationError("parent", "an incident cannot be its own parent")
+	case slices.Contains(ancestors, i.d.ID):
+		return itsm.NewValidationError("parent", fmt.Sprintf("%s descends from this incident; linking would make a cycle", parent))
+	case parent == i.d.Parent:
+		return nil
+	}
+	changes := []FieldChange{{Field: "parent", From: i.d.Parent.String(), To: parent.String()}}
+	i.d.Parent = parent
+	i.record(i.stamp(e.at), e.by, "link_parent", i.d.Status, "", changes)
+	return nil
+}
+
+// unlinkParent removes the parent link.
+func (i *Incident) unlinkParent(e env) error {
+	if err := i.requireNotDone(e, "unlink_parent"); err != nil {
+		return err
+	}
+	if i.d.Parent.IsZero() {
+		return nil
+	}
+	changes := []FieldChange{{Field: "parent", From: i.d.Parent.String()}}
+	i.d.Parent = ID{}
+	i.record(i.stamp(e.at), e.by, "unlink_parent", i.d.Status, "", changes)
+	return nil
+}
+
+// CascadeOutcome says what a cascade did to one child.
+type CascadeOutcome string
+
+// The cascade outcomes.
+const (
+	// CascadeApplied: the child moved with its parent.
+	CascadeApplied CascadeOutcome = "applied"
+	// CascadeAlready: the child was already where the cascade would put it,
+	// or further along; nothing changed (cascades never move backwards).
+	CascadeAlready CascadeOutcome = "already"
+	// CascadeRefused: the child's lifecycle does not allow the move from its
+	// state; nothing changed.
+	CascadeRefused CascadeOutcome = "refused"
+)
+
+// cascadeResolve resolves an open child with its parent's resolution.
+func (i *Incident) cascadeResolve(e env, parent *Incident) CascadeOutcome {
+	if !e.pol.category(i.d.Status).IsOpen() {
+		return CascadeAlready
+	}
+	if !e.pol.Lifecycle.Can(i.d.Status, ActionResolve) {
+		return CascadeRefused
+	}
+	notes := fmt.Sprintf("Resolved with parent %s: %s", parent.d.Number, parent.d.Resolution.Notes)
+	if len(notes) > MaxNotesLen {
+		notes = clipBytes(notes, MaxNotesLen)
+	}
+	if err := i.resolve(e, parent.d.Resolution.Code, notes); err != nil {
+		return CascadeRefused
+	}
+	return CascadeApplied
+}
+
+// cascadeHold puts a new or active child on hold with its parent's reason.
+func (i *Incident) cascadeHold(e env, parent *Incident) CascadeOutcome {
+	cat := e.pol.category(i.d.Status)
+	if cat != itsm.CategoryNew && cat != itsm.CategoryActive {
+		return CascadeAlready
+	}
+	if !e.pol.Lifecycle.Can(i.d.Status, ActionHold) {
+		return CascadeRefused
+	}
+	if err := i.hold(e, parent.d.HoldReason, ""); err != nil {
+		return CascadeRefused
+	}
+	return CascadeApplied
+}
+
+func clipBytes(s string, max int) string {
+	for max > 0 && max < len(s) && (s[max]&0xC0) == 0x80 {
+		max--
+	}
+	return s[:max]
+}
+
+// sortIDs orders IDs so cascades touch children in a stable order.
+func sortIDs(ids []ID) {
+	sort.Slice(ids, func(a, b int) bool { return ids[a].Compare(ids[b]) < 0 })
+}

@@ -1,0 +1,188 @@
+package incident
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// Limits on an incident's text and collections. Input over a limit is a
+// *itsm.ValidationError naming the field, never truncated silently.
+const (
+	MaxTitleLen         = 200      // bytes
+	MaxDescriptionLen   = 32 << 10 // bytes
+	MaxCommentLen       = 32 << 10 // bytes
+	MaxNotesLen         = 16 << 10 // bytes, for resolution notes and reasons
+	MaxShortTextLen     = 128      // bytes, for names, codes, groups, categories
+	MaxCIs              = 256      // affected CIs per incident
+	MaxCustomFields     = 64       // custom fields per incident
+	MaxCustomValueLen   = 4 << 10  // bytes per custom field value
+	MaxComments         = 10_000   // comments and work notes per incident
+	maxHistoryEntries   = 100_000  // a guard against runaway automation
+	numberDigits        = 7        // INC0001234
+	defaultNumberPrefix = "INC"
+)
+
+// Channel is how an incident reached the desk.
+type Channel string
+
+// The channels.
+const (
+	ChannelPhone      Channel = "phone"
+	ChannelEmail      Channel = "email"
+	ChannelPortal     Channel = "portal"
+	ChannelChat       Channel = "chat"
+	ChannelMonitoring Channel = "monitoring"
+	ChannelWalkIn     Channel = "walk_in"
+	ChannelAPI        Channel = "api"
+)
+
+// Valid reports whether c is one of the declared channels.
+func (c Channel) Valid() bool {
+	switch c {
+	case ChannelPhone, ChannelEmail, ChannelPortal, ChannelChat, ChannelMonitoring, ChannelWalkIn, ChannelAPI:
+		return true
+	}
+	return false
+}
+
+// HoldReason says what an on-hold incident waits for.
+type HoldReason string
+
+// The hold reasons.
+const (
+	// HoldAwaitingCaller waits for the caller; it needs a comment saying
+	// what was asked, and the caller's reply resumes the incident.
+	HoldAwaitingCaller HoldReason = "awaiting_caller"
+	// HoldAwaitingChange waits for a change to be implemented.
+	HoldAwaitingChange HoldReason = "awaiting_change"
+	// HoldAwaitingProblem waits for a problem's fix; resolving the problem
+	// resolves the incident.
+	HoldAwaitingProblem HoldReason = "awaiting_problem"
+	// HoldAwaitingVendor waits for a supplier.
+	HoldAwaitingVendor HoldReason = "awaiting_vendor"
+)
+
+// Valid reports whether r is one of the declared hold reasons.
+func (r HoldReason) Valid() bool {
+	switch r {
+	case HoldAwaitingCaller, HoldAwaitingChange, HoldAwaitingProblem, HoldAwaitingVendor:
+		return true
+	}
+	return false
+}
+
+// cascades reports whether a parent's hold with this reason carries over to
+// its children (DOMAIN.md §3: change, problem and vendor holds do; a hold
+// awaiting the parent's caller does not).
+func (r HoldReason) cascades() bool {
+	return r == HoldAwaitingChange || r == HoldAwaitingProblem || r == HoldAwaitingVendor
+}
+
+// CancelReason says why an incident was canceled.
+type CancelReason string
+
+// The cancel reasons.
+const (
+	CancelDuplicate     CancelReason = "duplicate"
+	CancelNotAnIncident CancelReason = "not_an_incident"
+	CancelRaisedInError CancelReason = "raised_in_error"
+)
+
+// Valid reports whether r is one of the declared cancel reasons.
+func (r CancelReason) Valid() bool {
+	return r == CancelDuplicate || r == CancelNotAnIncident || r == CancelRaisedInError
+}
+
+// ResolutionCode classifies how an incident was resolved. Desks define their
+// own codes; a code is 1 to 64 lower-case letters, digits and underscores.
+type ResolutionCode string
+
+// Common resolution codes.
+const (
+	ResolvedPermanently     ResolutionCode = "solved_permanently"
+	ResolvedWorkaround      ResolutionCode = "solved_workaround"
+	ResolvedNotReproducible ResolutionCode = "not_reproducible"
+	ResolvedByCaller        ResolutionCode = "resolved_by_caller"
+	ResolvedByChange        ResolutionCode = "resolved_by_change"
+	ResolvedByProblem       ResolutionCode = "resolved_by_problem"
+)
+
+// Validate returns a *itsm.ValidationError naming "resolution.code" when c is
+// not a well-formed code.
+func (c ResolutionCode) Validate() error {
+	if !isSlug(string(c)) {
+		return itsm.NewValidationError("resolution.code", fmt.Sprintf("%q must be 1 to 64 lower-case letters, digits and underscores", clip(string(c))))
+	}
+	return nil
+}
+
+func isSlug(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkText validates free text: valid UTF-8, at most max bytes, and no
+// control characters other than newline, carriage return and tab when
+// multiline (none at all otherwise).
+func checkText(errs *itsm.FieldErrors, field, s string, max int, multiline bool) bool {
+	switch {
+	case len(s) > max:
+		errs.Addf(field, "must be at most %d bytes, got %d", max, len(s))
+	case !utf8.ValidString(s):
+		errs.Add(field, "must be valid UTF-8")
+	case strings.ContainsFunc(s, func(r rune) bool {
+		if multiline && (r == '\n' || r == '\r' || r == '\t') {
+			return false
+		}
+		return unicode.IsControl(r)
+	}):
+		errs.Add(field, "must not contain control characters")
+	default:
+		return true
+	}
+	return false
+}
+
+// checkRequired is checkText for a field that must not be blank.
+func checkRequired(errs *itsm.FieldErrors, field, s string, max int, multiline bool) bool {
+	if strings.TrimSpace(s) == "" {
+		errs.Add(field, "must not be empty")
+		return false
+	}
+	return checkText(errs, field, s, max, multiline)
+}
+
+func clip(s string) string {
+	const max = 40
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Number is an incident's human-readable number, unique per tenant, e.g.
+// "INC0001234".
+type Number string
+
+// FormatNumber renders sequence value n with prefix, zero-padded to seven
+// digits ("INC", 1234 → "INC0001234"); values beyond seven digits keep all
+// their digits.
+func FormatNumber(prefix string, n int64) Number {
+	return Number(fmt.Sprintf("%s%0*d", prefix, numberDigits, n))
+}

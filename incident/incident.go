@@ -1,0 +1,257 @@
+package incident
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// record marks incident IDs.
+type record struct{}
+
+// RecordKind returns itsm.KindIncident.
+func (record) RecordKind() itsm.Kind { return itsm.KindIncident }
+
+// ID identifies an incident.
+type ID = itsm.ID[record]
+
+// Override records a manual change of the derived priority.
+type Override struct {
+	// Priority is the priority set by hand.
+	Priority itsm.Priority `json:"priority"`
+	// Derived is what the matrix gave at the time.
+	Derived itsm.Priority `json:"derived"`
+	// Reason says why; required.
+	Reason string `json:"reason"`
+	// By is who overrode it.
+	By itsm.Actor `json:"by"`
+	// At is when.
+	At time.Time `json:"at"`
+}
+
+// Resolution is how an incident was resolved.
+type Resolution struct {
+	Code  ResolutionCode `json:"code"`
+	Notes string         `json:"notes"`
+}
+
+// Cancellation is why an incident was canceled.
+type Cancellation struct {
+	Reason CancelReason `json:"reason"`
+	Notes  string       `json:"notes,omitempty"`
+	// DuplicateOf is the incident this one duplicates, for CancelDuplicate.
+	DuplicateOf ID `json:"duplicate_of,omitzero"`
+}
+
+// Major is the incident's place on the major-incident track.
+type Major struct {
+	Status MajorStatus `json:"status"`
+	// Owner is the major incident manager; required once accepted.
+	Owner string `json:"owner,omitempty"`
+	// Reason is the latest proposal, rejection or demotion reason.
+	Reason string `json:"reason,omitempty"`
+	// ReviewedAt is when the post-incident review was recorded.
+	ReviewedAt time.Time `json:"reviewed_at,omitzero"`
+	// ReviewNotes summarise the post-incident review.
+	ReviewNotes string `json:"review_notes,omitempty"`
+}
+
+// Comment is a note on an incident: a comment the caller sees, or a work
+// note for the desk only.
+type Comment struct {
+	At   time.Time  `json:"at"`
+	By   itsm.Actor `json:"by"`
+	Text string     `json:"text"`
+	// WorkNote marks an internal note the caller does not see.
+	WorkNote bool `json:"work_note,omitempty"`
+	// FromCaller marks a comment written by the caller.
+	FromCaller bool `json:"from_caller,omitempty"`
+}
+
+// FieldChange is one field's change recorded in a history entry.
+type FieldChange struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// Entry is one line of an incident's history: every command that changed
+// the incident appends one. History is append-only; nothing rewrites it.
+// ISO/IEC 20000-1 auditors read it as the record of actions taken.
+type Entry struct {
+	// Seq is the entry's position, from 1.
+	Seq int `json:"seq"`
+	// At is when the command took effect.
+	At time.Time `json:"at"`
+	// By is who issued it.
+	By itsm.Actor `json:"by"`
+	// Command names what was done: a lifecycle action ("resolve") or another
+	// command ("open", "update", "reassign", "escalate", "major.propose").
+	Command string `json:"command"`
+	// From and To are the states before and after; equal when the command
+	// did not move the incident.
+	From Status `json:"from"`
+	To   Status `json:"to"`
+	// Reason is the reason given, where the command takes one.
+	Reason string `json:"reason,omitempty"`
+	// Changes lists the fields the command changed.
+	Changes []FieldChange `json:"changes,omitempty"`
+}
+
+// Data is an incident as plain data: what storage saves and loads, and what
+// hosts render. Changing a Data value changes no incident; Restore turns one
+// back into an Incident after validating it.
+type Data struct {
+	ID      ID            `json:"id"`
+	Tenant  itsm.TenantID `json:"tenant"`
+	Number  Number        `json:"number"`
+	Version int64         `json:"version"`
+
+	Title       string  `json:"title"`
+	Description string  `json:"description,omitempty"`
+	Caller      string  `json:"caller"`
+	Channel     Channel `json:"channel,omitempty"`
+	Category    string  `json:"category,omitempty"`
+	Subcategory string  `json:"subcategory,omitempty"`
+
+	Service itsm.Ref   `json:"service,omitzero"`
+	CIs     []itsm.Ref `json:"cis,omitempty"`
+
+	Impact   itsm.Impact   `json:"impact"`
+	Urgency  itsm.Urgency  `json:"urgency"`
+	Priority itsm.Priority `json:"priority"`
+	Override *Override     `json:"override,omitempty"`
+
+	Group         string `json:"group,omitempty"`
+	Assignee      string `json:"assignee,omitempty"`
+	Reassignments int    `json:"reassignments"`
+	Reopens       int    `json:"reopens"`
+	Escalations   int    `json:"escalations"`
+
+	Status       Status        `json:"status"`
+	HoldReason   HoldReason    `json:"hold_reason,omitempty"`
+	Resolution   Resolution    `json:"resolution,omitzero"`
+	Cancellation *Cancellation `json:"cancellation,omitempty"`
+
+	OpenedAt        time.Time `json:"opened_at"`
+	FirstResponseAt time.Time `json:"first_response_at,omitzero"`
+	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+	UpdatedAt       time.Time `json:"updated_at"`
+
+	Parent  ID       `json:"parent,omitzero"`
+	Problem itsm.Ref `json:"problem,omitzero"`
+	Change  itsm.Ref `json:"change,omitzero"`
+
+	Custom   map[string]string `json:"custom,omitempty"`
+	Major    Major             `json:"major"`
+	Comments []Comment         `json:"comments,omitempty"`
+	History  []Entry           `json:"history"`
+}
+
+// Clone returns a deep copy of d.
+func (d Data) Clone() Data {
+	d.CIs = slices.Clone(d.CIs)
+	if d.Override != nil {
+		o := *d.Override
+		d.Override = &o
+	}
+	if d.Cancellation != nil {
+		c := *d.Cancellation
+		d.Cancellation = &c
+	}
+	d.Custom = maps.Clone(d.Custom)
+	d.Comments = slices.Clone(d.Comments)
+	d.History = slices.Clone(d.History)
+	for i := range d.History {
+		d.History[i].Changes = slices.Clone(d.History[i].Changes)
+	}
+	return d
+}
+
+// Incident is the incident aggregate. Its status changes only through its
+// lifecycle, by the commands of Service; read it through its methods. An
+// Incident is a value owned by one goroutine at a time; Service hands out
+// copies.
+type Incident struct {
+	d Data
+}
+
+// Data returns a deep copy of the incident as plain data.
+func (i *Incident) Data() Data { return i.d.Clone() }
+
+// ID returns the incident's ID.
+func (i *Incident) ID() ID { return i.d.ID }
+
+// Tenant returns the tenant the incident belongs to.
+func (i *Incident) Tenant() itsm.TenantID { return i.d.Tenant }
+
+// Number returns the human-readable number, e.g. INC0001234.
+func (i *Incident) Number() Number { return i.d.Number }
+
+// Version returns the stored version the incident was read at (0 before its
+// first save).
+func (i *Incident) Version() int64 { return i.d.Version }
+
+// Status returns the lifecycle state.
+func (i *Incident) Status() Status { return i.d.Status }
+
+// Priority returns the effective priority (the override when there is one).
+func (i *Incident) Priority() itsm.Priority { return i.d.Priority }
+
+// Major returns the major-incident track.
+func (i *Incident) Major() Major { return i.d.Major }
+
+// IsMajor reports whether the incident is an accepted major incident.
+func (i *Incident) IsMajor() bool { return i.d.Major.Status == MajorAccepted }
+
+// History returns a copy of the history, oldest first.
+func (i *Incident) History() []Entry { return i.Data().History }
+
+// Parent returns the parent incident's ID, or the zero ID.
+func (i *Incident) Parent() ID { return i.d.Parent }
+
+// Clone returns an independent copy.
+func (i *Incident) Clone() *Incident { return &Incident{d: i.d.Clone()} }
+
+// lastAt is the instant of the latest history entry.
+func (i *Incident) lastAt() time.Time {
+	if n := len(i.d.History); n > 0 {
+		return i.d.History[n-1].At
+	}
+	return time.Time{}
+}
+
+// stamp normalises at and keeps the history's instants monotonic: an
+// instant earlier than the last entry (a host's clocks disagreeing by a
+// little) is taken as the last entry's instant.
+func (i *Incident) stamp(at time.Time) time.Time {
+	at = itsm.Normalize(at)
+	if last := i.lastAt(); at.Before(last) {
+		return last
+	}
+	return at
+}
+
+// record appends a history entry and bumps UpdatedAt.
+func (i *Incident) record(at time.Time, by itsm.Actor, command string, from Status, reason string, changes []FieldChange) {
+	i.d.History = append(i.d.History, Entry{
+		Seq:     len(i.d.History) + 1,
+		At:      at,
+		By:      slimActor(by),
+		Command: command,
+		From:    from,
+		To:      i.d.Status,
+		Reason:  reason,
+		Changes: changes,
+	})
+	i.d.UpdatedAt = at
+}
+
+// slimActor keeps who acted and drops their groups and roles, which belong
+// to the identity system, not to the record.
+func slimActor(a itsm.Actor) itsm.Actor {
+	return itsm.Actor{ID: a.ID, Name: a.Name, Kind: a.Kind}
+}

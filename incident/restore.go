@@ -1,0 +1,72 @@
+package incident
+
+import (
+	"fmt"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// Restore turns stored data back into an incident, checking it against the
+// policy first: storage is not trusted to hand back something the commands
+// could never have produced. It returns a *itsm.ValidationError listing every
+// problem: a zero ID, an invalid tenant, a missing number, a negative
+// version, a status or major status the lifecycles do not declare, text over
+// its limits, or a history that is empty, out of sequence, not normalised, not
+// monotonic, or that does not end in the current status.
+func Restore(pol Policy, d Data) (*Incident, error) {
+	var errs itsm.FieldErrors
+	if err := pol.Validate(); err != nil {
+		return nil, err
+	}
+	if d.ID.IsZero() {
+		errs.Add("id", "must not be the zero ID")
+	}
+	errs.Merge("", d.Tenant.Validate())
+	if d.Number == "" {
+		errs.Add("number", "must not be empty")
+	}
+	if d.Version < 0 {
+		errs.Add("version", "must not be negative")
+	}
+	errs.Merge("", pol.Lifecycle.Validate("status", d.Status))
+	errs.Merge("", MajorLifecycle().Validate("major.status", d.Major.Status))
+	checkRequired(&errs, "title", d.Title, MaxTitleLen, false)
+	checkText(&errs, "description", d.Description, MaxDescriptionLen, true)
+	if d.HoldReason != "" && !d.HoldReason.Valid() {
+		errs.Addf("hold_reason", "%q is not a hold reason", clip(string(d.HoldReason)))
+	}
+	validateRefs(&errs, d.Service, d.CIs)
+	validateCustom(&errs, d.Custom, false)
+	if len(d.Comments) > MaxComments {
+		errs.Addf("comments", "holds %d comments, more than %d", len(d.Comments), MaxComments)
+	}
+	if _, ok := pol.Matrix.PriorityLevel(d.Priority); !ok {
+		errs.Addf("priority", "%d is not a priority of the matrix", int(d.Priority))
+	}
+	switch {
+	case len(d.History) == 0:
+		errs.Add("history", "must not be empty: every incident starts with its opening")
+	case len(d.History) > maxHistoryEntries:
+		errs.Addf("history", "holds %d entries, more than %d", len(d.History), maxHistoryEntries)
+	default:
+		for k, h := range d.History {
+			f := fmt.Sprintf("history[%d]", k)
+			if h.Seq != k+1 {
+				errs.Addf(f+".seq", "is %d, want %d", h.Seq, k+1)
+			}
+			if !itsm.IsNormalized(h.At) || h.At.IsZero() {
+				errs.Add(f+".at", "must be a UTC instant truncated to the microsecond")
+			}
+			if k > 0 && h.At.Before(d.History[k-1].At) {
+				errs.Add(f+".at", "precedes the entry before it")
+			}
+		}
+		if last := d.History[len(d.History)-1]; last.To != d.Status {
+			errs.Addf("history", "ends in %q but the status is %q", last.To, d.Status)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return &Incident{d: d.Clone()}, nil
+}
