@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -799,9 +798,4 @@ func clipBytes(s string, max int) string {
 		max--
 	}
 	return s[:max]
-}
-
-// sortIDs orders IDs so cascades touch children in a stable order.
-func sortIDs(ids []ID) {
-	sort.Slice(ids, func(a, b int) bool { return ids[a].Compare(ids[b]) < 0 })
 }
