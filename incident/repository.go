@@ -1,0 +1,134 @@
+package incident
+
+import (
+	"context"
+	"time"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// Repository is what the incident service needs from storage. Adapters
+// (storage/memory, storage/postgres) implement it and prove it with the
+// conformance suite in storage/storagetest.
+//
+// Every method is scoped by tenant: a record of another tenant is
+// itsm.ErrNotFound, indistinguishable from one that does not exist. Methods
+// honour ctx's cancellation and deadline and return ctx.Err() (possibly
+// wrapped) when it ends first, having written nothing. Data passed in and
+// handed out is never shared with the store: adapters copy it.
+type Repository interface {
+	// Create stores a new incident whose Version is 0; afterwards the stored
+	// version is 1. It returns itsm.ErrAlreadyExists when the tenant already
+	// has an incident with that ID or number.
+	Create(ctx context.Context, d Data) error
+	// Get returns the incident with the given ID, or itsm.ErrNotFound.
+	Get(ctx context.Context, tenant itsm.TenantID, id ID) (Data, error)
+	// GetByNumber returns the incident with the given number, or
+	// itsm.ErrNotFound.
+	GetByNumber(ctx context.Context, tenant itsm.TenantID, number Number) (Data, error)
+	// Update replaces the stored incident d.ID when its stored version is
+	// still d.Version, and stores it with version d.Version+1. It returns
+	// itsm.ErrConflict, writing nothing, when the stored version differs,
+	// and itsm.ErrNotFound when there is no such incident. Changing the
+	// number is itsm.ErrInvalid.
+	Update(ctx context.Context, d Data) error
+	// List returns the tenant's incidents that match f, ordered by ID
+	// (creation order, since IDs are UUIDv7), starting after p.After, at
+	// most p.Limit of them. Pages never skip or repeat an incident that
+	// exists throughout the listing, whatever is written meanwhile.
+	List(ctx context.Context, tenant itsm.TenantID, f Filter, p Page) (ListPage, error)
+}
+
+// Filter selects incidents. Zero fields do not filter; non-empty slices
+// match any of their values; all set fields must match.
+type Filter struct {
+	Statuses   []Status        `json:"statuses,omitempty"`
+	Priorities []itsm.Priority `json:"priorities,omitempty"`
+	Group      string          `json:"group,omitempty"`
+	Assignee   string          `json:"assignee,omitempty"`
+	// Parent selects the children of one incident.
+	Parent ID `json:"parent,omitzero"`
+	// Major selects by major-incident status.
+	Major []MajorStatus `json:"major,omitempty"`
+	// ResolvedBefore selects incidents resolved strictly before the instant.
+	ResolvedBefore time.Time `json:"resolved_before,omitzero"`
+}
+
+// Matches reports whether d passes the filter; adapters without a query
+// language of their own use it, and the conformance suite checks every
+// adapter against it.
+func (f Filter) Matches(d *Data) bool {
+	if len(f.Statuses) > 0 && !contains(f.Statuses, d.Status) {
+		return false
+	}
+	if len(f.Priorities) > 0 && !contains(f.Priorities, d.Priority) {
+		return false
+	}
+	if f.Group != "" && d.Group != f.Group {
+		return false
+	}
+	if f.Assignee != "" && d.Assignee != f.Assignee {
+		return false
+	}
+	if !f.Parent.IsZero() && d.Parent != f.Parent {
+		return false
+	}
+	if len(f.Major) > 0 && !contains(f.Major, d.Major.Status) {
+		return false
+	}
+	if !f.ResolvedBefore.IsZero() && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(f.ResolvedBefore)) {
+		return false
+	}
+	return true
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Page asks for one page of a listing.
+type Page struct {
+	// After is the cursor: the ID of the last incident of the previous page;
+	// the zero ID starts at the beginning.
+	After ID `json:"after,omitzero"`
+	// Limit is the most incidents to return: 1 to MaxPageLimit; 0 means
+	// DefaultPageLimit.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Page limits.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
+// Validate returns a *itsm.ValidationError naming "page.limit" when the limit
+// is out of range.
+func (p Page) Validate() error {
+	if p.Limit < 0 || p.Limit > MaxPageLimit {
+		return itsm.NewValidationError("page.limit", "must be between 0 and 1000")
+	}
+	return nil
+}
+
+// EffectiveLimit returns the limit to apply: Limit, or DefaultPageLimit when
+// Limit is 0.
+func (p Page) EffectiveLimit() int {
+	if p.Limit == 0 {
+		return DefaultPageLimit
+	}
+	return p.Limit
+}
+
+// ListPage is one page of a listing.
+type ListPage struct {
+	Items []Data `json:"items"`
+	// Next is the cursor for the following page; the zero ID when this page
+	// is the last.
+	Next ID `json:"next,omitzero"`
+}
