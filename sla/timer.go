@@ -196,6 +196,10 @@ type Timer struct {
 	Segments []Segment `json:"segments,omitempty"`
 	// Changes lists retargets.
 	Changes []Change `json:"changes,omitempty"`
+	// Seq counts the lifecycle events (attached, paused, resumed,
+	// retargeted, completed, canceled) emitted for the timer; their
+	// idempotency keys end in it.
+	Seq int `json:"seq"`
 }
 
 // Key returns "record/agreement/metric/cycle", the stem of the timer's
@@ -333,8 +337,9 @@ const (
 // retries a command can drop events it has already acted on.
 type Event struct {
 	// Key is unique per event: the timer's Key, then the kind and, for
-	// thresholds, the percentage ("…/2/threshold/75"), or for stage events
-	// the instant in Unix microseconds.
+	// thresholds, the percentage ("…/2/threshold/75"); "…/2/breached" for
+	// the breach; for lifecycle events the timer's Seq after it
+	// ("…/2/paused/3").
 	Key string `json:"key"`
 	// Kind says what happened.
 	Kind EventKind `json:"kind"`
@@ -350,9 +355,14 @@ type Event struct {
 	Threshold decimal.Decimal `json:"threshold"`
 }
 
+// newEvent returns a lifecycle event of t, counting it in t.Seq; threshold
+// and breach events overwrite the key.
 func newEvent(t *Timer, kind EventKind, at time.Time) Event {
+	if kind != EventThreshold && kind != EventBreached {
+		t.Seq++
+	}
 	return Event{
-		Key:       fmt.Sprintf("%s/%s@%d", t.Key(), kind, at.UnixMicro()),
+		Key:       fmt.Sprintf("%s/%s/%d", t.Key(), kind, t.Seq),
 		Kind:      kind,
 		At:        at,
 		Record:    t.Record,

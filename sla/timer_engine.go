@@ -491,6 +491,9 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 		}
 	}
 	out.Observed = true
+	if len(out.Timers) == 0 {
+		out.Timers = nil
+	}
 	if len(e.watched) > 0 {
 		out.Previous = make(map[string]string, len(e.watched))
 		for _, p := range e.watched {
@@ -691,6 +694,9 @@ func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
 	}
 	out := st
 	out.Timers = slices.Clone(st.Timers)
+	if len(out.Timers) == 0 {
+		out.Timers = nil
+	}
 	var evs []Event
 	if err := e.advanceAll(&out, now, &evs); err != nil {
 		return State{}, nil, err
