@@ -206,8 +206,8 @@ func (g *Goal) UnmarshalJSON(b []byte) error {
 }
 
 var (
-	idPattern     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	metricPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+	agreementIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	metricPattern      = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 )
 
 // maxThreshold is the highest warning threshold accepted, in percent.
@@ -223,7 +223,7 @@ func (a Agreement) Validate() error {
 }
 
 func (a Agreement) validate(errs *itsm.FieldErrors) {
-	if !idPattern.MatchString(a.ID) {
+	if !agreementIDPattern.MatchString(a.ID) {
 		errs.Add("id", "must be 1 to 64 letters, digits, '.', '_' or '-'")
 	}
 	if a.Version < 1 {
@@ -233,7 +233,7 @@ func (a Agreement) validate(errs *itsm.FieldErrors) {
 		errs.Add("kind", "must be sla, ola or uc")
 	}
 	if a.Scope != nil {
-		errs.Merge("scope", a.Scope.Validate())
+		a.Scope.check(errs, "scope")
 	}
 	if len(a.Targets) == 0 {
 		errs.Add("targets", "must not be empty")
@@ -258,7 +258,7 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 		c    *Condition
 	}{{"start", t.Start}, {"pause", t.Pause}, {"stop", t.Stop}, {"cancel", t.Cancel}, {"reset", t.Reset}} {
 		if c.c != nil {
-			errs.Merge(at+"."+c.name, c.c.Validate())
+			c.c.check(errs, at+"."+c.name)
 		}
 	}
 	switch t.StartFrom {
@@ -282,7 +282,7 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 	names := map[string]bool{}
 	for i, g := range t.Goals {
 		gat := fmt.Sprintf("%s.goals[%d]", at, i)
-		if !idPattern.MatchString(g.Name) {
+		if !agreementIDPattern.MatchString(g.Name) {
 			errs.Add(gat+".name", "must be 1 to 64 letters, digits, '.', '_' or '-'")
 		} else if names[g.Name] {
 			errs.Addf(gat+".name", "%q is used by an earlier goal", g.Name)
@@ -294,7 +294,7 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 			errs.Add(gat+".within", "must be a whole number of microseconds")
 		}
 		if g.When != nil {
-			errs.Merge(gat+".when", g.When.Validate())
+			g.When.check(errs, gat+".when")
 		}
 	}
 	for i, p := range t.Thresholds {

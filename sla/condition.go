@@ -112,15 +112,15 @@ func FieldChanged(field string) *Condition {
 }
 
 // AllOf holds when every one of cs holds.
-func AllOf(cs ...*Condition) *Condition { return &Condition{All: derefAll(cs)} }
+func AllOf(cs ...*Condition) *Condition { return &Condition{All: derefConditions(cs)} }
 
 // AnyOf holds when at least one of cs holds.
-func AnyOf(cs ...*Condition) *Condition { return &Condition{Any: derefAll(cs)} }
+func AnyOf(cs ...*Condition) *Condition { return &Condition{Any: derefConditions(cs)} }
 
 // Not holds when c does not.
 func Not(c *Condition) *Condition { return &Condition{Not: c} }
 
-func derefAll(cs []*Condition) []Condition {
+func derefConditions(cs []*Condition) []Condition {
 	out := make([]Condition, 0, len(cs))
 	for _, c := range cs {
 		if c != nil {
@@ -137,22 +137,25 @@ func (c *Condition) Validate() error {
 	return err
 }
 
-// fieldKind tells a compiled leaf where to read its value.
-type fieldKind uint8
+// check records c's problems in errs under the path at.
+func (c *Condition) check(errs *itsm.FieldErrors, at string) { compileInto(errs, at, c) }
+
+// condFieldKind tells a compiled leaf where to read its value.
+type condFieldKind uint8
 
 const (
-	fieldPriority fieldKind = iota + 1
-	fieldService
-	fieldCategory
-	fieldState
-	fieldCustom
+	condFieldPriority condFieldKind = iota + 1
+	condFieldService
+	condFieldCategory
+	condFieldState
+	condFieldCustom
 )
 
-// pred is a compiled Condition. Evaluation allocates nothing.
-type pred struct {
+// condPred is a compiled Condition. Evaluation allocates nothing.
+type condPred struct {
 	kind     uint8 // predAll, predAny, predNot, predLeaf
-	children []pred
-	field    fieldKind
+	children []condPred
+	field    condFieldKind
 	path     string // the field path as written, the key for OpChanged
 	name     string // custom field name
 	op       Op
@@ -162,14 +165,14 @@ type pred struct {
 }
 
 const (
-	predAll uint8 = iota + 1
-	predAny
-	predNot
-	predLeaf
+	condAll uint8 = iota + 1
+	condAny
+	condNot
+	condLeaf
 )
 
 // compileCondition validates c and compiles it. A nil c compiles to nil.
-func compileCondition(c *Condition) (*pred, error) {
+func compileCondition(c *Condition) (*condPred, error) {
 	if c == nil {
 		return nil, nil
 	}
@@ -188,7 +191,7 @@ func joinPath(prefix, name string) string {
 	return prefix + "." + name
 }
 
-func compileInto(errs *itsm.FieldErrors, at string, c *Condition) pred {
+func compileInto(errs *itsm.FieldErrors, at string, c *Condition) condPred {
 	set := 0
 	if c.All != nil {
 		set++
@@ -203,50 +206,50 @@ func compileInto(errs *itsm.FieldErrors, at string, c *Condition) pred {
 		set++
 	}
 	if set != 1 {
-		errs.Add(orSelf(at), "must set exactly one of all, any, not or field")
-		return pred{}
+		errs.Add(conditionPath(at), "must set exactly one of all, any, not or field")
+		return condPred{}
 	}
 	switch {
 	case c.All != nil || c.Any != nil:
-		kids, name, kind := c.All, "all", predAll
+		kids, name, kind := c.All, "all", condAll
 		if c.Any != nil {
-			kids, name, kind = c.Any, "any", predAny
+			kids, name, kind = c.Any, "any", condAny
 		}
 		if len(kids) == 0 {
 			errs.Add(joinPath(at, name), "must not be empty")
-			return pred{}
+			return condPred{}
 		}
-		p := pred{kind: kind, children: make([]pred, len(kids))}
+		p := condPred{kind: kind, children: make([]condPred, len(kids))}
 		for i := range kids {
 			p.children[i] = compileInto(errs, fmt.Sprintf("%s[%d]", joinPath(at, name), i), &kids[i])
 		}
 		return p
 	case c.Not != nil:
-		return pred{kind: predNot, children: []pred{compileInto(errs, joinPath(at, "not"), c.Not)}}
+		return condPred{kind: condNot, children: []condPred{compileInto(errs, joinPath(at, "not"), c.Not)}}
 	}
 	return compileLeaf(errs, at, c)
 }
 
-func orSelf(at string) string {
+func conditionPath(at string) string {
 	if at == "" {
 		return "condition"
 	}
 	return at
 }
 
-func compileLeaf(errs *itsm.FieldErrors, at string, c *Condition) pred {
-	p := pred{kind: predLeaf, path: c.Field, op: c.Op, values: slices.Clone(c.Values)}
+func compileLeaf(errs *itsm.FieldErrors, at string, c *Condition) condPred {
+	p := condPred{kind: condLeaf, path: c.Field, op: c.Op, values: slices.Clone(c.Values)}
 	switch {
 	case c.Field == "priority":
-		p.field = fieldPriority
+		p.field = condFieldPriority
 	case c.Field == "service":
-		p.field = fieldService
+		p.field = condFieldService
 	case c.Field == "category":
-		p.field = fieldCategory
+		p.field = condFieldCategory
 	case c.Field == "state":
-		p.field = fieldState
+		p.field = condFieldState
 	case strings.HasPrefix(c.Field, "fields.") && len(c.Field) > len("fields."):
-		p.field = fieldCustom
+		p.field = condFieldCustom
 		p.name = c.Field[len("fields."):]
 	default:
 		errs.Addf(joinPath(at, "field"), "%q is not priority, service, category, state or fields.<name>", c.Field)
@@ -270,7 +273,7 @@ func compileLeaf(errs *itsm.FieldErrors, at string, c *Condition) pred {
 		errs.Addf(joinPath(at, "op"), "%q is not a known operator", c.Op)
 		return p
 	}
-	if p.field == fieldState && (c.Op == OpIn || c.Op == OpNotIn) {
+	if p.field == condFieldState && (c.Op == OpIn || c.Op == OpNotIn) {
 		for i, v := range c.Values {
 			cat, err := itsm.ParseCategory(v)
 			if err != nil {
@@ -280,7 +283,7 @@ func compileLeaf(errs *itsm.FieldErrors, at string, c *Condition) pred {
 			p.states |= 1 << uint8(cat)
 		}
 	}
-	if p.field == fieldPriority || isOrdering(c.Op) {
+	if p.field == condFieldPriority || isOrderingOp(c.Op) {
 		p.ints = make([]int64, len(c.Values))
 		for i, v := range c.Values {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -294,55 +297,55 @@ func compileLeaf(errs *itsm.FieldErrors, at string, c *Condition) pred {
 	return p
 }
 
-func isOrdering(op Op) bool { return op == OpLT || op == OpLE || op == OpGT || op == OpGE }
+func isOrderingOp(op Op) bool { return op == OpLT || op == OpLE || op == OpGT || op == OpGE }
 
-// memory is what a condition may compare against from the previous
+// condMemory is what a condition may compare against from the previous
 // observation (for OpChanged).
-type memory struct {
+type condMemory struct {
 	seen   bool
 	values map[string]string
 }
 
 // holds evaluates p; a nil p holds when dflt is true.
-func (p *pred) holds(o *Observation, m *memory, dflt bool) bool {
+func (p *condPred) holds(o *Observation, m *condMemory, dflt bool) bool {
 	if p == nil {
 		return dflt
 	}
 	return p.eval(o, m)
 }
 
-func (p *pred) eval(o *Observation, m *memory) bool {
+func (p *condPred) eval(o *Observation, m *condMemory) bool {
 	switch p.kind {
-	case predAll:
+	case condAll:
 		for i := range p.children {
 			if !p.children[i].eval(o, m) {
 				return false
 			}
 		}
 		return true
-	case predAny:
+	case condAny:
 		for i := range p.children {
 			if p.children[i].eval(o, m) {
 				return true
 			}
 		}
 		return false
-	case predNot:
+	case condNot:
 		return !p.children[0].eval(o, m)
 	}
 	return p.leaf(o, m)
 }
 
 // value reads the leaf's field from o as text, and whether it is present.
-func (p *pred) value(o *Observation) (string, bool) {
+func (p *condPred) value(o *Observation) (string, bool) {
 	switch p.field {
-	case fieldPriority:
+	case condFieldPriority:
 		return strconv.Itoa(int(o.Priority)), o.Priority != 0
-	case fieldService:
+	case condFieldService:
 		return o.Service, o.Service != ""
-	case fieldCategory:
+	case condFieldCategory:
 		return o.Category, o.Category != ""
-	case fieldState:
+	case condFieldState:
 		return o.State.String(), o.State.Valid()
 	default:
 		v, ok := o.Fields[p.name]
@@ -350,7 +353,7 @@ func (p *pred) value(o *Observation) (string, bool) {
 	}
 }
 
-func (p *pred) leaf(o *Observation, m *memory) bool {
+func (p *condPred) leaf(o *Observation, m *condMemory) bool {
 	switch p.op {
 	case OpChanged:
 		if !m.seen {
@@ -365,17 +368,17 @@ func (p *pred) leaf(o *Observation, m *memory) bool {
 		_, ok := p.value(o)
 		return !ok
 	}
-	if p.field == fieldState {
+	if p.field == condFieldState {
 		in := p.states&(1<<uint8(o.State)) != 0 && o.State.Valid()
 		return in == (p.op == OpIn)
 	}
-	if p.field == fieldPriority && (p.op == OpIn || p.op == OpNotIn) {
+	if p.field == condFieldPriority && (p.op == OpIn || p.op == OpNotIn) {
 		in := o.Priority != 0 && slices.Contains(p.ints, int64(o.Priority))
 		return in == (p.op == OpIn)
 	}
-	if isOrdering(p.op) {
+	if isOrderingOp(p.op) {
 		var n int64
-		if p.field == fieldPriority {
+		if p.field == condFieldPriority {
 			if o.Priority == 0 {
 				return false
 			}
@@ -409,11 +412,11 @@ func (p *pred) leaf(o *Observation, m *memory) bool {
 }
 
 // watched appends the paths p compares with OpChanged.
-func (p *pred) watched(dst []string) []string {
+func (p *condPred) watched(dst []string) []string {
 	if p == nil {
 		return dst
 	}
-	if p.kind == predLeaf && p.op == OpChanged && !slices.Contains(dst, p.path) {
+	if p.kind == condLeaf && p.op == OpChanged && !slices.Contains(dst, p.path) {
 		dst = append(dst, p.path)
 	}
 	for i := range p.children {
@@ -422,20 +425,20 @@ func (p *pred) watched(dst []string) []string {
 	return dst
 }
 
-// readPath reads the field named by a condition path from o, for memory.
-func readPath(o *Observation, path string) string {
-	p := pred{path: path}
+// readConditionPath reads the field named by a condition path from o, for memory.
+func readConditionPath(o *Observation, path string) string {
+	p := condPred{path: path}
 	switch {
 	case path == "priority":
-		p.field = fieldPriority
+		p.field = condFieldPriority
 	case path == "service":
-		p.field = fieldService
+		p.field = condFieldService
 	case path == "category":
-		p.field = fieldCategory
+		p.field = condFieldCategory
 	case path == "state":
-		p.field = fieldState
+		p.field = condFieldState
 	default:
-		p.field = fieldCustom
+		p.field = condFieldCustom
 		p.name = strings.TrimPrefix(path, "fields.")
 	}
 	v, _ := p.value(o)

@@ -8,26 +8,26 @@ import (
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
-// IntervalKind says how a stretch of a timer's life was treated.
-type IntervalKind string
+// StretchKind says how a stretch of a timer's life was treated.
+type StretchKind string
 
-// The interval kinds.
+// The stretch kinds.
 const (
-	// IntervalCounted: running in working time; counts towards the goal.
-	IntervalCounted IntervalKind = "counted"
-	// IntervalExcluded: running outside working time; counts for nothing.
-	IntervalExcluded IntervalKind = "excluded"
-	// IntervalPaused: paused; its working time is business pause.
-	IntervalPaused IntervalKind = "paused"
-	// IntervalStopped: completed, before a reopen resumed the cycle.
-	IntervalStopped IntervalKind = "stopped"
+	// StretchCounted: running in working time; counts towards the goal.
+	StretchCounted StretchKind = "counted"
+	// StretchExcluded: running outside working time; counts for nothing.
+	StretchExcluded StretchKind = "excluded"
+	// StretchPaused: paused; its working time is business pause.
+	StretchPaused StretchKind = "paused"
+	// StretchStopped: completed, before a reopen resumed the cycle.
+	StretchStopped StretchKind = "stopped"
 )
 
-// Interval is one stretch [From, To) of an Explanation.
-type Interval struct {
-	Kind IntervalKind `json:"kind"`
-	From time.Time    `json:"from"`
-	To   time.Time    `json:"to"`
+// Stretch is one stretch [From, To) of an Explanation.
+type Stretch struct {
+	Kind StretchKind `json:"kind"`
+	From time.Time   `json:"from"`
+	To   time.Time   `json:"to"`
 	// Working is the working time inside the interval on the calendar that
 	// applied to it: all of a counted interval, none of an excluded one, the
 	// business pause of a paused one.
@@ -39,9 +39,9 @@ type Interval struct {
 type Explanation struct {
 	// Timer is the timer explained.
 	Timer Timer `json:"timer"`
-	// Intervals covers [Timer.StartedAt, Timer.AsOf) (or EndedAt) without
+	// Stretches covers [Timer.StartedAt, Timer.AsOf) (or EndedAt) without
 	// gaps, in order.
-	Intervals []Interval `json:"intervals"`
+	Stretches []Stretch `json:"stretches"`
 }
 
 // Explain splits a timer's life into intervals counted, excluded (running
@@ -111,22 +111,22 @@ func (e *Engine) Explain(t Timer) (Explanation, error) {
 	return x, nil
 }
 
-func (x *Explanation) push(iv Interval) {
-	if n := len(x.Intervals); n > 0 && x.Intervals[n-1].Kind == iv.Kind && x.Intervals[n-1].To.Equal(iv.From) {
-		x.Intervals[n-1].To = iv.To
-		x.Intervals[n-1].Working += iv.Working
+func (x *Explanation) push(iv Stretch) {
+	if n := len(x.Stretches); n > 0 && x.Stretches[n-1].Kind == iv.Kind && x.Stretches[n-1].To.Equal(iv.From) {
+		x.Stretches[n-1].To = iv.To
+		x.Stretches[n-1].Working += iv.Working
 		return
 	}
-	x.Intervals = append(x.Intervals, iv)
+	x.Stretches = append(x.Stretches, iv)
 }
 
 func (x *Explanation) add(kind SegmentKind, cal Calendar, from, to time.Time) {
 	switch kind {
 	case SegmentPaused:
-		x.push(Interval{Kind: IntervalPaused, From: from, To: to, Working: cal.Between(from, to)})
+		x.push(Stretch{Kind: StretchPaused, From: from, To: to, Working: cal.Between(from, to)})
 		return
 	case SegmentStopped:
-		x.push(Interval{Kind: IntervalStopped, From: from, To: to})
+		x.push(Stretch{Kind: StretchStopped, From: from, To: to})
 		return
 	}
 	for at := from; at.Before(to); {
@@ -136,18 +136,18 @@ func (x *Explanation) add(kind SegmentKind, cal Calendar, from, to time.Time) {
 			end = next
 		}
 		if working {
-			x.push(Interval{Kind: IntervalCounted, From: at, To: end, Working: cal.Between(at, end)})
+			x.push(Stretch{Kind: StretchCounted, From: at, To: end, Working: cal.Between(at, end)})
 		} else {
-			x.push(Interval{Kind: IntervalExcluded, From: at, To: end})
+			x.push(Stretch{Kind: StretchExcluded, From: at, To: end})
 		}
 		at = end
 	}
 }
 
 // Total returns the sum of the Working time of the intervals of kind k.
-func (x Explanation) Total(k IntervalKind) time.Duration {
+func (x Explanation) Total(k StretchKind) time.Duration {
 	var sum time.Duration
-	for _, iv := range x.Intervals {
+	for _, iv := range x.Stretches {
 		if iv.Kind == k {
 			sum += iv.Working
 		}
@@ -161,7 +161,7 @@ func (x Explanation) Total(k IntervalKind) time.Duration {
 func (x Explanation) String() string {
 	var b strings.Builder
 	const layout = "2006-01-02 15:04"
-	for _, iv := range x.Intervals {
+	for _, iv := range x.Stretches {
 		fmt.Fprintf(&b, "%-9s %s → %s  %s\n", iv.Kind, iv.From.UTC().Format(layout), iv.To.UTC().Format(layout), iv.Working)
 	}
 	return b.String()

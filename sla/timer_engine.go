@@ -51,13 +51,13 @@ type compAgreement struct {
 	id      string
 	version int
 	kind    itsm.AgreementKind
-	scope   *pred
+	scope   *condPred
 	targets []compTarget
 }
 
 type compTarget struct {
 	metric                            string
-	start, pause, stop, cancel, reset *pred
+	start, pause, stop, cancel, reset *condPred
 	cancelWhenStartFails              bool
 	startFrom                         StartFrom
 	reopen                            ReopenPolicy
@@ -73,7 +73,7 @@ type compThreshold struct {
 
 type compGoal struct {
 	name    string
-	when    *pred
+	when    *condPred
 	within  time.Duration
 	calName string
 	cal     Calendar
@@ -126,7 +126,7 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 	for _, ca := range e.all {
 		e.watched = ca.scope.watched(e.watched)
 		for _, ct := range ca.targets {
-			for _, p := range []*pred{ct.start, ct.pause, ct.stop, ct.cancel, ct.reset} {
+			for _, p := range []*condPred{ct.start, ct.pause, ct.stop, ct.cancel, ct.reset} {
 				e.watched = p.watched(e.watched)
 			}
 			for _, g := range ct.goals {
@@ -242,7 +242,7 @@ func (ca *compAgreement) target(metric string) *compTarget {
 	return nil
 }
 
-func (ct *compTarget) match(o *Observation, m *memory) *compGoal {
+func (ct *compTarget) match(o *Observation, m *condMemory) *compGoal {
 	for i := range ct.goals {
 		if ct.goals[i].when.holds(o, m, true) {
 			return &ct.goals[i]
@@ -273,9 +273,9 @@ func missingDefinition(i int, t *Timer) error {
 		fmt.Sprintf("agreement %q version %d with metric %q and goal %q is not loaded in the engine", t.Agreement, t.Version, t.Metric, t.Goal))
 }
 
-// crossing returns the instant at which rem more business time has
+// crossAt returns the instant at which rem more business time has
 // accrued from a (a itself when rem <= 0).
-func crossing(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
+func crossAt(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
 	if rem <= 0 {
 		return a, nil
 	}
@@ -286,10 +286,10 @@ func crossing(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
 	return itsm.Normalize(x), nil
 }
 
-// accrue brings a live timer from t.AsOf to to in its current stage,
+// accrueTimer brings a live timer from t.AsOf to to in its current stage,
 // recording thresholds and the breach it runs past. With suppress set they
 // are recorded as skipped and emit nothing.
-func accrue(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress bool, evs *[]Event) error {
+func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress bool, evs *[]Event) error {
 	a := t.AsOf
 	if !t.Stage.Live() || !to.After(a) {
 		return nil
@@ -308,7 +308,7 @@ func accrue(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress bool, 
 			if t.hasMark(th.text) {
 				continue
 			}
-			x, err := crossing(cal, a, rem)
+			x, err := crossAt(cal, a, rem)
 			if err != nil {
 				return fmt.Errorf("sla: calendar %q: %w", g.calName, err)
 			}
@@ -324,7 +324,7 @@ func accrue(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress bool, 
 			}
 		}
 		if rem := t.Within - e; !t.Breached && rem <= bw {
-			x, err := crossing(cal, a, rem)
+			x, err := crossAt(cal, a, rem)
 			if err != nil {
 				return fmt.Errorf("sla: calendar %q: %w", g.calName, err)
 			}
@@ -347,31 +347,31 @@ func accrue(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress bool, 
 	return nil
 }
 
-// refresh recomputes DueAt and NextAt of a timer at t.AsOf. A calendar that
+// refreshTimer recomputes DueAt and NextAt of a timer at t.AsOf. A calendar that
 // never reaches an instant leaves it zero.
-func refresh(t *Timer, ct *compTarget, g *compGoal) {
+func refreshTimer(t *Timer, ct *compTarget, g *compGoal) {
 	t.DueAt, t.NextAt = time.Time{}, time.Time{}
 	if t.Stage != StageRunning {
 		return
 	}
 	if t.Breached {
 		t.DueAt = t.BreachedAt
-	} else if due, err := crossing(g.cal, t.AsOf, t.Within-t.BusinessElapsed); err == nil {
+	} else if due, err := crossAt(g.cal, t.AsOf, t.Within-t.BusinessElapsed); err == nil {
 		t.DueAt, t.NextAt = due, due
 	}
 	for i := range ct.thresholds {
 		if t.hasMark(ct.thresholds[i].text) {
 			continue
 		}
-		if x, err := crossing(g.cal, t.AsOf, g.needs[i]-t.BusinessElapsed); err == nil && (t.NextAt.IsZero() || x.Before(t.NextAt)) {
+		if x, err := crossAt(g.cal, t.AsOf, g.needs[i]-t.BusinessElapsed); err == nil && (t.NextAt.IsZero() || x.Before(t.NextAt)) {
 			t.NextAt = x
 		}
 		break
 	}
 }
 
-// setStage closes the current segment at at and enters stage s.
-func setStage(t *Timer, s Stage, at time.Time) {
+// setTimerStage closes the current segment at at and enters stage s.
+func setTimerStage(t *Timer, s Stage, at time.Time) {
 	if t.Since.Before(at) {
 		kind := SegmentRunning
 		if t.Stage == StagePaused {
@@ -389,8 +389,8 @@ func setStage(t *Timer, s Stage, at time.Time) {
 	t.DueAt, t.NextAt = time.Time{}, time.Time{}
 }
 
-func finish(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
-	setStage(t, s, at)
+func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
+	setTimerStage(t, s, at)
 	t.EndReason = reason
 	kind := EventCompleted
 	if s == StageCanceled {
@@ -399,8 +399,8 @@ func finish(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	*evs = append(*evs, newEvent(t, kind, at))
 }
 
-// checkState validates the parts of a State the engine relies on.
-func checkState(st *State) error {
+// checkTimerState validates the parts of a State the engine relies on.
+func checkTimerState(st *State) error {
 	var errs itsm.FieldErrors
 	if err := st.Record.Validate(); err != nil {
 		errs.Merge("record", err)
@@ -433,7 +433,7 @@ func checkState(st *State) error {
 // the engine does not hold); an error wrapping a calendar's error when a
 // calendar fails. Nothing is returned but the error then.
 func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
-	if err := checkState(&st); err != nil {
+	if err := checkTimerState(&st); err != nil {
 		return State{}, nil, err
 	}
 	var errs itsm.FieldErrors
@@ -464,7 +464,7 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 	if err := e.advanceAll(&out, at, &evs); err != nil {
 		return State{}, nil, err
 	}
-	mem := memory{seen: st.Observed, values: st.Previous}
+	mem := condMemory{seen: st.Observed, values: st.Previous}
 
 	// Live timers, each under its own definition.
 	for i := range out.Timers {
@@ -487,7 +487,7 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 		t := &out.Timers[i]
 		if t.Stage.Live() {
 			_, ct, g, _ := e.definition(t)
-			refresh(t, ct, g)
+			refreshTimer(t, ct, g)
 		}
 	}
 	out.Observed = true
@@ -497,7 +497,7 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 	if len(e.watched) > 0 {
 		out.Previous = make(map[string]string, len(e.watched))
 		for _, p := range e.watched {
-			out.Previous[p] = readPath(&obs, p)
+			out.Previous[p] = readConditionPath(&obs, p)
 		}
 	}
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
@@ -516,7 +516,7 @@ func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
 		if !ok {
 			return missingDefinition(i, t)
 		}
-		if err := accrue(t, ct, g, at, false, evs); err != nil {
+		if err := accrueTimer(t, ct, g, at, false, evs); err != nil {
 			return err
 		}
 	}
@@ -526,25 +526,25 @@ func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
 
 // evaluateLive applies the precedence stop, cancel, reset, goal, pause to a
 // live timer at obs.At.
-func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Observation, m *memory, evs *[]Event) {
+func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) {
 	at := o.At
 	t.Priority = o.Priority
 	if ct.stop.holds(o, m, false) {
-		finish(t, StageCompleted, "", at, evs)
+		finishTimer(t, StageCompleted, "", at, evs)
 		return
 	}
 	switch {
 	case ct.cancel.holds(o, m, false):
-		finish(t, StageCanceled, "cancel", at, evs)
+		finishTimer(t, StageCanceled, "cancel", at, evs)
 		return
 	case !ca.scope.holds(o, m, true):
-		finish(t, StageCanceled, "scope", at, evs)
+		finishTimer(t, StageCanceled, "scope", at, evs)
 		return
 	case ct.cancelWhenStartFails && !ct.start.holds(o, m, true):
-		finish(t, StageCanceled, "start_failed", at, evs)
+		finishTimer(t, StageCanceled, "start_failed", at, evs)
 		return
 	case ct.reset.holds(o, m, false):
-		finish(t, StageCanceled, "reset", at, evs)
+		finishTimer(t, StageCanceled, "reset", at, evs)
 		return
 	}
 	e.goalAndPause(t, ct, o, m, evs)
@@ -552,30 +552,30 @@ func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Ob
 
 // goalAndPause retargets a live timer if another goal matches and sets its
 // stage from the pause condition.
-func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *memory, evs *[]Event) {
+func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) {
 	at := o.At
 	g := ct.match(o, m)
 	if g == nil {
-		finish(t, StageCanceled, "no_goal", at, evs)
+		finishTimer(t, StageCanceled, "no_goal", at, evs)
 		return
 	}
 	if g.name != t.Goal {
-		retarget(t, ct, g, ct.retarget, at)
+		retargetTimer(t, ct, g, ct.retarget, at)
 		*evs = append(*evs, newEvent(t, EventRetargeted, at))
 	}
 	paused := ct.pause.holds(o, m, false)
 	switch {
 	case paused && t.Stage == StageRunning:
-		setStage(t, StagePaused, at)
+		setTimerStage(t, StagePaused, at)
 		*evs = append(*evs, newEvent(t, EventPaused, at))
 	case !paused && t.Stage == StagePaused:
-		setStage(t, StageRunning, at)
+		setTimerStage(t, StageRunning, at)
 		*evs = append(*evs, newEvent(t, EventResumed, at))
 	}
 }
 
-// retarget moves a live timer, accrued to at, onto goal g.
-func retarget(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at time.Time) {
+// retargetTimer moves a live timer, accrued to at, onto goal g.
+func retargetTimer(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at time.Time) {
 	t.Changes = append(slices.Clip(t.Changes), Change{At: at, From: t.Goal, To: g.name, How: how})
 	t.Goal, t.Within, t.Calendar = g.name, g.within, g.calName
 	if how != RetargetRetroactive {
@@ -597,7 +597,7 @@ func retarget(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at time
 		}
 		t.AsOf = from
 		// The calendar's Add cannot fail inside a span Between measured.
-		_ = accrue(t, ct, g, to, true, &none)
+		_ = accrueTimer(t, ct, g, to, true, &none)
 	}
 	for _, s := range t.Segments {
 		replay(s.Kind, s.From, s.To)
@@ -610,14 +610,14 @@ func retarget(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at time
 	t.Stage, t.AsOf = stage, at
 }
 
-// attachable reports whether a cycle of ct may attach now: in scope, start
+// canAttach reports whether a cycle of ct may attach now: in scope, start
 // holds, and neither stop nor cancel does (stop beats start).
-func attachable(ca *compAgreement, ct *compTarget, o *Observation, m *memory) bool {
+func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory) bool {
 	return ca.scope.holds(o, m, true) && ct.start.holds(o, m, true) &&
 		!ct.stop.holds(o, m, false) && !ct.cancel.holds(o, m, false)
 }
 
-func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *memory, evs *[]Event) error {
+func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) error {
 	at := o.At
 	idx := out.latest(ca.id, ct.metric)
 	cycle := 1
@@ -638,7 +638,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			case ReopenNever:
 				return nil
 			case ReopenResume:
-				if !attachable(cca, cct, o, m) || cct.match(o, m) == nil {
+				if !canAttach(cca, cct, o, m) || cct.match(o, m) == nil {
 					return nil
 				}
 				if cct.goal(cur.Goal) == nil {
@@ -652,7 +652,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			}
 		}
 	}
-	if !attachable(ca, ct, o, m) {
+	if !canAttach(ca, ct, o, m) {
 		return nil
 	}
 	g := ct.match(o, m)
@@ -667,13 +667,13 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 	if ct.startFrom == StartFromOpened && cycle == 1 && o.Opened.Before(at) {
 		t.StartedAt, t.AsOf, t.Since = o.Opened, o.Opened, o.Opened
 		var none []Event
-		if err := accrue(&t, ct, g, at, true, &none); err != nil {
+		if err := accrueTimer(&t, ct, g, at, true, &none); err != nil {
 			return err
 		}
 	}
 	*evs = append(*evs, newEvent(&t, EventAttached, at))
 	if ct.pause.holds(o, m, false) {
-		setStage(&t, StagePaused, at)
+		setTimerStage(&t, StagePaused, at)
 	}
 	out.Timers = append(out.Timers, t)
 	return nil
@@ -685,7 +685,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 // State.NextEventAt. Errors: a *itsm.ValidationError naming "now" (before
 // the state's as_of) or "timers[i].…"; an error wrapping a calendar's.
 func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
-	if err := checkState(&st); err != nil {
+	if err := checkTimerState(&st); err != nil {
 		return State{}, nil, err
 	}
 	now = itsm.Normalize(now)
@@ -705,7 +705,7 @@ func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
 		t := &out.Timers[i]
 		if t.Stage.Live() {
 			_, ct, g, _ := e.definition(t)
-			refresh(t, ct, g)
+			refreshTimer(t, ct, g)
 		}
 	}
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
@@ -763,7 +763,7 @@ const (
 func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []Event, error) {
 	switch s {
 	case StrategyFrozen:
-		if err := checkState(&st); err != nil {
+		if err := checkTimerState(&st); err != nil {
 			return State{}, nil, err
 		}
 		return st, nil, nil
@@ -789,7 +789,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		return State{}, nil, err
 	}
 	now.At = at
-	mem := memory{seen: st.Observed, values: st.Previous}
+	mem := condMemory{seen: st.Observed, values: st.Previous}
 	for i := range adv.Timers {
 		t := &adv.Timers[i]
 		if !t.Stage.Live() {
@@ -804,12 +804,12 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 			ct = ca.target(t.Metric)
 		}
 		if ct == nil {
-			finish(t, StageCanceled, "removed", at, &evs)
+			finishTimer(t, StageCanceled, "removed", at, &evs)
 			continue
 		}
 		g := ct.match(&now, &mem)
 		if g == nil {
-			finish(t, StageCanceled, "no_goal", at, &evs)
+			finishTimer(t, StageCanceled, "no_goal", at, &evs)
 			continue
 		}
 		t.Version, t.Kind = ca.version, ca.kind
@@ -822,7 +822,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 				t.Marks = append(slices.Clip(t.Marks), Mark{Threshold: ct.thresholds[k].text, At: at, Skipped: true})
 			}
 		}
-		refresh(t, ct, g)
+		refreshTimer(t, ct, g)
 	}
 	out, more, err := e.Observe(adv, now)
 	if err != nil {
@@ -857,7 +857,7 @@ func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 	if !ok {
 		return time.Time{}, itsm.NewValidationError("version", fmt.Sprintf("agreement %q version %d is not loaded", t.Agreement, t.Version))
 	}
-	x, err := crossing(g.cal, itsm.Normalize(now), t.Remaining())
+	x, err := crossAt(g.cal, itsm.Normalize(now), t.Remaining())
 	if err != nil {
 		return time.Time{}, fmt.Errorf("sla: calendar %q: %w", g.calName, err)
 	}

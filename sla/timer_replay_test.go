@@ -13,12 +13,12 @@ import (
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
-// replayEngine exercises every policy at once: reopen never/resume/new
+// tmReplayEngine exercises every policy at once: reopen never/resume/new
 // cycle, both retarget policies, a retroactive start, a reset, cancel when
 // start fails, and goals on two calendars.
-func replayEngine(t testing.TB) *Engine {
+func tmReplayEngine(t testing.TB) *Engine {
 	t.Helper()
-	fix := resolutionTarget()
+	fix := tmResolution()
 	fix.Metric = "fix"
 	fix.Reopen = ReopenNewCycle
 	fix.Retarget = RetargetRetroactive
@@ -33,35 +33,35 @@ func replayEngine(t testing.TB) *Engine {
 		Metric:               "update",
 		Start:                StateIn(itsm.CategoryNew, itsm.CategoryActive),
 		Pause:                StateIn(itsm.CategoryWaiting),
-		Stop:                 doneStates,
+		Stop:                 tmDone,
 		Reset:                FieldChanged("fields.updates"),
 		CancelWhenStartFails: true,
 		Reopen:               ReopenNewCycle,
 		Goals:                []Goal{{Name: "all", Within: 90 * time.Minute}},
 	}
 	e, err := NewEngine([]Agreement{
-		{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: "office", Targets: []Target{responseTarget(), resolutionTarget(), fix, update}},
-		{ID: "vendor", Version: 1, Kind: itsm.AgreementUC, Scope: FieldIs("service", "email"), Targets: []Target{resolutionTarget()}},
+		{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: "office", Targets: []Target{tmResponse(), tmResolution(), fix, update}},
+		{ID: "vendor", Version: 1, Kind: itsm.AgreementUC, Scope: FieldIs("service", "email"), Targets: []Target{tmResolution()}},
 	}, CalendarMap{"office": testWeekdayCal{}})
 	require.NoError(t, err)
 	return e
 }
 
-// step is one thing the host does: observe the record, or advance to an
+// tmStep is one thing the host does: observe the record, or advance to an
 // instant without observing.
-type step struct {
+type tmStep struct {
 	advance bool
 	obs     Observation
 }
 
-// randomSteps turns a stream of numbers into a plausible record history.
-func randomSteps(next func(n int) int) []step {
-	at := day(3, 8, 0).Add(time.Duration(next(7*24*60)) * time.Minute)
+// tmRandomSteps turns a stream of numbers into a plausible record history.
+func tmRandomSteps(next func(n int) int) []tmStep {
+	at := tmDay(3, 8, 0).Add(time.Duration(next(7*24*60)) * time.Minute)
 	opened := at.Add(-time.Duration(next(3*24*60)) * time.Minute)
 	states := itsm.Categories()
 	services := []string{"email", "web"}
 	updates := 0
-	var out []step
+	var out []tmStep
 	n := 1 + next(14)
 	for range n {
 		switch next(4) {
@@ -73,13 +73,13 @@ func randomSteps(next func(n int) int) []step {
 			at = at.Add(time.Duration(next(1000)) * time.Microsecond)
 		}
 		if next(3) == 0 {
-			out = append(out, step{advance: true, obs: Observation{At: at}})
+			out = append(out, tmStep{advance: true, obs: Observation{At: at}})
 			at = at.Add(time.Duration(next(6*60)) * time.Minute)
 		}
 		if next(3) == 0 {
 			updates++
 		}
-		out = append(out, step{obs: Observation{
+		out = append(out, tmStep{obs: Observation{
 			At:       at,
 			Opened:   opened,
 			Priority: itsm.Priority(1 + next(5)),
@@ -91,13 +91,13 @@ func randomSteps(next func(n int) int) []step {
 	return out
 }
 
-// checkReplay feeds steps one by one, advancing and round-tripping the
+// tmCheckReplay feeds steps one by one, advancing and round-tripping the
 // state through JSON as a host would, and compares the outcome with a replay
 // of the observations alone.
-func checkReplay(t testing.TB, e *Engine, steps []step) {
+func tmCheckReplay(t testing.TB, e *Engine, steps []tmStep) {
 	t.Helper()
 	var history []Observation
-	st := State{Record: testRecord}
+	st := State{Record: tmRecord}
 	var inc []Event
 	for _, s := range steps {
 		var (
@@ -123,7 +123,7 @@ func checkReplay(t testing.TB, e *Engine, steps []step) {
 	}
 	// Trailing advances are beyond the last observation: bring the replay
 	// to the same instant.
-	replayed, all, err := e.Replay(testRecord, history)
+	replayed, all, err := e.Replay(tmRecord, history)
 	require.NoError(t, err)
 	replayed, more, err := e.Advance(replayed, st.AsOf)
 	require.NoError(t, err)
@@ -145,12 +145,12 @@ func checkReplay(t testing.TB, e *Engine, steps []step) {
 			end = tm.EndedAt
 		}
 		var span time.Duration
-		for _, iv := range x.Intervals {
+		for _, iv := range x.Stretches {
 			span += iv.To.Sub(iv.From)
 		}
 		require.Equal(t, end.Sub(tm.StartedAt), span, "explained intervals cover the timer's life")
-		require.Equal(t, tm.BusinessElapsed, x.Total(IntervalCounted), "counted intervals sum to business elapsed")
-		require.Equal(t, tm.BusinessPaused, x.Total(IntervalPaused), "paused intervals sum to business pause")
+		require.Equal(t, tm.BusinessElapsed, x.Total(StretchCounted), "counted intervals sum to business elapsed")
+		require.Equal(t, tm.BusinessPaused, x.Total(StretchPaused), "paused intervals sum to business pause")
 		if tm.Breached && len(tm.Changes) == 0 {
 			require.GreaterOrEqual(t, tm.BusinessElapsed, tm.Within)
 		}
@@ -158,11 +158,11 @@ func checkReplay(t testing.TB, e *Engine, steps []step) {
 }
 
 func TestReplayEqualsIncremental(t *testing.T) {
-	e := replayEngine(t)
+	e := tmReplayEngine(t)
 	for seed := range uint64(400) {
 		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 0x5eed))
-			checkReplay(t, e, randomSteps(func(n int) int { return r.IntN(n) }))
+			tmCheckReplay(t, e, tmRandomSteps(func(n int) int { return r.IntN(n) }))
 		})
 	}
 }
@@ -171,7 +171,7 @@ func FuzzTimerReplay(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte("a resolution paused while awaiting the caller"))
 	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 17, 42, 3, 3, 3})
-	e := replayEngine(f)
+	e := tmReplayEngine(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		i := 0
 		next := func(n int) int {
@@ -185,24 +185,24 @@ func FuzzTimerReplay(f *testing.F) {
 			i += 2
 			return v % n
 		}
-		checkReplay(t, e, randomSteps(next))
+		tmCheckReplay(t, e, tmRandomSteps(next))
 	})
 }
 
 func TestReplayCoversEveryPolicy(t *testing.T) {
 	// The property test is only as good as its histories: make sure they
 	// reach the interesting paths.
-	e := replayEngine(t)
+	e := tmReplayEngine(t)
 	seen := map[string]bool{}
 	for seed := range uint64(400) {
 		r := rand.New(rand.NewPCG(seed, 0x5eed))
 		var history []Observation
-		for _, s := range randomSteps(func(n int) int { return r.IntN(n) }) {
+		for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
 			if !s.advance {
 				history = append(history, s.obs)
 			}
 		}
-		st, evs, err := e.Replay(testRecord, history)
+		st, evs, err := e.Replay(tmRecord, history)
 		require.NoError(t, err)
 		for _, ev := range evs {
 			seen[string(ev.Kind)] = true

@@ -14,21 +14,21 @@ import (
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
-var testRecord = itsm.Ref{Kind: "incident", ID: uuid.MustParse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")}
+var tmRecord = itsm.Ref{Kind: "incident", ID: uuid.MustParse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")}
 
-// day returns an instant in the first fortnight of March 2025 (Monday 3rd
+// tmDay returns an instant in the first fortnight of March 2025 (Monday 3rd
 // is a weekday, Saturday 8th is not) at hh:mm UTC.
-func day(d, hh, mm int) time.Time { return time.Date(2025, 3, d, hh, mm, 0, 0, time.UTC) }
+func tmDay(d, hh, mm int) time.Time { return time.Date(2025, 3, d, hh, mm, 0, 0, time.UTC) }
 
-func obsAt(at time.Time, p itsm.Priority, state itsm.Category) Observation {
+func tmObs(at time.Time, p itsm.Priority, state itsm.Category) Observation {
 	return Observation{At: at, Priority: p, State: state}
 }
 
-func with(o Observation, f func(*Observation)) Observation { f(&o); return o }
+func tmWith(o Observation, f func(*Observation)) Observation { f(&o); return o }
 
 var (
-	doneStates = StateIn(itsm.CategoryResolved, itsm.CategoryClosed)
-	byPriority = func(p1, p2, other time.Duration) []Goal {
+	tmDone       = StateIn(itsm.CategoryResolved, itsm.CategoryClosed)
+	tmByPriority = func(p1, p2, other time.Duration) []Goal {
 		return []Goal{
 			{Name: "p1", When: PriorityIn(1), Within: p1},
 			{Name: "p2", When: PriorityIn(2), Within: p2},
@@ -37,28 +37,28 @@ var (
 	}
 )
 
-// resolutionTarget pauses while waiting, stops when resolved, cancels when
+// tmResolution pauses while waiting, stops when resolved, cancels when
 // canceled and keeps counting across reopens.
-func resolutionTarget() Target {
+func tmResolution() Target {
 	return Target{
 		Metric: "resolution",
 		Pause:  StateIn(itsm.CategoryWaiting),
-		Stop:   doneStates,
+		Stop:   tmDone,
 		Cancel: StateIn(itsm.CategoryCanceled),
 		Reopen: ReopenResume,
-		Goals:  byPriority(4*time.Hour, 8*time.Hour, 16*time.Hour),
+		Goals:  tmByPriority(4*time.Hour, 8*time.Hour, 16*time.Hour),
 	}
 }
 
-func responseTarget() Target {
+func tmResponse() Target {
 	return Target{
 		Metric: "response",
-		Stop:   AnyOf(FieldIs("fields.responded", "yes"), doneStates),
-		Goals:  byPriority(time.Hour, 2*time.Hour, 4*time.Hour),
+		Stop:   AnyOf(FieldIs("fields.responded", "yes"), tmDone),
+		Goals:  tmByPriority(time.Hour, 2*time.Hour, 4*time.Hour),
 	}
 }
 
-func newTestEngine(t testing.TB, cal string, targets ...Target) *Engine {
+func tmEngine(t testing.TB, cal string, targets ...Target) *Engine {
 	t.Helper()
 	e, err := NewEngine([]Agreement{{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: cal, Targets: targets}},
 		CalendarMap{"office": testWeekdayCal{}, "never": testNeverCal{}})
@@ -66,8 +66,8 @@ func newTestEngine(t testing.TB, cal string, targets ...Target) *Engine {
 	return e
 }
 
-// feed observes each observation in turn, failing the test on error.
-func feed(t testing.TB, e *Engine, st State, obs ...Observation) (State, []Event) {
+// tmFeed observes each observation in turn, failing the test on error.
+func tmFeed(t testing.TB, e *Engine, st State, obs ...Observation) (State, []Event) {
 	t.Helper()
 	var all []Event
 	for _, o := range obs {
@@ -79,14 +79,14 @@ func feed(t testing.TB, e *Engine, st State, obs ...Observation) (State, []Event
 	return st, all
 }
 
-func only(t testing.TB, st State, metric string) Timer {
+func tmOnly(t testing.TB, st State, metric string) Timer {
 	t.Helper()
 	tm, ok := st.Find("gold", metric)
 	require.True(t, ok, "no %s timer", metric)
 	return tm
 }
 
-func kinds(evs []Event) []EventKind {
+func tmKinds(evs []Event) []EventKind {
 	out := make([]EventKind, len(evs))
 	for i, e := range evs {
 		out[i] = e.Kind
@@ -95,7 +95,7 @@ func kinds(evs []Event) []EventKind {
 }
 
 func TestPrecedence(t *testing.T) {
-	t0 := day(3, 9, 0)
+	t0 := tmDay(3, 9, 0)
 	tests := []struct {
 		name       string
 		target     Target
@@ -106,65 +106,65 @@ func TestPrecedence(t *testing.T) {
 	}{
 		{
 			name:   "stop beats start at attach",
-			target: Target{Metric: "resolution", Stop: doneStates, Goals: byPriority(time.Hour, time.Hour, time.Hour)},
-			obs:    []Observation{obsAt(t0, 3, itsm.CategoryResolved)},
+			target: Target{Metric: "resolution", Stop: tmDone, Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:    []Observation{tmObs(t0, 3, itsm.CategoryResolved)},
 		},
 		{
 			name: "start contained in stop never attaches",
-			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryResolved), Stop: doneStates,
-				Goals: byPriority(time.Hour, time.Hour, time.Hour)},
+			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryResolved), Stop: tmDone,
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
 			obs: []Observation{
-				obsAt(t0, 3, itsm.CategoryNew), obsAt(t0.Add(time.Hour), 3, itsm.CategoryActive),
-				obsAt(t0.Add(2*time.Hour), 3, itsm.CategoryResolved), obsAt(t0.Add(3*time.Hour), 3, itsm.CategoryClosed),
+				tmObs(t0, 3, itsm.CategoryNew), tmObs(t0.Add(time.Hour), 3, itsm.CategoryActive),
+				tmObs(t0.Add(2*time.Hour), 3, itsm.CategoryResolved), tmObs(t0.Add(3*time.Hour), 3, itsm.CategoryClosed),
 			},
 		},
 		{
 			name: "stop beats cancel on a live timer",
-			target: Target{Metric: "resolution", Stop: AnyOf(doneStates, FieldIs("fields.x", "1")), Cancel: FieldIs("fields.x", "1"),
-				Goals: byPriority(time.Hour, time.Hour, time.Hour)},
+			target: Target{Metric: "resolution", Stop: AnyOf(tmDone, FieldIs("fields.x", "1")), Cancel: FieldIs("fields.x", "1"),
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
 			obs: []Observation{
-				obsAt(t0, 3, itsm.CategoryActive),
-				with(obsAt(t0.Add(time.Minute), 3, itsm.CategoryActive), func(o *Observation) { o.Fields = map[string]string{"x": "1"} }),
+				tmObs(t0, 3, itsm.CategoryActive),
+				tmWith(tmObs(t0.Add(time.Minute), 3, itsm.CategoryActive), func(o *Observation) { o.Fields = map[string]string{"x": "1"} }),
 			},
 			wantTimers: 1, wantStage: StageCompleted,
 		},
 		{
 			name:       "cancel beats pause",
-			target:     Target{Metric: "resolution", Pause: StateIn(itsm.CategoryWaiting), Cancel: StateIn(itsm.CategoryWaiting), Goals: byPriority(time.Hour, time.Hour, time.Hour)},
-			obs:        []Observation{obsAt(t0, 3, itsm.CategoryActive), obsAt(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
+			target:     Target{Metric: "resolution", Pause: StateIn(itsm.CategoryWaiting), Cancel: StateIn(itsm.CategoryWaiting), Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
 			wantTimers: 1, wantStage: StageCanceled, wantReason: "cancel",
 		},
 		{
 			name: "pause excluding start cancels instead of pausing",
 			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew, itsm.CategoryActive), Pause: StateIn(itsm.CategoryWaiting),
-				CancelWhenStartFails: true, Goals: byPriority(time.Hour, time.Hour, time.Hour)},
-			obs:        []Observation{obsAt(t0, 3, itsm.CategoryActive), obsAt(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
+				CancelWhenStartFails: true, Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
 			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
 		},
 		{
 			name: "pause excluding start pauses when start failing does not cancel",
 			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew, itsm.CategoryActive), Pause: StateIn(itsm.CategoryWaiting),
-				Goals: byPriority(time.Hour, time.Hour, time.Hour)},
-			obs:        []Observation{obsAt(t0, 3, itsm.CategoryActive), obsAt(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
 			wantTimers: 1, wantStage: StagePaused,
 		},
 		{
 			name:       "leaving the scope cancels",
 			target:     Target{Metric: "resolution", Goals: []Goal{{Name: "p1", When: PriorityIn(1), Within: time.Hour}}},
-			obs:        []Observation{obsAt(t0, 1, itsm.CategoryActive), obsAt(t0.Add(time.Minute), 4, itsm.CategoryActive)},
+			obs:        []Observation{tmObs(t0, 1, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 4, itsm.CategoryActive)},
 			wantTimers: 1, wantStage: StageCanceled, wantReason: "no_goal",
 		},
 		{
 			name:       "a paused attach starts paused",
-			target:     Target{Metric: "resolution", Pause: StateIn(itsm.CategoryWaiting), Goals: byPriority(time.Hour, time.Hour, time.Hour)},
-			obs:        []Observation{obsAt(t0, 3, itsm.CategoryWaiting)},
+			target:     Target{Metric: "resolution", Pause: StateIn(itsm.CategoryWaiting), Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryWaiting)},
 			wantTimers: 1, wantStage: StagePaused,
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEngine(t, "", tc.target)
-			st, _ := feed(t, e, State{Record: testRecord}, tc.obs...)
+			e := tmEngine(t, "", tc.target)
+			st, _ := tmFeed(t, e, State{Record: tmRecord}, tc.obs...)
 			require.Len(t, st.Timers, tc.wantTimers)
 			if tc.wantTimers > 0 {
 				assert.Equal(t, tc.wantStage, st.Timers[0].Stage)
@@ -177,20 +177,20 @@ func TestPrecedence(t *testing.T) {
 func TestReset(t *testing.T) {
 	update := Target{
 		Metric: "update",
-		Stop:   doneStates,
+		Stop:   tmDone,
 		Reset:  FieldChanged("fields.public_updates"),
 		Reopen: ReopenNewCycle,
 		Goals:  []Goal{{Name: "all", Within: 2 * time.Hour}},
 	}
-	e := newTestEngine(t, "", update)
+	e := tmEngine(t, "", update)
 	upd := func(at time.Time, n string) Observation {
-		return with(obsAt(at, 3, itsm.CategoryActive), func(o *Observation) { o.Fields = map[string]string{"public_updates": n} })
+		return tmWith(tmObs(at, 3, itsm.CategoryActive), func(o *Observation) { o.Fields = map[string]string{"public_updates": n} })
 	}
-	st, evs := feed(t, e, State{Record: testRecord},
-		upd(day(3, 9, 0), "0"),
-		upd(day(3, 10, 0), "0"), // nothing changed
-		upd(day(3, 10, 30), "1"),
-		upd(day(3, 13, 0), "1"),
+	st, evs := tmFeed(t, e, State{Record: tmRecord},
+		upd(tmDay(3, 9, 0), "0"),
+		upd(tmDay(3, 10, 0), "0"), // nothing changed
+		upd(tmDay(3, 10, 30), "1"),
+		upd(tmDay(3, 13, 0), "1"),
 	)
 	require.Len(t, st.Timers, 2)
 	first, second := st.Timers[0], st.Timers[1]
@@ -198,46 +198,46 @@ func TestReset(t *testing.T) {
 	assert.Equal(t, "reset", first.EndReason)
 	assert.Equal(t, 90*time.Minute, first.BusinessElapsed)
 	assert.Equal(t, 2, second.Cycle)
-	assert.Equal(t, day(3, 10, 30), second.StartedAt)
+	assert.Equal(t, tmDay(3, 10, 30), second.StartedAt)
 	assert.Equal(t, StageRunning, second.Stage)
 	assert.Equal(t, 150*time.Minute, second.BusinessElapsed)
 	assert.True(t, second.Breached)
-	assert.Equal(t, day(3, 12, 30), second.BreachedAt)
-	assert.Equal(t, []EventKind{EventAttached, EventThreshold, EventCanceled, EventAttached, EventThreshold, EventThreshold, EventThreshold, EventBreached}, kinds(evs))
+	assert.Equal(t, tmDay(3, 12, 30), second.BreachedAt)
+	assert.Equal(t, []EventKind{EventAttached, EventThreshold, EventCanceled, EventAttached, EventThreshold, EventThreshold, EventThreshold, EventBreached}, tmKinds(evs))
 }
 
 func TestPauseAcrossNonWorkingTime(t *testing.T) {
-	e := newTestEngine(t, "office", resolutionTarget())
-	st, _ := feed(t, e, State{Record: testRecord},
-		obsAt(day(7, 13, 0), 2, itsm.CategoryActive),  // Friday 13:00, P2 = 8h
-		obsAt(day(7, 15, 0), 2, itsm.CategoryWaiting), // paused after 2h
+	e := tmEngine(t, "office", tmResolution())
+	st, _ := tmFeed(t, e, State{Record: tmRecord},
+		tmObs(tmDay(7, 13, 0), 2, itsm.CategoryActive),  // Friday 13:00, P2 = 8h
+		tmObs(tmDay(7, 15, 0), 2, itsm.CategoryWaiting), // paused after 2h
 	)
-	paused := only(t, st, "resolution")
+	paused := tmOnly(t, st, "resolution")
 	assert.Equal(t, StagePaused, paused.Stage)
 	assert.True(t, paused.DueAt.IsZero(), "breach instant is undefined while paused")
-	due, err := e.DueIfResumed(paused, day(10, 10, 0))
+	due, err := e.DueIfResumed(paused, tmDay(10, 10, 0))
 	require.NoError(t, err)
-	assert.Equal(t, day(10, 16, 0), due, "6h left from Monday 10:00")
-	_, ok := st.NextEventAt(day(8, 0, 0))
+	assert.Equal(t, tmDay(10, 16, 0), due, "6h left from Monday 10:00")
+	_, ok := st.NextEventAt(tmDay(8, 0, 0))
 	assert.False(t, ok, "a paused timer schedules nothing")
 
-	st, _ = feed(t, e, st, obsAt(day(11, 11, 0), 2, itsm.CategoryActive)) // resumed Tuesday 11:00
-	tm := only(t, st, "resolution")
+	st, _ = tmFeed(t, e, st, tmObs(tmDay(11, 11, 0), 2, itsm.CategoryActive)) // resumed Tuesday 11:00
+	tm := tmOnly(t, st, "resolution")
 	assert.Equal(t, StageRunning, tm.Stage)
 	assert.Equal(t, 2*time.Hour, tm.BusinessElapsed)
 	assert.Equal(t, 12*time.Hour, tm.BusinessPaused, "Fri 15–17, Mon 9–17, Tue 9–11")
 	assert.Equal(t, 92*time.Hour, tm.ActualPaused)
-	assert.Equal(t, day(11, 17, 0), tm.DueAt, "Monday 13:00 moved by 12h of business pause")
-	assert.Equal(t, day(11, 13, 0), tm.NextAt, "50% at 4h")
-	next, ok := st.NextEventAt(day(11, 11, 0))
+	assert.Equal(t, tmDay(11, 17, 0), tm.DueAt, "Monday 13:00 moved by 12h of business pause")
+	assert.Equal(t, tmDay(11, 13, 0), tm.NextAt, "50% at 4h")
+	next, ok := st.NextEventAt(tmDay(11, 11, 0))
 	require.True(t, ok)
-	assert.Equal(t, day(11, 13, 0).Add(time.Microsecond), next)
+	assert.Equal(t, tmDay(11, 13, 0).Add(time.Microsecond), next)
 
 	x, err := e.Explain(tm)
 	require.NoError(t, err)
-	assert.Equal(t, tm.BusinessElapsed, x.Total(IntervalCounted))
-	assert.Equal(t, tm.BusinessPaused, x.Total(IntervalPaused))
-	assert.Equal(t, []IntervalKind{IntervalCounted, IntervalPaused}, []IntervalKind{x.Intervals[0].Kind, x.Intervals[1].Kind})
+	assert.Equal(t, tm.BusinessElapsed, x.Total(StretchCounted))
+	assert.Equal(t, tm.BusinessPaused, x.Total(StretchPaused))
+	assert.Equal(t, []StretchKind{StretchCounted, StretchPaused}, []StretchKind{x.Stretches[0].Kind, x.Stretches[1].Kind})
 }
 
 func TestBreachBoundary(t *testing.T) {
@@ -247,92 +247,92 @@ func TestBreachBoundary(t *testing.T) {
 		breach bool
 		events []EventKind
 	}{
-		{"stopped exactly at the breach instant is met", day(3, 13, 0), false, []EventKind{EventAttached, EventThreshold, EventThreshold, EventCompleted}},
-		{"one microsecond later is breached", day(3, 13, 0).Add(time.Microsecond), true,
+		{"stopped exactly at the breach instant is met", tmDay(3, 13, 0), false, []EventKind{EventAttached, EventThreshold, EventThreshold, EventCompleted}},
+		{"one microsecond later is breached", tmDay(3, 13, 0).Add(time.Microsecond), true,
 			[]EventKind{EventAttached, EventThreshold, EventThreshold, EventThreshold, EventBreached, EventCompleted}},
-		{"after the close of business on the due day is breached", day(3, 18, 0), true,
+		{"after the close of business on the due day is breached", tmDay(3, 18, 0), true,
 			[]EventKind{EventAttached, EventThreshold, EventThreshold, EventThreshold, EventBreached, EventCompleted}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newTestEngine(t, "office", resolutionTarget())
-			st, evs := feed(t, e, State{Record: testRecord},
-				obsAt(day(3, 9, 0), 1, itsm.CategoryActive),
-				obsAt(tc.stopAt, 1, itsm.CategoryResolved))
-			tm := only(t, st, "resolution")
+			e := tmEngine(t, "office", tmResolution())
+			st, evs := tmFeed(t, e, State{Record: tmRecord},
+				tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive),
+				tmObs(tc.stopAt, 1, itsm.CategoryResolved))
+			tm := tmOnly(t, st, "resolution")
 			assert.Equal(t, StageCompleted, tm.Stage)
 			assert.Equal(t, tc.breach, tm.Breached)
-			assert.Equal(t, tc.events, kinds(evs))
+			assert.Equal(t, tc.events, tmKinds(evs))
 			assert.Equal(t, 4*time.Hour, min(tm.BusinessElapsed, 4*time.Hour))
 		})
 	}
 }
 
 func TestThresholdsFireOnceWithKeys(t *testing.T) {
-	e := newTestEngine(t, "", resolutionTarget())
-	st, evs := feed(t, e, State{Record: testRecord}, obsAt(day(3, 9, 0), 1, itsm.CategoryActive))
-	require.Equal(t, []EventKind{EventAttached}, kinds(evs))
+	e := tmEngine(t, "", tmResolution())
+	st, evs := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive))
+	require.Equal(t, []EventKind{EventAttached}, tmKinds(evs))
 
-	next, ok := st.NextEventAt(day(3, 9, 0))
+	next, ok := st.NextEventAt(tmDay(3, 9, 0))
 	require.True(t, ok)
-	assert.Equal(t, day(3, 11, 0).Add(time.Microsecond), next)
+	assert.Equal(t, tmDay(3, 11, 0).Add(time.Microsecond), next)
 
-	st, evs, err := e.Advance(st, day(3, 11, 0))
+	st, evs, err := e.Advance(st, tmDay(3, 11, 0))
 	require.NoError(t, err)
 	assert.Empty(t, evs, "reaching 50% exactly is not running past it")
 	st, evs, err = e.Advance(st, next)
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	assert.Equal(t, EventThreshold, evs[0].Kind)
-	assert.Equal(t, day(3, 11, 0), evs[0].At)
+	assert.Equal(t, tmDay(3, 11, 0), evs[0].At)
 	assert.True(t, decimal.NewFromInt(50).Equal(evs[0].Threshold))
-	assert.Equal(t, testRecord.String()+"/gold/resolution/1/threshold/50", evs[0].Key)
+	assert.Equal(t, tmRecord.String()+"/gold/resolution/1/threshold/50", evs[0].Key)
 
-	st, evs, err = e.Advance(st, day(3, 12, 0))
+	st, evs, err = e.Advance(st, tmDay(3, 12, 0))
 	require.NoError(t, err)
 	assert.Empty(t, evs, "no threshold fires twice")
 
-	_, evs, err = e.Advance(st, day(4, 0, 0))
+	_, evs, err = e.Advance(st, tmDay(4, 0, 0))
 	require.NoError(t, err)
-	assert.Equal(t, []EventKind{EventThreshold, EventThreshold, EventBreached}, kinds(evs))
-	assert.Equal(t, day(3, 13, 0), evs[2].At)
-	assert.Equal(t, testRecord.String()+"/gold/resolution/1/breached", evs[2].Key)
+	assert.Equal(t, []EventKind{EventThreshold, EventThreshold, EventBreached}, tmKinds(evs))
+	assert.Equal(t, tmDay(3, 13, 0), evs[2].At)
+	assert.Equal(t, tmRecord.String()+"/gold/resolution/1/breached", evs[2].Key)
 }
 
 func TestRetarget(t *testing.T) {
 	t.Run("keep elapsed keeps accumulated pause", func(t *testing.T) {
-		e := newTestEngine(t, "office", resolutionTarget())
-		st, _ := feed(t, e, State{Record: testRecord},
-			obsAt(day(3, 9, 0), 3, itsm.CategoryActive),   // other: 16h
-			obsAt(day(3, 11, 0), 3, itsm.CategoryWaiting), // 2h elapsed
-			obsAt(day(4, 10, 0), 3, itsm.CategoryActive),  // 7h business pause
-			obsAt(day(4, 11, 0), 3, itsm.CategoryActive),
+		e := tmEngine(t, "office", tmResolution())
+		st, _ := tmFeed(t, e, State{Record: tmRecord},
+			tmObs(tmDay(3, 9, 0), 3, itsm.CategoryActive),   // other: 16h
+			tmObs(tmDay(3, 11, 0), 3, itsm.CategoryWaiting), // 2h elapsed
+			tmObs(tmDay(4, 10, 0), 3, itsm.CategoryActive),  // 7h business pause
+			tmObs(tmDay(4, 11, 0), 3, itsm.CategoryActive),
 		)
-		before := only(t, st, "resolution")
-		st, evs := feed(t, e, st, obsAt(day(4, 11, 0), 1, itsm.CategoryActive)) // raised to P1: 4h
-		tm := only(t, st, "resolution")
-		assert.Equal(t, []EventKind{EventRetargeted}, kinds(evs))
+		before := tmOnly(t, st, "resolution")
+		st, evs := tmFeed(t, e, st, tmObs(tmDay(4, 11, 0), 1, itsm.CategoryActive)) // raised to P1: 4h
+		tm := tmOnly(t, st, "resolution")
+		assert.Equal(t, []EventKind{EventRetargeted}, tmKinds(evs))
 		assert.Equal(t, "p1", tm.Goal)
 		assert.Equal(t, before.BusinessElapsed, tm.BusinessElapsed)
 		assert.Equal(t, 3*time.Hour, tm.BusinessElapsed)
 		assert.Equal(t, 7*time.Hour, tm.BusinessPaused)
 		assert.Equal(t, 23*time.Hour, tm.ActualPaused)
-		assert.Equal(t, day(4, 12, 0), tm.DueAt)
-		assert.Equal(t, []Change{{At: day(4, 11, 0), From: "other", To: "p1", How: RetargetKeepElapsed}}, tm.Changes)
+		assert.Equal(t, tmDay(4, 12, 0), tm.DueAt)
+		assert.Equal(t, []Change{{At: tmDay(4, 11, 0), From: "other", To: "p1", How: RetargetKeepElapsed}}, tm.Changes)
 
 		// 50% and 75% of 4h are behind the timer now: they fire (once) as it runs on.
-		_, evs, err := e.Advance(st, day(4, 11, 1))
+		_, evs, err := e.Advance(st, tmDay(4, 11, 1))
 		require.NoError(t, err)
-		assert.Equal(t, []EventKind{EventThreshold, EventThreshold}, kinds(evs))
-		assert.Equal(t, day(4, 11, 0), evs[0].At)
+		assert.Equal(t, []EventKind{EventThreshold, EventThreshold}, tmKinds(evs))
+		assert.Equal(t, tmDay(4, 11, 0), evs[0].At)
 	})
 	t.Run("a passed threshold never refires", func(t *testing.T) {
-		e := newTestEngine(t, "", resolutionTarget())
-		st, evs := feed(t, e, State{Record: testRecord},
-			obsAt(day(3, 9, 0), 1, itsm.CategoryActive),
-			obsAt(day(3, 11, 30), 1, itsm.CategoryActive), // 50% of 4h fired at 11:00
-			obsAt(day(3, 11, 30), 3, itsm.CategoryActive), // demoted: 2h30 of 16h
-			obsAt(day(3, 18, 0), 3, itsm.CategoryActive),  // 9h of 16h: 50% again
+		e := tmEngine(t, "", tmResolution())
+		st, evs := tmFeed(t, e, State{Record: tmRecord},
+			tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive),
+			tmObs(tmDay(3, 11, 30), 1, itsm.CategoryActive), // 50% of 4h fired at 11:00
+			tmObs(tmDay(3, 11, 30), 3, itsm.CategoryActive), // demoted: 2h30 of 16h
+			tmObs(tmDay(3, 18, 0), 3, itsm.CategoryActive),  // 9h of 16h: 50% again
 		)
 		n := 0
 		for _, ev := range evs {
@@ -342,27 +342,27 @@ func TestRetarget(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, n)
-		assert.Len(t, only(t, st, "resolution").Marks, 1)
+		assert.Len(t, tmOnly(t, st, "resolution").Marks, 1)
 	})
 	t.Run("retroactive recounts on the new calendar", func(t *testing.T) {
-		tg := resolutionTarget()
+		tg := tmResolution()
 		tg.Retarget = RetargetRetroactive
 		tg.Goals = []Goal{
 			{Name: "p1", When: PriorityIn(1), Within: 4 * time.Hour, Calendar: Always24x7},
 			{Name: "other", Within: 16 * time.Hour},
 		}
-		e := newTestEngine(t, "office", tg)
-		st, evs := feed(t, e, State{Record: testRecord},
-			obsAt(day(7, 16, 0), 3, itsm.CategoryActive),  // Friday 16:00 on office hours
-			obsAt(day(8, 10, 0), 3, itsm.CategoryWaiting), // Saturday: 1h counted
-			obsAt(day(8, 11, 0), 3, itsm.CategoryActive),
-			obsAt(day(8, 12, 0), 1, itsm.CategoryActive), // P1, 24x7, from Friday 16:00
+		e := tmEngine(t, "office", tg)
+		st, evs := tmFeed(t, e, State{Record: tmRecord},
+			tmObs(tmDay(7, 16, 0), 3, itsm.CategoryActive),  // Friday 16:00 on office hours
+			tmObs(tmDay(8, 10, 0), 3, itsm.CategoryWaiting), // Saturday: 1h counted
+			tmObs(tmDay(8, 11, 0), 3, itsm.CategoryActive),
+			tmObs(tmDay(8, 12, 0), 1, itsm.CategoryActive), // P1, 24x7, from Friday 16:00
 		)
-		tm := only(t, st, "resolution")
+		tm := tmOnly(t, st, "resolution")
 		assert.Equal(t, 19*time.Hour, tm.BusinessElapsed, "Fri 16:00 – Sat 10:00 and Sat 11–12 on 24x7")
 		assert.Equal(t, time.Hour, tm.BusinessPaused)
 		assert.True(t, tm.Breached)
-		assert.Equal(t, day(7, 20, 0), tm.BreachedAt)
+		assert.Equal(t, tmDay(7, 20, 0), tm.BreachedAt)
 		for _, ev := range evs {
 			assert.NotContains(t, []EventKind{EventThreshold, EventBreached}, ev.Kind, "recounted thresholds are skipped")
 		}
@@ -372,38 +372,38 @@ func TestRetarget(t *testing.T) {
 		}
 		x, err := e.Explain(tm)
 		require.NoError(t, err)
-		assert.Equal(t, tm.BusinessElapsed, x.Total(IntervalCounted))
+		assert.Equal(t, tm.BusinessElapsed, x.Total(StretchCounted))
 	})
 }
 
 func TestReopen(t *testing.T) {
-	multi := resolutionTarget()
+	multi := tmResolution()
 	multi.Metric = "fix"
 	multi.Reopen = ReopenNewCycle
-	e := newTestEngine(t, "", responseTarget(), resolutionTarget(), multi)
-	st, _ := feed(t, e, State{Record: testRecord},
-		obsAt(day(3, 9, 0), 2, itsm.CategoryNew),
-		obsAt(day(3, 10, 0), 2, itsm.CategoryResolved), // all three complete after 1h
-		obsAt(day(3, 12, 0), 2, itsm.CategoryActive),   // reopened
-		obsAt(day(3, 13, 0), 2, itsm.CategoryResolved),
+	e := tmEngine(t, "", tmResponse(), tmResolution(), multi)
+	st, _ := tmFeed(t, e, State{Record: tmRecord},
+		tmObs(tmDay(3, 9, 0), 2, itsm.CategoryNew),
+		tmObs(tmDay(3, 10, 0), 2, itsm.CategoryResolved), // all three complete after 1h
+		tmObs(tmDay(3, 12, 0), 2, itsm.CategoryActive),   // reopened
+		tmObs(tmDay(3, 13, 0), 2, itsm.CategoryResolved),
 	)
-	resp := only(t, st, "response")
+	resp := tmOnly(t, st, "response")
 	assert.Equal(t, StageCompleted, resp.Stage)
 	assert.Equal(t, 1, resp.Cycle)
 	assert.Equal(t, time.Hour, resp.BusinessElapsed, "the first response does not restart")
 
-	res := only(t, st, "resolution")
+	res := tmOnly(t, st, "resolution")
 	assert.Equal(t, 1, res.Cycle)
 	assert.Equal(t, StageCompleted, res.Stage)
 	assert.Equal(t, 2*time.Hour, res.BusinessElapsed, "resolution keeps counting across the reopen")
-	assert.Equal(t, day(3, 13, 0), res.EndedAt)
+	assert.Equal(t, tmDay(3, 13, 0), res.EndedAt)
 	x, err := e.Explain(res)
 	require.NoError(t, err)
-	assert.Equal(t, []Interval{
-		{Kind: IntervalCounted, From: day(3, 9, 0), To: day(3, 10, 0), Working: time.Hour},
-		{Kind: IntervalStopped, From: day(3, 10, 0), To: day(3, 12, 0)},
-		{Kind: IntervalCounted, From: day(3, 12, 0), To: day(3, 13, 0), Working: time.Hour},
-	}, x.Intervals)
+	assert.Equal(t, []Stretch{
+		{Kind: StretchCounted, From: tmDay(3, 9, 0), To: tmDay(3, 10, 0), Working: time.Hour},
+		{Kind: StretchStopped, From: tmDay(3, 10, 0), To: tmDay(3, 12, 0)},
+		{Kind: StretchCounted, From: tmDay(3, 12, 0), To: tmDay(3, 13, 0), Working: time.Hour},
+	}, x.Stretches)
 
 	var cycles []int
 	for _, tm := range st.Timers {
@@ -417,9 +417,9 @@ func TestReopen(t *testing.T) {
 }
 
 func TestRetroactiveStart(t *testing.T) {
-	tg := resolutionTarget()
+	tg := tmResolution()
 	tg.StartFrom = StartFromOpened
-	e := newTestEngine(t, "office", tg)
+	e := tmEngine(t, "office", tg)
 	tests := []struct {
 		name      string
 		opened    time.Time
@@ -427,24 +427,24 @@ func TestRetroactiveStart(t *testing.T) {
 		wantMarks int
 	}{
 		{"start in the past behind 75%", time.Date(2025, 2, 28, 16, 30, 0, 0, time.UTC), false, 2},
-		{"start far in the past attaches breached", day(3, 9, 0).AddDate(0, 0, -7), true, 3},
-		{"75% reached exactly at attach still fires", day(3, 9, 0), false, 1},
-		{"opened at the observation", day(3, 12, 0), false, 0},
+		{"start far in the past attaches breached", tmDay(3, 9, 0).AddDate(0, 0, -7), true, 3},
+		{"75% reached exactly at attach still fires", tmDay(3, 9, 0), false, 1},
+		{"opened at the observation", tmDay(3, 12, 0), false, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			st, evs := feed(t, e, State{Record: testRecord},
-				with(obsAt(day(3, 12, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = tc.opened }))
-			assert.Equal(t, []EventKind{EventAttached}, kinds(evs), "warnings behind a retroactive start are suppressed")
-			tm := only(t, st, "resolution")
+			st, evs := tmFeed(t, e, State{Record: tmRecord},
+				tmWith(tmObs(tmDay(3, 12, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = tc.opened }))
+			assert.Equal(t, []EventKind{EventAttached}, tmKinds(evs), "warnings behind a retroactive start are suppressed")
+			tm := tmOnly(t, st, "resolution")
 			assert.Equal(t, tc.opened, tm.StartedAt)
-			assert.Equal(t, day(3, 12, 0), tm.AttachedAt)
+			assert.Equal(t, tmDay(3, 12, 0), tm.AttachedAt)
 			assert.Equal(t, tc.breached, tm.Breached)
 			require.Len(t, tm.Marks, tc.wantMarks)
 			for _, m := range tm.Marks {
 				assert.True(t, m.Skipped)
 			}
-			_, evs, err := e.Advance(st, day(3, 17, 0))
+			_, evs, err := e.Advance(st, tmDay(3, 17, 0))
 			require.NoError(t, err)
 			for _, ev := range evs {
 				for _, m := range tm.Marks {
@@ -456,21 +456,21 @@ func TestRetroactiveStart(t *testing.T) {
 }
 
 func TestMigrate(t *testing.T) {
-	v1 := Agreement{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Targets: []Target{resolutionTarget()}}
+	v1 := Agreement{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Targets: []Target{tmResolution()}}
 	v2 := v1
-	tg := resolutionTarget()
-	tg.Goals = byPriority(2*time.Hour, 8*time.Hour, 16*time.Hour)
+	tg := tmResolution()
+	tg.Goals = tmByPriority(2*time.Hour, 8*time.Hour, 16*time.Hour)
 	v2.Version, v2.Targets = 2, []Target{tg}
 	old, err := NewEngine([]Agreement{v1}, nil)
 	require.NoError(t, err)
 	history := []Observation{
-		obsAt(day(3, 9, 0), 1, itsm.CategoryActive),
-		obsAt(day(3, 10, 0), 1, itsm.CategoryWaiting),
-		obsAt(day(3, 11, 0), 1, itsm.CategoryActive),
+		tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive),
+		tmObs(tmDay(3, 10, 0), 1, itsm.CategoryWaiting),
+		tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive),
 	}
-	st, _, err := old.Replay(testRecord, history)
+	st, _, err := old.Replay(tmRecord, history)
 	require.NoError(t, err)
-	now := append(history, obsAt(day(3, 11, 30), 1, itsm.CategoryActive))
+	now := append(history, tmObs(tmDay(3, 11, 30), 1, itsm.CategoryActive))
 
 	both, err := NewEngine([]Agreement{v2, v1}, nil)
 	require.NoError(t, err)
@@ -490,7 +490,7 @@ func TestMigrate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, _, err := both.Migrate(st, now, tc.s)
 			require.NoError(t, err)
-			tm := only(t, got, "resolution")
+			tm := tmOnly(t, got, "resolution")
 			assert.Equal(t, tc.version, tm.Version)
 			assert.Equal(t, tc.within, tm.Within)
 			assert.Equal(t, tc.elapsed, tm.BusinessElapsed)
@@ -500,7 +500,7 @@ func TestMigrate(t *testing.T) {
 	t.Run("frozen timers keep their version under observe", func(t *testing.T) {
 		got, _, err := both.Observe(st, now[3])
 		require.NoError(t, err)
-		assert.Equal(t, 1, only(t, got, "resolution").Version)
+		assert.Equal(t, 1, tmOnly(t, got, "resolution").Version)
 	})
 	t.Run("a live timer on an unloaded version is an error", func(t *testing.T) {
 		only2, err := NewEngine([]Agreement{v2}, nil)
@@ -517,20 +517,20 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestObserveErrors(t *testing.T) {
-	e := newTestEngine(t, "", resolutionTarget())
-	st, _ := feed(t, e, State{Record: testRecord}, obsAt(day(3, 10, 0), 1, itsm.CategoryActive))
+	e := tmEngine(t, "", tmResolution())
+	st, _ := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 10, 0), 1, itsm.CategoryActive))
 	tests := []struct {
 		name  string
 		st    State
 		obs   Observation
 		field string
 	}{
-		{"observation before the last", st, obsAt(day(3, 9, 0), 1, itsm.CategoryActive), "at"},
-		{"zero instant", st, obsAt(time.Time{}, 1, itsm.CategoryActive), "at"},
-		{"invalid state category", st, obsAt(day(3, 11, 0), 1, 0), "state"},
-		{"opened after at", st, with(obsAt(day(3, 11, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = day(3, 12, 0) }), "opened"},
-		{"no record", State{}, obsAt(day(3, 11, 0), 1, itsm.CategoryActive), "record.kind"},
-		{"bad stage", State{Record: testRecord, Timers: []Timer{{}}}, obsAt(day(3, 11, 0), 1, itsm.CategoryActive), "timers[0].stage"},
+		{"observation before the last", st, tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive), "at"},
+		{"zero instant", st, tmObs(time.Time{}, 1, itsm.CategoryActive), "at"},
+		{"invalid state category", st, tmObs(tmDay(3, 11, 0), 1, 0), "state"},
+		{"opened after at", st, tmWith(tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = tmDay(3, 12, 0) }), "opened"},
+		{"no record", State{}, tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), "record.kind"},
+		{"bad stage", State{Record: tmRecord, Timers: []Timer{{}}}, tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), "timers[0].stage"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -542,32 +542,32 @@ func TestObserveErrors(t *testing.T) {
 		})
 	}
 	t.Run("advance backwards", func(t *testing.T) {
-		_, _, err := e.Advance(st, day(3, 9, 0))
+		_, _, err := e.Advance(st, tmDay(3, 9, 0))
 		require.ErrorIs(t, err, itsm.ErrInvalid)
 	})
 	t.Run("replay names the observation", func(t *testing.T) {
-		_, _, err := e.Replay(testRecord, []Observation{obsAt(day(3, 10, 0), 1, itsm.CategoryActive), obsAt(day(3, 9, 0), 1, itsm.CategoryActive)})
+		_, _, err := e.Replay(tmRecord, []Observation{tmObs(tmDay(3, 10, 0), 1, itsm.CategoryActive), tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive)})
 		var ve *itsm.ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "history[1].at", ve.Field)
 	})
 	t.Run("due if resumed of a finished timer", func(t *testing.T) {
-		_, err := e.DueIfResumed(Timer{Stage: StageCompleted}, day(3, 9, 0))
+		_, err := e.DueIfResumed(Timer{Stage: StageCompleted}, tmDay(3, 9, 0))
 		require.ErrorIs(t, err, itsm.ErrInvalid)
 	})
 }
 
 func TestCalendarThatNeverWorks(t *testing.T) {
-	e := newTestEngine(t, "never", resolutionTarget())
-	st, _ := feed(t, e, State{Record: testRecord}, obsAt(day(3, 9, 0), 1, itsm.CategoryActive))
-	tm := only(t, st, "resolution")
+	e := tmEngine(t, "never", tmResolution())
+	st, _ := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive))
+	tm := tmOnly(t, st, "resolution")
 	assert.True(t, tm.DueAt.IsZero())
-	_, ok := st.NextEventAt(day(3, 9, 0))
+	_, ok := st.NextEventAt(tmDay(3, 9, 0))
 	assert.False(t, ok)
-	st, evs, err := e.Advance(st, day(30, 0, 0))
+	st, evs, err := e.Advance(st, tmDay(30, 0, 0))
 	require.NoError(t, err)
 	assert.Empty(t, evs)
-	assert.Zero(t, only(t, st, "resolution").BusinessElapsed)
+	assert.Zero(t, tmOnly(t, st, "resolution").BusinessElapsed)
 }
 
 func TestPercentNeverRoundsUp(t *testing.T) {
@@ -591,11 +591,11 @@ func TestPercentNeverRoundsUp(t *testing.T) {
 }
 
 func TestStateJSONRoundTrip(t *testing.T) {
-	e := newTestEngine(t, "office", responseTarget(), resolutionTarget())
-	st, _ := feed(t, e, State{Record: testRecord},
-		obsAt(day(7, 13, 0), 2, itsm.CategoryActive),
-		obsAt(day(7, 15, 0), 2, itsm.CategoryWaiting),
-		obsAt(day(10, 15, 0), 1, itsm.CategoryActive))
+	e := tmEngine(t, "office", tmResponse(), tmResolution())
+	st, _ := tmFeed(t, e, State{Record: tmRecord},
+		tmObs(tmDay(7, 13, 0), 2, itsm.CategoryActive),
+		tmObs(tmDay(7, 15, 0), 2, itsm.CategoryWaiting),
+		tmObs(tmDay(10, 15, 0), 1, itsm.CategoryActive))
 	b, err := json.Marshal(st)
 	require.NoError(t, err)
 	var back State

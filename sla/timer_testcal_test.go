@@ -10,9 +10,9 @@ import (
 // calendars live elsewhere in the package.
 type testWeekdayCal struct{}
 
-func (testWeekdayCal) window(day time.Time) (time.Time, time.Time, bool) {
-	y, m, d := day.UTC().Date()
-	switch day.UTC().Weekday() {
+func (testWeekdayCal) window(tmDay time.Time) (time.Time, time.Time, bool) {
+	y, m, d := tmDay.UTC().Date()
+	switch tmDay.UTC().Weekday() {
 	case time.Saturday, time.Sunday:
 		return time.Time{}, time.Time{}, false
 	}
@@ -31,8 +31,8 @@ func (c testWeekdayCal) IsWorking(t time.Time) bool {
 
 func (c testWeekdayCal) Between(a, b time.Time) time.Duration {
 	var sum time.Duration
-	for day := testMidnight(a); day.Before(b); day = day.AddDate(0, 0, 1) {
-		ws, we, ok := c.window(day)
+	for tmDay := testMidnight(a); tmDay.Before(b); tmDay = tmDay.AddDate(0, 0, 1) {
+		ws, we, ok := c.window(tmDay)
 		if !ok {
 			continue
 		}
@@ -48,8 +48,8 @@ func (c testWeekdayCal) Add(t time.Time, d time.Duration) (time.Time, error) {
 	if d < 0 {
 		return time.Time{}, errors.New("negative duration")
 	}
-	for day := testMidnight(t); day.Year() < 3000; day = day.AddDate(0, 0, 1) {
-		ws, we, ok := c.window(day)
+	for tmDay := testMidnight(t); tmDay.Year() < 3000; tmDay = tmDay.AddDate(0, 0, 1) {
+		ws, we, ok := c.window(tmDay)
 		if !ok || !we.After(t) {
 			continue
 		}
@@ -64,8 +64,8 @@ func (c testWeekdayCal) Add(t time.Time, d time.Duration) (time.Time, error) {
 }
 
 func (c testWeekdayCal) NextTransition(t time.Time) (time.Time, bool) {
-	for day := testMidnight(t); ; day = day.AddDate(0, 0, 1) {
-		ws, we, ok := c.window(day)
+	for tmDay := testMidnight(t); ; tmDay = tmDay.AddDate(0, 0, 1) {
+		ws, we, ok := c.window(tmDay)
 		if !ok {
 			continue
 		}
