@@ -2,6 +2,7 @@ package sla
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -205,7 +206,36 @@ type Timer struct {
 // Key returns "record/agreement/metric/cycle", the stem of the timer's
 // idempotency keys.
 func (t *Timer) Key() string {
-	return fmt.Sprintf("%s/%s/%s/%d", t.Record, t.Agreement, t.Metric, t.Cycle)
+	return string(t.appendKey(make([]byte, 0, 96)))
+}
+
+// appendKey appends the timer's Key to b without intermediate strings.
+func (t *Timer) appendKey(b []byte) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, t.Record.Kind...)
+	b = append(b, ':')
+	for i, x := range t.Record.ID {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[x>>4], hexDigits[x&0x0f])
+	}
+	b = append(b, '/')
+	b = append(b, t.Agreement...)
+	b = append(b, '/')
+	b = append(b, t.Metric...)
+	b = append(b, '/')
+	return strconv.AppendInt(b, int64(t.Cycle), 10)
+}
+
+// eventKey returns the timer's Key followed by "/" and each part.
+func (t *Timer) eventKey(parts ...string) string {
+	b := t.appendKey(make([]byte, 0, 128))
+	for _, p := range parts {
+		b = append(b, '/')
+		b = append(b, p...)
+	}
+	return string(b)
 }
 
 // Remaining returns the business time left before the goal is reached;
@@ -362,7 +392,7 @@ func newEvent(t *Timer, kind EventKind, at time.Time) Event {
 		t.Seq++
 	}
 	return Event{
-		Key:       fmt.Sprintf("%s/%s/%d", t.Key(), kind, t.Seq),
+		Key:       t.eventKey(string(kind), strconv.Itoa(t.Seq)),
 		Kind:      kind,
 		At:        at,
 		Record:    t.Record,

@@ -318,7 +318,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			t.Marks = append(slices.Clip(t.Marks), Mark{Threshold: th.text, At: x, Skipped: suppress})
 			if !suppress {
 				ev := newEvent(t, EventThreshold, x)
-				ev.Key = t.Key() + "/threshold/" + th.text
+				ev.Key = t.eventKey("threshold", th.text)
 				ev.Threshold = th.pct
 				*evs = append(*evs, ev)
 			}
@@ -332,7 +332,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 				t.Breached, t.BreachedAt = true, x
 				if !suppress {
 					ev := newEvent(t, EventBreached, x)
-					ev.Key = t.Key() + "/breached"
+					ev.Key = t.eventKey("breached")
 					*evs = append(*evs, ev)
 				}
 			}
@@ -458,8 +458,8 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 	obs.At, obs.Opened = at, opened
 
 	out := st
-	out.Timers = make([]Timer, len(st.Timers), len(st.Timers)+len(e.latest))
-	copy(out.Timers, st.Timers)
+	out.Timers = slices.Clone(st.Timers)
+
 	var evs []Event
 	if err := e.advanceAll(&out, at, &evs); err != nil {
 		return State{}, nil, err
