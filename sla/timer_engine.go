@@ -2,6 +2,7 @@ package sla
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -722,9 +723,10 @@ func (e *Engine) Replay(record itsm.Ref, history []Observation) (State, []Event,
 	for i, o := range history {
 		next, evs, err := e.Observe(st, o)
 		if err != nil {
-			var errs itsm.FieldErrors
-			errs.Merge(fmt.Sprintf("history[%d]", i), err)
-			if errs.Len() > 0 && isValidation(err) {
+			var ve *itsm.ValidationError
+			if errors.As(err, &ve) {
+				var errs itsm.FieldErrors
+				errs.Merge(fmt.Sprintf("history[%d]", i), err)
 				return State{}, nil, errs.Err()
 			}
 			return State{}, nil, err
@@ -862,9 +864,4 @@ func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("sla: calendar %q: %w", g.calName, err)
 	}
 	return x, nil
-}
-
-func isValidation(err error) bool {
-	_, ok := err.(*itsm.ValidationError)
-	return ok
 }
