@@ -1,0 +1,187 @@
+package sla
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+func tmAgreement() Agreement {
+	return Agreement{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Name: "Gold", Calendar: "office",
+		Scope: FieldIs("service", "email"), Targets: []Target{tmResponse(), tmResolution()}}
+}
+
+func TestAgreementJSONRoundTrip(t *testing.T) {
+	a := tmAgreement()
+	a.Targets[1].Thresholds = []decimal.Decimal{decimal.RequireFromString("87.5"), decimal.NewFromInt(100)}
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"within":"4h0m0s"`)
+	var back Agreement
+	require.NoError(t, json.Unmarshal(b, &back))
+	b2, err := json.Marshal(back)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(b), string(b2))
+	require.NoError(t, back.Validate())
+
+	t.Run("within as nanoseconds", func(t *testing.T) {
+		var g Goal
+		require.NoError(t, json.Unmarshal([]byte(`{"name":"x","within":3600000000000}`), &g))
+		assert.Equal(t, time.Hour, g.Within)
+	})
+	t.Run("within as bad text", func(t *testing.T) {
+		var g Goal
+		err := json.Unmarshal([]byte(`{"name":"x","within":"soon"}`), &g)
+		require.ErrorIs(t, err, itsm.ErrInvalid)
+	})
+}
+
+func TestAgreementValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Agreement)
+		field  string
+	}{
+		{"bad id", func(a *Agreement) { a.ID = "has space" }, "id"},
+		{"version zero", func(a *Agreement) { a.Version = 0 }, "version"},
+		{"no kind", func(a *Agreement) { a.Kind = 0 }, "kind"},
+		{"bad scope", func(a *Agreement) { a.Scope = &Condition{Field: "colour", Op: OpIn, Values: []string{"x"}} }, "scope.field"},
+		{"no targets", func(a *Agreement) { a.Targets = nil }, "targets"},
+		{"duplicate metric", func(a *Agreement) { a.Targets[1].Metric = "response" }, "targets[1].metric"},
+		{"bad metric", func(a *Agreement) { a.Targets[0].Metric = "First Response" }, "targets[0].metric"},
+		{"bad pause", func(a *Agreement) { a.Targets[1].Pause = &Condition{} }, "targets[1].pause"},
+		{"bad start_from", func(a *Agreement) { a.Targets[0].StartFrom = "yesterday" }, "targets[0].start_from"},
+		{"bad reopen", func(a *Agreement) { a.Targets[0].Reopen = "sometimes" }, "targets[0].reopen"},
+		{"bad retarget", func(a *Agreement) { a.Targets[0].Retarget = "forget" }, "targets[0].retarget"},
+		{"no goals", func(a *Agreement) { a.Targets[0].Goals = nil }, "targets[0].goals"},
+		{"zero within", func(a *Agreement) { a.Targets[0].Goals[0].Within = 0 }, "targets[0].goals[0].within"},
+		{"sub-microsecond within", func(a *Agreement) { a.Targets[0].Goals[0].Within = time.Hour + 1 }, "targets[0].goals[0].within"},
+		{"duplicate goal", func(a *Agreement) { a.Targets[0].Goals[1].Name = "p1" }, "targets[0].goals[1].name"},
+		{"bad when", func(a *Agreement) {
+			a.Targets[0].Goals[0].When = &Condition{Field: "priority", Op: OpIn, Values: []string{"high"}}
+		}, "targets[0].goals[0].when.values[0]"},
+		{"zero threshold", func(a *Agreement) { a.Targets[0].Thresholds = []decimal.Decimal{decimal.Zero} }, "targets[0].thresholds[0]"},
+		{"duplicate threshold", func(a *Agreement) {
+			a.Targets[0].Thresholds = []decimal.Decimal{decimal.NewFromInt(50), decimal.RequireFromString("50.0")}
+		}, "targets[0].thresholds[1]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tmAgreement()
+			tc.change(&a)
+			err := a.Validate()
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+		})
+	}
+}
+
+func TestNewEngineErrors(t *testing.T) {
+	good := tmAgreement()
+	long := tmAgreement()
+	long.Targets[0].Goals[0].Within = 30 * 365 * 24 * time.Hour
+	tests := []struct {
+		name  string
+		as    []Agreement
+		cals  Calendars
+		field string
+	}{
+		{"no agreements", nil, nil, "agreements"},
+		{"invalid agreement", []Agreement{{ID: "x"}}, nil, "agreements[0].version"},
+		{"unknown calendar", []Agreement{good}, CalendarMap{}, "agreements[0].targets[0].goals[0].calendar"},
+		{"no calendars at all", []Agreement{good}, nil, "agreements[0].targets[0].goals[0].calendar"},
+		{"same version twice", []Agreement{good, good}, CalendarMap{"office": testWeekdayCal{}}, "agreements[1].version"},
+		{"goal too long", []Agreement{long}, CalendarMap{"office": testWeekdayCal{}}, "agreements[0].targets[0].goals[0].within"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewEngine(tc.as, tc.cals)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+		})
+	}
+	t.Run("versions are listed", func(t *testing.T) {
+		v2 := good
+		v2.Version = 2
+		e, err := NewEngine([]Agreement{v2, good}, CalendarMap{"office": testWeekdayCal{}})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"gold@1", "gold@2"}, e.Agreements())
+	})
+}
+
+func TestConditions(t *testing.T) {
+	o := Observation{At: tmDay(3, 9, 0), Priority: 2, Service: "email", Category: "network", State: itsm.CategoryWaiting,
+		Fields: map[string]string{"vip": "yes", "impact_users": "250", "note": ""}}
+	prev := condMemory{seen: true, values: map[string]string{"fields.vip": "no", "state": "waiting"}}
+	tests := []struct {
+		name string
+		c    *Condition
+		want bool
+	}{
+		{"state in", StateIn(itsm.CategoryWaiting), true},
+		{"state not in", &Condition{Field: "state", Op: OpNotIn, Values: []string{"waiting"}}, false},
+		{"priority in", PriorityIn(1, 2), true},
+		{"priority le", &Condition{Field: "priority", Op: OpLE, Values: []string{"1"}}, false},
+		{"priority gt", &Condition{Field: "priority", Op: OpGT, Values: []string{"1"}}, true},
+		{"service", FieldIs("service", "email", "web"), true},
+		{"category", FieldIs("category", "hardware"), false},
+		{"custom field", FieldIs("fields.vip", "yes"), true},
+		{"custom field ge", &Condition{Field: "fields.impact_users", Op: OpGE, Values: []string{"100"}}, true},
+		{"custom field lt on text", &Condition{Field: "fields.vip", Op: OpLT, Values: []string{"100"}}, false},
+		{"absent field not in", &Condition{Field: "fields.absent", Op: OpNotIn, Values: []string{"x"}}, true},
+		{"exists", &Condition{Field: "fields.vip", Op: OpExists}, true},
+		{"empty is missing", &Condition{Field: "fields.note", Op: OpMissing}, true},
+		{"changed", FieldChanged("fields.vip"), true},
+		{"unchanged", FieldChanged("state"), false},
+		{"all", AllOf(StateIn(itsm.CategoryWaiting), PriorityIn(2)), true},
+		{"any", AnyOf(StateIn(itsm.CategoryNew), PriorityIn(3)), false},
+		{"not", Not(PriorityIn(3)), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := compileCondition(tc.c)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p.holds(&o, &prev, !tc.want))
+		})
+	}
+	t.Run("changed needs a previous observation", func(t *testing.T) {
+		p, err := compileCondition(FieldChanged("fields.vip"))
+		require.NoError(t, err)
+		assert.False(t, p.holds(&o, &condMemory{}, true))
+	})
+}
+
+func TestConditionValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		c     Condition
+		field string
+	}{
+		{"empty", Condition{}, "condition"},
+		{"two shapes", Condition{Field: "state", Op: OpIn, Values: []string{"new"}, Not: StateIn(itsm.CategoryNew)}, "condition"},
+		{"empty all", Condition{All: []Condition{}}, "all"},
+		{"bad child", Condition{Any: []Condition{{Field: "state", Op: "like", Values: []string{"x"}}}}, "any[0].op"},
+		{"bad state", Condition{Field: "state", Op: OpIn, Values: []string{"pending"}}, "values[0]"},
+		{"in without values", Condition{Field: "service", Op: OpIn}, "values"},
+		{"ordering needs one value", Condition{Field: "priority", Op: OpLT, Values: []string{"1", "2"}}, "values"},
+		{"exists takes no values", Condition{Field: "service", Op: OpExists, Values: []string{"x"}}, "values"},
+		{"unknown field", Condition{Field: "fields.", Op: OpExists}, "field"},
+		{"nested not", Condition{Not: &Condition{Field: "priority", Op: OpIn, Values: []string{"p1"}}}, "not.values[0]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.c.Validate()
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+		})
+	}
+}

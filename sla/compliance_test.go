@@ -1,0 +1,168 @@
+package sla
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+func tmCompleted(record int, p itsm.Priority, elapsed time.Duration, breached bool, ended time.Time) Timer {
+	return Timer{
+		Record: itsm.Ref{Kind: "incident", ID: uuid.UUID{15: byte(record)}}, Agreement: "gold", Kind: itsm.AgreementSLA,
+		Metric: "resolution", Cycle: 1, Priority: p, Within: 4 * time.Hour, Stage: StageCompleted,
+		Breached: breached, BusinessElapsed: elapsed, StartedAt: ended.Add(-elapsed), EndedAt: ended, AsOf: ended,
+	}
+}
+
+func TestCompliance(t *testing.T) {
+	march := ReportPeriod{From: tmDay(1, 0, 0), To: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)}
+	live := tmCompleted(9, 1, time.Hour, false, tmDay(20, 0, 0))
+	live.Stage, live.EndedAt = StageRunning, time.Time{}
+	liveBreached := live
+	liveBreached.Record.ID[15], liveBreached.Breached = 10, true
+	canceled := tmCompleted(11, 1, time.Hour, false, tmDay(21, 0, 0))
+	canceled.Stage = StageCanceled
+	timers := []Timer{
+		tmCompleted(1, 1, 1*time.Hour, false, tmDay(3, 12, 0)),
+		tmCompleted(2, 1, 2*time.Hour, false, tmDay(4, 12, 0)),
+		tmCompleted(3, 1, 3*time.Hour, false, tmDay(5, 12, 0)),
+		tmCompleted(4, 1, 5*time.Hour, true, tmDay(6, 12, 0)),
+		tmCompleted(5, 1, 7*time.Hour, true, tmDay(31, 23, 59)),
+		tmCompleted(6, 1, 9*time.Hour, true, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)), // April: outside
+		tmCompleted(7, 2, 1*time.Hour, false, tmDay(7, 12, 0)),
+		tmCompleted(8, 1, 8*time.Hour, true, tmDay(8, 12, 0)), // excluded by agreement
+		live, liveBreached, canceled,
+	}
+	rows, err := Compliance(timers, ComplianceOptions{
+		Period:      march,
+		Percentiles: []int{50, 90, 100},
+		Exclude:     []itsm.Ref{{Kind: "incident", ID: uuid.UUID{15: 8}}},
+	})
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	p1, p2 := rows[0], rows[1]
+	assert.Equal(t, itsm.Priority(1), p1.Priority)
+	assert.Equal(t, 3, p1.Met)
+	assert.Equal(t, 2, p1.Breached)
+	assert.Equal(t, 2, p1.InFlight)
+	assert.Equal(t, 1, p1.InFlightBreached)
+	assert.Equal(t, 1, p1.Canceled)
+	assert.Equal(t, 1, p1.Excluded)
+	assert.Equal(t, "60", p1.Attainment.String())
+	assert.Equal(t, []Percentile{{50, 3 * time.Hour}, {90, 7 * time.Hour}, {100, 7 * time.Hour}}, p1.BusinessElapsed)
+	assert.Equal(t, "100", p2.Attainment.String())
+	assert.Equal(t, 1, p2.Met)
+
+	t.Run("attainment is truncated, never rounded up", func(t *testing.T) {
+		var ts []Timer
+		for i := range 3 {
+			ts = append(ts, tmCompleted(i, 1, time.Hour, i == 0, tmDay(3, 12, 0)))
+		}
+		rows, err := Compliance(ts, ComplianceOptions{Period: march})
+		require.NoError(t, err)
+		assert.Equal(t, "66.666666", rows[0].Attainment.String())
+	})
+	t.Run("nothing decided is full attainment", func(t *testing.T) {
+		rows, err := Compliance([]Timer{live}, ComplianceOptions{Period: march})
+		require.NoError(t, err)
+		assert.True(t, decimal.NewFromInt(100).Equal(rows[0].Attainment))
+		assert.Empty(t, rows[0].BusinessElapsed)
+	})
+}
+
+func TestComplianceErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		opts  ComplianceOptions
+		field string
+	}{
+		{"no period", ComplianceOptions{}, "period.from"},
+		{"empty period", ComplianceOptions{Period: ReportPeriod{From: tmDay(3, 0, 0), To: tmDay(3, 0, 0)}}, "period.to"},
+		{"percentile out of range", ComplianceOptions{Period: ReportPeriod{From: tmDay(3, 0, 0), To: tmDay(4, 0, 0)}, Percentiles: []int{0}}, "percentiles[0]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Compliance(nil, tc.opts)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+		})
+	}
+}
+
+func TestCredit(t *testing.T) {
+	d := decimal.RequireFromString
+	policy := CreditPolicy{
+		Bands: []Band{
+			{Below: d("95"), Credit: d("25")},
+			{Below: d("99.9"), Credit: d("5")},
+			{Below: d("99"), Credit: d("10")},
+		},
+		Cap: d("20"),
+	}
+	fee := d("12000.00")
+	tests := []struct {
+		name     string
+		policy   CreditPolicy
+		measured string
+		band     int
+		percent  string
+		amount   string
+		capped   bool
+		excluded string
+	}{
+		{"above every band", policy, "99.95", -1, "0", "0", false, ""},
+		{"exactly at a band is not below it", policy, "99.9", -1, "0", "0", false, ""},
+		{"just below the first band", policy, "99.899999", 1, "5", "600", false, ""},
+		{"most severe band applies", policy, "98.5", 2, "10", "1200", false, ""},
+		{"cap", policy, "90", 0, "20", "2400", true, ""},
+		{"no cap", CreditPolicy{Bands: policy.Bands}, "90", 0, "25", "3000", false, ""},
+		{"excluded", CreditPolicy{Bands: policy.Bands, Exclude: "force majeure"}, "10", -1, "0", "0", false, "force majeure"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.policy.Apply(d(tc.measured), fee)
+			require.NoError(t, err)
+			assert.Equal(t, tc.band, c.Band)
+			assert.Equal(t, tc.percent, c.Percent.String())
+			assert.Equal(t, tc.amount, c.Amount.String())
+			assert.Equal(t, tc.capped, c.Capped)
+			assert.Equal(t, tc.excluded, c.Excluded)
+		})
+	}
+}
+
+func TestCreditErrors(t *testing.T) {
+	d := decimal.RequireFromString
+	ok := []Band{{Below: d("99"), Credit: d("10")}}
+	tests := []struct {
+		name     string
+		policy   CreditPolicy
+		measured string
+		fee      string
+		field    string
+	}{
+		{"no bands", CreditPolicy{}, "99", "1", "bands"},
+		{"band above 100", CreditPolicy{Bands: []Band{{Below: d("101"), Credit: d("1")}}}, "99", "1", "bands[0].below"},
+		{"negative credit", CreditPolicy{Bands: []Band{{Below: d("99"), Credit: d("-1")}}}, "99", "1", "bands[0].credit"},
+		{"duplicate band", CreditPolicy{Bands: append(ok, ok[0])}, "99", "1", "bands[1].below"},
+		{"lower band credits less", CreditPolicy{Bands: append(ok, Band{Below: d("95"), Credit: d("5")})}, "99", "1", "bands[1].credit"},
+		{"cap above 100", CreditPolicy{Bands: ok, Cap: d("150")}, "99", "1", "cap"},
+		{"measured above 100", CreditPolicy{Bands: ok}, "100.1", "1", "measured"},
+		{"negative fee", CreditPolicy{Bands: ok}, "99", "-1", "fee"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.policy.Apply(d(tc.measured), d(tc.fee))
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+		})
+	}
+}
