@@ -31,6 +31,6 @@ func TestStateCloneSharesNothing(t *testing.T) {
 	assert.Equal(t, "resolution", orig.Timers[0].Metric)
 	assert.Equal(t, "50", orig.Timers[0].Marks[0].Threshold)
 	assert.Equal(t, at.Add(time.Hour), orig.Timers[0].Segments[0].To)
-	assert.Equal(t, "p2", orig.Timers[0].Changes[0].To)
+	assert.Equal(t, "p1", orig.Timers[0].Changes[0].To)
 	assert.Equal(t, sla.State{}, sla.State{}.Clone())
 }
