@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/sla"
 )
 
 // record marks incident IDs.
@@ -149,6 +150,10 @@ type Data struct {
 	Major    Major             `json:"major"`
 	Comments []Comment         `json:"comments,omitempty"`
 	History  []Entry           `json:"history"`
+
+	// SLA holds the incident's SLA, OLA and UC timers, every cycle of every
+	// target, advanced by the service on each command.
+	SLA sla.State `json:"sla,omitzero"`
 }
 
 // Clone returns a deep copy of d.
@@ -168,7 +173,35 @@ func (d Data) Clone() Data {
 	for i := range d.History {
 		d.History[i].Changes = slices.Clone(d.History[i].Changes)
 	}
+	d.SLA = d.SLA.Clone()
 	return d
+}
+
+// SLABreached reports whether any SLA timer of the incident has breached.
+func (d *Data) SLABreached() bool {
+	for i := range d.SLA.Timers {
+		if d.SLA.Timers[i].Breached {
+			return true
+		}
+	}
+	return false
+}
+
+// SLANextAt returns the earliest instant at which one of the incident's live
+// timers reaches a threshold or breaches, and false when none will: the
+// instant a host's scheduler should call Service.AdvanceSLA.
+func (d *Data) SLANextAt() (time.Time, bool) {
+	var next time.Time
+	for i := range d.SLA.Timers {
+		t := &d.SLA.Timers[i]
+		if !t.Stage.Live() || t.NextAt.IsZero() {
+			continue
+		}
+		if next.IsZero() || t.NextAt.Before(next) {
+			next = t.NextAt
+		}
+	}
+	return next, !next.IsZero()
 }
 
 // Incident is the incident aggregate. Its status changes only through its

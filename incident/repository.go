@@ -2,9 +2,11 @@ package incident
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/sla"
 )
 
 // Repository is what the incident service needs from storage. Adapters
@@ -52,6 +54,16 @@ type Filter struct {
 	Major []MajorStatus `json:"major,omitempty"`
 	// ResolvedBefore selects incidents resolved strictly before the instant.
 	ResolvedBefore time.Time `json:"resolved_before,omitzero"`
+	// SLAStages selects incidents with at least one SLA timer in one of the
+	// stages.
+	SLAStages []sla.Stage `json:"sla_stages,omitempty"`
+	// SLABreached, when set, selects incidents with (true) or without
+	// (false) a breached SLA timer.
+	SLABreached *bool `json:"sla_breached,omitempty"`
+	// SLANextBefore selects incidents with a live SLA timer whose next
+	// threshold or breach falls at or before the instant: what a scheduler
+	// must advance.
+	SLANextBefore time.Time `json:"sla_next_before,omitzero"`
 }
 
 // Matches reports whether d passes the filter; adapters without a query
@@ -78,6 +90,18 @@ func (f Filter) Matches(d *Data) bool {
 	}
 	if !f.ResolvedBefore.IsZero() && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(f.ResolvedBefore)) {
 		return false
+	}
+	if len(f.SLAStages) > 0 && !slices.ContainsFunc(d.SLA.Timers, func(t sla.Timer) bool { return contains(f.SLAStages, t.Stage) }) {
+		return false
+	}
+	if f.SLABreached != nil && d.SLABreached() != *f.SLABreached {
+		return false
+	}
+	if !f.SLANextBefore.IsZero() {
+		next, ok := d.SLANextAt()
+		if !ok || next.After(f.SLANextBefore) {
+			return false
+		}
 	}
 	return true
 }

@@ -1,0 +1,433 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/sla"
+)
+
+// Numbers hands out per-tenant sequence values for incident numbers: each
+// call returns a value never returned before for the tenant and name,
+// starting at 1 (gaps are allowed). storage adapters provide it.
+type Numbers interface {
+	Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error)
+}
+
+// Atomic is the optional capability of a store that commits an incident
+// write together with the events it emits (an outbox), and several incident
+// writes together (cascades), or none of them.
+type Atomic interface {
+	// Atomically runs fn; the writes fn makes through tx, and the events it
+	// appends, commit together when fn returns nil and vanish when it
+	// returns an error.
+	Atomically(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Tx is what Atomic hands to its function.
+type Tx interface {
+	Repository
+	// Append adds events to the outbox, committed with the writes.
+	Append(ctx context.Context, events ...itsm.Event) error
+}
+
+// Authorization describes a command about to run, for an Authorizer.
+type Authorization struct {
+	Tenant itsm.TenantID
+	Actor  itsm.Actor
+	// Command is the command's name: "open", "update", "assign", "hold",
+	// "resume", "comment", "resolve", "reopen", "close", "cancel",
+	// "escalate", "override_priority", "major.propose", "major.accept",
+	// "major.reject", "major.demote", "major.review", "link_parent",
+	// "unlink_parent", "advance_sla".
+	Command string
+	// Incident is the incident as loaded, or nil for "open".
+	Incident *Data
+}
+
+// Authorizer decides whether an actor may run a command. Return nil to
+// allow; any error refuses, and the service reports it as itsm.ErrForbidden
+// (wrapping it when it does not already).
+type Authorizer interface {
+	Authorize(ctx context.Context, a Authorization) error
+}
+
+// AuthorizerFunc adapts a function to Authorizer.
+type AuthorizerFunc func(ctx context.Context, a Authorization) error
+
+// Authorize calls f.
+func (f AuthorizerFunc) Authorize(ctx context.Context, a Authorization) error { return f(ctx, a) }
+
+// Config assembles a Service.
+type Config struct {
+	// Repository stores incidents. Required. When it also implements
+	// Atomic, each command's write and its events commit together, and
+	// cascades commit as one.
+	Repository Repository
+	// Numbers numbers new incidents. Required.
+	Numbers Numbers
+	// Policy holds the desk's rules; a zero Policy means DefaultPolicy().
+	Policy Policy
+	// SLA attaches and advances SLA, OLA and UC timers on every command;
+	// nil means no timers.
+	SLA *sla.Engine
+	// Clock tells the time. Required.
+	Clock itsm.Clock
+	// IDs draws incident and event IDs. Required.
+	IDs itsm.IDGenerator
+	// Authorizer is consulted before every command; nil allows everything.
+	Authorizer Authorizer
+	// MaxAttempts bounds how often a command is re-read and re-decided after
+	// a version conflict; 0 means 5.
+	MaxAttempts int
+}
+
+// Service runs the incident practice's commands: it loads an incident,
+// decides with the aggregate's guards, advances its SLA timers, saves it
+// with optimistic concurrency (retrying a bounded number of times on
+// conflict) and returns what happened as events. It holds no state between
+// calls and is safe for concurrent use.
+type Service struct {
+	repo     Repository
+	atomic   Atomic
+	numbers  Numbers
+	pol      Policy
+	sla      *sla.Engine
+	clock    itsm.Clock
+	ids      itsm.IDGenerator
+	auth     Authorizer
+	attempts int
+}
+
+// NewService validates cfg and builds a Service. It returns a
+// *itsm.ValidationError listing every missing or invalid part.
+func NewService(cfg Config) (*Service, error) {
+	var errs itsm.FieldErrors
+	if cfg.Repository == nil {
+		errs.Add("repository", "must be set")
+	}
+	if cfg.Numbers == nil {
+		errs.Add("numbers", "must be set")
+	}
+	if cfg.Clock == nil {
+		errs.Add("clock", "must be set")
+	}
+	if cfg.IDs == nil {
+		errs.Add("ids", "must be set")
+	}
+	if cfg.MaxAttempts < 0 {
+		errs.Add("max_attempts", "must not be negative")
+	}
+	pol := cfg.Policy
+	if pol.Lifecycle == nil && pol.Matrix == nil && pol.NumberPrefix == "" {
+		pol = DefaultPolicy()
+	}
+	errs.Merge("", pol.Validate())
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		repo: cfg.Repository, numbers: cfg.Numbers, pol: pol, sla: cfg.SLA,
+		clock: cfg.Clock, ids: cfg.IDs, auth: cfg.Authorizer, attempts: cfg.MaxAttempts,
+	}
+	if a, ok := cfg.Repository.(Atomic); ok {
+		s.atomic = a
+	}
+	if s.attempts == 0 {
+		s.attempts = 5
+	}
+	return s, nil
+}
+
+// Policy returns the service's policy.
+func (s *Service) Policy() Policy { return s.pol }
+
+// Result is what a command did: the incident as saved, the events it
+// emitted (incident and SLA events, in order), and for resolve and hold
+// the outcome of the cascade to the incident's children.
+type Result struct {
+	Incident *Incident
+	Events   []itsm.Event
+	Cascade  []CascadeResult
+}
+
+// CascadeResult is the outcome of a cascade on one child.
+type CascadeResult struct {
+	Child   ID
+	Number  Number
+	Outcome CascadeOutcome
+	// Err is set when the child could not be saved; the cascade is
+	// idempotent, so running the parent's command again completes it.
+	Err error
+}
+
+func (s *Service) authorize(ctx context.Context, tenant itsm.TenantID, by itsm.Actor, command string, d *Data) error {
+	if s.auth == nil {
+		return nil
+	}
+	err := s.auth.Authorize(ctx, Authorization{Tenant: tenant, Actor: by, Command: command, Incident: d})
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, itsm.ErrForbidden) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %w", itsm.ErrForbidden, command, err)
+}
+
+// Open records a new incident, numbered from the tenant's sequence.
+//
+// Errors: *itsm.ValidationError for bad input (nothing is written);
+// itsm.ErrForbidden when the authorizer refuses; storage errors wrapped.
+func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor, in OpenInput) (Result, error) {
+	if err := tenant.Validate(); err != nil {
+		return Result{}, err
+	}
+	if err := s.authorize(ctx, tenant, by, "open", nil); err != nil {
+		return Result{}, err
+	}
+	id, err := itsm.NewID[record](s.ids)
+	if err != nil {
+		return Result{}, fmt.Errorf("incident: open: drawing an ID: %w", err)
+	}
+	e := env{pol: &s.pol, at: s.clock.Now(), by: by}
+	// Validate before drawing a number, so bad input consumes none.
+	if _, err := open(e, id, tenant, "INC0", in); err != nil {
+		return Result{}, err
+	}
+	n, err := s.numbers.Next(ctx, tenant, "incident")
+	if err != nil {
+		return Result{}, fmt.Errorf("incident: open: numbering: %w", err)
+	}
+	inc, err := open(e, id, tenant, FormatNumber(s.pol.NumberPrefix, n), in)
+	if err != nil {
+		return Result{}, err
+	}
+	events, err := s.advance(inc, 0, 0, e.at)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.write(ctx, inc, events, true); err != nil {
+		return Result{}, fmt.Errorf("incident: open %s: saving: %w", inc.d.Number, err)
+	}
+	inc.d.Version = 1
+	return Result{Incident: inc.Clone(), Events: events}, nil
+}
+
+// Get returns an incident.
+//
+// Errors: itsm.ErrNotFound; *itsm.ValidationError when what storage holds
+// does not restore.
+func (s *Service) Get(ctx context.Context, tenant itsm.TenantID, id ID) (*Incident, error) {
+	d, err := s.repo.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	return Restore(s.pol, d)
+}
+
+// GetByNumber returns an incident by its number.
+//
+// Errors: as Get.
+func (s *Service) GetByNumber(ctx context.Context, tenant itsm.TenantID, number Number) (*Incident, error) {
+	d, err := s.repo.GetByNumber(ctx, tenant, number)
+	if err != nil {
+		return nil, err
+	}
+	return Restore(s.pol, d)
+}
+
+// List returns one page of the tenant's incidents matching f, in creation
+// order.
+//
+// Errors: *itsm.ValidationError for a bad page; storage errors.
+func (s *Service) List(ctx context.Context, tenant itsm.TenantID, f Filter, p Page) (ListPage, error) {
+	if err := p.Validate(); err != nil {
+		return ListPage{}, err
+	}
+	return s.repo.List(ctx, tenant, f, p)
+}
+
+// decision is a command's pure part: it changes inc through the aggregate's
+// guards or returns an error and leaves inc as it was.
+type decision func(inc *Incident, e env) error
+
+// run loads the incident, decides, advances SLA timers, and saves with its
+// events, re-reading and re-deciding on a version conflict up to the
+// service's attempt limit. A command that changes nothing saves nothing.
+func (s *Service) run(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, command string, decide decision) (Result, error) {
+	if err := by.Validate(); err != nil {
+		return Result{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		d, err := s.repo.Get(ctx, tenant, id)
+		if err != nil {
+			return Result{}, fmt.Errorf("incident: %s %s: loading: %w", command, id, err)
+		}
+		if err := s.authorize(ctx, tenant, by, command, &d); err != nil {
+			return Result{}, err
+		}
+		inc, err := Restore(s.pol, d)
+		if err != nil {
+			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
+		}
+		e := env{pol: &s.pol, at: s.clock.Now(), by: by}
+		history, comments := len(inc.d.History), len(inc.d.Comments)
+		if err := decide(inc, e); err != nil {
+			return Result{}, err
+		}
+		if len(inc.d.History) == history && len(inc.d.Comments) == comments {
+			return Result{Incident: inc}, nil
+		}
+		events, err := s.advance(inc, history, comments, e.at)
+		if err != nil {
+			return Result{}, err
+		}
+		err = s.write(ctx, inc, events, false)
+		if errors.Is(err, itsm.ErrConflict) && attempt < s.attempts {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("incident: %s %s: saving (attempt %d): %w", command, inc.d.Number, attempt, err)
+		}
+		inc.d.Version++
+		return Result{Incident: inc.Clone(), Events: events}, nil
+	}
+}
+
+// write saves the incident (creating it when create is set) and, under an
+// Atomic store, appends its events in the same transaction.
+func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event, create bool) error {
+	save := func(ctx context.Context, repo Repository) error {
+		if create {
+			return repo.Create(ctx, inc.d)
+		}
+		return repo.Update(ctx, inc.d)
+	}
+	if s.atomic == nil {
+		return save(ctx, s.repo)
+	}
+	return s.atomic.Atomically(ctx, func(ctx context.Context, tx Tx) error {
+		if err := save(ctx, tx); err != nil {
+			return err
+		}
+		return tx.Append(ctx, events...)
+	})
+}
+
+// eventType names the event a history entry's command emits, e.g.
+// "incident.resolved".
+func eventType(command string) string {
+	switch command {
+	case "hold":
+		return "incident.held"
+	case "override_priority":
+		return "incident.priority_overridden"
+	case "escalate.functional", "escalate.hierarchical":
+		return "incident.escalated"
+	case "link_parent":
+		return "incident.parent_linked"
+	case "unlink_parent":
+		return "incident.parent_unlinked"
+	}
+	verb := strings.ReplaceAll(command, ".", "_")
+	if strings.HasSuffix(verb, "e") {
+		return "incident." + verb + "d" // resolve → resolved
+	}
+	return "incident." + verb + "ed" // open → opened, cancel → canceled
+}
+
+// advance observes the incident with the SLA engine and builds the events
+// for the history entries and comments added since the given counts, then
+// the SLA events. The events carry the version the save will produce.
+func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([]itsm.Event, error) {
+	version := inc.d.Version + 1
+	var events []itsm.Event
+	add := func(typ string, payload any, at time.Time, by itsm.Actor) error {
+		ev, err := itsm.NewEvent(s.ids, itsm.EventInput{
+			Type: itsm.EventType(typ), Tenant: inc.d.Tenant, Subject: inc.d.ID.Ref(),
+			Version: version, At: at, Actor: by, Payload: payload,
+		})
+		if err != nil {
+			return fmt.Errorf("incident: building event %s: %w", typ, err)
+		}
+		events = append(events, ev)
+		return nil
+	}
+	for _, h := range inc.d.History[history:] {
+		if err := add(eventType(h.Command), h, h.At, h.By); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range inc.d.Comments[comments:] {
+		if err := add("incident.commented", c, c.At, c.By); err != nil {
+			return nil, err
+		}
+	}
+	if s.sla == nil {
+		return events, nil
+	}
+	st := inc.d.SLA
+	if st.Record.IsZero() {
+		st.Record = inc.d.ID.Ref()
+	}
+	st, slaEvents, err := s.sla.Observe(st, s.observation(inc, at))
+	if err != nil {
+		return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
+	}
+	inc.d.SLA = st
+	for _, ev := range slaEvents {
+		if err := add("sla."+string(ev.Kind), ev, ev.At, itsm.Actor{ID: "sla", Name: "SLA engine", Kind: itsm.ActorSystem}); err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
+}
+
+// observation is what the SLA engine sees of an incident. Conditions read
+// its priority, service ("service:<uuid>"), category, state category, and
+// these fields: "status", "subcategory", "channel", "group", "assignee",
+// "hold_reason", "major", "reopens", and the custom fields as
+// "custom.<name>".
+func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
+	d := &inc.d
+	fields := make(map[string]string, 8+len(d.Custom))
+	put := func(k, v string) {
+		if v != "" {
+			fields[k] = v
+		}
+	}
+	put("status", string(d.Status))
+	put("subcategory", d.Subcategory)
+	put("channel", string(d.Channel))
+	put("group", d.Group)
+	put("assignee", d.Assignee)
+	put("hold_reason", string(d.HoldReason))
+	put("major", string(d.Major.Status))
+	put("reopens", fmt.Sprint(d.Reopens))
+	for k, v := range d.Custom {
+		put("custom."+k, v)
+	}
+	obs := sla.Observation{
+		At:       at,
+		Opened:   d.OpenedAt,
+		Priority: d.Priority,
+		Category: d.Category,
+		State:    s.pol.category(d.Status),
+		Fields:   fields,
+	}
+	if !d.Service.IsZero() {
+		obs.Service = d.Service.String()
+	}
+	if st := d.SLA.AsOf; at.Before(st) {
+		obs.At = st
+	}
+	return obs
+}

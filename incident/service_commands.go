@@ -1,0 +1,400 @@
+package incident
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/sla"
+)
+
+// The commands below share their errors: *itsm.ValidationError for bad input,
+// *itsm.TransitionError (itsm.ErrInvalidTransition) when the lifecycle or a
+// guard refuses, itsm.ErrForbidden when the authorizer or a role check
+// refuses, itsm.ErrNotFound for an unknown incident, itsm.ErrConflict when
+// concurrent writers kept winning past the attempt limit, and storage errors
+// wrapped with what failed. A command that fails writes nothing.
+
+// Update changes descriptive fields; changing impact or urgency recomputes
+// the priority.
+func (s *Service) Update(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, u Update) (Result, error) {
+	return s.run(ctx, tenant, id, by, "update", func(inc *Incident, e env) error {
+		_, err := inc.update(e, u)
+		return err
+	})
+}
+
+// OverridePriority sets the priority by hand; it needs the policy's
+// override role and a reason.
+func (s *Service) OverridePriority(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, p itsm.Priority, reason string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "override_priority", func(inc *Incident, e env) error {
+		return inc.overridePriority(e, p, reason)
+	})
+}
+
+// Assign sets the assignment group and assignee (either may be empty to
+// keep the group, or to leave the assignee unset). A new incident starts
+// work; a change of group counts a reassignment.
+func (s *Service) Assign(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, group, assignee, reason string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "assign", func(inc *Incident, e env) error {
+		return inc.assign(e, group, assignee, reason)
+	})
+}
+
+// Hold suspends work for a reason; awaiting the caller needs a comment. A
+// hold awaiting a change, problem or vendor cascades to the incident's new
+// and active children.
+func (s *Service) Hold(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason HoldReason, comment string) (Result, error) {
+	res, err := s.run(ctx, tenant, id, by, "hold", func(inc *Incident, e env) error {
+		return inc.hold(e, reason, comment)
+	})
+	if err != nil || !reason.cascades() {
+		return res, err
+	}
+	res.Cascade = s.cascade(ctx, res.Incident, by, "hold", (*Incident).cascadeHold)
+	return res, nil
+}
+
+// Resume continues work on an incident on hold.
+func (s *Service) Resume(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "resume", func(inc *Incident, e env) error {
+		return inc.resume(e, reason)
+	})
+}
+
+// CommentKind says who a comment is for and from.
+type CommentKind int
+
+// The comment kinds.
+const (
+	// AgentComment is written by the desk and seen by the caller.
+	AgentComment CommentKind = iota
+	// WorkNote is written by the desk for the desk only.
+	WorkNote
+	// CallerComment is written by the caller; it resumes an incident on
+	// hold awaiting the caller.
+	CallerComment
+)
+
+// Comment adds a comment or work note.
+func (s *Service) Comment(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, text string, kind CommentKind) (Result, error) {
+	if kind < AgentComment || kind > CallerComment {
+		return Result{}, itsm.NewValidationError("kind", fmt.Sprintf("%d is not a comment kind", kind))
+	}
+	return s.run(ctx, tenant, id, by, "comment", func(inc *Incident, e env) error {
+		return inc.comment(e, text, kind == WorkNote, kind == CallerComment)
+	})
+}
+
+// Resolve records a solution; the incident's open children are resolved
+// with it.
+func (s *Service) Resolve(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, code ResolutionCode, notes string) (Result, error) {
+	res, err := s.run(ctx, tenant, id, by, "resolve", func(inc *Incident, e env) error {
+		return inc.resolve(e, code, notes)
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Cascade = s.cascade(ctx, res.Incident, by, "resolve", (*Incident).cascadeResolve)
+	return res, nil
+}
+
+// Reopen sends a resolved incident back to work (a closed one too, within
+// the policy's window).
+func (s *Service) Reopen(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "reopen", func(inc *Incident, e env) error {
+		return inc.reopen(e, reason)
+	})
+}
+
+// Close finishes a resolved incident. Closing a parent does not close its
+// children.
+func (s *Service) Close(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "close", func(inc *Incident, e env) error {
+		return inc.close(e, reason)
+	})
+}
+
+// Cancel abandons an open incident.
+func (s *Service) Cancel(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, c Cancellation) (Result, error) {
+	return s.run(ctx, tenant, id, by, "cancel", func(inc *Incident, e env) error {
+		return inc.cancel(e, c)
+	})
+}
+
+// Escalate escalates an open incident: functionally to another group, or
+// hierarchically to management.
+func (s *Service) Escalate(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, kind EscalationKind, group, reason string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "escalate", func(inc *Incident, e env) error {
+		return inc.escalate(e, kind, group, reason)
+	})
+}
+
+// ProposeMajor proposes the incident as a major incident.
+func (s *Service) ProposeMajor(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
+	return s.major(ctx, tenant, id, by, MajorPropose, reason, "")
+}
+
+// AcceptMajor accepts a proposed major incident and names its owner; it
+// needs the policy's major-incident role.
+func (s *Service) AcceptMajor(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, owner string) (Result, error) {
+	return s.major(ctx, tenant, id, by, MajorAccept, "", owner)
+}
+
+// RejectMajor rejects a proposal, with a reason; it needs the major-incident
+// role.
+func (s *Service) RejectMajor(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
+	return s.major(ctx, tenant, id, by, MajorReject, reason, "")
+}
+
+// DemoteMajor demotes an accepted major incident, with a reason; it needs
+// the major-incident role.
+func (s *Service) DemoteMajor(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
+	return s.major(ctx, tenant, id, by, MajorDemote, reason, "")
+}
+
+func (s *Service) major(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, action MajorAction, reason, owner string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "major."+string(action), func(inc *Incident, e env) error {
+		return inc.majorMove(e, action, reason, owner)
+	})
+}
+
+// ReviewMajor records the post-incident review of a resolved major incident.
+func (s *Service) ReviewMajor(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, notes string) (Result, error) {
+	return s.run(ctx, tenant, id, by, "major.review", func(inc *Incident, e env) error {
+		return inc.review(e, notes)
+	})
+}
+
+// maxAncestry bounds the parent chain walked to refuse cycles.
+const maxAncestry = 64
+
+// LinkParent makes parent the incident's parent. It refuses a link that
+// would make an incident its own ancestor, a parent in another tenant or
+// missing (itsm.ErrNotFound), and a chain deeper than 64.
+func (s *Service) LinkParent(ctx context.Context, tenant itsm.TenantID, id, parent ID, by itsm.Actor) (Result, error) {
+	return s.run(ctx, tenant, id, by, "link_parent", func(inc *Incident, e env) error {
+		var ancestors []ID
+		cur := parent
+		for depth := 0; !cur.IsZero(); depth++ {
+			if depth >= maxAncestry {
+				return itsm.NewValidationError("parent", fmt.Sprintf("the parent chain is deeper than %d", maxAncestry))
+			}
+			if cur == id {
+				ancestors = append(ancestors, cur)
+				break
+			}
+			d, err := s.repo.Get(ctx, tenant, cur)
+			if err != nil {
+				if errors.Is(err, itsm.ErrNotFound) && cur == parent {
+					return fmt.Errorf("incident: parent %s: %w", parent, err)
+				}
+				return err
+			}
+			if cur != parent {
+				ancestors = append(ancestors, cur)
+			}
+			cur = d.Parent
+		}
+		return inc.linkParent(e, parent, ancestors)
+	})
+}
+
+// UnlinkParent removes the incident's parent link.
+func (s *Service) UnlinkParent(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor) (Result, error) {
+	return s.run(ctx, tenant, id, by, "unlink_parent", func(inc *Incident, e env) error {
+		return inc.unlinkParent(e)
+	})
+}
+
+// cascade applies step to every child of parent, each in its own command
+// (re-read and retried on conflict), in ID order. Each child's outcome is
+// reported; a failed child does not stop the others, and because steps are
+// idempotent, running the parent's command again completes the cascade.
+func (s *Service) cascade(ctx context.Context, parent *Incident, by itsm.Actor, command string, step func(*Incident, env, *Incident) CascadeOutcome) []CascadeResult {
+	var out []CascadeResult
+	page := Page{Limit: MaxPageLimit}
+	for {
+		lp, err := s.repo.List(ctx, parent.d.Tenant, Filter{Parent: parent.d.ID}, page)
+		if err != nil {
+			return append(out, CascadeResult{Err: fmt.Errorf("incident: cascade %s from %s: listing children: %w", command, parent.d.Number, err)})
+		}
+		for _, child := range lp.Items {
+			outcome := CascadeAlready
+			_, err := s.run(ctx, parent.d.Tenant, child.ID, by, "cascade."+command, func(inc *Incident, e env) error {
+				outcome = step(inc, e, parent)
+				return nil
+			})
+			out = append(out, CascadeResult{Child: child.ID, Number: child.Number, Outcome: outcome, Err: err})
+		}
+		if lp.Next.IsZero() {
+			return out
+		}
+		page.After = lp.Next
+	}
+}
+
+// AdvanceSLA brings an incident's SLA timers up to now without any other
+// change, so that thresholds and breaches due by now are recorded and their
+// events emitted. A host's scheduler calls it at the instant
+// Data.SLANextAt reports (or lists incidents with Filter.SLANextBefore).
+// Without an SLA engine it does nothing.
+func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor) (Result, error) {
+	if s.sla == nil {
+		inc, err := s.Get(ctx, tenant, id)
+		return Result{Incident: inc}, err
+	}
+	if err := by.Validate(); err != nil {
+		return Result{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		d, err := s.repo.Get(ctx, tenant, id)
+		if err != nil {
+			return Result{}, fmt.Errorf("incident: advance_sla %s: loading: %w", id, err)
+		}
+		if err := s.authorize(ctx, tenant, by, "advance_sla", &d); err != nil {
+			return Result{}, err
+		}
+		inc, err := Restore(s.pol, d)
+		if err != nil {
+			return Result{}, err
+		}
+		now := s.clock.Now()
+		if now.Before(inc.d.SLA.AsOf) || inc.d.SLA.Record.IsZero() {
+			return Result{Incident: inc}, nil
+		}
+		st, slaEvents, err := s.sla.Advance(inc.d.SLA, now)
+		if err != nil {
+			return Result{}, fmt.Errorf("incident: advance_sla %s: %w", inc.d.Number, err)
+		}
+		if len(slaEvents) == 0 {
+			return Result{Incident: inc}, nil
+		}
+		inc.d.SLA = st
+		var events []itsm.Event
+		for _, ev := range slaEvents {
+			e, err := itsm.NewEvent(s.ids, itsm.EventInput{
+				Type: itsm.EventType("sla." + string(ev.Kind)), Tenant: tenant, Subject: inc.d.ID.Ref(),
+				Version: inc.d.Version + 1, At: ev.At, Actor: itsm.Actor{ID: "sla", Name: "SLA engine", Kind: itsm.ActorSystem}, Payload: ev,
+			})
+			if err != nil {
+				return Result{}, err
+			}
+			events = append(events, e)
+		}
+		err = s.write(ctx, inc, events, false)
+		if errors.Is(err, itsm.ErrConflict) && attempt < s.attempts {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("incident: advance_sla %s: saving: %w", inc.d.Number, err)
+		}
+		inc.d.Version++
+		return Result{Incident: inc.Clone(), Events: events}, nil
+	}
+}
+
+// AutoClose says when resolved incidents become closable: after Days
+// business days on Calendar, counted in Location. A business day is a local
+// date on which the calendar has working time; the incident becomes closable
+// when Days such dates have fully passed after the date it was resolved
+// (or, with ResetOnActivity, after its latest comment), i.e. at the start of
+// the next working time after the last of them. Accepted major incidents
+// are never auto-closed.
+type AutoClose struct {
+	Days            int
+	Calendar        sla.Calendar
+	Location        *time.Location
+	ResetOnActivity bool
+}
+
+// Validate returns a *itsm.ValidationError naming the bad field.
+func (a AutoClose) Validate() error {
+	var errs itsm.FieldErrors
+	if a.Days < 1 || a.Days > 366 {
+		errs.Add("auto_close.days", "must be between 1 and 366")
+	}
+	if a.Calendar == nil {
+		errs.Add("auto_close.calendar", "must be set")
+	}
+	if a.Location == nil {
+		errs.Add("auto_close.location", "must be set")
+	}
+	return errs.Err()
+}
+
+// ClosableAt returns when a resolved incident becomes closable under a, and
+// false when it never does (not resolved, an accepted major incident, or a
+// calendar without enough working time).
+func ClosableAt(d *Data, a AutoClose) (time.Time, bool) {
+	if d.ResolvedAt.IsZero() || d.Major.Status == MajorAccepted || a.Validate() != nil {
+		return time.Time{}, false
+	}
+	from := d.ResolvedAt
+	if a.ResetOnActivity {
+		for _, c := range d.Comments {
+			if c.At.After(from) && !c.WorkNote {
+				from = c.At
+			}
+		}
+	}
+	// Walk the calendar's openings: each opening on a local date later than
+	// the last counted one starts a new business day.
+	counted := 0
+	lastDate := dateIn(from, a.Location)
+	t := from
+	for hops := 0; hops < 4*(a.Days+1)*7+64; hops++ {
+		next, ok := a.Calendar.NextTransition(t)
+		if !ok {
+			return time.Time{}, false
+		}
+		t = next
+		if !a.Calendar.IsWorking(t) {
+			continue
+		}
+		if day := dateIn(t, a.Location); day.After(lastDate) {
+			if counted == a.Days {
+				return itsm.Normalize(t), true
+			}
+			counted++
+			lastDate = day
+		}
+	}
+	return time.Time{}, false
+}
+
+func dateIn(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// DueForAutoClose lists the tenant's resolved incidents that are closable
+// at the given instant under a, oldest first. The host closes them (with a
+// system actor) through Close.
+//
+// Errors: *itsm.ValidationError for a bad a; storage errors.
+func (s *Service) DueForAutoClose(ctx context.Context, tenant itsm.TenantID, at time.Time, a AutoClose) ([]Data, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	f := Filter{Statuses: s.pol.Lifecycle.InCategory(itsm.CategoryResolved), ResolvedBefore: at}
+	var out []Data
+	page := Page{Limit: MaxPageLimit}
+	for {
+		lp, err := s.repo.List(ctx, tenant, f, page)
+		if err != nil {
+			return nil, err
+		}
+		for i := range lp.Items {
+			if when, ok := ClosableAt(&lp.Items[i], a); ok && !when.After(at) {
+				out = append(out, lp.Items[i])
+			}
+		}
+		if lp.Next.IsZero() {
+			return out, nil
+		}
+		page.After = lp.Next
+	}
+}
