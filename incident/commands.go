@@ -444,7 +444,9 @@ func (i *Incident) assign(e env, group, assignee string, reason string) error {
 }
 
 // hold suspends work for reason. Awaiting the caller needs a comment saying
-// what was asked; it is added as a comment the caller sees.
+// what was asked; it is added as a comment the caller sees. On an incident
+// already waiting, hold changes the reason it waits for (a no-op when the
+// reason and comment add nothing).
 func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 	var errs itsm.FieldErrors
 	if !reason.Valid() {
@@ -462,6 +464,24 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 		return itsm.NewValidationError("comment", fmt.Sprintf("the incident already holds %d comments", MaxComments))
 	}
 	prev := i.d.HoldReason
+	if e.pol.category(i.d.Status) == itsm.CategoryWaiting && !e.pol.Lifecycle.Can(i.d.Status, ActionHold) {
+		// Already waiting: holding again changes what it waits for, or is a
+		// no-op when the reason is the same (so a retried command is
+		// harmless).
+		if reason == prev && comment == "" {
+			return nil
+		}
+		changes := []FieldChange{}
+		if reason != prev {
+			changes = append(changes, FieldChange{Field: "hold_reason", From: string(prev), To: string(reason)})
+		}
+		i.d.HoldReason = reason
+		i.record(i.stamp(e.at), e.by, "hold", i.d.Status, string(reason), changes)
+		if comment != "" {
+			i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: slimActor(e.by), Text: comment})
+		}
+		return nil
+	}
 	if err := i.move(e, ActionHold, string(reason), []FieldChange{{Field: "hold_reason", From: string(prev), To: string(reason)}}); err != nil {
 		return err
 	}

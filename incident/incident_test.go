@@ -225,7 +225,7 @@ func TestCommandsFromEveryState(t *testing.T) {
 		want map[Status]Status // absent: refused
 	}{
 		{"assign", map[Status]Status{StatusNew: StatusInProgress, StatusInProgress: StatusInProgress, StatusOnHold: StatusOnHold}},
-		{"hold", map[Status]Status{StatusNew: StatusOnHold, StatusInProgress: StatusOnHold}},
+		{"hold", map[Status]Status{StatusNew: StatusOnHold, StatusInProgress: StatusOnHold, StatusOnHold: StatusOnHold}},
 		{"resume", map[Status]Status{StatusOnHold: StatusInProgress}},
 		{"resolve", map[Status]Status{StatusNew: StatusResolved, StatusInProgress: StatusResolved, StatusOnHold: StatusResolved}},
 		{"reopen", map[Status]Status{StatusResolved: StatusInProgress}},
@@ -402,6 +402,21 @@ func TestCallerReplyResumesAwaitingCallerHold(t *testing.T) {
 	f.drive(t, inc, "hold")
 	require.NoError(t, inc.comment(f.envAs(itsm.Actor{ID: "bob"}), "Any news?", false, true))
 	assert.Equal(t, StatusOnHold, inc.Status())
+}
+
+func TestHoldAgainChangesTheReason(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open(t)
+	f.drive(t, inc, "assign", "hold") // awaiting vendor
+	n := len(inc.History())
+	require.NoError(t, inc.hold(f.env(), HoldAwaitingVendor, ""))
+	assert.Len(t, inc.History(), n, "the same reason again changes nothing")
+	require.NoError(t, inc.hold(f.env(), HoldAwaitingChange, ""))
+	assert.Equal(t, HoldAwaitingChange, inc.d.HoldReason)
+	last := inc.History()[len(inc.History())-1]
+	assert.Equal(t, StatusOnHold, last.From)
+	assert.Equal(t, StatusOnHold, last.To)
+	assert.Equal(t, []FieldChange{{"hold_reason", "awaiting_vendor", "awaiting_change"}}, last.Changes)
 }
 
 func TestFirstResponse(t *testing.T) {

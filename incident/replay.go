@@ -200,6 +200,13 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 		return
 	}
 	if to == inc.d.Status {
+		if e.pol.category(to) == itsm.CategoryWaiting && r.HoldReason != "" {
+			if reason, mapped := m.HoldReasons[r.HoldReason]; mapped && reason != inc.d.HoldReason && reason != HoldAwaitingCaller {
+				if err := inc.hold(e, reason, ""); err != nil {
+					refuse(to, "hold reason change refused: "+err.Error())
+				}
+			}
+		}
 		return
 	}
 	var action Action

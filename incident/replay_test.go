@@ -1,0 +1,117 @@
+package incident
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/itsmtest"
+	"github.com/itsmkit/itsmkit/sla"
+)
+
+func snowMapping() Mapping {
+	return Mapping{
+		States: map[string]Status{
+			"1": StatusNew, "2": StatusInProgress, "3": StatusOnHold,
+			"6": StatusResolved, "7": StatusClosed, "8": StatusCanceled,
+		},
+		HoldReasons: map[string]HoldReason{"1": HoldAwaitingCaller, "5": HoldAwaitingChange, "4": HoldAwaitingVendor},
+	}
+}
+
+func resolutionEngine(t *testing.T) *sla.Engine {
+	t.Helper()
+	e, err := sla.NewEngine([]sla.Agreement{{
+		ID: "desk", Version: 1, Kind: itsm.AgreementSLA, Name: "Desk",
+		Targets: []sla.Target{{
+			Metric: "resolution",
+			Pause:  sla.StateIn(itsm.CategoryWaiting),
+			Stop:   sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+			Reopen: sla.ReopenResume,
+			Goals: []sla.Goal{
+				{Name: "p1", When: sla.PriorityIn(1), Within: 4 * time.Hour},
+				{Name: "p2-5", When: sla.PriorityIn(2, 3, 4, 5), Within: 8 * time.Hour},
+			},
+		}},
+	}}, nil)
+	require.NoError(t, err)
+	return e
+}
+
+func TestReplayRealDeskHistory(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2026, 3, 2, h, m, 0, 0, time.UTC) }
+	history := []Recorded{
+		{At: at(8, 0), State: "1", Impact: 2, Urgency: 2},                      // opened P3
+		{At: at(8, 5), State: "2", Group: "network", Assignee: "ana"},          // assigned
+		{At: at(8, 30), State: "3", HoldReason: "4"},                           // awaiting vendor
+		{At: at(9, 30), State: "3", HoldReason: "5", Urgency: 1},               // priority up mid-hold: P2
+		{At: at(10, 0), State: "2"},                                            // resumed
+		{At: at(10, 10), State: "1"},                                           // the tool moved it back to New
+		{At: at(11, 0), State: "6", ResolutionCode: "solved_workaround"},      // resolved
+		{At: at(12, 0), State: "2"},                                            // reopened
+		{At: at(12, 30), State: "9"},                                           // a state nobody mapped
+		{At: at(13, 0), State: "6", ResolutionNotes: "Replaced the line card"}, // resolved again
+		{At: at(20, 0), State: "7"},                                            // closed
+	}
+	id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+	res, err := Replay(DefaultPolicy(), resolutionEngine(t), id, "acme", "INC0004242",
+		OpenInput{Title: "Branch office offline", Caller: "bob", Impact: 3, Urgency: 3}, history, snowMapping())
+	require.NoError(t, err)
+	inc := res.Incident
+	assert.Equal(t, StatusClosed, inc.Status())
+	assert.Equal(t, 1, inc.d.Reopens)
+	assert.Equal(t, itsm.Priority(2), inc.Priority())
+	assert.Equal(t, "Replaced the line card", inc.d.Resolution.Notes)
+	assert.Equal(t, ResolutionCode("imported"), inc.d.Resolution.Code, "the second resolution had no code")
+
+	require.Len(t, res.Refused, 2)
+	assert.Equal(t, Refusal{Index: 5, At: at(10, 10), From: StatusInProgress, To: StatusNew,
+		Reason: `lifecycle "incident" has no transition from in_progress to new`}, res.Refused[0])
+	assert.Equal(t, 8, res.Refused[1].Index)
+	assert.Contains(t, res.Refused[1].Reason, `"9" is not mapped`)
+
+	var commands []string
+	for _, h := range inc.History() {
+		commands = append(commands, h.Command)
+	}
+	assert.Equal(t, []string{"open", "assign", "hold", "update", "hold", "resume", "resolve", "reopen", "resolve", "close"}, commands)
+	// The second "hold" is the change of reason while on hold (vendor →
+	// change), recorded without a transition.
+	h := inc.History()[4]
+	assert.Equal(t, []FieldChange{{"hold_reason", "awaiting_vendor", "awaiting_change"}}, h.Changes)
+	assert.Equal(t, StatusOnHold, h.From)
+
+	// SLA: 8:00–8:30 counted, 8:30–10:00 paused, 10:00–11:00 counted, then
+	// the reopen resumes the same cycle 12:00–13:00: 2h30m of business time.
+	timer, ok := inc.d.SLA.Find("desk", "resolution")
+	require.True(t, ok)
+	assert.Equal(t, sla.StageCompleted, timer.Stage)
+	assert.Equal(t, 2*time.Hour+30*time.Minute, timer.BusinessElapsed)
+	assert.Equal(t, 90*time.Minute, timer.BusinessPaused)
+	assert.False(t, timer.Breached)
+	assert.NotEmpty(t, res.SLAEvents)
+
+	_, err = Restore(DefaultPolicy(), inc.Data())
+	require.NoError(t, err, "a replayed incident is a valid stored incident")
+}
+
+func TestReplayRejectsBadHistories(t *testing.T) {
+	id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+	in := OpenInput{Title: "x", Caller: "bob", Impact: 1, Urgency: 1}
+	_, err := Replay(DefaultPolicy(), nil, id, "acme", "INC1", in, nil, snowMapping())
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "history", ve.Field)
+
+	t1 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	_, err = Replay(DefaultPolicy(), nil, id, "acme", "INC1", in, []Recorded{{At: t1, State: "1"}, {At: t1.Add(-time.Minute), State: "2"}}, snowMapping())
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "history[1].at", ve.Field)
+
+	_, err = Replay(DefaultPolicy(), nil, id, "acme", "INC1", OpenInput{Caller: "bob", Impact: 1, Urgency: 1}, []Recorded{{At: t1, State: "1"}}, snowMapping())
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "title", ve.Field)
+}
