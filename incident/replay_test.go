@@ -50,7 +50,7 @@ func TestReplayRealDeskHistory(t *testing.T) {
 		{At: at(9, 30), State: "3", HoldReason: "5", Urgency: 1},               // priority up mid-hold: P2
 		{At: at(10, 0), State: "2"},                                            // resumed
 		{At: at(10, 10), State: "1"},                                           // the tool moved it back to New
-		{At: at(11, 0), State: "6", ResolutionCode: "solved_workaround"},      // resolved
+		{At: at(11, 0), State: "6", ResolutionCode: "solved_workaround"},       // resolved
 		{At: at(12, 0), State: "2"},                                            // reopened
 		{At: at(12, 30), State: "9"},                                           // a state nobody mapped
 		{At: at(13, 0), State: "6", ResolutionNotes: "Replaced the line card"}, // resolved again
