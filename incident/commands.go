@@ -471,7 +471,7 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 		if reason == prev && comment == "" {
 			return nil
 		}
-		changes := []FieldChange{}
+		var changes []FieldChange
 		if reason != prev {
 			changes = append(changes, FieldChange{Field: "hold_reason", From: string(prev), To: string(reason)})
 		}
