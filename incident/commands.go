@@ -691,7 +691,7 @@ func (i *Incident) majorMove(e env, action MajorAction, reason, owner string) er
 		return err
 	}
 	from := i.d.Major.Status
-	to, err := MajorLifecycle().Next(from, action)
+	to, err := e.pol.majorLifecycle().Next(from, action)
 	if err != nil {
 		return err
 	}

@@ -182,6 +182,15 @@ const (
 	MajorDemoted MajorStatus = "demoted"
 )
 
+// valid reports whether s is one of the declared major statuses.
+func (s MajorStatus) valid() bool {
+	switch s {
+	case MajorNone, MajorProposed, MajorAccepted, MajorRejected, MajorDemoted:
+		return true
+	}
+	return false
+}
+
 // MajorAction is an action on the major-incident track.
 type MajorAction string
 

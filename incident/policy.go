@@ -27,6 +27,9 @@ type Policy struct {
 	// MajorRole is the role an actor needs to accept, reject or demote a
 	// major incident.
 	MajorRole string
+
+	// major caches MajorLifecycle(); nil means build it when needed.
+	major *itsm.Lifecycle[MajorStatus, MajorAction]
 }
 
 // Default roles.
@@ -45,7 +48,16 @@ func DefaultPolicy() Policy {
 		NumberPrefix: defaultNumberPrefix,
 		OverrideRole: DefaultOverrideRole,
 		MajorRole:    DefaultMajorRole,
+		major:        MajorLifecycle(),
 	}
+}
+
+// majorLifecycle returns the major-incident track, built once per policy.
+func (p *Policy) majorLifecycle() *itsm.Lifecycle[MajorStatus, MajorAction] {
+	if p.major == nil {
+		p.major = MajorLifecycle()
+	}
+	return p.major
 }
 
 // Validate returns a *itsm.ValidationError listing every problem: a missing

@@ -14,10 +14,15 @@ import (
 // its limits, or a history that is empty, out of sequence, not normalised, not
 // monotonic, or that does not end in the current status.
 func Restore(pol Policy, d Data) (*Incident, error) {
-	var errs itsm.FieldErrors
 	if err := pol.Validate(); err != nil {
 		return nil, err
 	}
+	return restore(&pol, d)
+}
+
+// restore is Restore for a policy already validated, as the service holds.
+func restore(pol *Policy, d Data) (*Incident, error) {
+	var errs itsm.FieldErrors
 	if d.ID.IsZero() {
 		errs.Add("id", "must not be the zero ID")
 	}
@@ -29,7 +34,12 @@ func Restore(pol Policy, d Data) (*Incident, error) {
 		errs.Add("version", "must not be negative")
 	}
 	errs.Merge("", pol.Lifecycle.Validate("status", d.Status))
-	errs.Merge("", MajorLifecycle().Validate("major.status", d.Major.Status))
+	if !d.Major.Status.valid() {
+		errs.Addf("major.status", "%q is not a major-incident status", clip(string(d.Major.Status)))
+	}
+	if !d.SLA.Record.IsZero() && d.SLA.Record != d.ID.Ref() {
+		errs.Addf("sla.record", "timers belong to %s, not to this incident", d.SLA.Record)
+	}
 	checkRequired(&errs, "title", d.Title, MaxTitleLen, false)
 	checkText(&errs, "description", d.Description, MaxDescriptionLen, true)
 	if d.HoldReason != "" && !d.HoldReason.Valid() {

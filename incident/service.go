@@ -130,6 +130,7 @@ func NewService(cfg Config) (*Service, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	pol.majorLifecycle()
 	s := &Service{
 		repo: cfg.Repository, numbers: cfg.Numbers, pol: pol, sla: cfg.SLA,
 		clock: cfg.Clock, ids: cfg.IDs, auth: cfg.Authorizer, attempts: cfg.MaxAttempts,
@@ -227,7 +228,7 @@ func (s *Service) Get(ctx context.Context, tenant itsm.TenantID, id ID) (*Incide
 	if err != nil {
 		return nil, err
 	}
-	return Restore(s.pol, d)
+	return restore(&s.pol, d)
 }
 
 // GetByNumber returns an incident by its number.
@@ -238,7 +239,7 @@ func (s *Service) GetByNumber(ctx context.Context, tenant itsm.TenantID, number 
 	if err != nil {
 		return nil, err
 	}
-	return Restore(s.pol, d)
+	return restore(&s.pol, d)
 }
 
 // List returns one page of the tenant's incidents matching f, in creation
@@ -274,7 +275,7 @@ func (s *Service) run(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.
 		if err := s.authorize(ctx, tenant, by, command, &d); err != nil {
 			return Result{}, err
 		}
-		inc, err := Restore(s.pol, d)
+		inc, err := restore(&s.pol, d)
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
 		}

@@ -257,7 +257,7 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err := s.authorize(ctx, tenant, by, "advance_sla", &d); err != nil {
 			return Result{}, err
 		}
-		inc, err := Restore(s.pol, d)
+		inc, err := restore(&s.pol, d)
 		if err != nil {
 			return Result{}, err
 		}
