@@ -11,3 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(*testing.T) storage.Store { return memory.New() })
 }
+
+func TestZeroStoreIsUsable(t *testing.T) {
+	storagetest.Run(t, func(*testing.T) storage.Store { return new(memory.Store) })
+}

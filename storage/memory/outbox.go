@@ -68,6 +68,9 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 				return fmt.Errorf("memory: event %s is already in the outbox: %w", e.ev.ID, itsm.ErrAlreadyExists)
 			}
 		}
+		if box.byID == nil {
+			box.byID = make(map[uuid.UUID]*entry)
+		}
 		for _, e := range added {
 			box.queue = append(box.queue, e)
 			box.byID[e.ev.ID] = e

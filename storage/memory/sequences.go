@@ -35,6 +35,9 @@ func (s *Store) Next(ctx context.Context, tenant itsm.TenantID, name string) (in
 	if v == math.MaxInt64 {
 		return 0, fmt.Errorf("memory: sequence %s of tenant %s is exhausted", name, tenant)
 	}
+	if s.seqs == nil {
+		s.seqs = make(map[seqKey]int64)
+	}
 	s.seqs[k] = v + 1
 	return v + 1, nil
 }

@@ -5,15 +5,14 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/storage"
 )
 
-// Store is the in-memory store. Make one with New; a Store must not be
-// copied after first use. It is safe for concurrent use.
+// Store is the in-memory store. The zero Store is empty and ready to use,
+// as is one from New; a Store must not be copied after first use. It is safe
+// for concurrent use.
 type Store struct {
 	// mu guards tenants, box and leases. A running transaction holds it
 	// exclusively.
@@ -29,11 +28,7 @@ type Store struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{
-		tenants: make(map[itsm.TenantID]*tenant),
-		box:     outbox{byID: make(map[uuid.UUID]*entry)},
-		seqs:    make(map[seqKey]int64),
-	}
+	return &Store{}
 }
 
 // The capabilities a Store and its transactions offer.
@@ -66,6 +61,9 @@ type tenant struct {
 func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
 	tn := s.tenants[id]
 	if tn == nil && create {
+		if s.tenants == nil {
+			s.tenants = make(map[itsm.TenantID]*tenant)
+		}
 		tn = &tenant{
 			byID:     make(map[incident.ID]*incident.Data),
 			byNumber: make(map[incident.Number]incident.ID),
