@@ -1,0 +1,46 @@
+// Package memory is itsmkit's embedded default storage adapter: every
+// repository and every capability of package storage, kept in the process's
+// memory. It is complete, safe for concurrent use and never shares data with
+// its callers (aggregates are copied with their Clone method on the way in
+// and out), but it is not durable: everything is lost when the process ends.
+// It suits tests, demos, examples and single-process tools; it passes the
+// conformance suite in storage/storagetest.
+//
+// # What it offers
+//
+// A *Store implements storage.Store (incidents), storage.Transactor,
+// storage.Outbox, storage.OutboxConsumer and storage.Sequences. The Store a
+// transaction hands to its function implements storage.Store,
+// storage.Transactor (savepoints), storage.Outbox and storage.Sequences.
+//
+// # Concurrency and transactions
+//
+// Reads share a lock and copy outside it; writes take it exclusively for
+// the few map operations they need. A transaction holds the exclusive lock
+// for as long as its function runs, so transactions are serialisable: none
+// sees another's writes before they commit, and no update inside one ever
+// meets a conflict. Rolling back replays an undo log, so a failed
+// transaction (error, panic or cancelled context) leaves no trace: no
+// records, no outbox events. Sequences sit outside transactions behind
+// their own lock: values drawn in a transaction that rolls back stay used.
+//
+// Because the lock is held while the function runs, the function must not
+// wait for another goroutine that uses the same Store with a context other
+// than the transaction's: it would wait for the transaction to end. Calls
+// made with the transaction's context, through the Store or the
+// transaction's Store, run inside it.
+//
+// # Costs
+//
+// Each tenant keeps its incidents in a map by ID, a map by number and a
+// slice of IDs in ascending order (new UUIDv7 IDs append at its end), so Get
+// and GetByNumber are a map lookup and a copy, and List walks only the IDs
+// after its cursor until the page is full. The outbox is a queue in append
+// order; Claim walks it from the oldest event.
+//
+// # Errors
+//
+// The kernel's sentinels as storage documents them: itsm.ErrNotFound,
+// itsm.ErrAlreadyExists, itsm.ErrConflict, *itsm.ValidationError
+// (itsm.ErrInvalid), storage.ErrTxDone, and ctx.Err().
+package memory

@@ -1,0 +1,198 @@
+package memory
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
+)
+
+// entry is one event in the outbox.
+type entry struct {
+	ev itsm.Event
+	// lease holds the event until until; empty when never claimed.
+	lease storage.LeaseID
+	until time.Time
+	// gone marks an acknowledged event still in the queue.
+	gone bool
+}
+
+// outbox is a queue in append order with an index by event ID.
+type outbox struct {
+	queue []*entry
+	byID  map[uuid.UUID]*entry
+	// dead counts gone entries still in queue.
+	dead int
+}
+
+// cloneEvent copies e so that nothing it refers to is shared.
+func cloneEvent(e itsm.Event) itsm.Event {
+	e.Actor = e.Actor.Clone()
+	e.Payload = bytes.Clone(e.Payload)
+	return e
+}
+
+// Append adds events to the outbox; see storage.Outbox. Called with the
+// context of a transaction, the events commit or vanish with it.
+func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
+	return s.append(ctx, nil, events)
+}
+
+func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
+	if err := storage.ValidateEvents(events); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return ctx.Err()
+	}
+	added := make([]*entry, len(events))
+	for i, e := range events {
+		added[i] = &entry{ev: cloneEvent(e)}
+		for _, prev := range events[:i] {
+			if prev.ID == e.ID {
+				return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+			}
+		}
+	}
+	return s.write(ctx, t, func(t *tx) error {
+		box := &s.box
+		for _, e := range added {
+			if _, ok := box.byID[e.ev.ID]; ok {
+				return fmt.Errorf("memory: event %s is already in the outbox: %w", e.ev.ID, itsm.ErrAlreadyExists)
+			}
+		}
+		if box.byID == nil {
+			box.byID = make(map[uuid.UUID]*entry)
+		}
+		for _, e := range added {
+			box.queue = append(box.queue, e)
+			box.byID[e.ev.ID] = e
+		}
+		t.onUndo(func() {
+			// Nothing else touches the outbox while the transaction holds
+			// the store, so its appends are still the queue's tail.
+			for _, e := range added {
+				delete(box.byID, e.ev.ID)
+			}
+			box.queue = box.queue[:len(box.queue)-len(added)]
+		})
+		return nil
+	})
+}
+
+// Claim leases a batch of available events; see storage.OutboxConsumer.
+func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Batch, error) {
+	if err := req.Validate(); err != nil {
+		return storage.Batch{}, err
+	}
+	now := itsm.Normalize(req.Now)
+	limit := req.EffectiveLimit()
+	var batch storage.Batch
+	err := s.write(ctx, nil, func(t *tx) error {
+		var took []*entry
+		for _, e := range s.box.queue {
+			if len(took) == limit {
+				break
+			}
+			if e.gone || e.lease != "" && e.until.After(now) {
+				continue
+			}
+			took = append(took, e)
+		}
+		if len(took) == 0 {
+			return nil
+		}
+		s.leases++
+		batch.Lease = storage.LeaseID("lease-" + strconv.FormatUint(s.leases, 10))
+		batch.Until = now.Add(req.Lease)
+		batch.Events = make([]itsm.Event, len(took))
+		prev := make([]entry, len(took))
+		for i, e := range took {
+			prev[i] = *e
+			e.lease, e.until = batch.Lease, batch.Until
+			batch.Events[i] = cloneEvent(e.ev)
+		}
+		t.onUndo(func() {
+			for i, e := range took {
+				e.lease, e.until = prev[i].lease, prev[i].until
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return storage.Batch{}, err
+	}
+	return batch, nil
+}
+
+// Ack acknowledges events held by a lease; see storage.OutboxConsumer.
+func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID) error {
+	var errs itsm.FieldErrors
+	if lease == "" {
+		errs.Add("lease", "must not be empty")
+	}
+	if len(ids) == 0 {
+		errs.Add("ids", "must name at least one event")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return s.write(ctx, nil, func(t *tx) error {
+		box := &s.box
+		held := make([]*entry, 0, len(ids))
+		for _, id := range ids {
+			e, ok := box.byID[id]
+			if !ok {
+				continue // already acknowledged: a retried Ack is harmless
+			}
+			if e.lease != lease {
+				return fmt.Errorf("memory: event %s is not held by lease %s: %w", id, lease, itsm.ErrConflict)
+			}
+			if !slices.Contains(held, e) {
+				held = append(held, e)
+			}
+		}
+		for _, e := range held {
+			e.gone = true
+			delete(box.byID, e.ev.ID)
+		}
+		box.dead += len(held)
+		if t != nil {
+			t.onUndo(func() {
+				for _, e := range held {
+					e.gone = false
+					box.byID[e.ev.ID] = e
+				}
+				box.dead -= len(held)
+			})
+			return nil
+		}
+		box.compact()
+		return nil
+	})
+}
+
+// compact drops acknowledged events from the queue once they are at least
+// half of it. It must not run inside a transaction, whose undo log may
+// still point into the queue.
+func (b *outbox) compact() {
+	if b.dead < 64 || b.dead*2 < len(b.queue) {
+		return
+	}
+	live := b.queue[:0]
+	for _, e := range b.queue {
+		if !e.gone {
+			live = append(live, e)
+		}
+	}
+	clear(b.queue[len(live):])
+	b.queue = live
+	b.dead = 0
+}

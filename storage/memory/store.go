@@ -1,0 +1,147 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
+)
+
+// Store is the in-memory store. The zero Store is empty and ready to use,
+// as is one from New; a Store must not be copied after first use. It is safe
+// for concurrent use.
+type Store struct {
+	// mu guards tenants, box and leases. A running transaction holds it
+	// exclusively.
+	mu      sync.RWMutex
+	tenants map[itsm.TenantID]*tenant
+	box     outbox
+	leases  uint64
+
+	// seqMu guards seqs. Sequences live outside transactions.
+	seqMu sync.Mutex
+	seqs  map[seqKey]int64
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{}
+}
+
+// The capabilities a Store and its transactions offer.
+var (
+	_ storage.Store          = (*Store)(nil)
+	_ storage.Transactor     = (*Store)(nil)
+	_ storage.Outbox         = (*Store)(nil)
+	_ storage.OutboxConsumer = (*Store)(nil)
+	_ storage.Sequences      = (*Store)(nil)
+	_ storage.Store          = (*txStore)(nil)
+	_ storage.Transactor     = (*txStore)(nil)
+	_ storage.Outbox         = (*txStore)(nil)
+	_ storage.Sequences      = (*txStore)(nil)
+)
+
+// Incidents returns the incident repository. Calls made with the context of
+// one of the store's transactions run inside it.
+func (s *Store) Incidents() incident.Repository { return (*incidentRepo)(s) }
+
+// tenant holds one tenant's incidents.
+type tenant struct {
+	byID     map[incident.ID]*incident.Data
+	byNumber map[incident.Number]incident.ID
+	// order holds every ID of byID, ascending.
+	order []incident.ID
+}
+
+// tenantFor returns the tenant's data, making it when create is set; nil
+// otherwise when the tenant has nothing stored. Callers hold s.mu.
+func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
+	tn := s.tenants[id]
+	if tn == nil && create {
+		if s.tenants == nil {
+			s.tenants = make(map[itsm.TenantID]*tenant)
+		}
+		tn = &tenant{
+			byID:     make(map[incident.ID]*incident.Data),
+			byNumber: make(map[incident.Number]incident.ID),
+		}
+		s.tenants[id] = tn
+	}
+	return tn
+}
+
+// search returns where id is or would be in t.order.
+func (t *tenant) search(id incident.ID) (int, bool) {
+	return slices.BinarySearchFunc(t.order, id, incident.ID.Compare)
+}
+
+func (t *tenant) insert(d *incident.Data) {
+	t.byID[d.ID] = d
+	t.byNumber[d.Number] = d.ID
+	if n := len(t.order); n == 0 || t.order[n-1].Compare(d.ID) < 0 {
+		t.order = append(t.order, d.ID) // the usual case: UUIDv7 IDs grow
+		return
+	}
+	i, _ := t.search(d.ID)
+	t.order = slices.Insert(t.order, i, d.ID)
+}
+
+func (t *tenant) remove(d *incident.Data) {
+	delete(t.byID, d.ID)
+	delete(t.byNumber, d.Number)
+	if i, ok := t.search(d.ID); ok {
+		t.order = slices.Delete(t.order, i, i+1)
+	}
+}
+
+// txKey is the context key under which a store's running transaction
+// travels; keyed by store so that transactions of two stores nest.
+type txKey struct{ s *Store }
+
+// txOf returns s's running transaction carried by ctx, or nil.
+func (s *Store) txOf(ctx context.Context) *tx {
+	t, _ := ctx.Value(txKey{s}).(*tx)
+	return t
+}
+
+// write runs fn with exclusive access to the data: inside t, or inside the
+// transaction ctx carries, or under the store's lock. fn records how to undo
+// its changes on the transaction it is given (nil outside one). fn must
+// validate before it changes anything.
+func (s *Store) write(ctx context.Context, t *tx, fn func(t *tx) error) error {
+	if t == nil {
+		t = s.txOf(ctx)
+	}
+	if t != nil {
+		return t.run(ctx, fn)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fn(nil)
+}
+
+// read runs fn with shared access to the data, inside a transaction when
+// there is one (see write).
+func (s *Store) read(ctx context.Context, t *tx, fn func() error) error {
+	if t == nil {
+		t = s.txOf(ctx)
+	}
+	if t != nil {
+		return t.run(ctx, func(*tx) error { return fn() })
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn()
+}

@@ -1,0 +1,625 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+func runIncidents(t *testing.T, open Opener) {
+	t.Run("round trip", func(t *testing.T) { testRoundTrip(t, open) })
+	t.Run("create refuses", func(t *testing.T) { testCreateRefuses(t, open) })
+	t.Run("missing", func(t *testing.T) { testMissing(t, open) })
+	t.Run("update refuses", func(t *testing.T) { testUpdateRefuses(t, open) })
+	t.Run("concurrent writers", func(t *testing.T) { testConcurrentWriters(t, open) })
+	t.Run("no aliasing", func(t *testing.T) { testNoAliasing(t, open) })
+	t.Run("list", func(t *testing.T) { testList(t, open) })
+	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
+	t.Run("cancelled context", func(t *testing.T) { testCancelled(t, open) })
+	t.Run("tenant isolation", func(t *testing.T) { testTenantIsolation(t, open) })
+	t.Run("bad reads", func(t *testing.T) { testBadReads(t, open) })
+}
+
+func testRoundTrip(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	d := e.data(tenantA)
+	realistic(t, d)
+	require.NoError(t, e.repo.Create(ctx, d))
+
+	want := d.Clone()
+	want.Version = 1
+	got, err := e.repo.Get(ctx, tenantA, d.ID)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "Get returns what Create stored, at version 1")
+	realistic(t, got)
+	got, err = e.repo.GetByNumber(ctx, tenantA, d.Number)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "GetByNumber returns the same record")
+
+	next := assign(got, "network", "bob")
+	realistic(t, next)
+	require.NoError(t, e.repo.Update(ctx, next))
+	want = next.Clone()
+	want.Version = 2
+	got, err = e.repo.Get(ctx, tenantA, d.ID)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "Update stores the record at version+1")
+	realistic(t, got)
+}
+
+func testCreateRefuses(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		// change turns a fresh incident into the one to create, given one
+		// already stored in tenant A.
+		change func(e *env, d *incident.Data, stored incident.Data)
+		// field is the field a *itsm.ValidationError must name; empty
+		// when want is another error.
+		field string
+		want  error
+	}{
+		{"same ID in the tenant", func(_ *env, d *incident.Data, s incident.Data) { d.ID = s.ID }, "", itsm.ErrAlreadyExists},
+		{"same number in the tenant", func(_ *env, d *incident.Data, s incident.Data) { d.Number = s.Number }, "", itsm.ErrAlreadyExists},
+		{"same number in another tenant", func(_ *env, d *incident.Data, s incident.Data) { d.Tenant, d.Number = tenantB, s.Number }, "", nil},
+		{"same ID in another tenant", func(_ *env, d *incident.Data, s incident.Data) { d.Tenant, d.ID = tenantB, s.ID }, "", nil},
+		{"zero ID", func(_ *env, d *incident.Data, _ incident.Data) { d.ID = incident.ID{} }, "id", itsm.ErrInvalid},
+		{"no tenant", func(_ *env, d *incident.Data, _ incident.Data) { d.Tenant = "" }, "tenant", itsm.ErrInvalid},
+		{"malformed tenant", func(_ *env, d *incident.Data, _ incident.Data) { d.Tenant = "acme corp" }, "tenant", itsm.ErrInvalid},
+		{"no number", func(_ *env, d *incident.Data, _ incident.Data) { d.Number = "" }, "number", itsm.ErrInvalid},
+		{"version set", func(_ *env, d *incident.Data, _ incident.Data) { d.Version = 1 }, "version", itsm.ErrInvalid},
+		{"negative version", func(_ *env, d *incident.Data, _ incident.Data) { d.Version = -1 }, "version", itsm.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, open)
+			ctx := context.Background()
+			stored := e.create(tenantA)
+			d := e.data(tenantA)
+			tc.change(e, &d, stored)
+			err := e.repo.Create(ctx, d)
+			switch {
+			case tc.want == nil:
+				require.NoError(t, err)
+				got, err := e.repo.Get(ctx, d.Tenant, d.ID)
+				require.NoError(t, err)
+				assert.Equal(t, d.Number, got.Number)
+			case tc.field != "":
+				validationField(t, err, tc.field)
+			default:
+				require.ErrorIs(t, err, tc.want)
+			}
+			if tc.want != nil {
+				// Nothing of the refused incident was written.
+				if !d.ID.IsZero() && d.ID != stored.ID && d.Tenant.Validate() == nil {
+					_, err := e.repo.Get(ctx, d.Tenant, d.ID)
+					require.ErrorIs(t, err, itsm.ErrNotFound)
+				}
+				if d.Number != "" && d.Number != stored.Number && d.Tenant.Validate() == nil {
+					_, err := e.repo.GetByNumber(ctx, d.Tenant, d.Number)
+					require.ErrorIs(t, err, itsm.ErrNotFound)
+				}
+			}
+			got, err := e.repo.Get(ctx, tenantA, stored.ID)
+			require.NoError(t, err)
+			assert.Equal(t, stored, got, "the stored incident is untouched")
+		})
+	}
+}
+
+func testMissing(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	e.create(tenantA)
+	absent := e.data(tenantA)
+
+	_, err := e.repo.Get(ctx, tenantA, absent.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	_, err = e.repo.GetByNumber(ctx, tenantA, absent.Number)
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	_, err = e.repo.Get(ctx, "nobody", absent.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "a tenant with nothing stored")
+
+	absent.Version = 1
+	require.ErrorIs(t, e.repo.Update(ctx, absent), itsm.ErrNotFound)
+	_, err = e.repo.Get(ctx, tenantA, absent.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "Update never creates")
+}
+
+func testUpdateRefuses(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		// change turns the stored version-2 incident into the update to
+		// try; read is the version-1 copy read before.
+		change func(d *incident.Data, read incident.Data)
+		field  string
+		want   error
+	}{
+		{"stale version", func(d *incident.Data, read incident.Data) { *d = retitle(read, "stale") }, "", itsm.ErrConflict},
+		{"version from the future", func(d *incident.Data, _ incident.Data) { *d = retitle(*d, "future"); d.Version = 7 }, "", itsm.ErrConflict},
+		{"version 0", func(d *incident.Data, _ incident.Data) { d.Version = 0 }, "version", itsm.ErrInvalid},
+		{"number changed", func(d *incident.Data, _ incident.Data) { d.Number = "INC7777777" }, "number", itsm.ErrInvalid},
+		{"zero ID", func(d *incident.Data, _ incident.Data) { d.ID = incident.ID{} }, "id", itsm.ErrInvalid},
+		{"no tenant", func(d *incident.Data, _ incident.Data) { d.Tenant = "" }, "tenant", itsm.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, open)
+			ctx := context.Background()
+			read := e.create(tenantA)
+			v2 := assign(read, "network", "bob")
+			require.NoError(t, e.repo.Update(ctx, v2))
+			v2.Version = 2
+
+			d := v2.Clone()
+			tc.change(&d, read)
+			err := e.repo.Update(ctx, d)
+			if tc.field != "" {
+				validationField(t, err, tc.field)
+			} else {
+				require.ErrorIs(t, err, tc.want)
+			}
+			got, err := e.repo.Get(ctx, tenantA, read.ID)
+			require.NoError(t, err)
+			assert.Equal(t, v2, got, "a refused update writes nothing")
+		})
+	}
+}
+
+func testConcurrentWriters(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	read := e.create(tenantA)
+
+	errs := make([]error, writers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			d := retitle(read, fmt.Sprintf("writer %d", i))
+			<-start
+			errs[i] = e.repo.Update(ctx, d)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			require.Equal(t, -1, winner, "writers %d and %d both won", winner, i)
+			winner = i
+			continue
+		}
+		require.ErrorIs(t, err, itsm.ErrConflict, "writer %d", i)
+	}
+	require.NotEqual(t, -1, winner, "exactly one writer wins")
+	got, err := e.repo.Get(ctx, tenantA, read.ID)
+	require.NoError(t, err)
+	want := retitle(read, fmt.Sprintf("writer %d", winner))
+	want.Version = 2
+	assert.Equal(t, want, got, "the winner's write is stored whole")
+}
+
+// mutate changes every reference-typed part of d in place.
+func mutate(d *incident.Data) {
+	d.Title = "mutated"
+	if len(d.CIs) > 0 {
+		d.CIs[0].Kind = "mutated"
+	}
+	for k := range d.Custom {
+		d.Custom[k] = "mutated"
+	}
+	d.Custom["added"] = "mutated"
+	if len(d.Comments) > 0 {
+		d.Comments[0].Text = "mutated"
+	}
+	if len(d.History) > 0 {
+		d.History[0].Command = "mutated"
+		if len(d.History[0].Changes) > 0 {
+			d.History[0].Changes[0].To = "mutated"
+		}
+	}
+	if d.Override != nil {
+		d.Override.Reason = "mutated"
+	}
+}
+
+func testNoAliasing(t *testing.T, open Opener) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// act stores or reads the incident and mutates what it passed or
+		// got; it returns the incident as it must still be stored.
+		act func(t *testing.T, e *env) incident.Data
+	}{
+		{"what Create was given", func(t *testing.T, e *env) incident.Data {
+			d := e.data(tenantA)
+			d.Override = &incident.Override{Priority: 1, Derived: 3, Reason: "VIP", By: agent, At: d.OpenedAt}
+			d.Priority = 1
+			want := d.Clone()
+			want.Version = 1
+			require.NoError(t, e.repo.Create(ctx, d))
+			mutate(&d)
+			return want
+		}},
+		{"what Get returned", func(t *testing.T, e *env) incident.Data {
+			want := e.create(tenantA)
+			got, err := e.repo.Get(ctx, tenantA, want.ID)
+			require.NoError(t, err)
+			mutate(&got)
+			return want
+		}},
+		{"what GetByNumber returned", func(t *testing.T, e *env) incident.Data {
+			want := e.create(tenantA)
+			got, err := e.repo.GetByNumber(ctx, tenantA, want.Number)
+			require.NoError(t, err)
+			mutate(&got)
+			return want
+		}},
+		{"what Update was given", func(t *testing.T, e *env) incident.Data {
+			d := assign(e.create(tenantA), "network", "bob")
+			want := d.Clone()
+			want.Version = 2
+			require.NoError(t, e.repo.Update(ctx, d))
+			mutate(&d)
+			return want
+		}},
+		{"what List returned", func(t *testing.T, e *env) incident.Data {
+			want := e.create(tenantA)
+			page, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{})
+			require.NoError(t, err)
+			require.Len(t, page.Items, 1)
+			mutate(&page.Items[0])
+			return want
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, open)
+			want := tc.act(t, e)
+			got, err := e.repo.Get(ctx, tenantA, want.ID)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+// resolve moves d to resolved at its last instant plus a minute.
+func resolve(d incident.Data) incident.Data {
+	d = d.Clone()
+	at := d.UpdatedAt.Add(time.Minute)
+	d.History = append(d.History, incident.Entry{
+		Seq: len(d.History) + 1, At: at, By: agent, Command: "resolve",
+		From: d.Status, To: incident.StatusResolved,
+	})
+	d.Status = incident.StatusResolved
+	d.Resolution = incident.Resolution{Code: incident.ResolvedWorkaround, Notes: "Restarted the relay."}
+	d.ResolvedAt = at
+	d.UpdatedAt = at
+	return d
+}
+
+// collect pages through a listing and returns every item, failing the test
+// on a page that breaks the rules of pagination.
+func collect(t *testing.T, repo incident.Repository, tenant itsm.TenantID, f incident.Filter, limit int) []incident.Data {
+	t.Helper()
+	var all []incident.Data
+	var after incident.ID
+	want := limit
+	if want == 0 {
+		want = incident.DefaultPageLimit
+	}
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 10000, "pagination does not end")
+		page, err := repo.List(context.Background(), tenant, f, incident.Page{After: after, Limit: limit})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page.Items), want, "a page holds at most the limit")
+		all = append(all, page.Items...)
+		if page.Next.IsZero() {
+			return all
+		}
+		require.Len(t, page.Items, want, "only the last page may be short")
+		require.Equal(t, page.Items[len(page.Items)-1].ID, page.Next, "Next is the last ID of the page")
+		after = page.Next
+	}
+}
+
+func ids(ds []incident.Data) []incident.ID {
+	out := make([]incident.ID, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+func testList(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	groups := []string{"service-desk", "network", "database"}
+	var all []incident.Data // tenant A as stored
+	var parent incident.ID
+	for i := range 60 {
+		d := e.create(tenantA, func(d *incident.Data) {
+			d.Group = groups[i%3]
+			// The default matrix's diagonal: 1/1 is 1, 2/2 is 3, 3/3 is 5.
+			d.Impact = itsm.Impact(1 + i%3)
+			d.Urgency = itsm.Urgency(1 + i%3)
+			d.Priority = []itsm.Priority{1, 3, 5}[i%3]
+			if i%5 == 1 {
+				d.Parent = parent
+			}
+		})
+		if i == 0 {
+			parent = d.ID
+		}
+		if i%4 == 1 {
+			next := assign(d, d.Group, []string{"bob", "eve"}[i%2])
+			if i%8 == 1 {
+				next = resolve(next)
+			}
+			require.NoError(t, e.repo.Update(ctx, next))
+			next.Version = 2
+			d = next
+		}
+		realistic(t, d)
+		all = append(all, d)
+	}
+	for range 10 {
+		e.create(tenantB, func(d *incident.Data) { d.Group = "network" })
+	}
+	slices.SortFunc(all, func(a, b incident.Data) int { return a.ID.Compare(b.ID) })
+	cut := all[30].ResolvedAt
+	if cut.IsZero() {
+		cut = base.Add(24 * time.Hour)
+	}
+
+	filters := []struct {
+		name string
+		f    incident.Filter
+	}{
+		{"everything", incident.Filter{}},
+		{"group", incident.Filter{Group: "network"}},
+		{"statuses", incident.Filter{Statuses: []incident.Status{incident.StatusInProgress, incident.StatusResolved}}},
+		{"priorities", incident.Filter{Priorities: []itsm.Priority{1, 5}}},
+		{"assignee", incident.Filter{Assignee: "eve"}},
+		{"parent", incident.Filter{Parent: parent}},
+		{"major", incident.Filter{Major: []incident.MajorStatus{incident.MajorNone}}},
+		{"major none matching", incident.Filter{Major: []incident.MajorStatus{incident.MajorAccepted}}},
+		{"resolved before", incident.Filter{ResolvedBefore: cut}},
+		{"all at once", incident.Filter{Group: "network", Statuses: []incident.Status{incident.StatusInProgress}, Assignee: "eve"}},
+	}
+	for _, fc := range filters {
+		var want []incident.Data
+		for i := range all {
+			if fc.f.Matches(&all[i]) {
+				want = append(want, all[i])
+			}
+		}
+		for _, limit := range []int{1, 7, 0, incident.MaxPageLimit} {
+			t.Run(fmt.Sprintf("%s/limit=%d", fc.name, limit), func(t *testing.T) {
+				got := collect(t, e.repo, tenantA, fc.f, limit)
+				if len(want) == 0 {
+					assert.Empty(t, got)
+					return
+				}
+				assert.Equal(t, ids(want), ids(got), "matching incidents, by ID, each once")
+				assert.Equal(t, want, got, "whole records")
+			})
+		}
+	}
+
+	t.Run("cursor between IDs", func(t *testing.T) {
+		// A cursor need not be a stored ID: the page starts after it.
+		page, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{After: e.newID()})
+		require.NoError(t, err)
+		assert.Empty(t, page.Items, "every stored ID is smaller than a fresh one")
+		assert.True(t, page.Next.IsZero())
+		page, err = e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{After: all[9].ID, Limit: 3})
+		require.NoError(t, err)
+		assert.Equal(t, ids(all[10:13]), ids(page.Items))
+	})
+	t.Run("empty tenant", func(t *testing.T) {
+		page, err := e.repo.List(ctx, "nobody", incident.Filter{}, incident.Page{})
+		require.NoError(t, err)
+		assert.Empty(t, page.Items)
+		assert.True(t, page.Next.IsZero())
+	})
+	for _, limit := range []int{-1, incident.MaxPageLimit + 1} {
+		t.Run(fmt.Sprintf("limit %d refused", limit), func(t *testing.T) {
+			_, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{Limit: limit})
+			validationField(t, err, "page.limit")
+		})
+	}
+}
+
+func testListUnderWrites(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	const seeded, workers = 120, 4
+	alpha := incident.Filter{Group: "alpha"}
+	var seed []incident.Data
+	want := map[incident.ID]bool{}
+	for i := range seeded {
+		d := e.create(tenantA, func(d *incident.Data) { d.Group = []string{"alpha", "beta"}[i%2] })
+		seed = append(seed, d)
+		if alpha.Matches(&d) {
+			want[d.ID] = true
+		}
+	}
+
+	// Writers add incidents of both groups to both tenants and rewrite
+	// the seeded ones without changing whether they match.
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < seeded; i += workers {
+				d, err := e.repo.Get(ctx, tenantA, seed[i].ID)
+				if !assert.NoError(t, err) {
+					return
+				}
+				if !assert.NoError(t, e.repo.Update(ctx, retitle(d, fmt.Sprintf("rewritten by %d", w)))) {
+					return
+				}
+				group := []string{"alpha", "beta"}[i%2]
+				tenant := []itsm.TenantID{tenantA, tenantB}[i%3%2]
+				nd := e.data(tenant)
+				nd.Group = group
+				if !assert.NoError(t, e.repo.Create(ctx, nd)) {
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+
+	check := func(got []incident.Data) {
+		t.Helper()
+		seen := map[incident.ID]bool{}
+		for i, d := range got {
+			require.False(t, seen[d.ID], "incident %s listed twice", d.ID)
+			seen[d.ID] = true
+			require.Equal(t, tenantA, d.Tenant)
+			require.True(t, alpha.Matches(&d), "incident %s does not match the filter", d.ID)
+			if i > 0 {
+				require.Negative(t, got[i-1].ID.Compare(d.ID), "pages are ordered by ID")
+			}
+		}
+		for id := range want {
+			require.True(t, seen[id], "incident %s existed throughout but was skipped", id)
+		}
+	}
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true // one more pass after the writers stop
+		default:
+		}
+		check(collect(t, e.repo, tenantA, alpha, 7))
+	}
+}
+
+func testCancelled(t *testing.T, open Opener) {
+	deadline, stop := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer stop()
+	contexts := []struct {
+		name string
+		ctx  context.Context
+		want error
+	}{
+		{"cancelled", cancelled(), context.Canceled},
+		{"past its deadline", deadline, context.DeadlineExceeded},
+	}
+	ops := []struct {
+		name string
+		// op runs one call with ctx on a store holding stored; it returns
+		// the call's error.
+		op func(ctx context.Context, e *env, stored incident.Data) error
+	}{
+		{"Create", func(ctx context.Context, e *env, _ incident.Data) error {
+			d := e.data(tenantA)
+			err := e.repo.Create(ctx, d)
+			_, gerr := e.repo.Get(context.Background(), tenantA, d.ID)
+			require.ErrorIs(e.t, gerr, itsm.ErrNotFound, "nothing was created")
+			return err
+		}},
+		{"Get", func(ctx context.Context, e *env, s incident.Data) error {
+			_, err := e.repo.Get(ctx, tenantA, s.ID)
+			return err
+		}},
+		{"GetByNumber", func(ctx context.Context, e *env, s incident.Data) error {
+			_, err := e.repo.GetByNumber(ctx, tenantA, s.Number)
+			return err
+		}},
+		{"Update", func(ctx context.Context, e *env, s incident.Data) error {
+			return e.repo.Update(ctx, retitle(s, "never stored"))
+		}},
+		{"List", func(ctx context.Context, e *env, _ incident.Data) error {
+			_, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{})
+			return err
+		}},
+	}
+	for _, c := range contexts {
+		for _, op := range ops {
+			t.Run(c.name+"/"+op.name, func(t *testing.T) {
+				e := newEnv(t, open)
+				stored := e.create(tenantA)
+				err := op.op(c.ctx, e, stored)
+				require.ErrorIs(t, err, c.want)
+				got, gerr := e.repo.Get(context.Background(), tenantA, stored.ID)
+				require.NoError(t, gerr)
+				assert.Equal(t, stored, got, "nothing was written")
+			})
+		}
+	}
+}
+
+func testTenantIsolation(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	a := e.create(tenantA)
+
+	_, err := e.repo.Get(ctx, tenantB, a.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "Get from another tenant")
+	_, err = e.repo.GetByNumber(ctx, tenantB, a.Number)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "GetByNumber from another tenant")
+	foreign := retitle(a, "written by another tenant")
+	foreign.Tenant = tenantB
+	require.ErrorIs(t, e.repo.Update(ctx, foreign), itsm.ErrNotFound, "Update from another tenant")
+	page, err := e.repo.List(ctx, tenantB, incident.Filter{}, incident.Page{})
+	require.NoError(t, err)
+	assert.Empty(t, page.Items, "List of another tenant")
+
+	// Another tenant's record with the same number stays apart.
+	b := e.create(tenantB, func(d *incident.Data) { d.Number = a.Number })
+	got, err := e.repo.GetByNumber(ctx, tenantA, a.Number)
+	require.NoError(t, err)
+	assert.Equal(t, a, got, "tenant A's record is untouched")
+	got, err = e.repo.GetByNumber(ctx, tenantB, a.Number)
+	require.NoError(t, err)
+	assert.Equal(t, b, got)
+	page, err = e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{})
+	require.NoError(t, err)
+	assert.Equal(t, []incident.Data{a}, page.Items)
+}
+
+func testBadReads(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	stored := e.create(tenantA)
+	tests := []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"Get without tenant", func() error { _, err := e.repo.Get(ctx, "", stored.ID); return err }, "tenant"},
+		{"Get with the zero ID", func() error { _, err := e.repo.Get(ctx, tenantA, incident.ID{}); return err }, "id"},
+		{"GetByNumber without number", func() error { _, err := e.repo.GetByNumber(ctx, tenantA, ""); return err }, "number"},
+		{"GetByNumber with a malformed tenant", func() error { _, err := e.repo.GetByNumber(ctx, "a/b", stored.Number); return err }, "tenant"},
+		{"List without tenant", func() error {
+			_, err := e.repo.List(ctx, "", incident.Filter{}, incident.Page{})
+			return err
+		}, "tenant"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			validationField(t, err, tc.field)
+			assert.False(t, errors.Is(err, itsm.ErrNotFound), "bad input is not a missing record")
+		})
+	}
+}

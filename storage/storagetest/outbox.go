@@ -1,0 +1,316 @@
+package storagetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
+)
+
+// event returns a valid event about d at version v.
+func (e *env) event(d incident.Data, v int64) itsm.Event {
+	return itsm.Event{
+		ID:      e.uuid(),
+		Type:    "incident.updated",
+		Tenant:  d.Tenant,
+		Subject: d.ID.Ref(),
+		Version: v,
+		At:      d.UpdatedAt,
+		Actor:   itsm.Actor{ID: agent.ID, Name: agent.Name, Roles: []string{"agent"}},
+		Payload: json.RawMessage(fmt.Sprintf(`{"number":%q}`, d.Number)),
+	}
+}
+
+func (e *env) events(n int) []itsm.Event {
+	out := make([]itsm.Event, n)
+	for i := range out {
+		out[i] = e.event(e.data(tenantA), int64(i+1))
+		require.NoError(e.t, out[i].Validate())
+	}
+	return out
+}
+
+// noEvents requires the outbox, when the store has a consumer, to hold no
+// claimable event.
+func (e *env) noEvents() {
+	e.t.Helper()
+	c, ok := e.store.(storage.OutboxConsumer)
+	if !ok {
+		return
+	}
+	b, err := c.Claim(context.Background(), claim("check", base.Add(1000*time.Hour), 0))
+	require.NoError(e.t, err)
+	assert.Empty(e.t, b.Events, "the outbox holds no event")
+}
+
+const lease = time.Minute
+
+func claim(consumer string, now time.Time, limit int) storage.ClaimRequest {
+	return storage.ClaimRequest{Consumer: consumer, Now: now, Lease: lease, Limit: limit}
+}
+
+func eventIDs(es []itsm.Event) []uuid.UUID {
+	out := make([]uuid.UUID, len(es))
+	for i, ev := range es {
+		out[i] = ev.ID
+	}
+	return out
+}
+
+func runOutbox(t *testing.T, open Opener) {
+	t.Run("append and claim in order", func(t *testing.T) { testOutboxOrder(t, open) })
+	t.Run("leases", func(t *testing.T) { testOutboxLeases(t, open) })
+	t.Run("ack", func(t *testing.T) { testOutboxAck(t, open) })
+	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
+	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
+	t.Run("transactions", func(t *testing.T) { testOutboxTx(t, open) })
+	t.Run("cancelled context", func(t *testing.T) { testOutboxCancelled(t, open) })
+	t.Run("concurrent producers and consumers", func(t *testing.T) { testOutboxConcurrent(t, open) })
+}
+
+// outboxEnv returns the env and both halves of the outbox, skipping when
+// the store lacks either.
+func outboxEnv(t *testing.T, open Opener) (*env, storage.Outbox, storage.OutboxConsumer) {
+	e := newEnv(t, open)
+	return e, capability[storage.Outbox](t, e.store), capability[storage.OutboxConsumer](t, e.store)
+}
+
+func testOutboxOrder(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(5)
+	require.NoError(t, ob.Append(ctx, evs[:2]...))
+	require.NoError(t, ob.Append(ctx))
+	require.NoError(t, ob.Append(ctx, evs[2:]...))
+
+	now := base.Add(time.Hour)
+	b, err := c.Claim(ctx, claim("relay", now, 3))
+	require.NoError(t, err)
+	assert.NotEmpty(t, b.Lease)
+	assert.Equal(t, now.Add(lease), b.Until)
+	assert.Equal(t, evs[:3], b.Events, "oldest first, whole events")
+	b2, err := c.Claim(ctx, claim("relay", now, 0))
+	require.NoError(t, err)
+	assert.Equal(t, evs[3:], b2.Events)
+	assert.NotEqual(t, b.Lease, b2.Lease, "every claim has its own lease")
+	assert.Equal(t, eventIDs(b2.Events), b2.IDs())
+}
+
+func testOutboxLeases(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(5)
+	require.NoError(t, ob.Append(ctx, evs...))
+	now := base.Add(time.Hour)
+
+	first, err := c.Claim(ctx, claim("a", now, 3))
+	require.NoError(t, err)
+	second, err := c.Claim(ctx, claim("b", now.Add(time.Second), 10))
+	require.NoError(t, err)
+	assert.Equal(t, evs[3:], second.Events, "held events are not handed out again")
+	none, err := c.Claim(ctx, claim("c", now.Add(lease-time.Microsecond), 10))
+	require.NoError(t, err)
+	assert.Empty(t, none.Events, "every event is held")
+	assert.Empty(t, none.Lease)
+
+	// At now+lease the first lease has expired; the second has not.
+	again, err := c.Claim(ctx, claim("c", now.Add(lease), 10))
+	require.NoError(t, err)
+	assert.Equal(t, evs[:3], again.Events, "events of an expired lease are claimable again")
+	require.ErrorIs(t, c.Ack(ctx, first.Lease, first.IDs()...), itsm.ErrConflict,
+		"the replaced lease no longer holds its events")
+	require.NoError(t, c.Ack(ctx, again.Lease, again.IDs()...), "the conflict acknowledged nothing")
+	// An expired lease that nobody replaced still holds its events.
+	require.NoError(t, c.Ack(ctx, second.Lease, second.IDs()...))
+	e.noEvents()
+}
+
+func testOutboxAck(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(4)
+	require.NoError(t, ob.Append(ctx, evs...))
+	now := base.Add(time.Hour)
+	b, err := c.Claim(ctx, claim("relay", now, 3))
+	require.NoError(t, err)
+	require.Len(t, b.Events, 3)
+
+	require.NoError(t, c.Ack(ctx, b.Lease, evs[0].ID, evs[2].ID))
+	require.NoError(t, c.Ack(ctx, b.Lease, evs[0].ID), "a repeated Ack is harmless")
+	require.ErrorIs(t, c.Ack(ctx, b.Lease, evs[1].ID, evs[3].ID), itsm.ErrConflict,
+		"evs[3] was never claimed under this lease")
+
+	later, err := c.Claim(ctx, claim("relay", now.Add(2*lease), 10))
+	require.NoError(t, err)
+	assert.Equal(t, []itsm.Event{evs[1], evs[3]}, later.Events,
+		"acknowledged events are gone; the refused Ack acknowledged nothing")
+	require.NoError(t, c.Ack(ctx, later.Lease, later.IDs()...))
+	e.noEvents()
+}
+
+func testOutboxRefusals(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(3)
+	bad := evs[1]
+	bad.Type = "nodot"
+	validationField(t, ob.Append(ctx, evs[0], bad, evs[2]), "events[1].type")
+	e.noEvents()
+
+	require.NoError(t, ob.Append(ctx, evs[0]))
+	require.ErrorIs(t, ob.Append(ctx, evs[1], evs[0]), itsm.ErrAlreadyExists, "an ID still in the outbox")
+	require.ErrorIs(t, ob.Append(ctx, evs[2], evs[2]), itsm.ErrAlreadyExists, "an ID twice in one call")
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	assert.Equal(t, evs[:1], b.Events, "refused appends appended nothing")
+
+	now := base
+	requests := []struct {
+		name  string
+		req   storage.ClaimRequest
+		field string
+	}{
+		{"no consumer", storage.ClaimRequest{Now: now, Lease: lease}, "consumer"},
+		{"long consumer", storage.ClaimRequest{Consumer: string(make([]byte, storage.MaxConsumerLen+1)), Now: now, Lease: lease}, "consumer"},
+		{"negative limit", storage.ClaimRequest{Consumer: "r", Now: now, Lease: lease, Limit: -1}, "limit"},
+		{"limit too high", storage.ClaimRequest{Consumer: "r", Now: now, Lease: lease, Limit: storage.MaxClaimLimit + 1}, "limit"},
+		{"no now", storage.ClaimRequest{Consumer: "r", Lease: lease}, "now"},
+		{"no lease", storage.ClaimRequest{Consumer: "r", Now: now}, "lease"},
+		{"negative lease", storage.ClaimRequest{Consumer: "r", Now: now, Lease: -lease}, "lease"},
+	}
+	for _, tc := range requests {
+		t.Run("claim with "+tc.name, func(t *testing.T) {
+			_, err := c.Claim(ctx, tc.req)
+			validationField(t, err, tc.field)
+		})
+	}
+	t.Run("ack without lease", func(t *testing.T) {
+		validationField(t, c.Ack(ctx, "", evs[0].ID), "lease")
+	})
+	t.Run("ack without events", func(t *testing.T) {
+		validationField(t, c.Ack(ctx, b.Lease), "ids")
+	})
+}
+
+func testOutboxAliasing(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(1)
+	want := evs[0]
+	given := want
+	given.Payload = append(json.RawMessage(nil), want.Payload...)
+	given.Actor = want.Actor.Clone()
+	require.NoError(t, ob.Append(ctx, given))
+	given.Payload[2] = 'X'
+	given.Actor.Roles[0] = "mutated"
+
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	require.Equal(t, []itsm.Event{want}, b.Events, "mutating what Append was given changes nothing")
+	b.Events[0].Payload[2] = 'Y'
+	b.Events[0].Actor.Roles[0] = "mutated"
+	b, err = c.Claim(ctx, claim("relay", base.Add(lease), 0))
+	require.NoError(t, err)
+	assert.Equal(t, []itsm.Event{want}, b.Events, "mutating what Claim returned changes nothing")
+}
+
+func testOutboxTx(t *testing.T, open Opener) {
+	e, _, c := outboxEnv(t, open)
+	tr := capability[storage.Transactor](t, e.store)
+	ctx := context.Background()
+	committed := e.data(tenantA)
+	ev := e.event(committed, 1)
+	err := tr.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+		if err := tx.Incidents().Create(ctx, committed); err != nil {
+			return err
+		}
+		return capability[storage.Outbox](t, tx).Append(ctx, ev)
+	})
+	require.NoError(t, err)
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	assert.Equal(t, []itsm.Event{ev}, b.Events, "the event committed with its incident")
+	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...))
+	// Rollback is covered by the Transactor tests, which append too.
+}
+
+func testOutboxCancelled(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(2)
+	require.ErrorIs(t, ob.Append(cancelled(), evs[0]), context.Canceled)
+	e.noEvents()
+	require.NoError(t, ob.Append(ctx, evs...))
+	_, err := c.Claim(cancelled(), claim("relay", base, 0))
+	require.ErrorIs(t, err, context.Canceled)
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	require.Equal(t, evs, b.Events, "the cancelled claim leased nothing")
+	require.ErrorIs(t, c.Ack(cancelled(), b.Lease, b.IDs()...), context.Canceled)
+	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...), "the cancelled Ack acknowledged nothing")
+	e.noEvents()
+}
+
+func testOutboxConcurrent(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	const producers, perProducer, consumers = writers, 15, 8
+	var wg sync.WaitGroup
+	appended := make([][]itsm.Event, producers)
+	for p := range producers {
+		appended[p] = e.events(perProducer)
+		wg.Go(func() {
+			for _, ev := range appended[p] {
+				assert.NoError(t, ob.Append(ctx, ev))
+			}
+		})
+	}
+	wg.Wait()
+
+	// Every consumer claims with the same instant and a long lease, so no
+	// lease expires: each event must reach exactly one consumer.
+	now := base.Add(time.Hour)
+	got := make([][]uuid.UUID, consumers)
+	for k := range consumers {
+		wg.Go(func() {
+			for {
+				b, err := c.Claim(ctx, storage.ClaimRequest{Consumer: fmt.Sprintf("relay-%d", k), Now: now, Lease: time.Hour, Limit: 7})
+				if !assert.NoError(t, err) || len(b.Events) == 0 {
+					return
+				}
+				got[k] = append(got[k], b.IDs()...)
+				if !assert.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...)) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	owner := map[uuid.UUID]int{}
+	for k, list := range got {
+		for _, id := range list {
+			prev, dup := owner[id]
+			require.False(t, dup, "event %s went to consumers %d and %d", id, prev, k)
+			owner[id] = k
+		}
+	}
+	for _, list := range appended {
+		for _, ev := range list {
+			_, ok := owner[ev.ID]
+			require.True(t, ok, "event %s was never delivered", ev.ID)
+		}
+	}
+	assert.Len(t, owner, producers*perProducer)
+	e.noEvents()
+}
