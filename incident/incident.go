@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/sla"
 )
@@ -17,6 +19,16 @@ func (record) RecordKind() itsm.Kind { return itsm.KindIncident }
 
 // ID identifies an incident.
 type ID = itsm.ID[record]
+
+// NewID draws a fresh incident ID from gen (see itsm.NewID for errors).
+func NewID(gen itsm.IDGenerator) (ID, error) { return itsm.NewID[record](gen) }
+
+// IDFromUUID wraps an existing UUID as an incident ID.
+func IDFromUUID(u uuid.UUID) ID { return itsm.IDFromUUID[record](u) }
+
+// ParseID parses an incident ID from its canonical UUID text; errors are
+// *itsm.ValidationError naming "id".
+func ParseID(s string) (ID, error) { return itsm.ParseID[record](s) }
 
 // Override records a manual change of the derived priority.
 type Override struct {
@@ -161,6 +173,7 @@ func (d Data) Clone() Data {
 	d.CIs = slices.Clone(d.CIs)
 	if d.Override != nil {
 		o := *d.Override
+		o.By = o.By.Clone()
 		d.Override = &o
 	}
 	if d.Cancellation != nil {
@@ -169,8 +182,12 @@ func (d Data) Clone() Data {
 	}
 	d.Custom = maps.Clone(d.Custom)
 	d.Comments = slices.Clone(d.Comments)
+	for i := range d.Comments {
+		d.Comments[i].By = d.Comments[i].By.Clone()
+	}
 	d.History = slices.Clone(d.History)
 	for i := range d.History {
+		d.History[i].By = d.History[i].By.Clone()
 		d.History[i].Changes = slices.Clone(d.History[i].Changes)
 	}
 	d.SLA = d.SLA.Clone()

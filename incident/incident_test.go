@@ -642,3 +642,24 @@ func TestCheckLifecycleExplainsWhatIsMissing(t *testing.T) {
 	assert.Contains(t, text, `no transition carries the action "hold"`)
 	assert.Contains(t, text, `no transition carries the action "resume"`)
 }
+
+func TestDataCloneCopiesActors(t *testing.T) {
+	d := Data{
+		Override: &Override{By: itsm.Actor{ID: "a", Roles: []string{"r"}}},
+		Comments: []Comment{{By: itsm.Actor{ID: "a", Groups: []string{"g"}}}},
+		History:  []Entry{{By: itsm.Actor{ID: "a", Roles: []string{"r"}}}},
+	}
+	c := d.Clone()
+	c.Override.By.Roles[0] = "x"
+	c.Comments[0].By.Groups[0] = "x"
+	c.History[0].By.Roles[0] = "x"
+	assert.Equal(t, "r", d.Override.By.Roles[0])
+	assert.Equal(t, "g", d.Comments[0].By.Groups[0])
+	assert.Equal(t, "r", d.History[0].By.Roles[0])
+	id, err := NewID(itsmtest.NewIDs(1))
+	require.NoError(t, err)
+	back, err := ParseID(id.String())
+	require.NoError(t, err)
+	assert.Equal(t, id, back)
+	assert.Equal(t, id, IDFromUUID(id.UUID()))
+}

@@ -142,6 +142,15 @@ func (e Event) Validate() error {
 	return errs.Err()
 }
 
+// Clone returns a copy of the event that shares no memory with e.
+func (e Event) Clone() Event {
+	e.Actor = e.Actor.Clone()
+	if e.Payload != nil {
+		e.Payload = append(json.RawMessage(nil), e.Payload...)
+	}
+	return e
+}
+
 // DecodePayload unmarshals the event's payload into v. An event without a
 // payload leaves v untouched. Errors are *ValidationError naming "payload".
 func (e Event) DecodePayload(v any) error {

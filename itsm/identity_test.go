@@ -250,3 +250,12 @@ func TestEventTypeValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestEventCloneSharesNothing(t *testing.T) {
+	e := itsm.Event{Actor: itsm.Actor{ID: "a", Roles: []string{"r"}}, Payload: []byte(`{"a":1}`)}
+	c := e.Clone()
+	c.Actor.Roles[0] = "x"
+	c.Payload[2] = 'b'
+	assert.Equal(t, "r", e.Actor.Roles[0])
+	assert.Equal(t, `{"a":1}`, string(e.Payload))
+}

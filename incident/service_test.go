@@ -1,0 +1,434 @@
+package incident_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/itsmtest"
+	"github.com/itsmkit/itsmkit/itsmtest/faults"
+	"github.com/itsmkit/itsmkit/sla"
+	"github.com/itsmkit/itsmkit/storage"
+	"github.com/itsmkit/itsmkit/storage/memory"
+)
+
+var (
+	monday9 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	agent   = itsm.Actor{ID: "ana", Name: "Ana", Roles: []string{incident.DefaultOverrideRole, incident.DefaultMajorRole}}
+	caller  = itsm.Actor{ID: "bob", Name: "Bob"}
+)
+
+const tenant itsm.TenantID = "acme"
+
+// deskAgreement has a response and a resolution target, paused while
+// waiting, on 24×7 time.
+func deskAgreement() sla.Agreement {
+	return sla.Agreement{
+		ID: "desk", Version: 1, Kind: itsm.AgreementSLA, Name: "Service desk",
+		Targets: []sla.Target{
+			{
+				Metric: "response",
+				Stop:   sla.StateIn(itsm.CategoryActive, itsm.CategoryWaiting, itsm.CategoryResolved, itsm.CategoryClosed),
+				Cancel: sla.StateIn(itsm.CategoryCanceled),
+				Goals:  []sla.Goal{{Name: "all", Within: time.Hour}},
+			},
+			{
+				Metric: "resolution",
+				Pause:  sla.StateIn(itsm.CategoryWaiting),
+				Stop:   sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+				Cancel: sla.StateIn(itsm.CategoryCanceled),
+				Goals: []sla.Goal{
+					{Name: "p1", When: sla.PriorityIn(1), Within: 4 * time.Hour},
+					{Name: "other", When: sla.PriorityIn(2, 3, 4, 5), Within: 8 * time.Hour},
+				},
+			},
+		},
+	}
+}
+
+type desk struct {
+	svc   *incident.Service
+	store storage.Store
+	clock *itsmtest.Clock
+	inj   *faults.Injector
+}
+
+type deskOption func(*incident.Config)
+
+func newDesk(t testing.TB, wrap bool, opts ...deskOption) *desk {
+	t.Helper()
+	var store storage.Store = memory.New()
+	var inj *faults.Injector
+	if wrap {
+		store, inj = faults.Wrap(store)
+	}
+	cfg, err := storage.IncidentConfig(store)
+	require.NoError(t, err)
+	engine, err := sla.NewEngine([]sla.Agreement{deskAgreement()}, nil)
+	require.NoError(t, err)
+	clock := itsmtest.NewSteppingClock(monday9, time.Minute)
+	cfg.Clock = clock.Func()
+	cfg.IDs = itsmtest.NewIDs(42)
+	cfg.SLA = engine
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := incident.NewService(cfg)
+	require.NoError(t, err)
+	return &desk{svc: svc, store: store, clock: clock, inj: inj}
+}
+
+func mailDown() incident.OpenInput {
+	return incident.OpenInput{Title: "Mail is down", Caller: "bob", Impact: 2, Urgency: 1, Group: "messaging"}
+}
+
+func (d *desk) open(t testing.TB) *incident.Incident {
+	t.Helper()
+	res, err := d.svc.Open(context.Background(), tenant, agent, mailDown())
+	require.NoError(t, err)
+	return res.Incident
+}
+
+func eventTypes(evs []itsm.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = string(e.Type)
+	}
+	return out
+}
+
+func outbox(t *testing.T, s storage.Store) []string {
+	t.Helper()
+	c, err := storage.Require[storage.OutboxConsumer](s)
+	require.NoError(t, err)
+	b, err := c.Claim(context.Background(), storage.ClaimRequest{Consumer: "test", Limit: 1000, Now: monday9.Add(365 * 24 * time.Hour), Lease: time.Minute})
+	require.NoError(t, err)
+	return eventTypes(b.Events)
+}
+
+func TestServiceLifecycleEndToEnd(t *testing.T) {
+	d := newDesk(t, false)
+	ctx := context.Background()
+	res, err := d.svc.Open(ctx, tenant, agent, mailDown())
+	require.NoError(t, err)
+	inc := res.Incident
+	assert.Equal(t, incident.Number("INC0000001"), inc.Number())
+	assert.Equal(t, int64(1), inc.Version())
+	assert.Equal(t, []string{"incident.opened", "sla.attached", "sla.attached"}, eventTypes(res.Events))
+	id := inc.ID()
+
+	steps := []struct {
+		name string
+		run  func() (incident.Result, error)
+		want []string
+	}{
+		{"assign", func() (incident.Result, error) { return d.svc.Assign(ctx, tenant, id, agent, "", "ana", "") },
+			[]string{"incident.assigned", "sla.completed"}},
+		{"hold", func() (incident.Result, error) {
+			return d.svc.Hold(ctx, tenant, id, agent, incident.HoldAwaitingCaller, "Which mailbox?")
+		}, []string{"incident.held", "incident.commented", "sla.paused"}},
+		{"caller replies", func() (incident.Result, error) {
+			return d.svc.Comment(ctx, tenant, id, caller, "The sales one", incident.CallerComment)
+		}, []string{"incident.resumed", "incident.commented", "sla.resumed"}},
+		{"resolve", func() (incident.Result, error) {
+			return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay")
+		}, []string{"incident.resolved", "sla.completed"}},
+		{"close", func() (incident.Result, error) { return d.svc.Close(ctx, tenant, id, itsmtest.System(), "") },
+			[]string{"incident.closed"}},
+	}
+	version := int64(1)
+	for _, s := range steps {
+		res, err := s.run()
+		require.NoError(t, err, s.name)
+		version++
+		assert.Equal(t, s.want, eventTypes(res.Events), s.name)
+		assert.Equal(t, version, res.Incident.Version(), s.name)
+		for _, ev := range res.Events {
+			assert.Equal(t, version, ev.Version, "%s: events carry the version they produced", s.name)
+			require.NoError(t, ev.Validate())
+		}
+	}
+	got, err := d.svc.GetByNumber(ctx, tenant, "INC0000001")
+	require.NoError(t, err)
+	assert.Equal(t, incident.StatusClosed, got.Status())
+	data := got.Data()
+	require.Len(t, data.SLA.Timers, 2)
+	for _, tm := range data.SLA.Timers {
+		assert.Equal(t, sla.StageCompleted, tm.Stage, tm.Metric)
+		assert.False(t, tm.Breached, tm.Metric)
+	}
+	all := outbox(t, d.store)
+	assert.Len(t, all, 3+2+3+3+2+1, "every event reached the outbox with its write")
+}
+
+func TestServiceRefusalsWriteNothing(t *testing.T) {
+	d := newDesk(t, false)
+	ctx := context.Background()
+	inc := d.open(t)
+	before, err := d.svc.Get(ctx, tenant, inc.ID())
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		run  func() error
+		is   error
+	}{
+		{"empty title", func() error { _, err := d.svc.Open(ctx, tenant, agent, incident.OpenInput{Caller: "bob", Impact: 1, Urgency: 1}); return err }, itsm.ErrInvalid},
+		{"unknown impact", func() error {
+			in := mailDown()
+			in.Impact = 9
+			_, err := d.svc.Open(ctx, tenant, agent, in)
+			return err
+		}, itsm.ErrInvalid},
+		{"invalid UTF-8", func() error {
+			in := mailDown()
+			in.Description = "bad \xff byte"
+			_, err := d.svc.Open(ctx, tenant, agent, in)
+			return err
+		}, itsm.ErrInvalid},
+		{"1 MB description", func() error {
+			s := strings.Repeat("x", 1<<20)
+			_, err := d.svc.Update(ctx, tenant, inc.ID(), agent, incident.Update{Description: &s})
+			return err
+		}, itsm.ErrInvalid},
+		{"control characters", func() error {
+			s := "beep\x07"
+			_, err := d.svc.Update(ctx, tenant, inc.ID(), agent, incident.Update{Title: &s})
+			return err
+		}, itsm.ErrInvalid},
+		{"close before resolve", func() error { _, err := d.svc.Close(ctx, tenant, inc.ID(), agent, ""); return err }, itsm.ErrInvalidTransition},
+		{"missing incident", func() error {
+			other := itsmtest.MustID[incidentMarker](t, itsmtest.NewIDs(777))
+			_, err := d.svc.Resume(ctx, tenant, incident.IDFromUUID(other.UUID()), agent, "")
+			return err
+		}, itsm.ErrNotFound},
+		{"another tenant", func() error { _, err := d.svc.Resume(ctx, "globex", inc.ID(), agent, ""); return err }, itsm.ErrNotFound},
+		{"invalid actor", func() error { _, err := d.svc.Assign(ctx, tenant, inc.ID(), itsm.Actor{}, "g", "", ""); return err }, itsm.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			require.Error(t, err)
+			assert.ErrorIs(t, err, tc.is)
+			after, err := d.svc.Get(ctx, tenant, inc.ID())
+			require.NoError(t, err)
+			assert.Equal(t, before.Data(), after.Data())
+		})
+	}
+	// Refused opens consumed no numbers.
+	res, err := d.svc.Open(ctx, tenant, agent, mailDown())
+	require.NoError(t, err)
+	assert.Equal(t, incident.Number("INC0000002"), res.Incident.Number())
+}
+
+type incidentMarker struct{}
+
+func (incidentMarker) RecordKind() itsm.Kind { return itsm.KindIncident }
+
+func TestServiceAuthorizer(t *testing.T) {
+	var seen []string
+	d := newDesk(t, false, func(c *incident.Config) {
+		c.Authorizer = incident.AuthorizerFunc(func(ctx context.Context, a incident.Authorization) error {
+			seen = append(seen, a.Command)
+			if a.Command == "resolve" && !a.Actor.HasRole("resolver") {
+				return errors.New("only resolvers resolve")
+			}
+			return nil
+		})
+	})
+	ctx := context.Background()
+	inc := d.open(t)
+	_, err := d.svc.Resolve(ctx, tenant, inc.ID(), agent, incident.ResolvedPermanently, "done")
+	assert.ErrorIs(t, err, itsm.ErrForbidden)
+	assert.Contains(t, err.Error(), "only resolvers resolve")
+	got, _ := d.svc.Get(ctx, tenant, inc.ID())
+	assert.Equal(t, incident.StatusNew, got.Status())
+	resolver := agent
+	resolver.Roles = append([]string{"resolver"}, agent.Roles...)
+	_, err = d.svc.Resolve(ctx, tenant, inc.ID(), resolver, incident.ResolvedPermanently, "done")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"open", "resolve", "resolve"}, seen)
+}
+
+// 32 goroutines comment on and escalate the same incident at once: every
+// successful command is in the stored incident, none is lost.
+func TestServiceConcurrentWritersLoseNoUpdate(t *testing.T) {
+	d := newDesk(t, false, func(c *incident.Config) { c.MaxAttempts = 1000 })
+	ctx := context.Background()
+	inc := d.open(t)
+	_, err := d.svc.Assign(ctx, tenant, inc.ID(), agent, "", "ana", "")
+	require.NoError(t, err)
+	var (
+		wg          sync.WaitGroup
+		mu          sync.Mutex
+		comments    int
+		escalations int
+	)
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				var err error
+				if (g+i)%2 == 0 {
+					_, err = d.svc.Comment(ctx, tenant, inc.ID(), agent, "progress", incident.WorkNote)
+				} else {
+					_, err = d.svc.Escalate(ctx, tenant, inc.ID(), agent, incident.EscalateHierarchical, "", "still down")
+				}
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				if (g+i)%2 == 0 {
+					comments++
+				} else {
+					escalations++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := d.svc.Get(ctx, tenant, inc.ID())
+	require.NoError(t, err)
+	data := got.Data()
+	assert.Equal(t, comments, len(data.Comments))
+	assert.Equal(t, escalations, data.Escalations)
+	assert.Equal(t, 160, comments+escalations, "with enough attempts every command lands")
+	assert.Equal(t, int64(2+comments+escalations), got.Version(), "one version per command")
+}
+
+// A store that fails part way through a command leaves the incident fully
+// before or fully after it, and the error names what failed.
+func TestServiceFaultsLeaveNoHalfWrite(t *testing.T) {
+	tests := []struct {
+		name       string
+		plan       func(inj *faults.Injector) error
+		wantAfter  bool // the command took effect despite the error
+		errContain string
+	}{
+		{"update fails", func(inj *faults.Injector) error { return inj.FailNth(faults.IncidentsUpdate, 1) }, false, "Incidents.Update"},
+		{"outbox append fails", func(inj *faults.Injector) error { return inj.FailNth(faults.OutboxAppend, 1) }, false, "Outbox.Append"},
+		{"transaction fails", func(inj *faults.Injector) error { return inj.FailNth(faults.InTx, 1) }, false, "InTx"},
+		{"load times out", func(inj *faults.Injector) error { return inj.TimeoutNth(faults.IncidentsGet, 1) }, false, "Incidents.Get"},
+		{"commit reported as timeout", func(inj *faults.Injector) error { return inj.TimeoutAfterWriteNth(faults.InTx, 1) }, true, "InTx"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, true)
+			ctx := context.Background()
+			inc := d.open(t)
+			before, err := d.svc.Get(ctx, tenant, inc.ID())
+			require.NoError(t, err)
+			require.NoError(t, tc.plan(d.inj))
+			_, err = d.svc.Resolve(ctx, tenant, inc.ID(), agent, incident.ResolvedPermanently, "done")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.errContain)
+			assert.Contains(t, err.Error(), "resolve")
+			after, err := d.svc.Get(ctx, tenant, inc.ID())
+			require.NoError(t, err)
+			if tc.wantAfter {
+				assert.Equal(t, incident.StatusResolved, after.Status())
+				assert.Equal(t, before.Version()+1, after.Version())
+				return
+			}
+			assert.Equal(t, before.Data(), after.Data())
+			// The command succeeds once the fault is gone.
+			_, err = d.svc.Resolve(ctx, tenant, inc.ID(), agent, incident.ResolvedPermanently, "done")
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestServiceCascades(t *testing.T) {
+	d := newDesk(t, false)
+	ctx := context.Background()
+	parent := d.open(t)
+	var kids []*incident.Incident
+	for i := 0; i < 3; i++ {
+		kid := d.open(t)
+		_, err := d.svc.LinkParent(ctx, tenant, kid.ID(), parent.ID(), agent)
+		require.NoError(t, err)
+		kids = append(kids, kid)
+	}
+	_, err := d.svc.Resolve(ctx, tenant, kids[2].ID(), agent, incident.ResolvedWorkaround, "rebooted")
+	require.NoError(t, err)
+	_, err = d.svc.Close(ctx, tenant, kids[2].ID(), agent, "")
+	require.NoError(t, err)
+
+	res, err := d.svc.Hold(ctx, tenant, parent.ID(), agent, incident.HoldAwaitingChange, "")
+	require.NoError(t, err)
+	require.Len(t, res.Cascade, 3)
+	assert.Equal(t, []incident.CascadeOutcome{incident.CascadeApplied, incident.CascadeApplied, incident.CascadeAlready},
+		[]incident.CascadeOutcome{res.Cascade[0].Outcome, res.Cascade[1].Outcome, res.Cascade[2].Outcome})
+
+	res, err = d.svc.Resolve(ctx, tenant, parent.ID(), agent, incident.ResolvedByChange, "CHG0000042 replaced the relay")
+	require.NoError(t, err)
+	for i, c := range res.Cascade {
+		require.NoError(t, c.Err)
+		got, err := d.svc.Get(ctx, tenant, c.Child)
+		require.NoError(t, err)
+		if i < 2 {
+			assert.Equal(t, incident.CascadeApplied, c.Outcome)
+			assert.Equal(t, incident.StatusResolved, got.Status())
+		} else {
+			assert.Equal(t, incident.CascadeAlready, c.Outcome)
+			assert.Equal(t, incident.StatusClosed, got.Status(), "a closed child is never reopened")
+		}
+	}
+	_, err = d.svc.Close(ctx, tenant, parent.ID(), agent, "")
+	require.NoError(t, err)
+	k0, _ := d.svc.Get(ctx, tenant, kids[0].ID())
+	assert.Equal(t, incident.StatusResolved, k0.Status(), "closing a parent does not close its children")
+}
+
+func TestServiceRefusesParentCycles(t *testing.T) {
+	d := newDesk(t, false)
+	ctx := context.Background()
+	a, b, c := d.open(t), d.open(t), d.open(t)
+	_, err := d.svc.LinkParent(ctx, tenant, b.ID(), a.ID(), agent)
+	require.NoError(t, err)
+	_, err = d.svc.LinkParent(ctx, tenant, c.ID(), b.ID(), agent)
+	require.NoError(t, err)
+	_, err = d.svc.LinkParent(ctx, tenant, a.ID(), c.ID(), agent)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "parent", ve.Field)
+	_, err = d.svc.LinkParent(ctx, tenant, a.ID(), a.ID(), agent)
+	require.ErrorAs(t, err, &ve)
+	got, _ := d.svc.Get(ctx, tenant, a.ID())
+	assert.True(t, got.Parent().IsZero())
+}
+
+func TestServiceAdvanceSLARecordsBreaches(t *testing.T) {
+	d := newDesk(t, false)
+	ctx := context.Background()
+	inc := d.open(t)
+	data := inc.Data()
+	next, ok := data.SLANextAt()
+	require.True(t, ok)
+	assert.Equal(t, monday9.Add(30*time.Minute), next, "the response target's 50% warning comes first")
+
+	d.clock.Set(monday9.Add(2 * time.Hour))
+	res, err := d.svc.AdvanceSLA(ctx, tenant, inc.ID(), itsmtest.System())
+	require.NoError(t, err)
+	types := eventTypes(res.Events)
+	assert.Contains(t, types, "sla.breached")
+	assert.True(t, func() bool { d := res.Incident.Data(); return d.SLABreached() }())
+
+	breached := true
+	page, err := d.svc.List(ctx, tenant, incident.Filter{SLABreached: &breached}, incident.Page{})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+
+	again, err := d.svc.AdvanceSLA(ctx, tenant, inc.ID(), itsmtest.System())
+	require.NoError(t, err)
+	assert.Empty(t, again.Events, "nothing new is due: thresholds never fire twice")
+}

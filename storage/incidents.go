@@ -1,0 +1,60 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// IncidentConfig returns an incident.Config whose Repository and Numbers
+// come from s; the caller adds the clock, ID generator, policy, SLA engine
+// and authorizer. When s offers transactions and an outbox, the repository
+// also implements incident.Atomic, so each command's write and its events
+// commit together.
+//
+// It returns an error wrapping errors.ErrUnsupported when s has no
+// Sequences capability, which incident numbers need.
+func IncidentConfig(s Store) (incident.Config, error) {
+	seq, err := Require[Sequences](s)
+	if err != nil {
+		return incident.Config{}, fmt.Errorf("storage: incident numbers: %w", err)
+	}
+	var repo incident.Repository = s.Incidents()
+	tx, isTx := s.(Transactor)
+	_, hasOutbox := s.(Outbox)
+	if isTx && hasOutbox {
+		repo = atomicIncidents{Repository: repo, tx: tx}
+	}
+	return incident.Config{Repository: repo, Numbers: seq}, nil
+}
+
+// atomicIncidents bridges a store's transactions and outbox to
+// incident.Atomic.
+type atomicIncidents struct {
+	incident.Repository
+	tx Transactor
+}
+
+// Atomically runs fn in a transaction of the store.
+func (a atomicIncidents) Atomically(ctx context.Context, fn func(ctx context.Context, tx incident.Tx) error) error {
+	return a.tx.InTx(ctx, func(ctx context.Context, s Store) error {
+		ob, ok := s.(Outbox)
+		if !ok {
+			return fmt.Errorf("storage: the transaction's store %T has no outbox", s)
+		}
+		return fn(ctx, incidentTx{Repository: s.Incidents(), outbox: ob})
+	})
+}
+
+// incidentTx is the incident.Tx handed to incident.Atomic functions.
+type incidentTx struct {
+	incident.Repository
+	outbox Outbox
+}
+
+// Append adds events to the transaction's outbox.
+func (t incidentTx) Append(ctx context.Context, events ...itsm.Event) error {
+	return t.outbox.Append(ctx, events...)
+}
