@@ -180,7 +180,10 @@ func TestServiceRefusalsWriteNothing(t *testing.T) {
 		run  func() error
 		is   error
 	}{
-		{"empty title", func() error { _, err := d.svc.Open(ctx, tenant, agent, incident.OpenInput{Caller: "bob", Impact: 1, Urgency: 1}); return err }, itsm.ErrInvalid},
+		{"empty title", func() error {
+			_, err := d.svc.Open(ctx, tenant, agent, incident.OpenInput{Caller: "bob", Impact: 1, Urgency: 1})
+			return err
+		}, itsm.ErrInvalid},
 		{"unknown impact", func() error {
 			in := mailDown()
 			in.Impact = 9
