@@ -17,10 +17,12 @@ func Restore(pol Policy, d Data) (*Incident, error) {
 	if err := pol.Validate(); err != nil {
 		return nil, err
 	}
-	return restore(&pol, d)
+	return restore(&pol, d.Clone())
 }
 
-// restore is Restore for a policy already validated, as the service holds.
+// restore is Restore for a policy already validated, as the service holds,
+// taking ownership of d: the caller must not use d afterwards (the service
+// passes what the repository just handed out, already a copy).
 func restore(pol *Policy, d Data) (*Incident, error) {
 	var errs itsm.FieldErrors
 	if d.ID.IsZero() {
@@ -78,5 +80,5 @@ func restore(pol *Policy, d Data) (*Incident, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	return &Incident{d: d.Clone()}, nil
+	return &Incident{d: d}, nil
 }

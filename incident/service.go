@@ -216,7 +216,7 @@ func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor,
 		return Result{}, fmt.Errorf("incident: open %s: saving: %w", inc.d.Number, err)
 	}
 	inc.d.Version = 1
-	return Result{Incident: inc.Clone(), Events: events}, nil
+	return Result{Incident: inc, Events: events}, nil
 }
 
 // Get returns an incident.
@@ -299,7 +299,7 @@ func (s *Service) run(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.
 			return Result{}, fmt.Errorf("incident: %s %s: saving (attempt %d): %w", command, inc.d.Number, attempt, err)
 		}
 		inc.d.Version++
-		return Result{Incident: inc.Clone(), Events: events}, nil
+		return Result{Incident: inc, Events: events}, nil
 	}
 }
 

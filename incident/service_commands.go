@@ -292,7 +292,7 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 			return Result{}, fmt.Errorf("incident: advance_sla %s: saving: %w", inc.d.Number, err)
 		}
 		inc.d.Version++
-		return Result{Incident: inc.Clone(), Events: events}, nil
+		return Result{Incident: inc, Events: events}, nil
 	}
 }
 

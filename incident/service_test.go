@@ -435,3 +435,18 @@ func TestServiceAdvanceSLARecordsBreaches(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, again.Events, "nothing new is due: thresholds never fire twice")
 }
+
+// drainOutbox acknowledges every event so that only incidents stay stored.
+func drainOutbox(t testing.TB, d *desk) {
+	t.Helper()
+	c, err := storage.Require[storage.OutboxConsumer](d.store)
+	require.NoError(t, err)
+	for {
+		b, err := c.Claim(context.Background(), storage.ClaimRequest{Consumer: "drain", Limit: storage.MaxClaimLimit, Now: monday9, Lease: time.Hour})
+		require.NoError(t, err)
+		if len(b.Events) == 0 {
+			return
+		}
+		require.NoError(t, c.Ack(context.Background(), b.Lease, b.IDs()...))
+	}
+}

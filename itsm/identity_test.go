@@ -259,3 +259,16 @@ func TestEventCloneSharesNothing(t *testing.T) {
 	assert.Equal(t, "r", e.Actor.Roles[0])
 	assert.Equal(t, `{"a":1}`, string(e.Payload))
 }
+
+func TestEventPayloadMustBeAnObject(t *testing.T) {
+	base := itsm.Event{
+		ID: uuid.MustParse("0190a8c4-7d2e-7b6a-9f1e-3c4d5e6f7a8b"), Type: "incident.opened", Tenant: "acme",
+		Subject: itsm.Ref{Kind: itsm.KindIncident, ID: uuid.MustParse("0190a8c4-7d2e-7b6a-9f1e-3c4d5e6f7a8b")},
+		At:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Actor: itsm.Actor{ID: "a"},
+	}
+	for payload, ok := range map[string]bool{`{"a":1}`: true, ` { } `: true, `[1]`: false, `"x"`: false, `{"a":`: false, `{} {}`: false, `  `: false} {
+		e := base
+		e.Payload = []byte(payload)
+		assert.Equal(t, ok, e.Validate() == nil, payload)
+	}
+}

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -131,7 +132,17 @@ func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
 		// Stored values are never changed in place: readers copy them after
 		// letting go of the lock.
 		tn.byID[c.ID] = &c
-		t.onUndo(func() { tn.byID[c.ID] = cur })
+		if cur.Parent != c.Parent {
+			tn.unlink(cur.Parent, c.ID)
+			tn.link(c.Parent, c.ID)
+		}
+		t.onUndo(func() {
+			tn.byID[c.ID] = cur
+			if cur.Parent != c.Parent {
+				tn.unlink(c.Parent, c.ID)
+				tn.link(cur.Parent, c.ID)
+			}
+		})
 		return nil
 	})
 }
@@ -203,16 +214,20 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 		if tn == nil {
 			return nil
 		}
+		ids := tn.order
+		if !f.Parent.IsZero() {
+			ids = tn.children[f.Parent] // the children index: no scan
+		}
 		i := 0
 		if !p.After.IsZero() {
 			var at bool
-			i, at = tn.search(p.After)
+			i, at = slices.BinarySearchFunc(ids, p.After, incident.ID.Compare)
 			if at {
 				i++
 			}
 		}
-		for ; i < len(tn.order); i++ {
-			d := tn.byID[tn.order[i]]
+		for ; i < len(ids); i++ {
+			d := tn.byID[ids[i]]
 			if !f.Matches(d) {
 				continue
 			}

@@ -54,6 +54,9 @@ type tenant struct {
 	byNumber map[incident.Number]incident.ID
 	// order holds every ID of byID, ascending.
 	order []incident.ID
+	// children holds, per parent, its children's IDs ascending, so that
+	// listing an incident's children does not scan the tenant.
+	children map[incident.ID][]incident.ID
 }
 
 // tenantFor returns the tenant's data, making it when create is set; nil
@@ -67,6 +70,7 @@ func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
 		tn = &tenant{
 			byID:     make(map[incident.ID]*incident.Data),
 			byNumber: make(map[incident.Number]incident.ID),
+			children: make(map[incident.ID][]incident.ID),
 		}
 		s.tenants[id] = tn
 	}
@@ -81,6 +85,7 @@ func (t *tenant) search(id incident.ID) (int, bool) {
 func (t *tenant) insert(d *incident.Data) {
 	t.byID[d.ID] = d
 	t.byNumber[d.Number] = d.ID
+	t.link(d.Parent, d.ID)
 	if n := len(t.order); n == 0 || t.order[n-1].Compare(d.ID) < 0 {
 		t.order = append(t.order, d.ID) // the usual case: UUIDv7 IDs grow
 		return
@@ -92,8 +97,38 @@ func (t *tenant) insert(d *incident.Data) {
 func (t *tenant) remove(d *incident.Data) {
 	delete(t.byID, d.ID)
 	delete(t.byNumber, d.Number)
+	t.unlink(d.Parent, d.ID)
 	if i, ok := t.search(d.ID); ok {
 		t.order = slices.Delete(t.order, i, i+1)
+	}
+}
+
+// link records child under parent in the children index; a zero parent is
+// no link.
+func (t *tenant) link(parent, child incident.ID) {
+	if parent.IsZero() {
+		return
+	}
+	kids := t.children[parent]
+	i, found := slices.BinarySearchFunc(kids, child, incident.ID.Compare)
+	if !found {
+		t.children[parent] = slices.Insert(kids, i, child)
+	}
+}
+
+// unlink removes child from parent's entry in the children index.
+func (t *tenant) unlink(parent, child incident.ID) {
+	if parent.IsZero() {
+		return
+	}
+	kids := t.children[parent]
+	if i, found := slices.BinarySearchFunc(kids, child, incident.ID.Compare); found {
+		kids = slices.Delete(kids, i, i+1)
+		if len(kids) == 0 {
+			delete(t.children, parent)
+			return
+		}
+		t.children[parent] = kids
 	}
 }
 

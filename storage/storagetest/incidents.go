@@ -14,6 +14,7 @@ import (
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
 )
 
 func runIncidents(t *testing.T, open Opener) {
@@ -25,6 +26,7 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("no aliasing", func(t *testing.T) { testNoAliasing(t, open) })
 	t.Run("list", func(t *testing.T) { testList(t, open) })
 	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
+	t.Run("children follow updates", func(t *testing.T) { testChildrenFollowUpdates(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCancelled(t, open) })
 	t.Run("tenant isolation", func(t *testing.T) { testTenantIsolation(t, open) })
 	t.Run("bad reads", func(t *testing.T) { testBadReads(t, open) })
@@ -622,4 +624,44 @@ func testBadReads(t *testing.T, open Opener) {
 			assert.False(t, errors.Is(err, itsm.ErrNotFound), "bad input is not a missing record")
 		})
 	}
+}
+
+// testChildrenFollowUpdates checks that listing a parent's children sees
+// links made, moved and removed by updates, and none that a rolled-back
+// transaction made.
+func testChildrenFollowUpdates(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	p1, p2 := e.create(tenantA), e.create(tenantA)
+	kid := e.create(tenantA)
+	children := func(parent incident.ID) []incident.ID {
+		return ids(collect(t, e.repo, tenantA, incident.Filter{Parent: parent}, 0))
+	}
+	update := func(d incident.Data, parent incident.ID) incident.Data {
+		d.Parent = parent
+		require.NoError(t, e.repo.Update(ctx, d))
+		d.Version++
+		return d
+	}
+	kid = update(kid, p1.ID)
+	assert.Equal(t, []incident.ID{kid.ID}, children(p1.ID))
+	kid = update(kid, p2.ID)
+	assert.Empty(t, children(p1.ID), "moved away")
+	assert.Equal(t, []incident.ID{kid.ID}, children(p2.ID))
+	kid = update(kid, incident.ID{})
+	assert.Empty(t, children(p2.ID), "unlinked")
+
+	tr, ok := e.store.(storage.Transactor)
+	if !ok {
+		return
+	}
+	boom := errors.New("roll back")
+	err := tr.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+		d := kid
+		d.Parent = p1.ID
+		require.NoError(t, tx.Incidents().Update(ctx, d))
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	assert.Empty(t, children(p1.ID), "a rolled-back link is not listed")
 }
