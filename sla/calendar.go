@@ -1,0 +1,37 @@
+package sla
+
+import (
+	"errors"
+	"time"
+)
+
+// Calendar is working time laid over the time line.
+type Calendar interface {
+	// Add returns the instant after exactly d of working time from t (d >= 0).
+	Add(t time.Time, d time.Duration) (time.Time, error)
+	// Between returns the working time inside [a, b); 0 when b <= a.
+	Between(a, b time.Time) time.Duration
+	// IsWorking reports whether t lies inside working time.
+	IsWorking(t time.Time) bool
+	// NextTransition returns the first instant after t at which IsWorking
+	// changes, and false when there is none (e.g. 24×7).
+	NextTransition(t time.Time) (time.Time, bool)
+}
+
+// ErrNoWorkingTime reports that a calendar has no working time left where an
+// answer was asked for: Add could not place the requested amount of working
+// time before the end of the calendar's horizon, or a report covered a period
+// without agreed service time. It is not an ErrInvalid: the input was well
+// formed, the calendar simply has no more working time.
+var ErrNoWorkingTime = errors.New("sla: no working time within the calendar's horizon")
+
+// Horizon bounds of weekly calendars. A weekly calendar has working time only
+// on local dates from HorizonStart (inclusive) to HorizonEnd (exclusive), so
+// that every answer is exact integer arithmetic on precomputed tables and no
+// search can run forever. A 24×7 calendar has no horizon.
+const (
+	// HorizonStartYear is the first local year in which a weekly calendar works.
+	HorizonStartYear = 1970
+	// HorizonEndYear is the first local year in which it no longer works.
+	HorizonEndYear = 2200
+)
