@@ -27,40 +27,54 @@ type zoneTable struct {
 }
 
 func newZoneTable(loc *time.Location, from, to int64) zoneTable {
+	offsetAt := func(x int64) int64 {
+		_, o := time.Unix(0, x).In(loc).Zone()
+		return int64(o) * nsPerSecond
+	}
 	var z zoneTable
-	t := time.Unix(0, from).In(loc)
-	_, off := t.Zone()
-	z.first = int64(off) * nsPerSecond
+	z.first = offsetAt(from)
 	prev := z.first
-	for {
-		_, end := t.ZoneBounds()
-		if end.IsZero() {
-			break
-		}
-		if !end.After(t) {
-			// The standard library can report a period that ends where it
-			// starts at some year ends of a zone's extended rule; step over.
-			end = t.Add(time.Second)
-		}
-		if end.UnixNano() > to {
-			break
-		}
-		t = end.In(loc)
-		_, o := t.Zone()
-		next := int64(o) * nsPerSecond
-		if next == prev {
-			continue // a change of name or DST flag only
-		}
-		at := end.UnixNano()
+	record := func(at, next int64) {
 		z.at = append(z.at, at)
 		z.before = append(z.before, prev)
 		z.after = append(z.after, next)
 		z.wallLo = append(z.wallLo, at+min(prev, next))
 		z.wallHi = append(z.wallHi, at+max(prev, next))
-		if prev-next > z.maxRepeat {
-			z.maxRepeat = prev - next
-		}
+		z.maxRepeat = max(z.maxRepeat, prev-next)
 		prev = next
+	}
+	const step = 12 * int64(time.Hour)
+	for x := from; x < to; {
+		_, end := time.Unix(0, x).In(loc).ZoneBounds()
+		if end.IsZero() {
+			break // the offset never changes again
+		}
+		next := end.UnixNano()
+		if next <= x {
+			// The standard library can report a period that ends where it
+			// starts near some year ends of a zone's extended rule.
+			next = x + step
+		}
+		next = min(next, to)
+		if offsetAt(next-1) != prev {
+			// A change inside (x, next) that the bounds missed: find it.
+			lo, hi := x, next-1 // offset(lo) == prev, offset(hi) != prev
+			for hi-lo > 1 {
+				m := lo + (hi-lo)/2
+				if offsetAt(m) == prev {
+					lo = m
+				} else {
+					hi = m
+				}
+			}
+			record(hi, offsetAt(hi))
+			x = hi
+			continue
+		}
+		if o := offsetAt(next); o != prev {
+			record(next, o)
+		}
+		x = next
 	}
 	return z
 }
