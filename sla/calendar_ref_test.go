@@ -39,7 +39,9 @@ func newRef(spec CalendarSpec) *refCalendar {
 	return &refCalendar{spec: spec, loc: loc}
 }
 
-func civil(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func civil(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // ruleOn reports whether a yearly rule (before observance) falls on date c,
 // checked naively from the calendar fields of c.
