@@ -162,7 +162,9 @@ func TestDSTBusinessHoursAdd(t *testing.T) {
 }
 
 // wall records a wall-clock time; inZone places it in a zone.
-func wall(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.UTC) }
+func wall(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
 
 func inZone(w time.Time, loc *time.Location) time.Time {
 	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), 0, 0, loc)
