@@ -102,6 +102,22 @@ func TestDisagreementsNearDST(t *testing.T) {
 		assert.Equal(t, at(2026, 3, 9, 1, 30).UTC(), got)
 		assert.Equal(t, at(2026, 3, 8, 5, 30), night().AddWorkHours(from, time.Hour))
 	})
+	t.Run("rickar shifts a 09:00-17:00 day when midnight is skipped", func(t *testing.T) {
+		// Cairo skips 00:00-01:00 on Friday 2026-04-24. rickar's midnight is
+		// then 01:00 and its day runs 10:00-18:00; the right day is
+		// 09:00-17:00, which itsmkit keeps.
+		cairo, err := time.LoadLocation("Africa/Cairo")
+		require.NoError(t, err)
+		c := cal.NewBusinessCalendar()
+		noon := time.Date(2026, 4, 24, 12, 0, 0, 0, cairo)
+		assert.Equal(t, time.Date(2026, 4, 24, 10, 0, 0, 0, cairo), c.WorkdayStart(noon))
+		assert.Equal(t, time.Date(2026, 4, 24, 18, 0, 0, 0, cairo), c.WorkdayEnd(noon))
+		s, err := sla.NewSchedule(sla.CalendarSpec{Zone: "Africa/Cairo", Week: sla.Weekdays(sla.Hours(sla.At(9, 0), sla.At(17, 0)))})
+		require.NoError(t, err)
+		open, err := s.Add(noon.Add(-12*time.Hour), 0)
+		require.NoError(t, err)
+		assert.Equal(t, time.Date(2026, 4, 24, 9, 0, 0, 0, cairo).UTC(), open)
+	})
 	t.Run("monday to friday 09:00-17:00 agrees across changes", func(t *testing.T) {
 		// New York changes on Sundays at 02:00, outside these hours: both
 		// agree on the weeks around every change of 2026.
