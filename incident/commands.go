@@ -389,7 +389,7 @@ func (i *Incident) overridePriority(e env, p itsm.Priority, reason string) error
 	}
 	at := i.stamp(e.at)
 	changes := []FieldChange{{Field: "priority", From: i.d.Priority.String(), To: p.String()}}
-	i.d.Override = &Override{Priority: p, Derived: derived, Reason: reason, By: slimActor(e.by), At: at}
+	i.d.Override = &Override{Priority: p, Derived: derived, Reason: reason, By: e.by.Brief(), At: at}
 	i.d.Priority = p
 	i.record(at, e.by, "override_priority", i.d.Status, reason, changes)
 	return nil
@@ -478,7 +478,7 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 		i.d.HoldReason = reason
 		i.record(i.stamp(e.at), e.by, "hold", i.d.Status, string(reason), changes)
 		if comment != "" {
-			i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: slimActor(e.by), Text: comment})
+			i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: e.by.Brief(), Text: comment})
 		}
 		return nil
 	}
@@ -487,7 +487,7 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 	}
 	i.d.HoldReason = reason
 	if comment != "" {
-		i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: slimActor(e.by), Text: comment})
+		i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: e.by.Brief(), Text: comment})
 	}
 	return nil
 }
@@ -526,7 +526,7 @@ func (i *Incident) comment(e env, text string, workNote, fromCaller bool) error 
 			return err
 		}
 	}
-	i.d.Comments = append(i.d.Comments, Comment{At: at, By: slimActor(e.by), Text: text, WorkNote: workNote, FromCaller: fromCaller})
+	i.d.Comments = append(i.d.Comments, Comment{At: at, By: e.by.Brief(), Text: text, WorkNote: workNote, FromCaller: fromCaller})
 	if !workNote && !fromCaller && i.d.FirstResponseAt.IsZero() {
 		i.d.FirstResponseAt = at
 	}

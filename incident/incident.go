@@ -39,7 +39,7 @@ type Override struct {
 	// Reason says why; required.
 	Reason string `json:"reason"`
 	// By is who overrode it.
-	By itsm.Actor `json:"by"`
+	By itsm.ActorRef `json:"by"`
 	// At is when.
 	At time.Time `json:"at"`
 }
@@ -74,9 +74,9 @@ type Major struct {
 // Comment is a note on an incident: a comment the caller sees, or a work
 // note for the desk only.
 type Comment struct {
-	At   time.Time  `json:"at"`
-	By   itsm.Actor `json:"by"`
-	Text string     `json:"text"`
+	At   time.Time     `json:"at"`
+	By   itsm.ActorRef `json:"by"`
+	Text string        `json:"text"`
 	// WorkNote marks an internal note the caller does not see.
 	WorkNote bool `json:"work_note,omitempty"`
 	// FromCaller marks a comment written by the caller.
@@ -99,7 +99,7 @@ type Entry struct {
 	// At is when the command took effect.
 	At time.Time `json:"at"`
 	// By is who issued it.
-	By itsm.Actor `json:"by"`
+	By itsm.ActorRef `json:"by"`
 	// Command names what was done: a lifecycle action ("resolve") or another
 	// command ("open", "update", "reassign", "escalate", "major.propose").
 	Command string `json:"command"`
@@ -173,7 +173,6 @@ func (d Data) Clone() Data {
 	d.CIs = slices.Clone(d.CIs)
 	if d.Override != nil {
 		o := *d.Override
-		o.By = o.By.Clone()
 		d.Override = &o
 	}
 	if d.Cancellation != nil {
@@ -182,13 +181,21 @@ func (d Data) Clone() Data {
 	}
 	d.Custom = maps.Clone(d.Custom)
 	d.Comments = slices.Clone(d.Comments)
-	for i := range d.Comments {
-		d.Comments[i].By = d.Comments[i].By.Clone()
-	}
 	d.History = slices.Clone(d.History)
+	// One backing array for every entry's changes: a clone costs two
+	// allocations however long the history is.
+	n := 0
 	for i := range d.History {
-		d.History[i].By = d.History[i].By.Clone()
-		d.History[i].Changes = slices.Clone(d.History[i].Changes)
+		n += len(d.History[i].Changes)
+	}
+	changes := make([]FieldChange, 0, n)
+	for i := range d.History {
+		h := &d.History[i]
+		if h.Changes != nil {
+			start := len(changes)
+			changes = append(changes, h.Changes...)
+			h.Changes = changes[start:len(changes):len(changes)]
+		}
 	}
 	d.SLA = d.SLA.Clone()
 	return d
@@ -290,7 +297,7 @@ func (i *Incident) record(at time.Time, by itsm.Actor, command string, from Stat
 	i.d.History = append(i.d.History, Entry{
 		Seq:     len(i.d.History) + 1,
 		At:      at,
-		By:      slimActor(by),
+		By:      by.Brief(),
 		Command: command,
 		From:    from,
 		To:      i.d.Status,
@@ -298,10 +305,4 @@ func (i *Incident) record(at time.Time, by itsm.Actor, command string, from Stat
 		Changes: changes,
 	})
 	i.d.UpdatedAt = at
-}
-
-// slimActor keeps who acted and drops their groups and roles, which belong
-// to the identity system, not to the record.
-func slimActor(a itsm.Actor) itsm.Actor {
-	return itsm.Actor{ID: a.ID, Name: a.Name, Kind: a.Kind}
 }

@@ -62,15 +62,14 @@ func restore(pol *Policy, d Data) (*Incident, error) {
 		errs.Addf("history", "holds %d entries, more than %d", len(d.History), maxHistoryEntries)
 	default:
 		for k, h := range d.History {
-			f := fmt.Sprintf("history[%d]", k)
 			if h.Seq != k+1 {
-				errs.Addf(f+".seq", "is %d, want %d", h.Seq, k+1)
+				errs.Addf(fmt.Sprintf("history[%d].seq", k), "is %d, want %d", h.Seq, k+1)
 			}
 			if !itsm.IsNormalized(h.At) || h.At.IsZero() {
-				errs.Add(f+".at", "must be a UTC instant truncated to the microsecond")
+				errs.Add(fmt.Sprintf("history[%d].at", k), "must be a UTC instant truncated to the microsecond")
 			}
 			if k > 0 && h.At.Before(d.History[k-1].At) {
-				errs.Add(f+".at", "precedes the entry before it")
+				errs.Add(fmt.Sprintf("history[%d].at", k), "precedes the entry before it")
 			}
 		}
 		if last := d.History[len(d.History)-1]; last.To != d.Status {

@@ -90,3 +90,15 @@ func (a Actor) Clone() Actor {
 	a.Roles = slices.Clone(a.Roles)
 	return a
 }
+
+// ActorRef is who acted, as records keep it: the actor's ID, display name
+// and kind, without the groups and roles that belong to the identity system
+// and may change later. History entries and comments carry one.
+type ActorRef struct {
+	ID   string    `json:"id"`
+	Name string    `json:"name,omitempty"`
+	Kind ActorKind `json:"kind,omitempty"`
+}
+
+// Brief returns the ActorRef of a.
+func (a Actor) Brief() ActorRef { return ActorRef{ID: a.ID, Name: a.Name, Kind: a.Kind} }

@@ -1,6 +1,9 @@
 package sla
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Calendar is working time laid over the time line.
 type Calendar interface {
@@ -14,3 +17,21 @@ type Calendar interface {
 	// changes, and false when there is none (e.g. 24×7).
 	NextTransition(t time.Time) (time.Time, bool)
 }
+
+// ErrNoWorkingTime reports that a calendar has no working time left where an
+// answer was asked for: Add could not place the requested amount of working
+// time before the end of the calendar's horizon, or a report covered a period
+// without agreed service time. It is not an ErrInvalid: the input was well
+// formed, the calendar simply has no more working time.
+var ErrNoWorkingTime = errors.New("sla: no working time within the calendar's horizon")
+
+// Horizon bounds of weekly calendars. A weekly calendar has working time only
+// on local dates from HorizonStart (inclusive) to HorizonEnd (exclusive), so
+// that every answer is exact integer arithmetic on precomputed tables and no
+// search can run forever. A 24×7 calendar has no horizon.
+const (
+	// HorizonStartYear is the first local year in which a weekly calendar works.
+	HorizonStartYear = 1970
+	// HorizonEndYear is the first local year in which it no longer works.
+	HorizonEndYear = 2200
+)

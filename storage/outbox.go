@@ -141,7 +141,9 @@ func (b Batch) IDs() []uuid.UUID {
 func ValidateEvents(events []itsm.Event) error {
 	var errs itsm.FieldErrors
 	for i, e := range events {
-		errs.Merge(fmt.Sprintf("events[%d]", i), e.Validate())
+		if err := e.Validate(); err != nil {
+			errs.Merge(fmt.Sprintf("events[%d]", i), err)
+		}
 	}
 	return errs.Err()
 }

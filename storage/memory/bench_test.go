@@ -19,7 +19,7 @@ func closed(ids *itsmtest.IDs, n int64) incident.Data {
 	var id incident.ID
 	_ = id.UnmarshalText([]byte(u.String()))
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second)
-	by := itsm.Actor{ID: "agent-7", Name: "Ada Agent"}
+	by := itsm.ActorRef{ID: "agent-7", Name: "Ada Agent"}
 	steps := []struct {
 		cmd      string
 		from, to incident.Status

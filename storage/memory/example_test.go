@@ -22,7 +22,7 @@ func opened(id, number string) incident.Data {
 		panic(err)
 	}
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	by := itsm.Actor{ID: "agent-7"}
+	by := itsm.ActorRef{ID: "agent-7"}
 	return incident.Data{
 		ID: iid, Tenant: "acme", Number: incident.Number(number),
 		Title: "VPN drops every ten minutes", Caller: "caller-42",

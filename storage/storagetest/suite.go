@@ -71,7 +71,7 @@ func capability[C any](t *testing.T, s storage.Store) C {
 // base is the instant the suite's incidents open at.
 var base = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-var agent = itsm.Actor{ID: "agent-7", Name: "Ada Agent", Kind: itsm.ActorHuman}
+var agent = itsm.ActorRef{ID: "agent-7", Name: "Ada Agent", Kind: itsm.ActorHuman}
 
 // sameKindID makes an ID of the same type as like from a UUID; it lets the
 // suite make incident IDs although their marker type is unexported.

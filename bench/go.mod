@@ -1,0 +1,18 @@
+module github.com/itsmkit/itsmkit/bench
+
+go 1.26
+
+replace github.com/itsmkit/itsmkit => ../
+
+require (
+	github.com/itsmkit/itsmkit v0.0.0-00010101000000-000000000000
+	github.com/rickar/cal/v2 v2.1.13
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/looplab/fsm v1.0.3 // indirect
+	github.com/shopspring/decimal v1.6.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)
