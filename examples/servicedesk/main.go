@@ -1,15 +1,19 @@
-// Command servicedesk is itsmkit's main example: a service desk built on the
-// library's embedded defaults. It grows with the library; today it shows the
-// kernel at work: the priority matrix a desk classifies with, the incident
-// lifecycle it enforces (as a Mermaid diagram), a short incident walked
-// through that lifecycle with its history, and the ITIL 4 practices the
-// library models.
+// Command servicedesk is itsmkit's main example: a simulated service desk on
+// the library's embedded defaults. A seeded generator opens incidents over
+// a London business calendar; agents assign, hold, resolve and reopen them;
+// callers reply; a nightly scheduler auto-closes resolved incidents after
+// three business days; SLA timers run on every command. The program then
+// prints counts by state, SLA attainment by priority, breaches, mean time to
+// resolve and the busiest groups.
 //
 //	go run ./examples/servicedesk
-//	go run ./examples/servicedesk -format dot
+//	go run ./examples/servicedesk -seed 7 -incidents 10000 -days 60
+//	go run ./examples/servicedesk -diagrams           # also the matrix and lifecycles
+//	go run ./examples/servicedesk -diagrams -format dot
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -17,128 +21,93 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
-// Status and Action are the incident lifecycle's states and actions. The
-// incident package will own them; until then the example declares the
-// baseline of DOMAIN.md §3 itself.
-type (
-	Status string
-	Action string
-)
-
-func incidentLifecycle() (*itsm.Lifecycle[Status, Action], error) {
-	return itsm.NewLifecycle(itsm.LifecycleSpec[Status, Action]{
-		Name:    "incident",
-		Initial: "new",
-		States: []itsm.StateDef[Status]{
-			{State: "new", Category: itsm.CategoryNew, Label: "New"},
-			{State: "in_progress", Category: itsm.CategoryActive, Label: "In Progress"},
-			{State: "on_hold", Category: itsm.CategoryWaiting, Label: "On Hold"},
-			{State: "resolved", Category: itsm.CategoryResolved, Label: "Resolved"},
-			{State: "closed", Category: itsm.CategoryClosed, Terminal: true, Label: "Closed"},
-			{State: "canceled", Category: itsm.CategoryCanceled, Terminal: true, Label: "Canceled"},
-		},
-		Transitions: []itsm.Transition[Status, Action]{
-			{From: "new", Action: "assign", To: "in_progress"},
-			{From: "in_progress", Action: "reassign", To: "in_progress"},
-			{From: "new", Action: "hold", To: "on_hold"},
-			{From: "in_progress", Action: "hold", To: "on_hold"},
-			{From: "on_hold", Action: "resume", To: "in_progress"},
-			{From: "new", Action: "resolve", To: "resolved"},
-			{From: "in_progress", Action: "resolve", To: "resolved"},
-			{From: "on_hold", Action: "resolve", To: "resolved"},
-			{From: "resolved", Action: "reopen", To: "in_progress"},
-			{From: "resolved", Action: "close", To: "closed"},
-			{From: "new", Action: "cancel", To: "canceled"},
-			{From: "in_progress", Action: "cancel", To: "canceled"},
-			{From: "on_hold", Action: "cancel", To: "canceled"},
-		},
-	})
-}
-
 func main() {
-	format := flag.String("format", "mermaid", "diagram format for lifecycles: mermaid or dot")
+	var opts options
+	flag.Uint64Var(&opts.seed, "seed", 1, "random seed; the same seed gives the same desk")
+	flag.IntVar(&opts.incidents, "incidents", 2000, "number of incidents to open")
+	flag.IntVar(&opts.days, "days", 20, "business days over which incidents arrive")
+	flag.BoolVar(&opts.diagrams, "diagrams", false, "also print the priority matrix, the lifecycles and the ITIL practices")
+	flag.StringVar(&opts.format, "format", "mermaid", "diagram format with -diagrams: mermaid or dot")
 	flag.Parse()
-	if err := run(os.Stdout, *format); err != nil {
+	started := time.Now()
+	if err := run(context.Background(), os.Stdout, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "servicedesk:", err)
 		os.Exit(1)
 	}
+	fmt.Fprintf(os.Stderr, "simulated %d incidents in %s\n", opts.incidents, time.Since(started).Round(time.Millisecond))
 }
 
-// historyEntry is one line of an incident's audit trail.
-type historyEntry struct {
-	from, to Status
-	action   Action
-	actor    string
-	at       time.Time
+// options are the command line's settings.
+type options struct {
+	seed      uint64
+	incidents int
+	days      int
+	diagrams  bool
+	format    string
 }
 
-func run(w io.Writer, format string) error {
-	if format != "mermaid" && format != "dot" {
-		return itsm.NewValidationError("format", fmt.Sprintf("%q is not mermaid or dot", format))
+func run(ctx context.Context, w io.Writer, o options) error {
+	var errs itsm.FieldErrors
+	if o.format != "mermaid" && o.format != "dot" {
+		errs.Addf("format", "%q is not mermaid or dot", o.format)
 	}
-	matrix := itsm.DefaultPriorityMatrix()
-	lc, err := incidentLifecycle()
+	if o.incidents < 1 || o.incidents > 1_000_000 {
+		errs.Add("incidents", "must be between 1 and 1,000,000")
+	}
+	if o.days < 1 || o.days > 1000 {
+		errs.Add("days", "must be between 1 and 1000")
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if o.diagrams {
+		printDiagrams(w, o.format)
+	}
+	s, err := newSim(simConfig{
+		Seed: o.seed, Incidents: o.incidents, Days: o.days,
+		Start: time.Date(2026, time.January, 5, 8, 0, 0, 0, time.UTC),
+	})
 	if err != nil {
 		return err
 	}
+	start := s.now
+	if err := s.run(ctx); err != nil {
+		return err
+	}
+	s.now = start
+	return s.report(ctx, w)
+}
 
+// printDiagrams shows what the desk runs on: its priority matrix, the
+// incident lifecycles and the ITIL 4 practices.
+func printDiagrams(w io.Writer, format string) {
 	section(w, "Priority matrix (impact × urgency)")
-	fmt.Fprint(w, matrix)
-
-	section(w, "Incident lifecycle")
-	if format == "dot" {
-		fmt.Fprint(w, lc.DOT())
-	} else {
-		fmt.Fprint(w, lc.Mermaid())
-	}
-
-	section(w, "An incident walked through the lifecycle")
-	impact, _ := matrix.ParseImpact("2 - Medium")
-	urgency, _ := matrix.ParseUrgency("High")
-	p, err := matrix.Lookup(impact, urgency)
-	if err != nil {
-		return err
-	}
-	level, _ := matrix.PriorityLevel(p)
-	fmt.Fprintf(w, "opened with impact %d, urgency %d: priority %s\n", impact, urgency, level)
-
-	// A fixed clock that ticks a few minutes per step keeps the output stable.
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	clock := itsm.Clock(func() time.Time { now = now.Add(7 * time.Minute); return now })
-	status := lc.Initial()
-	steps := []struct {
-		action Action
-		actor  string
-	}{
-		{"assign", "dispatcher"}, {"hold", "ana"}, {"resume", "ana"},
-		{"resolve", "ana"}, {"close", "caller"}, {"reopen", "caller"},
-	}
-	for _, s := range steps {
-		next, err := lc.Next(status, s.action)
-		if err != nil {
-			fmt.Fprintf(w, "       refused: %v\n", err)
-			continue
+	fmt.Fprint(w, incident.DefaultPolicy().Matrix)
+	for _, lc := range []interface {
+		Name() string
+		Mermaid() string
+		DOT() string
+	}{incident.DefaultLifecycle(), incident.MajorLifecycle()} {
+		section(w, "Lifecycle: "+lc.Name())
+		if format == "dot" {
+			fmt.Fprint(w, lc.DOT())
+		} else {
+			fmt.Fprint(w, lc.Mermaid())
 		}
-		h := historyEntry{from: status, to: next, action: s.action, actor: s.actor, at: clock.Now()}
-		fmt.Fprintf(w, "%s  %-8s %-11s -> %-11s by %s\n", h.at.Format("15:04"), h.action, h.from, h.to, h.actor)
-		status = next
 	}
-	cat, _ := lc.Category(status)
-	fmt.Fprintf(w, "final state: %s (%s)\n", status, cat)
-
 	section(w, "ITIL 4 practices")
 	for _, g := range itsm.PracticeGroups() {
-		names := []string{}
-		for _, pr := range itsm.PracticesIn(g) {
-			names = append(names, pr.Name())
+		var names []string
+		for _, p := range itsm.PracticesIn(g) {
+			names = append(names, p.Name())
 		}
 		fmt.Fprintf(w, "%s (%d): %s\n", g.Name(), len(names), strings.Join(names, ", "))
 	}
 	fmt.Fprintln(w, itsm.RestoreServiceStream())
-	return nil
 }
 
 func section(w io.Writer, title string) {
