@@ -152,6 +152,16 @@ func TestConditions(t *testing.T) {
 			assert.Equal(t, tc.want, p.holds(&o, &prev, !tc.want))
 		})
 	}
+	t.Run("a field the previous observation did not record has not changed", func(t *testing.T) {
+		p, err := compileCondition(FieldChanged("service"))
+		require.NoError(t, err)
+		assert.False(t, p.holds(&o, &prev, true), "first sight is not a change")
+	})
+	t.Run("a field recorded as absent that appears has changed", func(t *testing.T) {
+		p, err := compileCondition(FieldChanged("fields.vip"))
+		require.NoError(t, err)
+		assert.True(t, p.holds(&o, &condMemory{seen: true, values: map[string]string{"fields.vip": ""}}, false))
+	})
 	t.Run("changed needs a previous observation", func(t *testing.T) {
 		p, err := compileCondition(FieldChanged("fields.vip"))
 		require.NoError(t, err)

@@ -184,8 +184,10 @@ func compileAgreement(errs *itsm.FieldErrors, at string, a Agreement, cals Calen
 			}
 			w := decimal.NewFromInt(int64(g.Within))
 			for _, th := range ct.thresholds {
-				// Round up to a whole microsecond: instants are microseconds.
-				us := w.Mul(th.pct).Shift(-2).Div(decimal.NewFromInt(int64(time.Microsecond))).Ceil()
+				// within (ns) × pct ÷ 100 ÷ 1000 is the need in microseconds:
+				// multiplying and shifting the decimal point are exact, so the
+				// only rounding is the final one up to a whole microsecond.
+				us := w.Mul(th.pct).Shift(-5).Ceil()
 				cg.needs = append(cg.needs, time.Duration(us.IntPart())*time.Microsecond)
 			}
 			ct.goals = append(ct.goals, cg)

@@ -602,3 +602,63 @@ func TestStateJSONRoundTrip(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, st, back)
 }
+
+func TestThresholdNeedsAreExact(t *testing.T) {
+	tests := []struct {
+		name      string
+		within    time.Duration
+		threshold string
+		want      time.Duration
+	}{
+		{"half of four hours", 4 * time.Hour, "50", 2 * time.Hour},
+		{"a hair above all of one microsecond needs two", time.Microsecond, "100.00000000000000000001", 2 * time.Microsecond},
+		{"a hair above a third of three seconds rounds up", 3 * time.Second, "33.33333333333333333334", time.Second + time.Microsecond},
+		{"exactly a third of three seconds", 3 * time.Second, "33.33333333333333333333333333333333333333", time.Second},
+		{"a share below a microsecond rounds up to one", time.Microsecond, "0.0000001", time.Microsecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := Target{Metric: "x", Goals: []Goal{{Name: "g", Within: tc.within}},
+				Thresholds: []decimal.Decimal{decimal.RequireFromString(tc.threshold)}}
+			e := tmEngine(t, "", tg)
+			assert.Equal(t, tc.want, e.latest[0].targets[0].goals[0].needs[0])
+		})
+	}
+}
+
+func TestChangedIgnoresFieldsFirstSeen(t *testing.T) {
+	tg := Target{Metric: "update", Stop: tmDone, Reopen: ReopenNewCycle, Goals: []Goal{{Name: "a", Within: 2 * time.Hour}}}
+	watching := tg
+	watching.Reset = FieldChanged("fields.updates")
+	obs := func(at time.Time) Observation {
+		return tmWith(tmObs(at, 3, itsm.CategoryActive), func(o *Observation) { o.Fields = map[string]string{"updates": "4"} })
+	}
+	v1 := Agreement{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Targets: []Target{tg}}
+	v2 := v1
+	v2.Version, v2.Targets = 2, []Target{watching}
+	hist := []Observation{obs(tmDay(3, 9, 0))}
+	old, err := NewEngine([]Agreement{v1}, nil)
+	require.NoError(t, err)
+	st, _, err := old.Replay(tmRecord, hist)
+	require.NoError(t, err)
+	require.Empty(t, st.Previous, "the old engine watched nothing")
+
+	t.Run("an engine that starts watching a field does not reset on first sight", func(t *testing.T) {
+		e, err := NewEngine([]Agreement{{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Targets: []Target{watching}}}, nil)
+		require.NoError(t, err)
+		got, evs, err := e.Observe(st, obs(tmDay(3, 10, 0)))
+		require.NoError(t, err)
+		assert.Empty(t, evs)
+		assert.Equal(t, map[string]string{"fields.updates": "4"}, got.Previous)
+	})
+	t.Run("migrating to a version that adds a reset keeps live timers", func(t *testing.T) {
+		both, err := NewEngine([]Agreement{v1, v2}, nil)
+		require.NoError(t, err)
+		got, evs, err := both.Migrate(st, append(hist, obs(tmDay(3, 10, 0))), StrategyKeepConsumed)
+		require.NoError(t, err)
+		assert.NotContains(t, tmKinds(evs), EventCanceled)
+		require.Len(t, got.Timers, 1)
+		assert.Equal(t, StageRunning, got.Timers[0].Stage)
+		assert.Equal(t, 2, got.Timers[0].Version)
+	})
+}
