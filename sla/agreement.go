@@ -288,9 +288,12 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 			errs.Addf(gat+".name", "%q is used by an earlier goal", g.Name)
 		}
 		names[g.Name] = true
-		if g.Within < time.Microsecond {
+		switch {
+		case g.Within < time.Microsecond:
 			errs.Add(gat+".within", "must be at least 1µs")
-		} else if g.Within%time.Microsecond != 0 {
+		case g.Within > maxWithin:
+			errs.Add(gat+".within", "must be at most 20 years")
+		case g.Within%time.Microsecond != 0:
 			errs.Add(gat+".within", "must be a whole number of microseconds")
 		}
 		if g.When != nil {

@@ -18,6 +18,13 @@ import (
 // start fails, and goals on two calendars.
 func tmReplayEngine(t testing.TB) *Engine {
 	t.Helper()
+	e, err := NewEngine(tmReplayAgreements(), CalendarMap{"office": testWeekdayCal{}})
+	require.NoError(t, err)
+	return e
+}
+
+// tmReplayAgreements returns the agreements of tmReplayEngine.
+func tmReplayAgreements() []Agreement {
 	fix := tmResolution()
 	fix.Metric = "fix"
 	fix.Reopen = ReopenNewCycle
@@ -39,12 +46,10 @@ func tmReplayEngine(t testing.TB) *Engine {
 		Reopen:               ReopenNewCycle,
 		Goals:                []Goal{{Name: "all", Within: 90 * time.Minute}},
 	}
-	e, err := NewEngine([]Agreement{
+	return []Agreement{
 		{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: "office", Targets: []Target{tmResponse(), tmResolution(), fix, update}},
 		{ID: "vendor", Version: 1, Kind: itsm.AgreementUC, Scope: FieldIs("service", "email"), Targets: []Target{tmResolution()}},
-	}, CalendarMap{"office": testWeekdayCal{}})
-	require.NoError(t, err)
-	return e
+	}
 }
 
 // tmStep is one thing the host does: observe the record, or advance to an

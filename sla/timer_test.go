@@ -318,7 +318,8 @@ func TestRetarget(t *testing.T) {
 		assert.Equal(t, 7*time.Hour, tm.BusinessPaused)
 		assert.Equal(t, 23*time.Hour, tm.ActualPaused)
 		assert.Equal(t, tmDay(4, 12, 0), tm.DueAt)
-		assert.Equal(t, []Change{{At: tmDay(4, 11, 0), From: "other", To: "p1", How: RetargetKeepElapsed}}, tm.Changes)
+		assert.Equal(t, []Change{{At: tmDay(4, 11, 0), From: "other", To: "p1", FromCalendar: "office", ToCalendar: "office",
+			FromVersion: 1, ToVersion: 1, How: RetargetKeepElapsed}}, tm.Changes)
 
 		// 50% and 75% of 4h are behind the timer now: they fire (once) as it runs on.
 		_, evs, err := e.Advance(st, tmDay(4, 11, 1))
@@ -437,6 +438,8 @@ func TestRetroactiveStart(t *testing.T) {
 				tmWith(tmObs(tmDay(3, 12, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = tc.opened }))
 			assert.Equal(t, []EventKind{EventAttached}, tmKinds(evs), "warnings behind a retroactive start are suppressed")
 			tm := tmOnly(t, st, "resolution")
+			assert.Equal(t, tc.breached, evs[0].Breached, "the attached event tells the host of a breach behind it")
+			assert.Equal(t, tm.BreachedAt, evs[0].BreachedAt)
 			assert.Equal(t, tc.opened, tm.StartedAt)
 			assert.Equal(t, tmDay(3, 12, 0), tm.AttachedAt)
 			assert.Equal(t, tc.breached, tm.Breached)
@@ -502,13 +505,22 @@ func TestMigrate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, tmOnly(t, got, "resolution").Version)
 	})
-	t.Run("a live timer on an unloaded version is an error", func(t *testing.T) {
+	t.Run("a live timer on an unloaded version is canceled as removed", func(t *testing.T) {
 		only2, err := NewEngine([]Agreement{v2}, nil)
 		require.NoError(t, err)
-		_, _, err = only2.Observe(st, now[3])
-		var ve *itsm.ValidationError
-		require.ErrorAs(t, err, &ve)
-		assert.Equal(t, "timers[0].version", ve.Field)
+		got, evs, err := only2.Observe(st, now[3])
+		require.NoError(t, err)
+		require.Len(t, got.Timers, 2)
+		tm := got.Timers[0]
+		assert.Equal(t, StageCanceled, tm.Stage)
+		assert.Equal(t, "removed", tm.EndReason)
+		assert.Equal(t, st.AsOf, tm.EndedAt, "canceled where it was last accrued")
+		assert.Equal(t, time.Hour, tm.BusinessElapsed, "nothing accrued after its definition went")
+		assert.Equal(t, []EventKind{EventCanceled, EventAttached}, tmKinds(evs))
+		assert.Equal(t, st.AsOf, evs[0].At)
+		next := got.Timers[1]
+		assert.Equal(t, 2, next.Cycle, "the record still matches: a new cycle attaches under the version loaded")
+		assert.Equal(t, 2, next.Version)
 	})
 	t.Run("unknown strategy", func(t *testing.T) {
 		_, _, err := both.Migrate(st, now, Strategy(9))
