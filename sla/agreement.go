@@ -103,11 +103,18 @@ const (
 // pauses, stops, is canceled or reset, and the goals it is measured against.
 //
 // Conditions are evaluated on every observation with this precedence:
-// stop, then cancel (including leaving the scope and, when
-// CancelWhenStartFails is set, the start condition no longer holding), then
-// reset, then pause. So stop beats start; a start condition contained in the
-// stop condition never attaches; and with CancelWhenStartFails a pause
-// condition that excludes the start condition cancels instead of pausing.
+// stop, then cancel (the cancel condition, leaving the scope, or the start
+// condition failing as described below), then reset, then pause. So stop
+// beats start, and a start condition contained in the stop condition never
+// attaches.
+//
+// A pause condition that excludes the start condition cancels instead of
+// pausing. This is detected per observation: when the pause condition holds
+// and the start condition does not, the live cycle is canceled with
+// EndReason "start_failed" rather than paused. A pause condition that holds
+// together with the start condition (e.g. start "not resolved", pause
+// "waiting") pauses as usual. CancelWhenStartFails goes further and cancels
+// whenever the start condition stops holding, paused or not.
 type Target struct {
 	// Metric names what is measured: "response", "resolution", or a
 	// user-defined metric such as "update". Unique within the agreement;
@@ -127,7 +134,10 @@ type Target struct {
 	// observation, so it is usually an OpChanged condition.
 	Reset *Condition `json:"reset,omitempty"`
 	// CancelWhenStartFails cancels a live cycle whenever its start condition
-	// no longer holds (and stop does not).
+	// no longer holds (and stop does not), even while the pause condition
+	// does not hold. Without it only a pause outside the start condition
+	// cancels; a record that merely leaves the start condition keeps its
+	// cycle running.
 	CancelWhenStartFails bool `json:"cancel_when_start_fails,omitempty"`
 	// StartFrom says where the first cycle starts.
 	StartFrom StartFrom `json:"start_from,omitempty"`

@@ -712,8 +712,9 @@ func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
 	return nil
 }
 
-// evaluateLive applies the precedence stop, cancel, reset, goal, pause to a
-// live timer at obs.At.
+// evaluateLive applies the precedence stop, cancel (the cancel condition,
+// the scope, a failing start condition), reset, goal, pause to a live timer
+// at obs.At.
 func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) {
 	at := o.At
 	t.Priority = o.Priority
@@ -728,7 +729,9 @@ func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Ob
 	case !ca.scope.holds(o, m, true):
 		finishTimer(t, StageCanceled, "scope", at, evs)
 		return
-	case ct.cancelWhenStartFails && !ct.start.holds(o, m, true):
+	case (ct.cancelWhenStartFails || ct.pause.holds(o, m, false)) && !ct.start.holds(o, m, true):
+		// A pause condition holding where the start condition does not
+		// excludes it: the cycle cancels instead of pausing.
 		finishTimer(t, StageCanceled, "start_failed", at, evs)
 		return
 	case ct.reset.holds(o, m, false):

@@ -142,11 +142,32 @@ func TestPrecedence(t *testing.T) {
 			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
 		},
 		{
-			name: "pause excluding start pauses when start failing does not cancel",
+			name: "pause excluding start cancels by default",
 			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew, itsm.CategoryActive), Pause: StateIn(itsm.CategoryWaiting),
 				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
 			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
+			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
+		},
+		{
+			name: "pause inside start pauses",
+			target: Target{Metric: "resolution", Start: Not(StateIn(itsm.CategoryResolved)), Pause: StateIn(itsm.CategoryWaiting),
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
 			wantTimers: 1, wantStage: StagePaused,
+		},
+		{
+			name: "start failing outside the pause keeps running",
+			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew), Pause: StateIn(itsm.CategoryWaiting),
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryNew), tmObs(t0.Add(time.Minute), 3, itsm.CategoryActive)},
+			wantTimers: 1, wantStage: StageRunning,
+		},
+		{
+			name: "start failing outside the pause cancels with CancelWhenStartFails",
+			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew), Pause: StateIn(itsm.CategoryWaiting),
+				CancelWhenStartFails: true, Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryNew), tmObs(t0.Add(time.Minute), 3, itsm.CategoryActive)},
+			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
 		},
 		{
 			name:       "leaving the scope cancels",
