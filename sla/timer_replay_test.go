@@ -235,3 +235,36 @@ func TestReplayCoversEveryPolicy(t *testing.T) {
 		assert.True(t, seen[want], "no random history reached %s", want)
 	}
 }
+
+// TestNextEventAtIsWhenSomethingHappens checks over random histories that
+// advancing to State.NextEventAt emits an event and advancing to just
+// before it emits none, so a host that schedules itself by it misses
+// nothing and wakes for nothing.
+func TestNextEventAtIsWhenSomethingHappens(t *testing.T) {
+	e := tmReplayEngine(t)
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		st := State{Record: tmRecord}
+		for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
+			var err error
+			if s.advance {
+				st, _, err = e.Advance(st, s.obs.At)
+			} else {
+				st, _, err = e.Observe(st, s.obs)
+			}
+			require.NoError(t, err)
+			at, ok := st.NextEventAt(st.AsOf)
+			if !ok {
+				continue
+			}
+			if before := at.Add(-time.Microsecond); before.After(st.AsOf) {
+				_, evs, err := e.Advance(st, before)
+				require.NoError(t, err)
+				require.Empty(t, evs, "seed %d: events before NextEventAt %v", seed, at)
+			}
+			_, evs, err := e.Advance(st, at)
+			require.NoError(t, err)
+			require.NotEmpty(t, evs, "seed %d: nothing at NextEventAt %v", seed, at)
+		}
+	}
+}

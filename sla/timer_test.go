@@ -695,3 +695,16 @@ func TestChangedIgnoresFieldsFirstSeen(t *testing.T) {
 		assert.Equal(t, 2, got.Timers[0].Version)
 	})
 }
+
+func TestBreachAtClosingTimeIsTheClosingInstant(t *testing.T) {
+	// P2's 8h office goal, started on Monday at 09:00, is reached at 17:00
+	// sharp, the close of business, not at Tuesday's opening.
+	e := tmEngine(t, "office", tmResolution())
+	st, _ := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 9, 0), 2, itsm.CategoryActive))
+	tm := tmOnly(t, st, "resolution")
+	assert.Equal(t, tmDay(3, 17, 0), tm.DueAt)
+	_, evs, err := e.Advance(st, tmDay(4, 9, 0))
+	require.NoError(t, err)
+	require.Equal(t, EventBreached, evs[len(evs)-1].Kind)
+	assert.Equal(t, tmDay(3, 17, 0), evs[len(evs)-1].At)
+}
