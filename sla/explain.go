@@ -172,7 +172,9 @@ func (x *Explanation) add(kind SegmentKind, cal Calendar, from, to time.Time) {
 	for at := from; at.Before(to); {
 		working := cal.IsWorking(at)
 		end := to
-		if next, ok := cal.NextTransition(at); ok && next.Before(to) {
+		// A transition that does not move forward (a faulty calendar) ends
+		// the stretch at to rather than looping.
+		if next, ok := cal.NextTransition(at); ok && next.After(at) && next.Before(to) {
 			end = next
 		}
 		if working {

@@ -340,3 +340,19 @@ func TestNonUTCStateIsNormalised(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.Equal(t, wantEvs, gotEvs)
 }
+
+// testStuckCal works every instant but reports a transition that never
+// moves forward.
+type testStuckCal struct{ continuousTime }
+
+func (testStuckCal) NextTransition(t time.Time) (time.Time, bool) { return t, true }
+
+func TestExplainSurvivesACalendarThatDoesNotMoveOn(t *testing.T) {
+	e, err := NewEngine([]Agreement{{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: "stuck", Targets: []Target{tmResolution()}}},
+		CalendarMap{"stuck": testStuckCal{}})
+	require.NoError(t, err)
+	st, _ := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive), tmObs(tmDay(3, 10, 0), 1, itsm.CategoryActive))
+	x, err := e.Explain(tmOnly(t, st, "resolution"))
+	require.NoError(t, err)
+	assert.Equal(t, []Stretch{{Kind: StretchCounted, From: tmDay(3, 9, 0), To: tmDay(3, 10, 0), Working: time.Hour}}, x.Stretches)
+}
