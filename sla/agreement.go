@@ -1,9 +1,12 @@
 package sla
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -103,11 +106,18 @@ const (
 // pauses, stops, is canceled or reset, and the goals it is measured against.
 //
 // Conditions are evaluated on every observation with this precedence:
-// stop, then cancel (including leaving the scope and, when
-// CancelWhenStartFails is set, the start condition no longer holding), then
-// reset, then pause. So stop beats start; a start condition contained in the
-// stop condition never attaches; and with CancelWhenStartFails a pause
-// condition that excludes the start condition cancels instead of pausing.
+// stop, then cancel (the cancel condition, leaving the scope, or the start
+// condition failing as described below), then reset, then pause. So stop
+// beats start, and a start condition contained in the stop condition never
+// attaches.
+//
+// A pause condition that excludes the start condition cancels instead of
+// pausing. This is detected per observation: when the pause condition holds
+// and the start condition does not, the live cycle is canceled with
+// EndReason "start_failed" rather than paused. A pause condition that holds
+// together with the start condition (e.g. start "not resolved", pause
+// "waiting") pauses as usual. CancelWhenStartFails goes further and cancels
+// whenever the start condition stops holding, paused or not.
 type Target struct {
 	// Metric names what is measured: "response", "resolution", or a
 	// user-defined metric such as "update". Unique within the agreement;
@@ -127,7 +137,10 @@ type Target struct {
 	// observation, so it is usually an OpChanged condition.
 	Reset *Condition `json:"reset,omitempty"`
 	// CancelWhenStartFails cancels a live cycle whenever its start condition
-	// no longer holds (and stop does not).
+	// no longer holds (and stop does not), even while the pause condition
+	// does not hold. Without it only a pause outside the start condition
+	// cancels; a record that merely leaves the start condition keeps its
+	// cycle running.
 	CancelWhenStartFails bool `json:"cancel_when_start_fails,omitempty"`
 	// StartFrom says where the first cycle starts.
 	StartFrom StartFrom `json:"start_from,omitempty"`
@@ -177,15 +190,20 @@ func (g Goal) MarshalJSON() ([]byte, error) {
 	return json.Marshal(goalJSON{Name: g.Name, When: g.When, Within: w, Calendar: g.Calendar})
 }
 
-// UnmarshalJSON reads Within as duration text or nanoseconds. Errors are
-// *itsm.ValidationError naming "within" when it is neither.
+// UnmarshalJSON reads Within as duration text or nanoseconds; a null or
+// absent Within leaves it zero (which Validate then rejects). Errors are
+// *itsm.ValidationError naming "within" when it is neither; decoded inside
+// an Agreement the path is complete ("targets[0].goals[1].within").
 func (g *Goal) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	var raw goalJSON
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	out := Goal{Name: raw.Name, When: raw.When, Calendar: raw.Calendar}
-	if len(raw.Within) > 0 {
+	if len(raw.Within) > 0 && string(raw.Within) != "null" {
 		var s string
 		var n int64
 		switch {
@@ -198,11 +216,101 @@ func (g *Goal) UnmarshalJSON(b []byte) error {
 		case json.Unmarshal(raw.Within, &n) == nil:
 			out.Within = time.Duration(n)
 		default:
-			return itsm.NewValidationError("within", "is neither duration text nor nanoseconds")
+			return itsm.NewValidationError("within", "is neither duration text nor a whole number of nanoseconds")
 		}
 	}
 	*g = out
 	return nil
+}
+
+// UnmarshalJSON reads an agreement. Every part that cannot be read is
+// reported in one *itsm.ValidationError naming its full path, e.g.
+// "targets[0].goals[1].within" or "targets[0].thresholds[2]"; syntax
+// errors are returned as encoding/json reports them. It does not validate:
+// call Validate (or NewEngine) on the result.
+func (a *Agreement) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	type plain Agreement // without this method
+	var out Agreement
+	raw := struct {
+		*plain
+		Kind    *string           `json:"kind"`
+		Targets []json.RawMessage `json:"targets"`
+	}{plain: (*plain)(&out)}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return decodeError("", err)
+	}
+	var errs itsm.FieldErrors
+	if raw.Kind != nil {
+		if err := out.Kind.UnmarshalText([]byte(*raw.Kind)); err != nil {
+			errs.Addf("kind", "%q is not sla, ola or uc", *raw.Kind)
+		}
+	}
+	if raw.Targets != nil {
+		out.Targets = make([]Target, len(raw.Targets))
+		for i, tb := range raw.Targets {
+			decodeTarget(&errs, fmt.Sprintf("targets[%d]", i), tb, &out.Targets[i])
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	*a = out
+	return nil
+}
+
+// decodeTarget decodes one target of an agreement into t, recording what
+// cannot be read in errs under the path at.
+func decodeTarget(errs *itsm.FieldErrors, at string, b []byte, t *Target) {
+	type plain Target
+	raw := struct {
+		*plain
+		Goals      []json.RawMessage `json:"goals"`
+		Thresholds []json.RawMessage `json:"thresholds,omitempty"`
+	}{plain: (*plain)(t)}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		errs.Merge("", decodeError(at, err))
+		return
+	}
+	if raw.Goals != nil {
+		t.Goals = make([]Goal, len(raw.Goals))
+		for j, gb := range raw.Goals {
+			if err := json.Unmarshal(gb, &t.Goals[j]); err != nil {
+				errs.Merge("", decodeError(fmt.Sprintf("%s.goals[%d]", at, j), err))
+			}
+		}
+	}
+	if raw.Thresholds != nil {
+		t.Thresholds = make([]decimal.Decimal, len(raw.Thresholds))
+		for k, tb := range raw.Thresholds {
+			if err := t.Thresholds[k].UnmarshalJSON(tb); err != nil {
+				errs.Addf(fmt.Sprintf("%s.thresholds[%d]", at, k), "%s is not a decimal number", tb)
+			}
+		}
+	}
+}
+
+// decodeError turns an error met while decoding the part at path at into a
+// *itsm.ValidationError with a full path; a syntax error stays as it is.
+func decodeError(at string, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return err
+	}
+	var errs itsm.FieldErrors
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typ) && typ.Field != "":
+		// The decoders embed the type as "plain"; its fields are the part's.
+		errs.Addf(joinPath(at, strings.TrimPrefix(typ.Field, "plain.")), "must not be a JSON %s", typ.Value)
+	case errors.As(err, &typ):
+		errs.Addf(cmp.Or(at, "agreement"), "must be a JSON object, not %s", typ.Value)
+	default:
+		errs.Merge(at, err)
+	}
+	return errs.Err()
 }
 
 var (
@@ -288,9 +396,12 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 			errs.Addf(gat+".name", "%q is used by an earlier goal", g.Name)
 		}
 		names[g.Name] = true
-		if g.Within < time.Microsecond {
+		switch {
+		case g.Within < time.Microsecond:
 			errs.Add(gat+".within", "must be at least 1µs")
-		} else if g.Within%time.Microsecond != 0 {
+		case g.Within > maxWithin:
+			errs.Add(gat+".within", "must be at most 20 years")
+		case g.Within%time.Microsecond != 0:
 			errs.Add(gat+".within", "must be a whole number of microseconds")
 		}
 		if g.When != nil {

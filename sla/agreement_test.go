@@ -152,6 +152,16 @@ func TestConditions(t *testing.T) {
 			assert.Equal(t, tc.want, p.holds(&o, &prev, !tc.want))
 		})
 	}
+	t.Run("a field the previous observation did not record has not changed", func(t *testing.T) {
+		p, err := compileCondition(FieldChanged("service"))
+		require.NoError(t, err)
+		assert.False(t, p.holds(&o, &prev, true), "first sight is not a change")
+	})
+	t.Run("a field recorded as absent that appears has changed", func(t *testing.T) {
+		p, err := compileCondition(FieldChanged("fields.vip"))
+		require.NoError(t, err)
+		assert.True(t, p.holds(&o, &condMemory{seen: true, values: map[string]string{"fields.vip": ""}}, false))
+	})
 	t.Run("changed needs a previous observation", func(t *testing.T) {
 		p, err := compileCondition(FieldChanged("fields.vip"))
 		require.NoError(t, err)
@@ -184,4 +194,53 @@ func TestConditionValidate(t *testing.T) {
 			assert.True(t, ve.Has(tc.field), "got %v", err)
 		})
 	}
+}
+
+func TestAgreementJSONErrorsNameTheField(t *testing.T) {
+	wrap := func(target string) string {
+		return `{"id":"a","version":1,"kind":"sla","targets":[{"metric":"r","goals":[{"name":"g","within":"4h"}]},` + target + `]}`
+	}
+	tests := []struct {
+		name  string
+		json  string
+		field string
+	}{
+		{"within as bad text", wrap(`{"metric":"s","goals":[{"name":"g","within":"4h"},{"name":"h","within":"4 hours"}]}`), "targets[1].goals[1].within"},
+		{"within as a fraction", wrap(`{"metric":"s","goals":[{"name":"g","within":1.5}]}`), "targets[1].goals[0].within"},
+		{"threshold not a number", wrap(`{"metric":"s","thresholds":[50,"x"],"goals":[{"name":"g","within":"4h"}]}`), "targets[1].thresholds[1]"},
+		{"metric of the wrong type", wrap(`{"metric":5,"goals":[{"name":"g","within":"4h"}]}`), "targets[1].metric"},
+		{"goal name of the wrong type", wrap(`{"metric":"s","goals":[{"name":7,"within":"4h"}]}`), "targets[1].goals[0].name"},
+		{"unknown kind", `{"id":"a","version":1,"kind":"bogus","targets":[]}`, "kind"},
+		{"version as text", `{"id":"a","version":"1","kind":"sla","targets":[]}`, "version"},
+		{"not an object", `[1]`, "agreement"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var a Agreement
+			err := json.Unmarshal([]byte(tc.json), &a)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+		})
+	}
+	t.Run("null within clears it and Validate says so", func(t *testing.T) {
+		var a Agreement
+		require.NoError(t, json.Unmarshal([]byte(wrap(`{"metric":"s","goals":[{"name":"g","within":null}]}`)), &a))
+		assert.Zero(t, a.Targets[1].Goals[0].Within)
+		var ve *itsm.ValidationError
+		require.ErrorAs(t, a.Validate(), &ve)
+		assert.True(t, ve.Has("targets[1].goals[0].within"))
+	})
+	t.Run("Validate enforces the engine's longest goal", func(t *testing.T) {
+		var a Agreement
+		require.NoError(t, json.Unmarshal([]byte(wrap(`{"metric":"s","goals":[{"name":"g","within":"200000h"}]}`)), &a))
+		var ve *itsm.ValidationError
+		require.ErrorAs(t, a.Validate(), &ve)
+		assert.True(t, ve.Has("targets[1].goals[0].within"), "got %v", ve)
+	})
+	t.Run("a syntax error is encoding/json's", func(t *testing.T) {
+		var a Agreement
+		var syn *json.SyntaxError
+		require.ErrorAs(t, json.Unmarshal([]byte(`{"id":`), &a), &syn)
+	})
 }

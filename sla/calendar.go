@@ -7,7 +7,13 @@ import (
 
 // Calendar is working time laid over the time line.
 type Calendar interface {
-	// Add returns the instant after exactly d of working time from t (d >= 0).
+	// Add returns the instant after d of working time from t (d >= 0). For
+	// d > 0 it is the earliest instant at which exactly d of working time
+	// has elapsed since t, so Between(t, Add(t, d)) == d: a span that ends
+	// exactly at a closing time returns that closing instant, not the next
+	// opening. The timer engine relies on this to place thresholds and
+	// breaches; it never adds zero, and what adding zero at a non-working
+	// instant returns is the implementation's to document.
 	Add(t time.Time, d time.Duration) (time.Time, error)
 	// Between returns the working time inside [a, b); 0 when b <= a.
 	Between(a, b time.Time) time.Duration

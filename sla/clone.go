@@ -1,29 +1,68 @@
 package sla
 
-import (
-	"maps"
-	"slices"
-)
+import "maps"
 
 // Clone returns a deep copy of the timer: its marks, segments and changes
 // are copied, so the copy shares nothing with t.
 func (t Timer) Clone() Timer {
-	t.Marks = slices.Clone(t.Marks)
-	t.Segments = slices.Clone(t.Segments)
-	t.Changes = slices.Clone(t.Changes)
+	// Clip so that an append to one copy never writes into the other.
+	if t.Marks != nil {
+		t.Marks = append(make([]Mark, 0, len(t.Marks)), t.Marks...)
+	}
+	if t.Segments != nil {
+		t.Segments = append(make([]Segment, 0, len(t.Segments)), t.Segments...)
+	}
+	if t.Changes != nil {
+		t.Changes = append(make([]Change, 0, len(t.Changes)), t.Changes...)
+	}
 	return t
 }
 
 // Clone returns a deep copy of the state, for storage adapters and callers
-// that must not share memory with a stored record.
+// that must not share memory with a stored record. The copy's timers keep
+// their lists in one fresh backing array per kind of list, each timer's
+// list clipped to its length, so appending to one timer's list never writes
+// into another's.
 func (s State) Clone() State {
 	s.Previous = maps.Clone(s.Previous)
-	if s.Timers != nil {
-		timers := make([]Timer, len(s.Timers))
-		for i, t := range s.Timers {
-			timers[i] = t.Clone()
-		}
-		s.Timers = timers
-	}
+	s.Timers = cloneTimers(s.Timers, 0)
 	return s
+}
+
+// cloneTimers deep-copies ts in five allocations whatever its length,
+// leaving room for spare more timers.
+func cloneTimers(ts []Timer, spare int) []Timer {
+	if ts == nil {
+		return nil
+	}
+	var nm, ns, nc int
+	for i := range ts {
+		nm += len(ts[i].Marks)
+		ns += len(ts[i].Segments)
+		nc += len(ts[i].Changes)
+	}
+	out := make([]Timer, len(ts), len(ts)+spare)
+	marks := make([]Mark, 0, nm)
+	segs := make([]Segment, 0, ns)
+	changes := make([]Change, 0, nc)
+	for i := range ts {
+		t := ts[i]
+		if t.Marks != nil {
+			k := len(marks)
+			marks = append(marks, t.Marks...)
+			t.Marks = marks[k:len(marks):len(marks)]
+		}
+		if t.Segments != nil {
+			k := len(segs)
+			segs = append(segs, t.Segments...)
+			t.Segments = segs[k:len(segs):len(segs)]
+		}
+		if t.Changes != nil {
+			k := len(changes)
+			changes = append(changes, t.Changes...)
+			t.Changes = changes[k:len(changes):len(changes)]
+		}
+		out[i] = t
+	}
+	return out
 }

@@ -38,14 +38,25 @@ type Percentile struct {
 	Value time.Duration `json:"value"`
 }
 
-// ComplianceRow is one agreement, metric and priority over a period.
+// ComplianceRow is one agreement, metric and priority over a period
+// [from, to). A report on a past period gives the same figures whenever it
+// is run, given timers that have since moved on:
 //
-// A cycle counts in the period in which it completed: as Met, or as
-// Breached when it ran past its breach instant. Cycles still live (as of
-// their AsOf; advance states to the period's end first) that started before
-// the period's end are InFlight, and InFlightBreached of those are already
-// breached. Canceled cycles ended in the period are counted apart and never
-// affect attainment.
+//   - Met and Breached count the cycles decided in the period: those whose
+//     first completion lies in it. A cycle is breached when it had breached
+//     before that instant. The first completion is the start of the
+//     cycle's first stopped stretch when a reopen resumed it
+//     (ReopenResume), else EndedAt. A resumed cycle therefore stays decided
+//     in the period it first completed in; its later course (a breach after
+//     the reopen included) shows only as in flight in later periods and is
+//     never decided twice.
+//   - InFlight counts the cycles not decided in the period that started
+//     before to and were live at to: still live (as of their AsOf; advance
+//     states to the period's end or later first), or ended at or after to,
+//     and not inside a stopped stretch then. InFlightBreached counts those
+//     of them breached before to.
+//   - Canceled counts the cycles canceled in the period that were neither
+//     decided nor in flight; they never affect attainment.
 type ComplianceRow struct {
 	Agreement string             `json:"agreement"`
 	Kind      itsm.AgreementKind `json:"kind"`
@@ -63,7 +74,9 @@ type ComplianceRow struct {
 	// up) to six decimal places; 100 when no cycle completed.
 	Attainment decimal.Decimal `json:"attainment"`
 	// BusinessElapsed holds the requested percentiles of the business
-	// elapsed time of the completed cycles; empty when none completed.
+	// elapsed time of the cycles decided in the period, as the timers
+	// stand (a resumed cycle's includes its time after the reopen); empty
+	// when none was decided.
 	BusinessElapsed []Percentile `json:"business_elapsed,omitempty"`
 }
 
@@ -107,14 +120,11 @@ func Compliance(timers []Timer, opts ComplianceOptions) ([]ComplianceRow, error)
 	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	for i := range timers {
 		t := &timers[i]
-		var counts bool
-		switch t.Stage {
-		case StageCompleted, StageCanceled:
-			counts = in(t.EndedAt)
-		case StageRunning, StagePaused:
-			counts = t.StartedAt.Before(to)
-		}
-		if !counts {
+		decidedAt, decided := firstCompletion(t)
+		decided = decided && in(decidedAt)
+		inFlight := !decided && liveAt(t, to)
+		canceled := !decided && !inFlight && t.Stage == StageCanceled && in(t.EndedAt)
+		if !decided && !inFlight && !canceled {
 			continue
 		}
 		k := key{t.Agreement, t.Metric, t.Priority}
@@ -127,14 +137,14 @@ func Compliance(timers []Timer, opts ComplianceOptions) ([]ComplianceRow, error)
 		switch {
 		case slices.Contains(opts.Exclude, t.Record):
 			r.Excluded++
-		case t.Stage == StageCanceled:
+		case canceled:
 			r.Canceled++
-		case t.Stage.Live():
+		case inFlight:
 			r.InFlight++
-			if t.Breached {
+			if breachedBefore(t, to) {
 				r.InFlightBreached++
 			}
-		case t.Breached:
+		case breachedBefore(t, decidedAt):
 			r.Breached++
 			g.elapsed = append(g.elapsed, t.BusinessElapsed)
 		default:
@@ -158,6 +168,47 @@ func Compliance(timers []Timer, opts ComplianceOptions) ([]ComplianceRow, error)
 		return cmp.Or(cmp.Compare(a.Agreement, b.Agreement), cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Priority, b.Priority))
 	})
 	return rows, nil
+}
+
+// firstCompletion returns the instant t's cycle first completed: the start
+// of its first stopped stretch (a reopen resumed it), or EndedAt of a
+// completed timer; false when it never completed.
+func firstCompletion(t *Timer) (time.Time, bool) {
+	for _, s := range t.Segments {
+		if s.Kind == SegmentStopped {
+			return s.From, true
+		}
+	}
+	return t.EndedAt, t.Stage == StageCompleted
+}
+
+// liveAt reports whether t was live just before x: started before it, not
+// ended before it, and not completed in a stretch a reopen later resumed.
+func liveAt(t *Timer, x time.Time) bool {
+	if !t.StartedAt.Before(x) {
+		return false
+	}
+	switch t.Stage {
+	case StageRunning, StagePaused:
+	case StageCompleted, StageCanceled:
+		if t.EndedAt.Before(x) {
+			return false
+		}
+	default:
+		return false
+	}
+	for _, s := range t.Segments {
+		if s.Kind == SegmentStopped && s.From.Before(x) && !s.To.Before(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// breachedBefore reports whether t had breached before x. A breached timer
+// without a breach instant (written by hand) counts as breached.
+func breachedBefore(t *Timer, x time.Time) bool {
+	return t.Breached && (t.BreachedAt.IsZero() || t.BreachedAt.Before(x))
 }
 
 // attainmentOf returns met ÷ decided × 100 truncated to six places, or 100

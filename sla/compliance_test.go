@@ -34,7 +34,7 @@ func TestCompliance(t *testing.T) {
 		tmCompleted(3, 1, 3*time.Hour, false, tmDay(5, 12, 0)),
 		tmCompleted(4, 1, 5*time.Hour, true, tmDay(6, 12, 0)),
 		tmCompleted(5, 1, 7*time.Hour, true, tmDay(31, 23, 59)),
-		tmCompleted(6, 1, 9*time.Hour, true, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)), // April: outside
+		tmCompleted(6, 1, 9*time.Hour, true, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)), // ended in April: in flight, breached, at the end of March
 		tmCompleted(7, 2, 1*time.Hour, false, tmDay(7, 12, 0)),
 		tmCompleted(8, 1, 8*time.Hour, true, tmDay(8, 12, 0)), // excluded by agreement
 		live, liveBreached, canceled,
@@ -50,8 +50,8 @@ func TestCompliance(t *testing.T) {
 	assert.Equal(t, itsm.Priority(1), p1.Priority)
 	assert.Equal(t, 3, p1.Met)
 	assert.Equal(t, 2, p1.Breached)
-	assert.Equal(t, 2, p1.InFlight)
-	assert.Equal(t, 1, p1.InFlightBreached)
+	assert.Equal(t, 3, p1.InFlight)
+	assert.Equal(t, 2, p1.InFlightBreached)
 	assert.Equal(t, 1, p1.Canceled)
 	assert.Equal(t, 1, p1.Excluded)
 	assert.Equal(t, "60", p1.Attainment.String())
@@ -165,4 +165,82 @@ func TestCreditErrors(t *testing.T) {
 			assert.True(t, ve.Has(tc.field), "got %v", err)
 		})
 	}
+}
+
+func TestComplianceOfAPastPeriodDoesNotDependOnWhenItIsRun(t *testing.T) {
+	e := tmEngine(t, "", tmResolution())
+	apr := func(d, hh int) time.Time { return time.Date(2025, 4, d, hh, 0, 0, 0, time.UTC) }
+	march := ReportPeriod{From: tmDay(1, 0, 0), To: apr(1, 0)}
+	april := ReportPeriod{From: apr(1, 0), To: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)}
+	record := func(n byte) State { return State{Record: itsm.Ref{Kind: "incident", ID: uuid.UUID{15: n}}} }
+
+	// Straddling: opened on 31 March at 22:00 as P1 (4h), breached on 1
+	// April at 02:00, resolved at 03:00.
+	straddling := []Observation{tmObs(tmDay(31, 22, 0), 1, itsm.CategoryActive), tmObs(apr(1, 3), 1, itsm.CategoryResolved)}
+	// Reopened: met on 10 March within its 16h, reopened on 2 April and
+	// resolved a day later, so the resumed cycle breaches in April.
+	reopened := []Observation{
+		tmObs(tmDay(10, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(10, 10, 0), 3, itsm.CategoryResolved),
+		tmObs(apr(2, 9), 3, itsm.CategoryActive), tmObs(apr(3, 9), 3, itsm.CategoryResolved),
+	}
+	// timersAsOf returns both records' timers as a host would hold them at
+	// the instant at.
+	timersAsOf := func(at time.Time) []Timer {
+		var out []Timer
+		for i, hist := range [][]Observation{straddling, reopened} {
+			st := record(byte(i + 1))
+			for _, o := range hist {
+				if o.At.After(at) {
+					break
+				}
+				st, _ = tmFeed(t, e, st, o)
+			}
+			st, _, err := e.Advance(st, at)
+			require.NoError(t, err)
+			out = append(out, st.Timers...)
+		}
+		return out
+	}
+	type figures struct{ met, breached, inFlight, inFlightBreached int }
+	report := func(ts []Timer, p ReportPeriod) figures {
+		rows, err := Compliance(ts, ComplianceOptions{Period: p})
+		require.NoError(t, err)
+		var f figures
+		for _, r := range rows {
+			f.met += r.Met
+			f.breached += r.Breached
+			f.inFlight += r.InFlight
+			f.inFlightBreached += r.InFlightBreached
+		}
+		return f
+	}
+	tests := []struct {
+		name   string
+		period ReportPeriod
+		runAt  time.Time
+		want   figures
+	}{
+		{"march, run at its end", march, apr(1, 0), figures{met: 1, inFlight: 1}},
+		{"march, run after the reopen", march, apr(2, 12), figures{met: 1, inFlight: 1}},
+		{"march, run in may", march, time.Date(2025, 5, 2, 0, 0, 0, 0, time.UTC), figures{met: 1, inFlight: 1}},
+		{"april, run in may", april, time.Date(2025, 5, 2, 0, 0, 0, 0, time.UTC), figures{breached: 1}},
+		{"april, run while the reopened cycle is live", april, apr(2, 12), figures{breached: 1, inFlight: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, report(timersAsOf(tc.runAt), tc.period))
+		})
+	}
+	t.Run("in flight at the end is breached only if it breached before the end", func(t *testing.T) {
+		ts := timersAsOf(apr(1, 3))
+		rows, err := Compliance(ts, ComplianceOptions{Period: ReportPeriod{From: tmDay(1, 0, 0), To: apr(1, 1)}})
+		require.NoError(t, err)
+		var inFlight, breached int
+		for _, r := range rows {
+			inFlight += r.InFlight
+			breached += r.InFlightBreached
+		}
+		assert.Equal(t, 1, inFlight)
+		assert.Zero(t, breached, "it breached at 02:00, after the period")
+	})
 }

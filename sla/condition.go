@@ -58,9 +58,13 @@ const (
 	OpExists Op = "exists"
 	// OpMissing holds when the field is absent or empty.
 	OpMissing Op = "missing"
-	// OpChanged holds when a previous observation of the same record exists
-	// and the field's value differs from it. It suits reset conditions ("the
-	// agent posted an update").
+	// OpChanged holds when a previous observation of the same record
+	// recorded the field and its value differs now. A field the previous
+	// observation did not record (State.Previous has no entry for it, e.g.
+	// the engine that observed then did not watch it) is seen for the first
+	// time and has not changed. An absent custom field is recorded as empty,
+	// so one that appears has changed. It suits reset conditions ("the agent
+	// posted an update").
 	OpChanged Op = "changed"
 )
 
@@ -359,8 +363,15 @@ func (p *condPred) leaf(o *Observation, m *condMemory) bool {
 		if !m.seen {
 			return false
 		}
+		// A field the previous observation did not record (the engine
+		// that made it did not watch the field) is seen for the first time
+		// now, and first sight is not a change.
+		prev, ok := m.values[p.path]
+		if !ok {
+			return false
+		}
 		cur, _ := p.value(o)
-		return cur != m.values[p.path]
+		return cur != prev
 	case OpExists:
 		_, ok := p.value(o)
 		return ok

@@ -45,56 +45,84 @@ type Explanation struct {
 }
 
 // Explain splits a timer's life into intervals counted, excluded (running
-// outside working time), paused and stopped, each on the calendar of the goal
-// in force then (the current goal's throughout after a retroactive
-// retarget). Errors: a *itsm.ValidationError naming "version" when the
-// engine does not hold the timer's definition.
+// outside working time), paused and stopped, each on the calendar that was
+// in force then: the calendars are read by name from the timer and its
+// Changes (the current goal's throughout after a retroactive retarget) and
+// resolved through the engine's calendars, so a timer keeps its explanation
+// after a migration and after its agreement version leaves the engine.
+// Errors: a *itsm.ValidationError naming "calendar" or
+// "changes[i].from_calendar"/"changes[i].to_calendar" when the engine cannot
+// resolve a calendar.
 func (e *Engine) Explain(t Timer) (Explanation, error) {
-	ca := e.all[versionKey{t.Agreement, t.Version}]
-	var ct *compTarget
-	if ca != nil {
-		ct = ca.target(t.Metric)
-	}
-	if ct == nil || ct.goal(t.Goal) == nil {
-		return Explanation{}, itsm.NewValidationError("version",
-			fmt.Sprintf("agreement %q version %d with metric %q and goal %q is not loaded", t.Agreement, t.Version, t.Metric, t.Goal))
-	}
-	cur := ct.goal(t.Goal).cal
-	// The calendar timeline: which goal's calendar applied from when.
-	type span struct {
-		from time.Time
-		cal  Calendar
-	}
-	calOf := func(name string) Calendar {
-		if g := ct.goal(name); g != nil {
-			return g.cal
-		}
-		return cur
-	}
-	var line []span
-	if len(t.Changes) > 0 {
-		line = append(line, span{cal: calOf(t.Changes[0].From)})
-	} else {
-		line = append(line, span{cal: cur})
-	}
-	for _, c := range t.Changes {
-		if c.How == RetargetRetroactive {
-			line = []span{{cal: calOf(c.To)}}
-			continue
-		}
-		line = append(line, span{from: c.At, cal: calOf(c.To)})
-	}
-	segs := append([]Segment(nil), t.Segments...)
-	if t.Stage.Live() && t.Since.Before(t.AsOf) {
-		kind := SegmentRunning
-		if t.Stage == StagePaused {
-			kind = SegmentPaused
-		}
-		segs = append(segs, Segment{Kind: kind, From: t.Since, To: t.AsOf})
+	t = t.Clone()
+	line, err := e.timeline(&t)
+	if err != nil {
+		return Explanation{}, err
 	}
 	x := Explanation{Timer: t}
-	for _, s := range segs {
-		// Split the segment where the calendar changes.
+	walkTimer(&t, line, func(kind SegmentKind, cal Calendar, from, to time.Time) bool {
+		x.add(kind, cal, from, to)
+		return true
+	})
+	return x, nil
+}
+
+// calSpan says that cal applies from from on (from the start for the first).
+type calSpan struct {
+	from time.Time
+	cal  Calendar
+}
+
+// timeline returns which calendar applied to t from when, in order.
+func (e *Engine) timeline(t *Timer) ([]calSpan, error) {
+	// Changes recorded before calendars were named in them fall back to the
+	// calendar of the goal in the timer's definition.
+	name := func(cal, goal string) string {
+		if cal != "" {
+			return cal
+		}
+		if _, ct, _, ok := e.definition(t); ok {
+			if g := ct.goal(goal); g != nil {
+				return g.calName
+			}
+		}
+		return t.Calendar
+	}
+	resolve := func(field, n string) (Calendar, error) {
+		c, ok := e.calendar(n)
+		if !ok {
+			return nil, itsm.NewValidationError(field, fmt.Sprintf("%q is not a calendar the engine knows", n))
+		}
+		return c, nil
+	}
+	first, field := t.Calendar, "calendar"
+	if len(t.Changes) > 0 {
+		first, field = name(t.Changes[0].FromCalendar, t.Changes[0].From), "changes[0].from_calendar"
+	}
+	cal, err := resolve(field, first)
+	if err != nil {
+		return nil, err
+	}
+	line := make([]calSpan, 1, 1+len(t.Changes))
+	line[0] = calSpan{cal: cal}
+	for i, c := range t.Changes {
+		cal, err := resolve(fmt.Sprintf("changes[%d].to_calendar", i), name(c.ToCalendar, c.To))
+		if err != nil {
+			return nil, err
+		}
+		if c.How == RetargetRetroactive {
+			line = append(line[:0], calSpan{cal: cal})
+			continue
+		}
+		line = append(line, calSpan{from: c.At, cal: cal})
+	}
+	return line, nil
+}
+
+// walkTimer calls fn for every closed segment of t and its current stretch,
+// in order, split where line changes calendar, until fn returns false.
+func walkTimer(t *Timer, line []calSpan, fn func(kind SegmentKind, cal Calendar, from, to time.Time) bool) {
+	visit := func(s Segment) bool {
 		for k := range line {
 			from, to := s.From, s.To
 			if k > 0 && line[k].from.After(from) {
@@ -103,12 +131,24 @@ func (e *Engine) Explain(t Timer) (Explanation, error) {
 			if k+1 < len(line) && line[k+1].from.Before(to) {
 				to = line[k+1].from
 			}
-			if to.After(from) {
-				x.add(s.Kind, line[k].cal, from, to)
+			if to.After(from) && !fn(s.Kind, line[k].cal, from, to) {
+				return false
 			}
 		}
+		return true
 	}
-	return x, nil
+	for _, s := range t.Segments {
+		if !visit(s) {
+			return
+		}
+	}
+	if t.Stage.Live() && t.Since.Before(t.AsOf) {
+		kind := SegmentRunning
+		if t.Stage == StagePaused {
+			kind = SegmentPaused
+		}
+		visit(Segment{Kind: kind, From: t.Since, To: t.AsOf})
+	}
 }
 
 func (x *Explanation) push(iv Stretch) {
@@ -132,7 +172,9 @@ func (x *Explanation) add(kind SegmentKind, cal Calendar, from, to time.Time) {
 	for at := from; at.Before(to); {
 		working := cal.IsWorking(at)
 		end := to
-		if next, ok := cal.NextTransition(at); ok && next.Before(to) {
+		// A transition that does not move forward (a faulty calendar) ends
+		// the stretch at to rather than looping.
+		if next, ok := cal.NextTransition(at); ok && next.After(at) && next.Before(to) {
 			end = next
 		}
 		if working {

@@ -92,12 +92,37 @@ type Mark struct {
 	Skipped bool `json:"skipped,omitempty"`
 }
 
-// Change records a retarget: the goal a live timer measures against changed.
+// Change records that the goal a live timer measures against changed: a
+// retarget (another goal matched the record) or a migration onto another
+// agreement version (Engine.Migrate, or a ReopenResume cycle reopened after
+// its version left the engine). A migration is recorded even when the goal
+// keeps its name, because its duration or calendar may differ. Explain reads
+// the calendars here to recount each stretch on the calendar it was counted
+// on.
 type Change struct {
-	At   time.Time      `json:"at"`
-	From string         `json:"from"`
-	To   string         `json:"to"`
-	How  RetargetPolicy `json:"how"`
+	// At is the instant of the change.
+	At time.Time `json:"at"`
+	// From and To name the goals before and after.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// FromCalendar and ToCalendar name the calendars before and after.
+	FromCalendar string `json:"from_calendar,omitempty"`
+	ToCalendar   string `json:"to_calendar,omitempty"`
+	// FromVersion and ToVersion are the agreement versions before and after;
+	// equal for a retarget.
+	FromVersion int `json:"from_version,omitempty"`
+	ToVersion   int `json:"to_version,omitempty"`
+	// How says how time accrued before the change carries over.
+	// RetargetRetroactive recounts the whole life on the new goal's
+	// calendar; a migration keeps what was consumed (RetargetKeepElapsed).
+	How RetargetPolicy `json:"how"`
+	// Migrated reports a move onto another agreement version.
+	Migrated bool `json:"migrated,omitempty"`
+	// BreachedAt is set when a retroactive recount put the timer's breach
+	// instant before the change, or moved an earlier breach instant back.
+	// Such a breach is recorded without a breached event of its own (the
+	// retargeted event carries it instead, see Event.Breached).
+	BreachedAt time.Time `json:"breached_at,omitzero"`
 }
 
 // Timer measures one cycle of one target of one agreement on one record.
@@ -127,8 +152,10 @@ type Change struct {
 // The package never reads the clock and starts nothing. The host asks
 // State.NextEventAt when to look again and calls Engine.Advance then.
 //
-// Timers are values. Treat a State and its Timers as immutable: the Engine
-// returns new ones and never modifies what it is given.
+// Timers are values, and their methods have value receivers. Treat a State
+// and its Timers as immutable: the Engine returns new ones, never modifies
+// what it is given, and what it returns shares no memory with its input, so
+// a caller may modify either freely.
 type Timer struct {
 	// Record is the record measured.
 	Record itsm.Ref `json:"record"`
@@ -153,12 +180,22 @@ type Timer struct {
 
 	// Stage is running, paused, completed or canceled.
 	Stage Stage `json:"stage"`
-	// Breached reports that the timer ran past DueAt. Once set it stays set.
+	// Breached reports that the timer ran past its breach instant. A breach
+	// is a historical fact of the cycle: once set it stays set, even when a
+	// retarget or migration later moves the timer onto a longer goal it has
+	// not yet reached (DueAt then lies ahead again, and no second breach
+	// event ever fires for the cycle).
 	Breached bool `json:"breached,omitempty"`
-	// BreachedAt is the breach instant when Breached.
+	// BreachedAt is the breach instant when Breached: the instant business
+	// elapsed time reached the goal in force then. A retroactive retarget
+	// whose recount reaches the new goal earlier moves it back.
 	BreachedAt time.Time `json:"breached_at,omitzero"`
-	// EndReason says why a canceled timer was canceled: "cancel",
-	// "start_failed", "scope", "reset", "no_goal" or "removed".
+	// EndReason says why a canceled timer was canceled: "cancel" (the cancel
+	// condition), "start_failed" (the start condition no longer holds while
+	// the pause condition does, or at all with CancelWhenStartFails),
+	// "scope", "reset", "no_goal", or "removed" (the engine no longer holds
+	// the timer's agreement version, or the version migrated to dropped its
+	// metric).
 	EndReason string `json:"end_reason,omitempty"`
 
 	// StartedAt is where the cycle starts counting (before AttachedAt under
@@ -182,12 +219,26 @@ type Timer struct {
 	// ActualPaused is the wall-clock time spent paused.
 	ActualPaused time.Duration `json:"actual_paused"`
 
-	// DueAt is the breach instant of a running timer: the earliest instant
-	// at which business elapsed time reaches Within. Zero while paused or
-	// finished, or when the calendar never gets there.
+	// DueAt is, for a running timer, the instant its business elapsed time
+	// reaches Within of the current goal, always computed from the current
+	// goal:
+	//
+	//   - not breached: the breach instant. When the goal is still ahead, the
+	//     instant the remaining business time runs out counting from AsOf;
+	//     when it is already reached (a retarget or migration onto a shorter
+	//     goal, at the instant of the change), AsOf: the timer breaches as
+	//     soon as it runs on.
+	//   - breached, goal ahead (moved onto a longer goal): the instant the
+	//     remaining business time runs out counting from AsOf.
+	//   - breached, goal behind: the instant business elapsed time, counted
+	//     stretch by stretch on the calendar in force in each, reached
+	//     Within; BreachedAt when the goal never changed.
+	//
+	// Zero while paused or finished, or when the calendar never gets there.
 	DueAt time.Time `json:"due_at,omitzero"`
-	// NextAt is the instant of the next threshold or breach of a running
-	// timer; zero when there is none.
+	// NextAt is the instant of the next threshold or breach event of a
+	// running timer (a breached timer has no breach left to fire); zero when
+	// there is none.
 	NextAt time.Time `json:"next_at,omitzero"`
 
 	// Marks lists the thresholds behind the timer, in the order reached.
@@ -205,7 +256,7 @@ type Timer struct {
 
 // Key returns "record/agreement/metric/cycle", the stem of the timer's
 // idempotency keys.
-func (t *Timer) Key() string {
+func (t Timer) Key() string {
 	return string(t.appendKey(make([]byte, 0, 96)))
 }
 
@@ -240,8 +291,14 @@ func (t *Timer) eventKey(parts ...string) string {
 
 // Remaining returns the business time left before the goal is reached;
 // negative never (zero once reached).
-func (t *Timer) Remaining() time.Duration {
-	return max(t.Within-t.BusinessElapsed, 0)
+func (t Timer) Remaining() time.Duration {
+	if t.BusinessElapsed >= t.Within {
+		return 0
+	}
+	if t.BusinessElapsed <= 0 {
+		return max(t.Within, 0)
+	}
+	return t.Within - t.BusinessElapsed
 }
 
 // percentPlaces is how many decimal places Percent keeps.
@@ -251,7 +308,7 @@ const percentPlaces = 6
 // truncated (never rounded up) to six decimal places, so 99.9999999 % reads
 // 99.999999 and never 100. It is for display: breach is decided on integer
 // durations.
-func (t *Timer) Percent() decimal.Decimal {
+func (t Timer) Percent() decimal.Decimal {
 	if t.Within <= 0 {
 		return decimal.Zero
 	}
@@ -265,7 +322,7 @@ func (t *Timer) Percent() decimal.Decimal {
 // false when nothing is pending (paused or finished timers, all thresholds
 // behind and breached). Because a timer stopped exactly at a threshold has
 // not run past it, that instant is one microsecond after NextAt.
-func (t *Timer) NextEventAt(now time.Time) (time.Time, bool) {
+func (t Timer) NextEventAt(now time.Time) (time.Time, bool) {
 	if t.Stage != StageRunning || t.NextAt.IsZero() {
 		return time.Time{}, false
 	}
@@ -306,7 +363,7 @@ type State struct {
 
 // NextEventAt returns the earliest NextEventAt of the state's timers, and
 // false when none has anything pending. The host schedules an Advance then.
-func (s *State) NextEventAt(now time.Time) (time.Time, bool) {
+func (s State) NextEventAt(now time.Time) (time.Time, bool) {
 	var best time.Time
 	found := false
 	for i := range s.Timers {
@@ -319,7 +376,7 @@ func (s *State) NextEventAt(now time.Time) (time.Time, bool) {
 
 // Find returns the latest cycle of agreement's metric, and false when none
 // attached.
-func (s *State) Find(agreement, metric string) (Timer, bool) {
+func (s State) Find(agreement, metric string) (Timer, bool) {
 	if i := s.latest(agreement, metric); i >= 0 {
 		return s.Timers[i], true
 	}
@@ -383,6 +440,13 @@ type Event struct {
 	Goal      string   `json:"goal"`
 	// Threshold is the percentage for EventThreshold; zero otherwise.
 	Threshold decimal.Decimal `json:"threshold"`
+	// Breached and BreachedAt are set on an attached or retargeted event
+	// when a retroactive start or a retroactive recount put the timer past
+	// its breach instant (or moved that instant back). Such a breach lies
+	// before the event, so it gets no breached event of its own and no
+	// warning side effects; this is how the host learns of it.
+	Breached   bool      `json:"breached,omitempty"`
+	BreachedAt time.Time `json:"breached_at,omitzero"`
 }
 
 // newEvent returns a lifecycle event of t, counting it in t.Seq; threshold

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -34,6 +35,35 @@ func (m CalendarMap) Calendar(name string) (Calendar, bool) {
 // it fits in a time.Duration.
 const maxWithin = 20 * 365 * 24 * time.Hour
 
+// The window of instants the engine accepts, and the longest life of a
+// timer, so that no duration it adds up can overflow a time.Duration (about
+// 292 years).
+const (
+	minYear = 1900 // first year accepted
+	maxYear = 9000 // first year refused
+	maxLife = 100 * 365 * 24 * time.Hour
+)
+
+// inWindow reports whether t lies in the years the engine accepts.
+func inWindow(t time.Time) bool {
+	y := t.Year()
+	return y >= minYear && y < maxYear
+}
+
+// checkInstant records in errs that field is outside the accepted years,
+// and reports whether it is inside.
+func checkInstant(errs *itsm.FieldErrors, field string, t time.Time) bool {
+	if !inWindow(t) {
+		errs.Add(field, outOfWindow(t))
+		return false
+	}
+	return true
+}
+
+func outOfWindow(t time.Time) string {
+	return fmt.Sprintf("%s is outside the years %d to %d", t.Format(time.RFC3339Nano), minYear, maxYear-1)
+}
+
 // Engine evaluates agreements against observations of records. It is built
 // once from definitions and calendars, holds no mutable state, and is safe
 // for concurrent use. Every method is a pure function of its arguments.
@@ -41,6 +71,11 @@ type Engine struct {
 	latest  []*compAgreement // highest version of each ID, sorted by ID
 	all     map[versionKey]*compAgreement
 	watched []string // condition paths compared with OpChanged
+	// cals holds every calendar a loaded goal names, Always24x7 included;
+	// resolver answers for the others (calendars of versions no longer
+	// loaded that a timer or its changes still name).
+	cals     map[string]Calendar
+	resolver Calendars
 }
 
 type versionKey struct {
@@ -89,7 +124,11 @@ type compGoal struct {
 // an (ID, version) pair repeats or a calendar is unknown.
 func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 	var errs itsm.FieldErrors
-	e := &Engine{all: make(map[versionKey]*compAgreement, len(agreements))}
+	e := &Engine{
+		all:      make(map[versionKey]*compAgreement, len(agreements)),
+		cals:     map[string]Calendar{Always24x7: continuousTime{}},
+		resolver: cals,
+	}
 	if len(agreements) == 0 {
 		errs.Add("agreements", "must not be empty")
 	}
@@ -132,6 +171,7 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 			}
 			for _, g := range ct.goals {
 				e.watched = g.when.watched(e.watched)
+				e.cals[g.calName] = g.cal
 			}
 		}
 	}
@@ -166,10 +206,6 @@ func compileAgreement(errs *itsm.FieldErrors, at string, a Agreement, cals Calen
 		slices.SortFunc(ct.thresholds, func(a, b compThreshold) int { return a.pct.Cmp(b.pct) })
 		for j, g := range t.Goals {
 			gat := fmt.Sprintf("%s.goals[%d]", tat, j)
-			if g.Within > maxWithin {
-				errs.Add(gat+".within", "must be at most 20 years")
-				continue
-			}
 			name := cmp.Or(g.Calendar, a.Calendar, Always24x7)
 			cg := compGoal{name: g.Name, within: g.Within, calName: name}
 			cg.when, _ = compileCondition(g.When)
@@ -184,8 +220,10 @@ func compileAgreement(errs *itsm.FieldErrors, at string, a Agreement, cals Calen
 			}
 			w := decimal.NewFromInt(int64(g.Within))
 			for _, th := range ct.thresholds {
-				// Round up to a whole microsecond: instants are microseconds.
-				us := w.Mul(th.pct).Shift(-2).Div(decimal.NewFromInt(int64(time.Microsecond))).Ceil()
+				// within (ns) × pct ÷ 100 ÷ 1000 is the need in microseconds:
+				// multiplying and shifting the decimal point are exact, so the
+				// only rounding is the final one up to a whole microsecond.
+				us := w.Mul(th.pct).Shift(-5).Ceil()
 				cg.needs = append(cg.needs, time.Duration(us.IntPart())*time.Microsecond)
 			}
 			ct.goals = append(ct.goals, cg)
@@ -269,9 +307,17 @@ func (e *Engine) definition(t *Timer) (*compAgreement, *compTarget, *compGoal, b
 	return ca, ct, g, true
 }
 
-func missingDefinition(i int, t *Timer) error {
-	return itsm.NewValidationError(fmt.Sprintf("timers[%d].version", i),
-		fmt.Sprintf("agreement %q version %d with metric %q and goal %q is not loaded in the engine", t.Agreement, t.Version, t.Metric, t.Goal))
+// calendar returns the calendar named name: Always24x7, one a loaded goal
+// names, or one the Calendars given to NewEngine resolves.
+func (e *Engine) calendar(name string) (Calendar, bool) {
+	if c, ok := e.cals[name]; ok {
+		return c, true
+	}
+	if e.resolver == nil || name == "" {
+		return nil, false
+	}
+	c, ok := e.resolver.Calendar(name)
+	return c, ok && c != nil
 }
 
 // crossAt returns the instant at which rem more business time has
@@ -348,17 +394,31 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 	return nil
 }
 
-// refreshTimer recomputes DueAt and NextAt of a timer at t.AsOf. A calendar that
-// never reaches an instant leaves it zero.
-func refreshTimer(t *Timer, ct *compTarget, g *compGoal) {
+// refreshTimer recomputes DueAt and NextAt of a timer at t.AsOf from its
+// current goal (see Timer.DueAt). A calendar that never reaches an instant
+// leaves it zero, and so does a definition the engine does not hold.
+func (e *Engine) refreshTimer(t *Timer) {
 	t.DueAt, t.NextAt = time.Time{}, time.Time{}
 	if t.Stage != StageRunning {
 		return
 	}
-	if t.Breached {
-		t.DueAt = t.BreachedAt
-	} else if due, err := crossAt(g.cal, t.AsOf, t.Within-t.BusinessElapsed); err == nil {
-		t.DueAt, t.NextAt = due, due
+	_, ct, g, ok := e.definition(t)
+	if !ok {
+		return
+	}
+	switch rem := t.Within - t.BusinessElapsed; {
+	case rem > 0:
+		if due, err := crossAt(g.cal, t.AsOf, rem); err == nil {
+			t.DueAt = due
+			if !t.Breached {
+				t.NextAt = due
+			}
+		}
+	case t.Breached:
+		t.DueAt = e.reachedAt(t)
+	default:
+		// Moved onto a goal already behind it: it breaches as it runs on.
+		t.DueAt, t.NextAt = t.AsOf, t.AsOf
 	}
 	for i := range ct.thresholds {
 		if t.hasMark(ct.thresholds[i].text) {
@@ -369,6 +429,36 @@ func refreshTimer(t *Timer, ct *compTarget, g *compGoal) {
 		}
 		break
 	}
+}
+
+// reachedAt returns the instant t's business elapsed time, counted stretch
+// by stretch on the calendar in force in each, reached Within; BreachedAt
+// when the goal never changed or the stretches cannot be recounted.
+func (e *Engine) reachedAt(t *Timer) time.Time {
+	if len(t.Changes) == 0 {
+		return t.BreachedAt
+	}
+	line, err := e.timeline(t)
+	if err != nil {
+		return t.BreachedAt
+	}
+	var acc time.Duration
+	found := t.BreachedAt
+	walkTimer(t, line, func(kind SegmentKind, cal Calendar, from, to time.Time) bool {
+		if kind != SegmentRunning {
+			return true
+		}
+		w := cal.Between(from, to)
+		if acc+w < t.Within {
+			acc += w
+			return true
+		}
+		if x, err := crossAt(cal, from, t.Within-acc); err == nil {
+			found = x
+		}
+		return false
+	})
+	return found
 }
 
 // setTimerStage closes the current segment at at and enters stage s.
@@ -400,55 +490,152 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	*evs = append(*evs, newEvent(t, kind, at))
 }
 
-// checkTimerState validates the parts of a State the engine relies on.
+// prepareState returns a deep copy of st, which the caller owns and may
+// change, with every instant normalised, and validates it.
+func prepareState(st State) (State, error) {
+	out := st
+	out.Previous = maps.Clone(st.Previous)
+	out.Timers = cloneTimers(st.Timers, 4)
+	out.AsOf = itsm.Normalize(out.AsOf)
+	for i := range out.Timers {
+		normalizeTimer(&out.Timers[i])
+	}
+	return out, checkTimerState(&out)
+}
+
+// normalizeTimer normalises every instant of t with itsm.Normalize.
+func normalizeTimer(t *Timer) {
+	for _, p := range []*time.Time{&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt} {
+		*p = itsm.Normalize(*p)
+	}
+	for i := range t.Marks {
+		t.Marks[i].At = itsm.Normalize(t.Marks[i].At)
+	}
+	for i := range t.Segments {
+		t.Segments[i].From, t.Segments[i].To = itsm.Normalize(t.Segments[i].From), itsm.Normalize(t.Segments[i].To)
+	}
+	for i := range t.Changes {
+		t.Changes[i].At, t.Changes[i].BreachedAt = itsm.Normalize(t.Changes[i].At), itsm.Normalize(t.Changes[i].BreachedAt)
+	}
+}
+
+// checkTimerState validates the parts of a normalised State the engine
+// relies on, so that no arithmetic on it can overflow.
 func checkTimerState(st *State) error {
 	var errs itsm.FieldErrors
 	if err := st.Record.Validate(); err != nil {
 		errs.Merge("record", err)
 	}
-	if !st.AsOf.IsZero() && !itsm.IsNormalized(st.AsOf) {
-		errs.Add("as_of", "must be normalised (UTC, whole microseconds)")
+	if !st.AsOf.IsZero() {
+		checkInstant(&errs, "as_of", st.AsOf)
 	}
 	for i := range st.Timers {
 		t := &st.Timers[i]
 		if t.Stage < StageRunning || t.Stage > StageCanceled {
 			errs.Addf(fmt.Sprintf("timers[%d].stage", i), "%d is not a stage", uint8(t.Stage))
 		}
-		if t.Stage.Live() && t.AsOf != st.AsOf {
-			errs.Add(fmt.Sprintf("timers[%d].as_of", i), "of a live timer must equal the state's as_of")
+		if !t.Stage.Live() {
+			continue
+		}
+		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
+		if !t.AsOf.Equal(st.AsOf) {
+			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
+		}
+		switch {
+		case !inWindow(t.StartedAt):
+			errs.Add(field("started_at"), outOfWindow(t.StartedAt))
+		case t.StartedAt.After(t.AsOf):
+			errs.Add(field("started_at"), "must not be after as_of")
+		case t.AsOf.Sub(t.StartedAt) > maxLife:
+			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
+		case t.Since.Before(t.StartedAt) || t.Since.After(t.AsOf):
+			errs.Add(field("since"), "must lie between started_at and as_of")
+		}
+		for _, d := range []struct {
+			name string
+			d    time.Duration
+		}{
+			{"business_elapsed", t.BusinessElapsed}, {"actual_elapsed", t.ActualElapsed},
+			{"business_paused", t.BusinessPaused}, {"actual_paused", t.ActualPaused},
+		} {
+			if d.d < 0 || d.d > maxLife {
+				errs.Add(field(d.name), "must be between 0 and 100 years")
+			}
+		}
+		if t.Within <= 0 || t.Within > maxWithin {
+			errs.Add(field("within"), "must be above 0 and at most 20 years")
 		}
 	}
 	return errs.Err()
 }
 
+// checkLife returns a *itsm.ValidationError naming field when accruing the
+// live timers of st up to at would make one live more than 100 years.
+func checkLife(st *State, at time.Time, field string) error {
+	for i := range st.Timers {
+		t := &st.Timers[i]
+		if t.Stage.Live() && at.Sub(t.StartedAt) > maxLife {
+			return itsm.NewValidationError(field, fmt.Sprintf("is more than 100 years after timers[%d].started_at", i))
+		}
+	}
+	return nil
+}
+
+// removeUndefined cancels, as "removed" at out.AsOf and without accruing
+// anything (the calendar it counted on is gone with its definition), every
+// live timer whose agreement version, metric or goal the engine does not
+// hold.
+func (e *Engine) removeUndefined(out *State, evs *[]Event) {
+	for i := range out.Timers {
+		t := &out.Timers[i]
+		if !t.Stage.Live() {
+			continue
+		}
+		if _, _, _, ok := e.definition(t); !ok {
+			finishTimer(t, StageCanceled, "removed", out.AsOf, evs)
+		}
+	}
+}
+
 // Observe applies one observation of the state's record and returns the new
 // state and the events that happened since st.AsOf, sorted by instant. The
-// given state is not modified.
+// given state is not modified, and the returned one shares no memory with
+// it. Instants in st and obs are normalised with itsm.Normalize.
 //
 // Live timers evaluate under the agreement version they attached with
-// (frozen) until migrated; new cycles attach under the highest version.
+// (frozen) until migrated; new cycles attach under the highest version. A
+// live timer whose agreement version the engine no longer holds is canceled
+// as "removed" at st.AsOf, without accruing anything since: a host that
+// deploys an engine without an agreement retires its timers rather than
+// failing every command. Keep old versions loaded while migrating them.
 //
-// Errors: a *itsm.ValidationError naming "record", "at" (zero, or before
-// the state's as_of), "opened" (after at), "state" (not a valid category) or
-// "timers[i].…" (a malformed state, or a live timer whose agreement version
-// the engine does not hold); an error wrapping a calendar's error when a
-// calendar fails. Nothing is returned but the error then.
+// Errors: a *itsm.ValidationError naming "record", "at" (zero, before the
+// state's as_of, outside the years 1900 to 8999, or more than 100 years
+// after a live timer started), "opened" (after at, outside those years, or
+// more than 100 years before at), "state" (not a valid category) or
+// "timers[i].…" (a malformed state); an error wrapping a calendar's error
+// when a calendar fails. Nothing is returned but the error then.
 func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
-	if err := checkTimerState(&st); err != nil {
+	out, err := prepareState(st)
+	if err != nil {
 		return State{}, nil, err
 	}
 	var errs itsm.FieldErrors
 	at := itsm.Normalize(obs.At)
 	if obs.At.IsZero() {
 		errs.Add("at", "must be set")
-	} else if at.Before(st.AsOf) {
-		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), st.AsOf.Format(time.RFC3339Nano))
+	} else if checkInstant(&errs, "at", at) && at.Before(out.AsOf) {
+		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), out.AsOf.Format(time.RFC3339Nano))
 	}
 	opened := itsm.Normalize(obs.Opened)
-	if obs.Opened.IsZero() {
+	switch {
+	case obs.Opened.IsZero():
 		opened = at
-	} else if opened.After(at) {
+	case !checkInstant(&errs, "opened", opened):
+	case opened.After(at):
 		errs.Add("opened", "must not be after at")
+	case at.Sub(opened) > maxLife:
+		errs.Add("opened", "must not be more than 100 years before at")
 	}
 	if !obs.State.Valid() {
 		errs.Add("state", "must be a valid state category")
@@ -458,10 +645,11 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 	}
 	obs.At, obs.Opened = at, opened
 
-	out := st
-	out.Timers = slices.Clone(st.Timers)
-
 	var evs []Event
+	e.removeUndefined(&out, &evs)
+	if err := checkLife(&out, at, "at"); err != nil {
+		return State{}, nil, err
+	}
 	if err := e.advanceAll(&out, at, &evs); err != nil {
 		return State{}, nil, err
 	}
@@ -473,8 +661,9 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 		if !t.Stage.Live() {
 			continue
 		}
-		ca, ct, _, _ := e.definition(t)
-		e.evaluateLive(t, ca, ct, &obs, &mem, &evs)
+		if ca, ct, _, ok := e.definition(t); ok {
+			e.evaluateLive(t, ca, ct, &obs, &mem, &evs)
+		}
 	}
 	// Attach and reopen under the latest definitions.
 	for _, ca := range e.latest {
@@ -485,16 +674,13 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 		}
 	}
 	for i := range out.Timers {
-		t := &out.Timers[i]
-		if t.Stage.Live() {
-			_, ct, g, _ := e.definition(t)
-			refreshTimer(t, ct, g)
-		}
+		e.refreshTimer(&out.Timers[i])
 	}
 	out.Observed = true
 	if len(out.Timers) == 0 {
 		out.Timers = nil
 	}
+	out.Previous = nil
 	if len(e.watched) > 0 {
 		out.Previous = make(map[string]string, len(e.watched))
 		for _, p := range e.watched {
@@ -506,7 +692,8 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 }
 
 // advanceAll accrues every live timer of out to at; out.Timers is already
-// a copy the caller owns.
+// a copy the caller owns. Timers whose definition is missing must have been
+// removed first; any left are skipped.
 func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
 	for i := range out.Timers {
 		t := &out.Timers[i]
@@ -515,7 +702,7 @@ func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
 		}
 		_, ct, g, ok := e.definition(t)
 		if !ok {
-			return missingDefinition(i, t)
+			continue
 		}
 		if err := accrueTimer(t, ct, g, at, false, evs); err != nil {
 			return err
@@ -525,8 +712,9 @@ func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
 	return nil
 }
 
-// evaluateLive applies the precedence stop, cancel, reset, goal, pause to a
-// live timer at obs.At.
+// evaluateLive applies the precedence stop, cancel (the cancel condition,
+// the scope, a failing start condition), reset, goal, pause to a live timer
+// at obs.At.
 func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) {
 	at := o.At
 	t.Priority = o.Priority
@@ -541,7 +729,9 @@ func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Ob
 	case !ca.scope.holds(o, m, true):
 		finishTimer(t, StageCanceled, "scope", at, evs)
 		return
-	case ct.cancelWhenStartFails && !ct.start.holds(o, m, true):
+	case (ct.cancelWhenStartFails || ct.pause.holds(o, m, false)) && !ct.start.holds(o, m, true):
+		// A pause condition holding where the start condition does not
+		// excludes it: the cycle cancels instead of pausing.
 		finishTimer(t, StageCanceled, "start_failed", at, evs)
 		return
 	case ct.reset.holds(o, m, false):
@@ -561,8 +751,12 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 		return
 	}
 	if g.name != t.Goal {
-		retargetTimer(t, ct, g, ct.retarget, at)
-		*evs = append(*evs, newEvent(t, EventRetargeted, at))
+		ch := retargetTimer(t, ct, g, ct.retarget, at)
+		ev := newEvent(t, EventRetargeted, at)
+		if !ch.BreachedAt.IsZero() {
+			ev.Breached, ev.BreachedAt = true, ch.BreachedAt
+		}
+		*evs = append(*evs, ev)
 	}
 	paused := ct.pause.holds(o, m, false)
 	switch {
@@ -575,16 +769,28 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	}
 }
 
-// retargetTimer moves a live timer, accrued to at, onto goal g.
-func retargetTimer(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at time.Time) {
-	t.Changes = append(slices.Clip(t.Changes), Change{At: at, From: t.Goal, To: g.name, How: how})
+// retargetTimer moves a live timer, accrued to at, onto goal g of the same
+// agreement version, records the Change and returns it.
+func retargetTimer(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at time.Time) Change {
+	ch := Change{At: at, From: t.Goal, To: g.name, FromCalendar: t.Calendar, ToCalendar: g.calName,
+		FromVersion: t.Version, ToVersion: t.Version, How: how}
 	t.Goal, t.Within, t.Calendar = g.name, g.within, g.calName
-	if how != RetargetRetroactive {
-		return
+	if how == RetargetRetroactive {
+		recountTimer(t, ct, g, at, &ch)
 	}
-	// Recount every stretch on the new goal's calendar; what the recount puts
-	// behind the timer is skipped, what already fired stays fired.
+	t.Changes = append(slices.Clip(t.Changes), ch)
+	return ch
+}
+
+// recountTimer recounts every stretch of t's life up to at on goal g's
+// calendar. What the recount puts behind the timer is skipped; what already
+// fired stays fired. A breach the recount finds earlier than the recorded
+// one (or where none was) becomes the breach, noted in ch; a recorded breach
+// the recount does not reach stays, as a breach never un-fires.
+func recountTimer(t *Timer, ct *compTarget, g *compGoal, at time.Time, ch *Change) {
 	stage, since := t.Stage, t.Since
+	wasBreached, wasAt := t.Breached, t.BreachedAt
+	t.Breached, t.BreachedAt = false, time.Time{}
 	t.BusinessElapsed, t.ActualElapsed, t.BusinessPaused, t.ActualPaused = 0, 0, 0, 0
 	var none []Event
 	replay := func(kind SegmentKind, from, to time.Time) {
@@ -609,6 +815,29 @@ func retargetTimer(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at
 	}
 	replay(cur, since, at)
 	t.Stage, t.AsOf = stage, at
+	switch {
+	case t.Breached && (!wasBreached || t.BreachedAt.Before(wasAt)):
+		ch.BreachedAt = t.BreachedAt
+	case wasBreached:
+		t.Breached, t.BreachedAt = true, wasAt
+	}
+}
+
+// migrateTimer moves a live timer, accrued to at, onto goal g of version
+// ca, keeping what it consumed, and records the Change. Thresholds the new
+// goal puts behind the timer are recorded as skipped; a breach is detected
+// as the timer runs on.
+func migrateTimer(t *Timer, ca *compAgreement, ct *compTarget, g *compGoal, at time.Time) {
+	t.Changes = append(slices.Clip(t.Changes), Change{At: at, From: t.Goal, To: g.name,
+		FromCalendar: t.Calendar, ToCalendar: g.calName, FromVersion: t.Version, ToVersion: ca.version,
+		How: RetargetKeepElapsed, Migrated: true})
+	t.Version, t.Kind = ca.version, ca.kind
+	t.Goal, t.Within, t.Calendar = g.name, g.within, g.calName
+	for k := range ct.thresholds {
+		if g.needs[k] <= t.BusinessElapsed && !t.hasMark(ct.thresholds[k].text) {
+			t.Marks = append(slices.Clip(t.Marks), Mark{Threshold: ct.thresholds[k].text, At: at, Skipped: true})
+		}
+	}
 }
 
 // canAttach reports whether a cycle of ct may attach now: in scope, start
@@ -629,24 +858,31 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 		}
 		cycle = cur.Cycle + 1
 		if cur.Stage == StageCompleted {
-			cca, cct := ca, ct
+			// A completed cycle reopens under the version it ran under; when
+			// the engine no longer holds that version it moves onto the
+			// latest, as a migration keeping what it consumed.
+			cca, cct, moved := ca, ct, true
 			if old := e.all[versionKey{cur.Agreement, cur.Version}]; old != nil {
-				if tg := old.target(cur.Metric); tg != nil {
-					cca, cct = old, tg
+				if tg := old.target(cur.Metric); tg != nil && tg.goal(cur.Goal) != nil {
+					cca, cct, moved = old, tg, false
 				}
 			}
 			switch cct.reopen {
 			case ReopenNever:
 				return nil
 			case ReopenResume:
-				if !canAttach(cca, cct, o, m) || cct.match(o, m) == nil {
+				if !canAttach(cca, cct, o, m) {
 					return nil
 				}
-				if cct.goal(cur.Goal) == nil {
-					return missingDefinition(idx, cur)
+				g := cct.match(o, m)
+				if g == nil {
+					return nil
 				}
 				cur.Segments = append(slices.Clip(cur.Segments), Segment{Kind: SegmentStopped, From: cur.EndedAt, To: at})
 				cur.Stage, cur.Since, cur.AsOf, cur.EndedAt, cur.Priority = StageRunning, at, at, time.Time{}, o.Priority
+				if moved {
+					migrateTimer(cur, cca, cct, g, at)
+				}
 				*evs = append(*evs, newEvent(cur, EventResumed, at))
 				e.goalAndPause(cur, cct, o, m, evs)
 				return nil
@@ -672,7 +908,13 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			return err
 		}
 	}
-	*evs = append(*evs, newEvent(&t, EventAttached, at))
+	ev := newEvent(&t, EventAttached, at)
+	if t.Breached {
+		// Only a retroactive start attaches breached; its breach emitted
+		// nothing, so the attached event carries it.
+		ev.Breached, ev.BreachedAt = true, t.BreachedAt
+	}
+	*evs = append(*evs, ev)
 	if ct.pause.holds(o, m, false) {
 		setTimerStage(&t, StagePaused, at)
 	}
@@ -683,31 +925,38 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 // Advance accrues the state's live timers up to now without a new
 // observation (the record is as last observed) and returns the threshold
 // and breach events passed on the way, sorted by instant. Hosts call it at
-// State.NextEventAt. Errors: a *itsm.ValidationError naming "now" (before
-// the state's as_of) or "timers[i].…"; an error wrapping a calendar's.
+// State.NextEventAt. Like Observe it cancels live timers whose agreement
+// version the engine no longer holds as "removed", and returns a state that
+// shares no memory with st. Errors: a *itsm.ValidationError naming "now"
+// (before the state's as_of, outside the years 1900 to 8999, or more than
+// 100 years after a live timer started) or "timers[i].…"; an error wrapping
+// a calendar's.
 func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
-	if err := checkTimerState(&st); err != nil {
+	out, err := prepareState(st)
+	if err != nil {
 		return State{}, nil, err
 	}
 	now = itsm.Normalize(now)
-	if now.Before(st.AsOf) {
-		return State{}, nil, itsm.NewValidationError("now", "is before the state's as_of")
+	var errs itsm.FieldErrors
+	if checkInstant(&errs, "now", now) && now.Before(out.AsOf) {
+		errs.Add("now", "is before the state's as_of")
 	}
-	out := st
-	out.Timers = slices.Clone(st.Timers)
+	if err := errs.Err(); err != nil {
+		return State{}, nil, err
+	}
 	if len(out.Timers) == 0 {
 		out.Timers = nil
 	}
 	var evs []Event
+	e.removeUndefined(&out, &evs)
+	if err := checkLife(&out, now, "now"); err != nil {
+		return State{}, nil, err
+	}
 	if err := e.advanceAll(&out, now, &evs); err != nil {
 		return State{}, nil, err
 	}
 	for i := range out.Timers {
-		t := &out.Timers[i]
-		if t.Stage.Live() {
-			_, ct, g, _ := e.definition(t)
-			refreshTimer(t, ct, g)
-		}
+		e.refreshTimer(&out.Timers[i])
 	}
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	return out, evs, nil
@@ -750,7 +999,8 @@ const (
 	// current observation, keeping the elapsed and pause time consumed so
 	// far; the new goal, calendar and thresholds apply from then on.
 	// Thresholds the new definition puts behind the timer are skipped; a
-	// breach is detected as usual.
+	// breach is detected as usual. Every moved timer records a Change (with
+	// Migrated set), even when its goal keeps its name.
 	StrategyKeepConsumed
 	// StrategyRecompute replays the record's whole history under the newest
 	// versions, as if they had always been in force.
@@ -760,51 +1010,81 @@ const (
 // Migrate applies a Strategy to a record's state. history is the record's
 // observation history, oldest first; StrategyKeepConsumed needs only its
 // last element (the record as it is now), StrategyRecompute all of it, and
-// StrategyFrozen none. Errors: a *itsm.ValidationError naming "strategy" or
-// "history", or Observe's errors.
+// StrategyFrozen none.
+//
+// Under every strategy, live timers whose agreement version the engine no
+// longer holds are first canceled as "removed" at st.AsOf without accruing
+// anything: this is how an agreement is retired. Keep the old version
+// loaded beside the new one to move its timers under StrategyKeepConsumed
+// instead. StrategyKeepConsumed also cancels as "removed" the live timers
+// whose metric the newest version dropped, and StrategyRecompute keeps the
+// timers of agreements the engine holds in no version, which a replay would
+// not produce. The result shares no memory with st.
+//
+// Errors: a *itsm.ValidationError naming "strategy" or "history", or
+// Observe's errors.
 func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []Event, error) {
 	switch s {
+	case StrategyFrozen, StrategyKeepConsumed, StrategyRecompute:
+	default:
+		return State{}, nil, itsm.NewValidationError("strategy", fmt.Sprintf("%d is not a strategy", uint8(s)))
+	}
+	out, err := prepareState(st)
+	if err != nil {
+		return State{}, nil, err
+	}
+	var evs []Event
+	e.removeUndefined(&out, &evs)
+	switch s {
 	case StrategyFrozen:
-		if err := checkTimerState(&st); err != nil {
-			return State{}, nil, err
-		}
-		return st, nil, nil
+		return out, evs, nil
 	case StrategyRecompute:
 		if len(history) == 0 {
 			return State{}, nil, itsm.NewValidationError("history", "must not be empty to recompute")
 		}
-		return e.Replay(st.Record, history)
-	case StrategyKeepConsumed:
-	default:
-		return State{}, nil, itsm.NewValidationError("strategy", fmt.Sprintf("%d is not a strategy", uint8(s)))
+		re, all, err := e.Replay(st.Record, history)
+		if err != nil {
+			return State{}, nil, err
+		}
+		for _, t := range out.Timers {
+			if e.latestOf(t.Agreement) == nil {
+				re.Timers = append(re.Timers, t)
+			}
+		}
+		evs = append(evs, all...)
+		slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+		return re, evs, nil
 	}
 	if len(history) == 0 {
 		return State{}, nil, itsm.NewValidationError("history", "must hold the current observation")
 	}
 	now := history[len(history)-1]
 	at := itsm.Normalize(now.At)
-	if at.Before(st.AsOf) {
-		return State{}, nil, itsm.NewValidationError("history", "last observation is before the state's as_of")
+	var errs itsm.FieldErrors
+	if checkInstant(&errs, "history", at) && at.Before(out.AsOf) {
+		errs.Add("history", "last observation is before the state's as_of")
 	}
-	adv, evs, err := e.Advance(st, at)
-	if err != nil {
+	if err := errs.Err(); err != nil {
+		return State{}, nil, err
+	}
+	if err := checkLife(&out, at, "history"); err != nil {
+		return State{}, nil, err
+	}
+	if err := e.advanceAll(&out, at, &evs); err != nil {
 		return State{}, nil, err
 	}
 	now.At = at
 	mem := condMemory{seen: st.Observed, values: st.Previous}
-	for i := range adv.Timers {
-		t := &adv.Timers[i]
+	for i := range out.Timers {
+		t := &out.Timers[i]
 		if !t.Stage.Live() {
 			continue
 		}
 		ca := e.latestOf(t.Agreement)
-		if ca != nil && ca.version == t.Version {
+		if ca == nil || ca.version == t.Version {
 			continue
 		}
-		var ct *compTarget
-		if ca != nil {
-			ct = ca.target(t.Metric)
-		}
+		ct := ca.target(t.Metric)
 		if ct == nil {
 			finishTimer(t, StageCanceled, "removed", at, &evs)
 			continue
@@ -814,23 +1094,15 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 			finishTimer(t, StageCanceled, "no_goal", at, &evs)
 			continue
 		}
-		t.Version, t.Kind = ca.version, ca.kind
-		if g.name != t.Goal {
-			t.Changes = append(slices.Clip(t.Changes), Change{At: at, From: t.Goal, To: g.name, How: RetargetKeepElapsed})
-		}
-		t.Goal, t.Within, t.Calendar = g.name, g.within, g.calName
-		for k := range ct.thresholds {
-			if g.needs[k] <= t.BusinessElapsed && !t.hasMark(ct.thresholds[k].text) {
-				t.Marks = append(slices.Clip(t.Marks), Mark{Threshold: ct.thresholds[k].text, At: at, Skipped: true})
-			}
-		}
-		refreshTimer(t, ct, g)
+		migrateTimer(t, ca, ct, g, at)
 	}
-	out, more, err := e.Observe(adv, now)
+	res, more, err := e.Observe(out, now)
 	if err != nil {
 		return State{}, nil, err
 	}
-	return out, append(evs, more...), nil
+	evs = append(evs, more...)
+	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
+	return res, evs, nil
 }
 
 func (e *Engine) latestOf(id string) *compAgreement {
@@ -842,11 +1114,14 @@ func (e *Engine) latestOf(id string) *compAgreement {
 }
 
 // DueIfResumed answers "when would this timer breach if it resumed at
-// now?": for a running timer its DueAt, for a paused one the instant its
-// remaining business time runs out counting from now (now itself when none
-// remains). Errors: a *itsm.ValidationError naming "stage" for a finished
-// timer or "version" for a definition the engine does not hold; an error
-// wrapping the calendar's.
+// now?": for a running timer its DueAt; for a paused one the due instant of
+// its current goal as it would be if the timer resumed at now: the instant
+// its remaining business time runs out counting from now; when none remains,
+// the instant it reached the goal if it already breached (see Timer.DueAt),
+// or now itself (it would breach as soon as it ran). Errors: a
+// *itsm.ValidationError naming "stage" for a finished timer, "now" outside
+// the years 1900 to 8999, or "calendar" for a calendar the engine cannot
+// resolve; an error wrapping the calendar's.
 func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 	switch t.Stage {
 	case StageRunning:
@@ -855,13 +1130,25 @@ func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 	default:
 		return time.Time{}, itsm.NewValidationError("stage", "the timer is not live")
 	}
-	_, _, g, ok := e.definition(&t)
+	now = itsm.Normalize(now)
+	var errs itsm.FieldErrors
+	checkInstant(&errs, "now", now)
+	if err := errs.Err(); err != nil {
+		return time.Time{}, err
+	}
+	cal, ok := e.calendar(t.Calendar)
 	if !ok {
-		return time.Time{}, itsm.NewValidationError("version", fmt.Sprintf("agreement %q version %d is not loaded", t.Agreement, t.Version))
+		return time.Time{}, itsm.NewValidationError("calendar", fmt.Sprintf("%q is not a calendar the engine knows", t.Calendar))
 	}
-	x, err := crossAt(g.cal, itsm.Normalize(now), t.Remaining())
-	if err != nil {
-		return time.Time{}, fmt.Errorf("sla: calendar %q: %w", g.calName, err)
+	if rem := t.Remaining(); rem > 0 {
+		x, err := crossAt(cal, now, rem)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("sla: calendar %q: %w", t.Calendar, err)
+		}
+		return x, nil
 	}
-	return x, nil
+	if t.Breached {
+		return e.reachedAt(&t), nil
+	}
+	return now, nil
 }

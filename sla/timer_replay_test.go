@@ -18,6 +18,13 @@ import (
 // start fails, and goals on two calendars.
 func tmReplayEngine(t testing.TB) *Engine {
 	t.Helper()
+	e, err := NewEngine(tmReplayAgreements(), CalendarMap{"office": testWeekdayCal{}})
+	require.NoError(t, err)
+	return e
+}
+
+// tmReplayAgreements returns the agreements of tmReplayEngine.
+func tmReplayAgreements() []Agreement {
 	fix := tmResolution()
 	fix.Metric = "fix"
 	fix.Reopen = ReopenNewCycle
@@ -39,12 +46,10 @@ func tmReplayEngine(t testing.TB) *Engine {
 		Reopen:               ReopenNewCycle,
 		Goals:                []Goal{{Name: "all", Within: 90 * time.Minute}},
 	}
-	e, err := NewEngine([]Agreement{
+	return []Agreement{
 		{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: "office", Targets: []Target{tmResponse(), tmResolution(), fix, update}},
 		{ID: "vendor", Version: 1, Kind: itsm.AgreementUC, Scope: FieldIs("service", "email"), Targets: []Target{tmResolution()}},
-	}, CalendarMap{"office": testWeekdayCal{}})
-	require.NoError(t, err)
-	return e
+	}
 }
 
 // tmStep is one thing the host does: observe the record, or advance to an
@@ -228,5 +233,38 @@ func TestReplayCoversEveryPolicy(t *testing.T) {
 		"cycle>1:fix", "cycle>1:update", "retarget:keep_elapsed", "retarget:retroactive", "skipped",
 	} {
 		assert.True(t, seen[want], "no random history reached %s", want)
+	}
+}
+
+// TestNextEventAtIsWhenSomethingHappens checks over random histories that
+// advancing to State.NextEventAt emits an event and advancing to just
+// before it emits none, so a host that schedules itself by it misses
+// nothing and wakes for nothing.
+func TestNextEventAtIsWhenSomethingHappens(t *testing.T) {
+	e := tmReplayEngine(t)
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 11))
+		st := State{Record: tmRecord}
+		for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
+			var err error
+			if s.advance {
+				st, _, err = e.Advance(st, s.obs.At)
+			} else {
+				st, _, err = e.Observe(st, s.obs)
+			}
+			require.NoError(t, err)
+			at, ok := st.NextEventAt(st.AsOf)
+			if !ok {
+				continue
+			}
+			if before := at.Add(-time.Microsecond); before.After(st.AsOf) {
+				_, evs, err := e.Advance(st, before)
+				require.NoError(t, err)
+				require.Empty(t, evs, "seed %d: events before NextEventAt %v", seed, at)
+			}
+			_, evs, err := e.Advance(st, at)
+			require.NoError(t, err)
+			require.NotEmpty(t, evs, "seed %d: nothing at NextEventAt %v", seed, at)
+		}
 	}
 }

@@ -142,11 +142,32 @@ func TestPrecedence(t *testing.T) {
 			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
 		},
 		{
-			name: "pause excluding start pauses when start failing does not cancel",
+			name: "pause excluding start cancels by default",
 			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew, itsm.CategoryActive), Pause: StateIn(itsm.CategoryWaiting),
 				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
 			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
+			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
+		},
+		{
+			name: "pause inside start pauses",
+			target: Target{Metric: "resolution", Start: Not(StateIn(itsm.CategoryResolved)), Pause: StateIn(itsm.CategoryWaiting),
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryActive), tmObs(t0.Add(time.Minute), 3, itsm.CategoryWaiting)},
 			wantTimers: 1, wantStage: StagePaused,
+		},
+		{
+			name: "start failing outside the pause keeps running",
+			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew), Pause: StateIn(itsm.CategoryWaiting),
+				Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryNew), tmObs(t0.Add(time.Minute), 3, itsm.CategoryActive)},
+			wantTimers: 1, wantStage: StageRunning,
+		},
+		{
+			name: "start failing outside the pause cancels with CancelWhenStartFails",
+			target: Target{Metric: "resolution", Start: StateIn(itsm.CategoryNew), Pause: StateIn(itsm.CategoryWaiting),
+				CancelWhenStartFails: true, Goals: tmByPriority(time.Hour, time.Hour, time.Hour)},
+			obs:        []Observation{tmObs(t0, 3, itsm.CategoryNew), tmObs(t0.Add(time.Minute), 3, itsm.CategoryActive)},
+			wantTimers: 1, wantStage: StageCanceled, wantReason: "start_failed",
 		},
 		{
 			name:       "leaving the scope cancels",
@@ -318,7 +339,8 @@ func TestRetarget(t *testing.T) {
 		assert.Equal(t, 7*time.Hour, tm.BusinessPaused)
 		assert.Equal(t, 23*time.Hour, tm.ActualPaused)
 		assert.Equal(t, tmDay(4, 12, 0), tm.DueAt)
-		assert.Equal(t, []Change{{At: tmDay(4, 11, 0), From: "other", To: "p1", How: RetargetKeepElapsed}}, tm.Changes)
+		assert.Equal(t, []Change{{At: tmDay(4, 11, 0), From: "other", To: "p1", FromCalendar: "office", ToCalendar: "office",
+			FromVersion: 1, ToVersion: 1, How: RetargetKeepElapsed}}, tm.Changes)
 
 		// 50% and 75% of 4h are behind the timer now: they fire (once) as it runs on.
 		_, evs, err := e.Advance(st, tmDay(4, 11, 1))
@@ -437,6 +459,8 @@ func TestRetroactiveStart(t *testing.T) {
 				tmWith(tmObs(tmDay(3, 12, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = tc.opened }))
 			assert.Equal(t, []EventKind{EventAttached}, tmKinds(evs), "warnings behind a retroactive start are suppressed")
 			tm := tmOnly(t, st, "resolution")
+			assert.Equal(t, tc.breached, evs[0].Breached, "the attached event tells the host of a breach behind it")
+			assert.Equal(t, tm.BreachedAt, evs[0].BreachedAt)
 			assert.Equal(t, tc.opened, tm.StartedAt)
 			assert.Equal(t, tmDay(3, 12, 0), tm.AttachedAt)
 			assert.Equal(t, tc.breached, tm.Breached)
@@ -502,13 +526,22 @@ func TestMigrate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, tmOnly(t, got, "resolution").Version)
 	})
-	t.Run("a live timer on an unloaded version is an error", func(t *testing.T) {
+	t.Run("a live timer on an unloaded version is canceled as removed", func(t *testing.T) {
 		only2, err := NewEngine([]Agreement{v2}, nil)
 		require.NoError(t, err)
-		_, _, err = only2.Observe(st, now[3])
-		var ve *itsm.ValidationError
-		require.ErrorAs(t, err, &ve)
-		assert.Equal(t, "timers[0].version", ve.Field)
+		got, evs, err := only2.Observe(st, now[3])
+		require.NoError(t, err)
+		require.Len(t, got.Timers, 2)
+		tm := got.Timers[0]
+		assert.Equal(t, StageCanceled, tm.Stage)
+		assert.Equal(t, "removed", tm.EndReason)
+		assert.Equal(t, st.AsOf, tm.EndedAt, "canceled where it was last accrued")
+		assert.Equal(t, time.Hour, tm.BusinessElapsed, "nothing accrued after its definition went")
+		assert.Equal(t, []EventKind{EventCanceled, EventAttached}, tmKinds(evs))
+		assert.Equal(t, st.AsOf, evs[0].At)
+		next := got.Timers[1]
+		assert.Equal(t, 2, next.Cycle, "the record still matches: a new cycle attaches under the version loaded")
+		assert.Equal(t, 2, next.Version)
 	})
 	t.Run("unknown strategy", func(t *testing.T) {
 		_, _, err := both.Migrate(st, now, Strategy(9))
@@ -601,4 +634,77 @@ func TestStateJSONRoundTrip(t *testing.T) {
 	var back State
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, st, back)
+}
+
+func TestThresholdNeedsAreExact(t *testing.T) {
+	tests := []struct {
+		name      string
+		within    time.Duration
+		threshold string
+		want      time.Duration
+	}{
+		{"half of four hours", 4 * time.Hour, "50", 2 * time.Hour},
+		{"a hair above all of one microsecond needs two", time.Microsecond, "100.00000000000000000001", 2 * time.Microsecond},
+		{"a hair above a third of three seconds rounds up", 3 * time.Second, "33.33333333333333333334", time.Second + time.Microsecond},
+		{"exactly a third of three seconds", 3 * time.Second, "33.33333333333333333333333333333333333333", time.Second},
+		{"a share below a microsecond rounds up to one", time.Microsecond, "0.0000001", time.Microsecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := Target{Metric: "x", Goals: []Goal{{Name: "g", Within: tc.within}},
+				Thresholds: []decimal.Decimal{decimal.RequireFromString(tc.threshold)}}
+			e := tmEngine(t, "", tg)
+			assert.Equal(t, tc.want, e.latest[0].targets[0].goals[0].needs[0])
+		})
+	}
+}
+
+func TestChangedIgnoresFieldsFirstSeen(t *testing.T) {
+	tg := Target{Metric: "update", Stop: tmDone, Reopen: ReopenNewCycle, Goals: []Goal{{Name: "a", Within: 2 * time.Hour}}}
+	watching := tg
+	watching.Reset = FieldChanged("fields.updates")
+	obs := func(at time.Time) Observation {
+		return tmWith(tmObs(at, 3, itsm.CategoryActive), func(o *Observation) { o.Fields = map[string]string{"updates": "4"} })
+	}
+	v1 := Agreement{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Targets: []Target{tg}}
+	v2 := v1
+	v2.Version, v2.Targets = 2, []Target{watching}
+	hist := []Observation{obs(tmDay(3, 9, 0))}
+	old, err := NewEngine([]Agreement{v1}, nil)
+	require.NoError(t, err)
+	st, _, err := old.Replay(tmRecord, hist)
+	require.NoError(t, err)
+	require.Empty(t, st.Previous, "the old engine watched nothing")
+
+	t.Run("an engine that starts watching a field does not reset on first sight", func(t *testing.T) {
+		e, err := NewEngine([]Agreement{{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Targets: []Target{watching}}}, nil)
+		require.NoError(t, err)
+		got, evs, err := e.Observe(st, obs(tmDay(3, 10, 0)))
+		require.NoError(t, err)
+		assert.Empty(t, evs)
+		assert.Equal(t, map[string]string{"fields.updates": "4"}, got.Previous)
+	})
+	t.Run("migrating to a version that adds a reset keeps live timers", func(t *testing.T) {
+		both, err := NewEngine([]Agreement{v1, v2}, nil)
+		require.NoError(t, err)
+		got, evs, err := both.Migrate(st, append(hist, obs(tmDay(3, 10, 0))), StrategyKeepConsumed)
+		require.NoError(t, err)
+		assert.NotContains(t, tmKinds(evs), EventCanceled)
+		require.Len(t, got.Timers, 1)
+		assert.Equal(t, StageRunning, got.Timers[0].Stage)
+		assert.Equal(t, 2, got.Timers[0].Version)
+	})
+}
+
+func TestBreachAtClosingTimeIsTheClosingInstant(t *testing.T) {
+	// P2's 8h office goal, started on Monday at 09:00, is reached at 17:00
+	// sharp, the close of business, not at Tuesday's opening.
+	e := tmEngine(t, "office", tmResolution())
+	st, _ := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 9, 0), 2, itsm.CategoryActive))
+	tm := tmOnly(t, st, "resolution")
+	assert.Equal(t, tmDay(3, 17, 0), tm.DueAt)
+	_, evs, err := e.Advance(st, tmDay(4, 9, 0))
+	require.NoError(t, err)
+	require.Equal(t, EventBreached, evs[len(evs)-1].Kind)
+	assert.Equal(t, tmDay(3, 17, 0), evs[len(evs)-1].At)
 }
