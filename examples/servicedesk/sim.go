@@ -2,8 +2,8 @@ package main
 
 import (
 	"container/heap"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
