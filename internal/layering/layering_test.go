@@ -42,6 +42,7 @@ var layers = map[string][]string{
 	"storage/postgres":    {"storage", "itsm", "sla", "cmdb", "incident", "problem", "change"},
 	"storage/storagetest": {"storage", "itsmtest", "itsm", "sla", "cmdb", "incident", "problem", "change"},
 	"itsmtest/faults":     {"storage", "incident", "itsm"},
+	"itsmtest/incidents":  {"incident", "sla", "itsmtest", "itsm"},
 	"examples/...":        {"..."},
 }
 
