@@ -298,11 +298,12 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 
 // AutoClose says when resolved incidents become closable: after Days
 // business days on Calendar, counted in Location. A business day is a local
-// date on which the calendar has working time; the incident becomes closable
-// when Days such dates have fully passed after the date it was resolved
-// (or, with ResetOnActivity, after its latest comment), i.e. at the start of
-// the next working time after the last of them. Accepted major incidents
-// are never auto-closed.
+// date on which the calendar has working time. The incident becomes
+// closable when Days such dates have fully passed after the date it was
+// resolved on (or, with ResetOnActivity, the date of its latest comment the
+// caller could see), at the first working instant after the last of them: a
+// Monday-to-Friday desk that resolves on Monday with Days 3 may close from
+// Friday's opening. Accepted major incidents are never auto-closed.
 type AutoClose struct {
 	Days            int
 	Calendar        sla.Calendar
@@ -340,35 +341,42 @@ func ClosableAt(d *Data, a AutoClose) (time.Time, bool) {
 			}
 		}
 	}
-	// Walk the calendar's openings: each opening on a local date later than
-	// the last counted one starts a new business day.
+	// Walk the local dates after the one it was resolved on, counting those
+	// with working time; it becomes closable at the first working instant
+	// after the last counted date ends.
+	y, m, dd := from.In(a.Location).Date()
+	day := time.Date(y, m, dd, 0, 0, 0, 0, a.Location)
 	counted := 0
-	lastDate := dateIn(from, a.Location)
-	t := from
-	for hops := 0; hops < 4*(a.Days+1)*7+64; hops++ {
-		next, ok := a.Calendar.NextTransition(t)
-		if !ok {
-			return time.Time{}, false
-		}
-		t = next
-		if !a.Calendar.IsWorking(t) {
+	for i := 0; i < 7*a.Days+400; i++ {
+		day = time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, a.Location)
+		next := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, a.Location)
+		if !hasWork(a.Calendar, day, next) {
 			continue
 		}
-		if day := dateIn(t, a.Location); day.After(lastDate) {
-			if counted == a.Days {
-				return itsm.Normalize(t), true
-			}
-			counted++
-			lastDate = day
+		counted++
+		if counted < a.Days {
+			continue
 		}
+		if a.Calendar.IsWorking(next) {
+			return itsm.Normalize(next), true
+		}
+		if open, ok := a.Calendar.NextTransition(next); ok {
+			return itsm.Normalize(open), true
+		}
+		return time.Time{}, false
 	}
 	return time.Time{}, false
 }
 
-func dateIn(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+// hasWork reports whether cal has working time in [from, to).
+func hasWork(cal sla.Calendar, from, to time.Time) bool {
+	if cal.IsWorking(from) {
+		return true
+	}
+	next, ok := cal.NextTransition(from)
+	return ok && next.Before(to)
 }
+
 
 // DueForAutoClose lists the tenant's resolved incidents that are closable
 // at the given instant under a, oldest first. The host closes them (with a

@@ -450,3 +450,54 @@ func drainOutbox(t testing.TB, d *desk) {
 		require.NoError(t, c.Ack(context.Background(), b.Lease, b.IDs()...))
 	}
 }
+
+func TestClosableAt(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	require.NoError(t, err)
+	desk, err := sla.NewSchedule(sla.CalendarSpec{
+		Zone: "Europe/London", Week: sla.Weekdays(sla.Hours(sla.At(8, 0), sla.At(18, 0))),
+		Holidays: []sla.Holiday{{Name: "Christmas", Yearly: &sla.YearlyRule{Month: time.December, Day: 25}}},
+	})
+	require.NoError(t, err)
+	rule := incident.AutoClose{Days: 3, Calendar: desk, Location: london}
+	at := func(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, london) }
+	tests := []struct {
+		name     string
+		resolved time.Time
+		comment  time.Time
+		reset    bool
+		major    bool
+		want     time.Time
+	}{
+		{"monday afternoon: closable friday morning", at(2026, 11, 23, 15), time.Time{}, false, false, at(2026, 11, 27, 8)},
+		{"friday: weekends do not count", at(2026, 11, 27, 11), time.Time{}, false, false, at(2026, 12, 3, 8)},
+		{"resolved on a saturday", at(2026, 11, 28, 11), time.Time{}, false, false, at(2026, 12, 3, 8)},
+		{"christmas does not count", at(2026, 12, 23, 10), time.Time{}, false, false, at(2026, 12, 30, 8)},
+		{"a later comment resets the count", at(2026, 11, 23, 15), at(2026, 11, 25, 9), true, false, at(2026, 12, 1, 8)},
+		{"a later comment without reset", at(2026, 11, 23, 15), at(2026, 11, 25, 9), false, false, at(2026, 11, 27, 8)},
+		{"accepted major incidents never", at(2026, 11, 23, 15), time.Time{}, false, true, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := incident.Data{ResolvedAt: itsm.Normalize(tc.resolved), Major: incident.Major{Status: incident.MajorNone}}
+			if tc.major {
+				d.Major.Status = incident.MajorAccepted
+			}
+			if !tc.comment.IsZero() {
+				d.Comments = []incident.Comment{{At: itsm.Normalize(tc.comment), Text: "still broken?"}}
+			}
+			r := rule
+			r.ResetOnActivity = tc.reset
+			got, ok := incident.ClosableAt(&d, r)
+			if tc.want.IsZero() {
+				assert.False(t, ok)
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, tc.want.UTC(), got)
+		})
+	}
+	_, ok := incident.ClosableAt(&incident.Data{}, rule)
+	assert.False(t, ok, "not resolved")
+	assert.ErrorIs(t, incident.AutoClose{}.Validate(), itsm.ErrInvalid)
+}
