@@ -377,7 +377,6 @@ func hasWork(cal sla.Calendar, from, to time.Time) bool {
 	return ok && next.Before(to)
 }
 
-
 // DueForAutoClose lists the tenant's resolved incidents that are closable
 // at the given instant under a, oldest first. The host closes them (with a
 // system actor) through Close.
