@@ -468,7 +468,7 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 		// Already waiting: holding again changes what it waits for, or is a
 		// no-op when the reason is the same (so a retried command is
 		// harmless).
-		if reason == prev && comment == "" {
+		if reason == prev && (comment == "" || i.lastCommentIs(comment)) {
 			return nil
 		}
 		var changes []FieldChange
@@ -477,7 +477,7 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 		}
 		i.d.HoldReason = reason
 		i.record(i.stamp(e.at), e.by, "hold", i.d.Status, string(reason), changes)
-		if comment != "" {
+		if comment != "" && !i.lastCommentIs(comment) {
 			i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: e.by.Brief(), Text: comment})
 		}
 		return nil
@@ -487,9 +487,21 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 	}
 	i.d.HoldReason = reason
 	if comment != "" {
-		i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: e.by.Brief(), Text: comment})
+		at := i.lastAt()
+		i.d.Comments = append(i.d.Comments, Comment{At: at, By: e.by.Brief(), Text: comment})
+		// A question the caller sees is a response.
+		if i.d.FirstResponseAt.IsZero() {
+			i.d.FirstResponseAt = at
+		}
 	}
 	return nil
+}
+
+// lastCommentIs reports whether the latest comment says text, so that a
+// retried hold with the same question adds nothing.
+func (i *Incident) lastCommentIs(text string) bool {
+	n := len(i.d.Comments)
+	return n > 0 && i.d.Comments[n-1].Text == text
 }
 
 // resume continues work on an on-hold incident.
@@ -568,12 +580,20 @@ func (i *Incident) reopen(e env, reason string) error {
 		}
 	}
 	changes := []FieldChange{{Field: "reopens", From: fmt.Sprint(i.d.Reopens), To: fmt.Sprint(i.d.Reopens + 1)}}
+	if i.d.Major.Status == MajorAccepted && !i.d.Major.ReviewedAt.IsZero() {
+		changes = append(changes, FieldChange{Field: "major.reviewed_at", From: i.d.Major.ReviewedAt.Format(time.RFC3339)})
+	}
 	if err := i.move(e, ActionReopen, reason, changes); err != nil {
 		return err
 	}
 	i.d.Reopens++
 	i.d.Resolution = Resolution{}
 	i.d.ResolvedAt, i.d.ClosedAt = time.Time{}, time.Time{}
+	// The review covered the resolution that failed; the next one needs its
+	// own.
+	if i.d.Major.Status == MajorAccepted && !i.d.Major.ReviewedAt.IsZero() {
+		i.d.Major.ReviewedAt, i.d.Major.ReviewNotes = time.Time{}, ""
+	}
 	return nil
 }
 
@@ -663,6 +683,7 @@ func (i *Incident) escalate(e env, kind EscalationKind, group, reason string) er
 		changes = append(changes, FieldChange{Field: "group", From: i.d.Group, To: group}, FieldChange{Field: "assignee", From: i.d.Assignee})
 		if i.d.Group != "" {
 			i.d.Reassignments++
+			changes = append(changes, FieldChange{Field: "reassignments", From: fmt.Sprint(i.d.Reassignments - 1), To: fmt.Sprint(i.d.Reassignments)})
 		}
 		i.d.Group, i.d.Assignee = group, ""
 	}
@@ -778,6 +799,9 @@ const (
 	// CascadeRefused: the child's lifecycle does not allow the move from its
 	// state; nothing changed.
 	CascadeRefused CascadeOutcome = "refused"
+	// CascadeDetached: the child was unlinked from its parent before the
+	// cascade reached it; nothing changed.
+	CascadeDetached CascadeOutcome = "detached"
 )
 
 // cascadeResolve resolves an open child with its parent's resolution.
@@ -818,4 +842,33 @@ func clipBytes(s string, max int) string {
 		max--
 	}
 	return s[:max]
+}
+
+// linkRecord sets the problem or change the incident is linked to; the zero
+// Ref unlinks. kinds lists the kinds of record the link may name.
+func (i *Incident) linkRecord(e env, field string, dst *itsm.Ref, ref itsm.Ref, kinds ...itsm.Kind) error {
+	if err := i.requireNotDone(e, "link_"+field); err != nil {
+		return err
+	}
+	if !ref.IsZero() {
+		var errs itsm.FieldErrors
+		errs.Merge(field, ref.Validate())
+		if !slices.Contains(kinds, ref.Kind) {
+			errs.Addf(field+".kind", "%q is not a kind this link takes (%v)", ref.Kind, kinds)
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+	}
+	if *dst == ref {
+		return nil
+	}
+	changes := []FieldChange{{Field: field, From: refText(*dst), To: refText(ref)}}
+	*dst = ref
+	command := "link_" + field
+	if ref.IsZero() {
+		command = "unlink_" + field
+	}
+	i.record(i.stamp(e.at), e.by, command, i.d.Status, "", changes)
+	return nil
 }

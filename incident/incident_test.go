@@ -651,3 +651,38 @@ func TestNewIDHelpers(t *testing.T) {
 	assert.Equal(t, id, back)
 	assert.Equal(t, id, IDFromUUID(id.UUID()))
 }
+
+func TestRestoreChecksStateInvariants(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open(t)
+	tests := []struct {
+		name   string
+		path   []string
+		mutate func(*Data)
+		field  string
+	}{
+		{"own parent", nil, func(d *Data) { d.Parent = d.ID }, "parent"},
+		{"impact outside the matrix", nil, func(d *Data) { d.Impact = 9 }, "impact"},
+		{"hold reason while new", nil, func(d *Data) { d.HoldReason = HoldAwaitingVendor }, "hold_reason"},
+		{"resolved_at while new", nil, func(d *Data) { d.ResolvedAt = d.OpenedAt }, "resolved_at"},
+		{"no hold reason while on hold", []string{"hold"}, func(d *Data) { d.HoldReason = "" }, "hold_reason"},
+		{"resolved without a resolution", []string{"resolve"}, func(d *Data) { d.Resolution = Resolution{} }, "resolution.code"},
+		{"closed without closed_at", []string{"resolve", "close"}, func(d *Data) { d.ClosedAt = time.Time{} }, "closed_at"},
+		{"canceled without a cancellation", []string{"cancel"}, func(d *Data) { d.Cancellation = nil }, "cancellation"},
+		{"override disagrees", nil, func(d *Data) { d.Override = &Override{Priority: 1} }, "override"},
+		{"comment with bad UTF-8", nil, func(d *Data) { d.Comments = []Comment{{At: d.OpenedAt, Text: "\xff"}} }, "comments"},
+		{"group with NUL", nil, func(d *Data) { d.Group = "a\x00b" }, "group"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := inc.Clone()
+			f.drive(t, x, tc.path...)
+			d := x.Data()
+			tc.mutate(&d)
+			_, err := Restore(f.pol, d)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "want %q in %v", tc.field, err)
+		})
+	}
+}

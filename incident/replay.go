@@ -59,6 +59,9 @@ type Refusal struct {
 	To   Status `json:"to,omitempty"`
 	// Reason says why, in words fit for an import report.
 	Reason string `json:"reason"`
+	// Err is the error behind the refusal, when there was one, for
+	// errors.Is and errors.As.
+	Err error `json:"-"`
 }
 
 // ReplayResult is a replayed incident with what could not be replayed.
@@ -152,8 +155,11 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 
 // replayStep applies one recorded observation.
 func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Mapping) {
-	refuse := func(to Status, reason string) {
-		res.Refused = append(res.Refused, Refusal{Index: k, At: itsm.Normalize(r.At), From: inc.d.Status, To: to, Reason: reason})
+	refuse := func(to Status, reason string, err error) {
+		if err != nil {
+			reason += ": " + err.Error()
+		}
+		res.Refused = append(res.Refused, Refusal{Index: k, At: itsm.Normalize(r.At), From: inc.d.Status, To: to, Reason: reason, Err: err})
 	}
 	// Fields first: a priority change recorded with a move applies either way.
 	u := Update{}
@@ -165,26 +171,28 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 	}
 	if u.Impact != nil || u.Urgency != nil {
 		if _, err := inc.update(e, u); err != nil {
-			refuse(inc.d.Status, "field change refused: "+err.Error())
+			refuse(inc.d.Status, "field change refused", err)
 		}
 	}
-	if r.Priority != 0 && r.Priority != inc.d.Priority && !e.pol.category(inc.d.Status).IsDone() {
-		if _, ok := e.pol.Matrix.PriorityLevel(r.Priority); ok {
-			imp := e
-			imp.by = itsm.Actor{ID: e.by.ID, Name: e.by.Name, Kind: e.by.Kind, Roles: []string{e.pol.OverrideRole}}
-			_ = inc.overridePriority(imp, r.Priority, "imported from the source tool")
-		} else {
-			refuse(inc.d.Status, fmt.Sprintf("priority %d is not in the matrix", int(r.Priority)))
+	if r.Priority != 0 && r.Priority != inc.d.Priority {
+		imp := e
+		imp.by = itsm.Actor{ID: e.by.ID, Name: e.by.Name, Kind: e.by.Kind, Roles: []string{e.pol.OverrideRole}}
+		if err := inc.overridePriority(imp, r.Priority, "imported from the source tool"); err != nil {
+			refuse(inc.d.Status, fmt.Sprintf("priority change to %d refused", int(r.Priority)), err)
 		}
 	}
-	if (r.Group != "" && r.Group != inc.d.Group || r.Assignee != "" && r.Assignee != inc.d.Assignee) && e.pol.category(inc.d.Status).IsOpen() {
+	assignment := r.Group != "" && r.Group != inc.d.Group || r.Assignee != "" && r.Assignee != inc.d.Assignee
+	if assignment && !e.pol.category(inc.d.Status).IsOpen() {
+		refuse(inc.d.Status, fmt.Sprintf("assignment change on a %s incident refused", e.pol.category(inc.d.Status)), nil)
+	}
+	if assignment && e.pol.category(inc.d.Status).IsOpen() {
 		if inc.d.Status == e.pol.Lifecycle.Initial() && m.States[r.State] == inc.d.Status {
 			// Assignment recorded while the tool still showed the incident
 			// as new: keep the state, record the assignment only.
 			inc.d.Group, inc.d.Assignee = orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee)
 			inc.record(inc.stamp(e.at), e.by, "reassign", inc.d.Status, "imported", []FieldChange{{Field: "group", To: inc.d.Group}, {Field: "assignee", To: inc.d.Assignee}})
 		} else if err := inc.assign(e, r.Group, r.Assignee, ""); err != nil {
-			refuse(inc.d.Status, "assignment refused: "+err.Error())
+			refuse(inc.d.Status, "assignment refused", err)
 		}
 	}
 	if r.State == "" {
@@ -192,18 +200,19 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 	}
 	to, ok := m.States[r.State]
 	if !ok {
-		refuse("", fmt.Sprintf("the source state %q is not mapped", r.State))
+		refuse("", fmt.Sprintf("the source state %q is not mapped", r.State), nil)
 		return
 	}
 	if !e.pol.Lifecycle.Has(to) {
-		refuse(to, fmt.Sprintf("%q is not a state of lifecycle %q", to, e.pol.Lifecycle.Name()))
+		refuse(to, fmt.Sprintf("%q is not a state of lifecycle %q", to, e.pol.Lifecycle.Name()), nil)
 		return
 	}
 	if to == inc.d.Status {
 		if e.pol.category(to) == itsm.CategoryWaiting && r.HoldReason != "" {
-			if reason, mapped := m.HoldReasons[r.HoldReason]; mapped && reason != inc.d.HoldReason && reason != HoldAwaitingCaller {
-				if err := inc.hold(e, reason, ""); err != nil {
-					refuse(to, "hold reason change refused: "+err.Error())
+			reason := m.holdReason(r.HoldReason)
+			if reason != inc.d.HoldReason {
+				if err := inc.hold(e, reason, importedHoldComment(reason)); err != nil {
+					refuse(to, "hold reason change refused", err)
 				}
 			}
 		}
@@ -217,24 +226,14 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 		}
 	}
 	if action == "" {
-		refuse(to, fmt.Sprintf("lifecycle %q has no transition from %s to %s", e.pol.Lifecycle.Name(), inc.d.Status, to))
+		refuse(to, fmt.Sprintf("lifecycle %q has no transition from %s to %s", e.pol.Lifecycle.Name(), inc.d.Status, to), nil)
 		return
 	}
 	var err error
 	switch action {
 	case ActionHold:
-		reason, mapped := m.HoldReasons[r.HoldReason]
-		if !mapped {
-			reason = m.DefaultHoldReason
-		}
-		if reason == "" {
-			reason = HoldAwaitingVendor
-		}
-		comment := ""
-		if reason == HoldAwaitingCaller {
-			comment = "Awaiting the caller (imported)"
-		}
-		err = inc.hold(e, reason, comment)
+		reason := m.holdReason(r.HoldReason)
+		err = inc.hold(e, reason, importedHoldComment(reason))
 	case ActionResolve:
 		code := ResolutionCode(r.ResolutionCode)
 		if code == "" || code.Validate() != nil {
@@ -270,7 +269,7 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 		err = inc.move(e, action, "imported", nil)
 	}
 	if err != nil {
-		refuse(to, err.Error())
+		refuse(to, "refused", err)
 	}
 }
 
@@ -279,4 +278,25 @@ func orKeep(v, old string) string {
 		return old
 	}
 	return v
+}
+
+// holdReason maps the source tool's hold reason: a mapped one, else
+// DefaultHoldReason, else awaiting a vendor.
+func (m Mapping) holdReason(source string) HoldReason {
+	if reason, ok := m.HoldReasons[source]; ok {
+		return reason
+	}
+	if m.DefaultHoldReason != "" {
+		return m.DefaultHoldReason
+	}
+	return HoldAwaitingVendor
+}
+
+// importedHoldComment is the comment an imported hold awaiting the caller
+// carries, since such a hold needs one.
+func importedHoldComment(reason HoldReason) string {
+	if reason == HoldAwaitingCaller {
+		return "Awaiting the caller (imported)"
+	}
+	return ""
 }

@@ -115,3 +115,30 @@ func TestReplayRejectsBadHistories(t *testing.T) {
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "title", ve.Field)
 }
+
+func TestReplayReportsWhatItCannotApply(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 3, 2, 9, m, 0, 0, time.UTC) }
+	id := itsmtest.MustID[record](t, itsmtest.NewIDs(4))
+	m := snowMapping()
+	m.DefaultHoldReason = HoldAwaitingChange
+	res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC7", OpenInput{Title: "x", Caller: "bob", Impact: 2, Urgency: 2}, []Recorded{
+		{At: at(0), State: "1"},
+		{At: at(1), State: "3", HoldReason: "4"},  // awaiting vendor
+		{At: at(2), State: "3", HoldReason: "99"}, // unmapped: the default reason
+		{At: at(3), State: "6"},
+		{At: at(4), State: "7"},
+		{At: at(5), State: "7", Priority: 1},      // priority change on a closed incident
+		{At: at(6), State: "7", Group: "network"}, // assignment change on a closed incident
+	}, m)
+	require.NoError(t, err)
+	h := res.Incident.History()
+	require.Len(t, h, 5)
+	assert.Equal(t, "hold", h[2].Command)
+	assert.Equal(t, []FieldChange{{"hold_reason", "awaiting_vendor", "awaiting_change"}}, h[2].Changes)
+	assert.Equal(t, StatusClosed, res.Incident.Status())
+	require.Len(t, res.Refused, 2)
+	assert.Equal(t, 5, res.Refused[0].Index)
+	assert.ErrorIs(t, res.Refused[0].Err, itsm.ErrInvalidTransition)
+	assert.Equal(t, 6, res.Refused[1].Index)
+	assert.Contains(t, res.Refused[1].Reason, "assignment change on a closed incident")
+}

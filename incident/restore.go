@@ -10,9 +10,13 @@ import (
 // policy first: storage is not trusted to hand back something the commands
 // could never have produced. It returns a *itsm.ValidationError listing every
 // problem: a zero ID, an invalid tenant, a missing number, a negative
-// version, a status or major status the lifecycles do not declare, text over
-// its limits, or a history that is empty, out of sequence, not normalised, not
-// monotonic, or that does not end in the current status.
+// version, a status or major status the lifecycles do not declare, impact,
+// urgency or priority outside the matrix, an override that disagrees with the
+// priority, malformed text, an incident that is its own parent, fields that
+// contradict the state's category (a hold reason outside a waiting state, a
+// resolved state without a resolution, a canceled one without a
+// cancellation), or a history that is empty, out of sequence, not
+// normalised, not monotonic, or that does not end in the current status.
 func Restore(pol Policy, d Data) (*Incident, error) {
 	if err := pol.Validate(); err != nil {
 		return nil, err
@@ -54,6 +58,57 @@ func restore(pol *Policy, d Data) (*Incident, error) {
 	}
 	if _, ok := pol.Matrix.PriorityLevel(d.Priority); !ok {
 		errs.Addf("priority", "%d is not a priority of the matrix", int(d.Priority))
+	}
+	if _, err := pol.Matrix.Lookup(d.Impact, d.Urgency); err != nil {
+		errs.Merge("", err)
+	}
+	if d.Override != nil && d.Override.Priority != d.Priority {
+		errs.Addf("override", "overrides to %d but the priority is %d", int(d.Override.Priority), int(d.Priority))
+	}
+	checkRequired(&errs, "caller", d.Caller, MaxShortTextLen, false)
+	for _, f := range []struct{ name, v string }{{"category", d.Category}, {"subcategory", d.Subcategory}, {"group", d.Group}, {"assignee", d.Assignee}} {
+		validateShort(&errs, f.name, f.v)
+	}
+	if !d.ID.IsZero() && d.Parent == d.ID {
+		errs.Add("parent", "an incident cannot be its own parent")
+	}
+	for k, c := range d.Comments {
+		f := "comments"
+		if !checkText(&errs, f, c.Text, MaxCommentLen, true) {
+			continue
+		}
+		if !itsm.IsNormalized(c.At) || c.At.IsZero() {
+			errs.Addf(f, "comment %d: must be a UTC instant truncated to the microsecond", k)
+		}
+	}
+	// Fields that the state's category implies.
+	if cat, ok := pol.Lifecycle.Category(d.Status); ok {
+		switch {
+		case cat == itsm.CategoryWaiting && d.HoldReason == "":
+			errs.Add("hold_reason", "must be set while the incident waits")
+		case cat != itsm.CategoryWaiting && d.HoldReason != "":
+			errs.Addf("hold_reason", "must be empty in a %s state", cat)
+		}
+		switch cat {
+		case itsm.CategoryResolved, itsm.CategoryClosed:
+			if d.ResolvedAt.IsZero() {
+				errs.Addf("resolved_at", "must be set in a %s state", cat)
+			}
+			if d.Resolution.Code == "" {
+				errs.Addf("resolution.code", "must be set in a %s state", cat)
+			}
+			if cat == itsm.CategoryClosed && d.ClosedAt.IsZero() {
+				errs.Add("closed_at", "must be set in a closed state")
+			}
+		case itsm.CategoryCanceled:
+			if d.Cancellation == nil {
+				errs.Add("cancellation", "must be set in a canceled state")
+			}
+		default:
+			if !d.ResolvedAt.IsZero() || !d.ClosedAt.IsZero() {
+				errs.Addf("resolved_at", "must be empty in a %s state", cat)
+			}
+		}
 	}
 	switch {
 	case len(d.History) == 0:

@@ -20,8 +20,9 @@ type Numbers interface {
 }
 
 // Atomic is the optional capability of a store that commits an incident
-// write together with the events it emits (an outbox), and several incident
-// writes together (cascades), or none of them.
+// write together with the events it emits (an outbox), and with the reads
+// that confirm what the command relied on (a parent link's ancestors), or
+// none of them.
 type Atomic interface {
 	// Atomically runs fn; the writes fn makes through tx, and the events it
 	// appends, commit together when fn returns nil and vanish when it
@@ -44,9 +45,12 @@ type Authorization struct {
 	// "resume", "comment", "resolve", "reopen", "close", "cancel",
 	// "escalate", "override_priority", "major.propose", "major.accept",
 	// "major.reject", "major.demote", "major.review", "link_parent",
-	// "unlink_parent", "advance_sla".
+	// "unlink_parent", "link_problem", "link_change", "advance_sla",
+	// "cascade" (a re-run asked for by Service.Cascade), and
+	// "cascade.resolve" and "cascade.hold" for each child a cascade
+	// reaches.
 	Command string
-	// Incident is the incident as loaded, or nil for "open".
+	// Incident is a copy of the incident as loaded, or nil for "open".
 	Incident *Data
 }
 
@@ -66,12 +70,15 @@ func (f AuthorizerFunc) Authorize(ctx context.Context, a Authorization) error { 
 // Config assembles a Service.
 type Config struct {
 	// Repository stores incidents. Required. When it also implements
-	// Atomic, each command's write and its events commit together, and
-	// cascades commit as one.
+	// Atomic, each command's write and its events commit together. Without
+	// it, events are only returned, never stored, and a parent link's cycle
+	// check can race with a concurrent link.
 	Repository Repository
 	// Numbers numbers new incidents. Required.
 	Numbers Numbers
-	// Policy holds the desk's rules; a zero Policy means DefaultPolicy().
+	// Policy holds the desk's rules; the zero Policy means DefaultPolicy().
+	// A partly filled Policy is validated as it is: start from
+	// DefaultPolicy() and change what differs.
 	Policy Policy
 	// SLA attaches and advances SLA, OLA and UC timers on every command;
 	// nil means no timers.
@@ -124,7 +131,7 @@ func NewService(cfg Config) (*Service, error) {
 		errs.Add("max_attempts", "must not be negative")
 	}
 	pol := cfg.Policy
-	if pol.Lifecycle == nil && pol.Matrix == nil && pol.NumberPrefix == "" {
+	if pol == (Policy{}) {
 		pol = DefaultPolicy()
 	}
 	errs.Merge("", pol.Validate())
@@ -157,19 +164,28 @@ type Result struct {
 	Cascade  []CascadeResult
 }
 
-// CascadeResult is the outcome of a cascade on one child.
+// CascadeResult is the outcome of a cascade on one descendant.
 type CascadeResult struct {
-	Child   ID
-	Number  Number
+	Child  ID
+	Number Number
+	// Parent is the incident the cascade reached the child through: the
+	// incident the command ran on, or one of its descendants.
+	Parent  ID
 	Outcome CascadeOutcome
-	// Err is set when the child could not be saved; the cascade is
-	// idempotent, so running the parent's command again completes it.
+	// Events are the events the child's change emitted.
+	Events []itsm.Event
+	// Err is set when the child could not be saved. Cascades are
+	// idempotent: Service.Cascade completes one that failed half way.
 	Err error
 }
 
 func (s *Service) authorize(ctx context.Context, tenant itsm.TenantID, by itsm.Actor, command string, d *Data) error {
 	if s.auth == nil {
 		return nil
+	}
+	if d != nil {
+		c := d.Clone() // the authorizer may keep or change what it is shown
+		d = &c
 	}
 	err := s.auth.Authorize(ctx, Authorization{Tenant: tenant, Actor: by, Command: command, Incident: d})
 	if err == nil {
@@ -213,7 +229,7 @@ func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor,
 	if err != nil {
 		return Result{}, err
 	}
-	if err := s.write(ctx, inc, events, true); err != nil {
+	if err := s.write(ctx, inc, events, true, nil); err != nil {
 		return Result{}, fmt.Errorf("incident: open %s: saving: %w", inc.d.Number, err)
 	}
 	inc.d.Version = 1
@@ -258,10 +274,20 @@ func (s *Service) List(ctx context.Context, tenant itsm.TenantID, f Filter, p Pa
 // guards or returns an error and leaves inc as it was.
 type decision func(inc *Incident, e env) error
 
+// check runs inside the transaction that saves a command's result, with the
+// transaction's repository, to confirm what the decision read elsewhere
+// still holds; an error aborts the write.
+type check func(ctx context.Context, repo Repository, inc *Incident) error
+
 // run loads the incident, decides, advances SLA timers, and saves with its
 // events, re-reading and re-deciding on a version conflict up to the
 // service's attempt limit. A command that changes nothing saves nothing.
 func (s *Service) run(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, command string, decide decision) (Result, error) {
+	return s.runChecked(ctx, tenant, id, by, command, decide, nil)
+}
+
+// runChecked is run with a check made inside the saving transaction.
+func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, command string, decide decision, verify check) (Result, error) {
 	if err := by.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -288,11 +314,14 @@ func (s *Service) run(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.
 		if len(inc.d.History) == history && len(inc.d.Comments) == comments {
 			return Result{Incident: inc}, nil
 		}
+		if len(inc.d.History) > maxHistoryEntries {
+			return Result{}, itsm.NewValidationError("history", fmt.Sprintf("the incident already holds %d history entries, the most one may", maxHistoryEntries))
+		}
 		events, err := s.advance(inc, history, comments, e.at)
 		if err != nil {
 			return Result{}, err
 		}
-		err = s.write(ctx, inc, events, false)
+		err = s.write(ctx, inc, events, false, verify)
 		if errors.Is(err, itsm.ErrConflict) && attempt < s.attempts {
 			continue
 		}
@@ -305,9 +334,15 @@ func (s *Service) run(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.
 }
 
 // write saves the incident (creating it when create is set) and, under an
-// Atomic store, appends its events in the same transaction.
-func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event, create bool) error {
+// Atomic store, appends its events in the same transaction, after verify
+// (when not nil) has confirmed what the decision relied on.
+func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event, create bool, verify check) error {
 	save := func(ctx context.Context, repo Repository) error {
+		if verify != nil {
+			if err := verify(ctx, repo, inc); err != nil {
+				return err
+			}
+		}
 		if create {
 			return repo.Create(ctx, inc.d)
 		}
@@ -345,10 +380,10 @@ func eventType(command string) itsm.EventType {
 		return "incident.priority_overridden"
 	case "escalate.functional", "escalate.hierarchical":
 		return "incident.escalated"
-	case "link_parent":
-		return "incident.parent_linked"
-	case "unlink_parent":
-		return "incident.parent_unlinked"
+	case "link_parent", "link_problem", "link_change":
+		return itsm.EventType("incident." + command[len("link_"):] + "_linked")
+	case "unlink_parent", "unlink_problem", "unlink_change":
+		return itsm.EventType("incident." + command[len("unlink_"):] + "_unlinked")
 	}
 	verb := strings.ReplaceAll(command, ".", "_")
 	if strings.HasSuffix(verb, "e") {

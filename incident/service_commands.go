@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/itsmkit/itsmkit/itsm"
@@ -53,7 +54,7 @@ func (s *Service) Hold(ctx context.Context, tenant itsm.TenantID, id ID, by itsm
 	if err != nil || !reason.cascades() {
 		return res, err
 	}
-	res.Cascade = s.cascade(ctx, res.Incident, by, "hold", (*Incident).cascadeHold)
+	res.Cascade = s.cascade(ctx, res.Incident, by, "hold")
 	return res, nil
 }
 
@@ -97,7 +98,7 @@ func (s *Service) Resolve(ctx context.Context, tenant itsm.TenantID, id ID, by i
 	if err != nil {
 		return res, err
 	}
-	res.Cascade = s.cascade(ctx, res.Incident, by, "resolve", (*Incident).cascadeResolve)
+	res.Cascade = s.cascade(ctx, res.Incident, by, "resolve")
 	return res, nil
 }
 
@@ -171,35 +172,75 @@ func (s *Service) ReviewMajor(ctx context.Context, tenant itsm.TenantID, id ID, 
 // maxAncestry bounds the parent chain walked to refuse cycles.
 const maxAncestry = 64
 
+// ancestors walks parent's chain upwards through repo and returns it,
+// nearest first, stopping at id (which then ends the list: a cycle). When
+// touch is set, each ancestor is written back unchanged at the version read,
+// so that a concurrent change to the chain makes the caller's transaction
+// fail with itsm.ErrConflict rather than commit a cycle.
+func ancestors(ctx context.Context, repo Repository, tenant itsm.TenantID, id, parent ID, touch bool) ([]ID, error) {
+	var out []ID
+	cur := parent
+	for depth := 0; !cur.IsZero(); depth++ {
+		if depth >= maxAncestry {
+			return nil, itsm.NewValidationError("parent", fmt.Sprintf("the parent chain is deeper than %d", maxAncestry))
+		}
+		if cur == id {
+			return append(out, cur), nil
+		}
+		d, err := repo.Get(ctx, tenant, cur)
+		if err != nil {
+			if errors.Is(err, itsm.ErrNotFound) && cur == parent {
+				return nil, fmt.Errorf("incident: parent %s: %w", parent, err)
+			}
+			return nil, err
+		}
+		if touch {
+			if err := repo.Update(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+		if cur != parent {
+			out = append(out, cur)
+		}
+		cur = d.Parent
+	}
+	return out, nil
+}
+
 // LinkParent makes parent the incident's parent. It refuses a link that
-// would make an incident its own ancestor, a parent in another tenant or
-// missing (itsm.ErrNotFound), and a chain deeper than 64.
+// would make an incident its own ancestor (a *itsm.ValidationError naming
+// "parent"), a parent in another tenant or missing (itsm.ErrNotFound), and
+// a new parent whose own chain is deeper than 64. Under an Atomic store the
+// chain is read again inside the transaction that saves the link, and each
+// ancestor is written back unchanged, so two concurrent links can never
+// commit a cycle between them (one of them retries and is refused); the
+// ancestors' versions move on as a result. Without Atomic the check can
+// race with a concurrent link.
 func (s *Service) LinkParent(ctx context.Context, tenant itsm.TenantID, id, parent ID, by itsm.Actor) (Result, error) {
-	return s.run(ctx, tenant, id, by, "link_parent", func(inc *Incident, e env) error {
-		var ancestors []ID
-		cur := parent
-		for depth := 0; !cur.IsZero(); depth++ {
-			if depth >= maxAncestry {
-				return itsm.NewValidationError("parent", fmt.Sprintf("the parent chain is deeper than %d", maxAncestry))
-			}
-			if cur == id {
-				ancestors = append(ancestors, cur)
-				break
-			}
-			d, err := s.repo.Get(ctx, tenant, cur)
+	decide := func(inc *Incident, e env) error {
+		if parent.IsZero() || parent == id {
+			return inc.linkParent(e, parent, nil)
+		}
+		chain, err := ancestors(ctx, s.repo, tenant, id, parent, false)
+		if err != nil {
+			return err
+		}
+		return inc.linkParent(e, parent, chain)
+	}
+	var verify check
+	if s.atomic != nil {
+		verify = func(ctx context.Context, repo Repository, inc *Incident) error {
+			chain, err := ancestors(ctx, repo, tenant, id, parent, true)
 			if err != nil {
-				if errors.Is(err, itsm.ErrNotFound) && cur == parent {
-					return fmt.Errorf("incident: parent %s: %w", parent, err)
-				}
 				return err
 			}
-			if cur != parent {
-				ancestors = append(ancestors, cur)
+			if slices.Contains(chain, id) {
+				return itsm.NewValidationError("parent", fmt.Sprintf("%s now descends from this incident; linking would make a cycle", parent))
 			}
-			cur = d.Parent
+			return nil
 		}
-		return inc.linkParent(e, parent, ancestors)
-	})
+	}
+	return s.runChecked(ctx, tenant, id, by, "link_parent", decide, verify)
 }
 
 // UnlinkParent removes the incident's parent link.
@@ -209,32 +250,111 @@ func (s *Service) UnlinkParent(ctx context.Context, tenant itsm.TenantID, id ID,
 	})
 }
 
-// cascade applies step to every child of parent, each in its own command
-// (re-read and retried on conflict), in ID order. Each child's outcome is
-// reported; a failed child does not stop the others, and because steps are
-// idempotent, running the parent's command again completes the cascade.
-func (s *Service) cascade(ctx context.Context, parent *Incident, by itsm.Actor, command string, step func(*Incident, env, *Incident) CascadeOutcome) []CascadeResult {
-	var out []CascadeResult
-	page := Page{Limit: MaxPageLimit}
-	for {
-		lp, err := s.repo.List(ctx, parent.d.Tenant, Filter{Parent: parent.d.ID}, page)
-		if err != nil {
-			return append(out, CascadeResult{Err: fmt.Errorf("incident: cascade %s from %s: listing children: %w", command, parent.d.Number, err)})
-		}
-		for _, child := range lp.Items {
-			outcome := CascadeAlready
-			_, err := s.run(ctx, parent.d.Tenant, child.ID, by, "cascade."+command, func(inc *Incident, e env) error {
-				outcome = step(inc, e, parent)
-				return nil
-			})
-			out = append(out, CascadeResult{Child: child.ID, Number: child.Number, Outcome: outcome, Err: err})
-		}
-		if lp.Next.IsZero() {
-			return out
-		}
-		page.After = lp.Next
-	}
+// LinkProblem links the incident to the problem (or known error) it is an
+// instance of; the zero Ref unlinks. A Ref of another kind is a
+// *itsm.ValidationError naming "problem.kind".
+func (s *Service) LinkProblem(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, problem itsm.Ref) (Result, error) {
+	return s.run(ctx, tenant, id, by, "link_problem", func(inc *Incident, e env) error {
+		return inc.linkRecord(e, "problem", &inc.d.Problem, problem, itsm.KindProblem, itsm.KindKnownError)
+	})
 }
+
+// LinkChange links the incident to the change that caused or fixes it; the
+// zero Ref unlinks. A Ref of another kind is a *itsm.ValidationError naming
+// "change.kind".
+func (s *Service) LinkChange(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, change itsm.Ref) (Result, error) {
+	return s.run(ctx, tenant, id, by, "link_change", func(inc *Incident, e env) error {
+		return inc.linkRecord(e, "change", &inc.d.Change, change, itsm.KindChange)
+	})
+}
+
+// Cascade carries an incident's state to its descendants again: a resolved
+// or closed incident resolves its open descendants; one on hold awaiting a
+// change, problem or vendor puts its new and active descendants on hold.
+// Resolve and Hold cascade by themselves; Cascade completes a cascade that
+// failed half way (a child that could not be saved), and is harmless to run
+// twice. For any other state it does nothing.
+func (s *Service) Cascade(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor) (Result, error) {
+	if err := by.Validate(); err != nil {
+		return Result{}, err
+	}
+	d, err := s.repo.Get(ctx, tenant, id)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.authorize(ctx, tenant, by, "cascade", &d); err != nil {
+		return Result{}, err
+	}
+	inc, err := restore(&s.pol, d)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Incident: inc}
+	switch cat := s.pol.category(inc.d.Status); {
+	case cat == itsm.CategoryResolved || cat == itsm.CategoryClosed:
+		res.Cascade = s.cascade(ctx, inc, by, "resolve")
+	case cat == itsm.CategoryWaiting && inc.d.HoldReason.cascades():
+		res.Cascade = s.cascade(ctx, inc, by, "hold")
+	}
+	return res, nil
+}
+
+// cascade carries root's resolution ("resolve") or hold ("hold") down its
+// tree, breadth first, each descendant in its own command (re-read and
+// retried on conflict) in ID order. A descendant reached is passed on
+// through when it ends in the cascaded state (whether the cascade moved it
+// or it was there already), so grandchildren are reached too, and a re-run
+// finishes what a failed one left. A child that was unlinked meanwhile is
+// left alone (CascadeDetached). A failed child does not stop the others.
+func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, command string) []CascadeResult {
+	step := (*Incident).cascadeResolve
+	reached := func(c itsm.Category) bool { return c == itsm.CategoryResolved || c == itsm.CategoryClosed }
+	if command == "hold" {
+		step = (*Incident).cascadeHold
+		reached = func(c itsm.Category) bool { return c == itsm.CategoryWaiting }
+	}
+	var out []CascadeResult
+	seen := map[ID]bool{root.d.ID: true}
+	queue := []ID{root.d.ID}
+	for len(queue) > 0 && len(seen) <= maxCascade {
+		parent := queue[0]
+		queue = queue[1:]
+		page := Page{Limit: MaxPageLimit}
+		for {
+			lp, err := s.repo.List(ctx, root.d.Tenant, Filter{Parent: parent}, page)
+			if err != nil {
+				return append(out, CascadeResult{Parent: parent, Err: fmt.Errorf("incident: cascade %s from %s: listing children: %w", command, root.d.Number, err)})
+			}
+			for _, child := range lp.Items {
+				if seen[child.ID] {
+					continue
+				}
+				seen[child.ID] = true
+				outcome := CascadeAlready
+				res, err := s.run(ctx, root.d.Tenant, child.ID, by, "cascade."+command, func(inc *Incident, e env) error {
+					if inc.d.Parent != parent {
+						outcome = CascadeDetached
+						return nil
+					}
+					outcome = step(inc, e, root)
+					return nil
+				})
+				out = append(out, CascadeResult{Child: child.ID, Number: child.Number, Parent: parent, Outcome: outcome, Events: res.Events, Err: err})
+				if err == nil && outcome != CascadeDetached && res.Incident != nil && reached(s.pol.category(res.Incident.d.Status)) {
+					queue = append(queue, child.ID)
+				}
+			}
+			if lp.Next.IsZero() {
+				break
+			}
+			page.After = lp.Next
+		}
+	}
+	return out
+}
+
+// maxCascade bounds how many descendants one cascade visits.
+const maxCascade = 100_000
 
 // AdvanceSLA brings an incident's SLA timers up to now without any other
 // change, so that thresholds and breaches due by now are recorded and their
@@ -242,12 +362,19 @@ func (s *Service) cascade(ctx context.Context, parent *Incident, by itsm.Actor, 
 // Data.SLANextAt reports (or lists incidents with Filter.SLANextBefore).
 // Without an SLA engine it does nothing.
 func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor) (Result, error) {
-	if s.sla == nil {
-		inc, err := s.Get(ctx, tenant, id)
-		return Result{Incident: inc}, err
-	}
 	if err := by.Validate(); err != nil {
 		return Result{}, err
+	}
+	if s.sla == nil {
+		d, err := s.repo.Get(ctx, tenant, id)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := s.authorize(ctx, tenant, by, "advance_sla", &d); err != nil {
+			return Result{}, err
+		}
+		inc, err := restore(&s.pol, d)
+		return Result{Incident: inc}, err
 	}
 	for attempt := 1; ; attempt++ {
 		d, err := s.repo.Get(ctx, tenant, id)
@@ -284,7 +411,7 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 			}
 			events = append(events, e)
 		}
-		err = s.write(ctx, inc, events, false)
+		err = s.write(ctx, inc, events, false, nil)
 		if errors.Is(err, itsm.ErrConflict) && attempt < s.attempts {
 			continue
 		}
@@ -330,7 +457,7 @@ func (a AutoClose) Validate() error {
 // false when it never does (not resolved, an accepted major incident, or a
 // calendar without enough working time).
 func ClosableAt(d *Data, a AutoClose) (time.Time, bool) {
-	if d.ResolvedAt.IsZero() || d.Major.Status == MajorAccepted || a.Validate() != nil {
+	if d == nil || d.ResolvedAt.IsZero() || d.Major.Status == MajorAccepted || a.Validate() != nil {
 		return time.Time{}, false
 	}
 	from := d.ResolvedAt

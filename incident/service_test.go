@@ -501,3 +501,149 @@ func TestClosableAt(t *testing.T) {
 	assert.False(t, ok, "not resolved")
 	assert.ErrorIs(t, incident.AutoClose{}.Validate(), itsm.ErrInvalid)
 }
+
+// Two incidents linked to each other at the same time: at most one link may
+// land, and the stored chain never holds a cycle.
+func TestServiceConcurrentLinksNeverMakeACycle(t *testing.T) {
+	d := newDesk(t, false, func(c *incident.Config) { c.MaxAttempts = 100 })
+	ctx := context.Background()
+	for round := 0; round < 50; round++ {
+		a, b := d.open(t), d.open(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, pair := range [][2]incident.ID{{a.ID(), b.ID()}, {b.ID(), a.ID()}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = d.svc.LinkParent(ctx, tenant, pair[0], pair[1], agent)
+			}()
+		}
+		wg.Wait()
+		require.False(t, errs[0] == nil && errs[1] == nil, "round %d: both links landed", round)
+		ga, _ := d.svc.Get(ctx, tenant, a.ID())
+		gb, _ := d.svc.Get(ctx, tenant, b.ID())
+		require.False(t, ga.Parent() == b.ID() && gb.Parent() == a.ID(), "round %d: a cycle was stored", round)
+	}
+}
+
+func TestServiceCascadeReachesGrandchildrenAndCompletes(t *testing.T) {
+	d := newDesk(t, true)
+	ctx := context.Background()
+	root, child, grandchild := d.open(t), d.open(t), d.open(t)
+	_, err := d.svc.LinkParent(ctx, tenant, child.ID(), root.ID(), agent)
+	require.NoError(t, err)
+	_, err = d.svc.LinkParent(ctx, tenant, grandchild.ID(), child.ID(), agent)
+	require.NoError(t, err)
+
+	// The grandchild's save fails: the cascade stops there, reporting it.
+	require.NoError(t, d.inj.FailNth(faults.IncidentsUpdate, 3)) // root, child, then grandchild
+	res, err := d.svc.Resolve(ctx, tenant, root.ID(), agent, incident.ResolvedPermanently, "Core switch replaced")
+	require.NoError(t, err)
+	require.Len(t, res.Cascade, 2)
+	assert.Equal(t, incident.CascadeApplied, res.Cascade[0].Outcome)
+	assert.NotEmpty(t, res.Cascade[0].Events, "the child's events are reported")
+	assert.Equal(t, child.ID(), res.Cascade[1].Parent)
+	require.Error(t, res.Cascade[1].Err)
+	gc, _ := d.svc.Get(ctx, tenant, grandchild.ID())
+	assert.Equal(t, incident.StatusNew, gc.Status())
+
+	// Cascade completes it, and is harmless to run again.
+	res, err = d.svc.Cascade(ctx, tenant, root.ID(), agent)
+	require.NoError(t, err)
+	require.Len(t, res.Cascade, 2)
+	assert.Equal(t, incident.CascadeAlready, res.Cascade[0].Outcome)
+	assert.Equal(t, incident.CascadeApplied, res.Cascade[1].Outcome)
+	gc, _ = d.svc.Get(ctx, tenant, grandchild.ID())
+	assert.Equal(t, incident.StatusResolved, gc.Status())
+	res, err = d.svc.Cascade(ctx, tenant, root.ID(), agent)
+	require.NoError(t, err)
+	for _, c := range res.Cascade {
+		assert.Equal(t, incident.CascadeAlready, c.Outcome)
+		assert.Empty(t, c.Events)
+	}
+}
+
+func TestServiceLinksToProblemsAndChanges(t *testing.T) {
+	d := newDesk(t, false)
+	ctx := context.Background()
+	inc := d.open(t)
+	problem := itsm.Ref{Kind: itsm.KindProblem, ID: inc.ID().UUID()}
+	res, err := d.svc.LinkProblem(ctx, tenant, inc.ID(), agent, problem)
+	require.NoError(t, err)
+	assert.Equal(t, problem, res.Incident.Data().Problem)
+	assert.Equal(t, []string{"incident.problem_linked"}, eventTypes(res.Events)[:1])
+	_, err = d.svc.LinkChange(ctx, tenant, inc.ID(), agent, problem)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "change.kind", ve.Field)
+	res, err = d.svc.LinkProblem(ctx, tenant, inc.ID(), agent, itsm.Ref{})
+	require.NoError(t, err)
+	assert.True(t, res.Incident.Data().Problem.IsZero())
+}
+
+func TestServiceMoreGuards(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a partly filled policy is validated, not replaced", func(t *testing.T) {
+		cfg, err := storage.IncidentConfig(memory.New())
+		require.NoError(t, err)
+		cfg.Clock, cfg.IDs = itsmtest.NewClock(monday9).Func(), itsmtest.NewIDs(1)
+		cfg.Policy = incident.Policy{OverrideRole: "admin", ReopenClosedWithin: 72 * time.Hour}
+		_, err = incident.NewService(cfg)
+		var ve *itsm.ValidationError
+		require.ErrorAs(t, err, &ve)
+		assert.True(t, ve.Has("policy.lifecycle"))
+	})
+	t.Run("advance without an engine still asks the authorizer", func(t *testing.T) {
+		d := newDesk(t, false, func(c *incident.Config) {
+			c.SLA = nil
+			c.Authorizer = incident.AuthorizerFunc(func(ctx context.Context, a incident.Authorization) error {
+				if a.Command == "advance_sla" {
+					return errors.New("no")
+				}
+				return nil
+			})
+		})
+		inc := d.open(t)
+		_, err := d.svc.AdvanceSLA(ctx, tenant, inc.ID(), agent)
+		assert.ErrorIs(t, err, itsm.ErrForbidden)
+	})
+	t.Run("a question to the caller is the first response", func(t *testing.T) {
+		d := newDesk(t, false)
+		inc := d.open(t)
+		res, err := d.svc.Hold(ctx, tenant, inc.ID(), agent, incident.HoldAwaitingCaller, "Which mailbox?")
+		require.NoError(t, err)
+		asked := res.Incident.Data().FirstResponseAt
+		require.False(t, asked.IsZero())
+		res, err = d.svc.Comment(ctx, tenant, inc.ID(), caller, "sales", incident.CallerComment)
+		require.NoError(t, err)
+		assert.Equal(t, asked, res.Incident.Data().FirstResponseAt, "the caller's reply is not the response")
+	})
+	t.Run("a retried hold with the same question adds nothing", func(t *testing.T) {
+		d := newDesk(t, false)
+		inc := d.open(t)
+		_, err := d.svc.Hold(ctx, tenant, inc.ID(), agent, incident.HoldAwaitingCaller, "Which mailbox?")
+		require.NoError(t, err)
+		res, err := d.svc.Hold(ctx, tenant, inc.ID(), agent, incident.HoldAwaitingCaller, "Which mailbox?")
+		require.NoError(t, err)
+		assert.Empty(t, res.Events)
+		assert.Len(t, res.Incident.Data().Comments, 1)
+	})
+	t.Run("reopening a major incident asks for a new review", func(t *testing.T) {
+		d := newDesk(t, false)
+		inc := d.open(t)
+		id := inc.ID()
+		for _, step := range []func() (incident.Result, error){
+			func() (incident.Result, error) { return d.svc.ProposeMajor(ctx, tenant, id, agent, "big") },
+			func() (incident.Result, error) { return d.svc.AcceptMajor(ctx, tenant, id, agent, "carol") },
+			func() (incident.Result, error) { return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "fixed") },
+			func() (incident.Result, error) { return d.svc.ReviewMajor(ctx, tenant, id, agent, "lessons") },
+			func() (incident.Result, error) { return d.svc.Reopen(ctx, tenant, id, caller, "broken again") },
+			func() (incident.Result, error) { return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "fixed again") },
+		} {
+			_, err := step()
+			require.NoError(t, err)
+		}
+		_, err := d.svc.Close(ctx, tenant, id, agent, "")
+		assert.ErrorIs(t, err, itsm.ErrInvalidTransition)
+	})
+}
