@@ -635,10 +635,14 @@ func TestServiceMoreGuards(t *testing.T) {
 		for _, step := range []func() (incident.Result, error){
 			func() (incident.Result, error) { return d.svc.ProposeMajor(ctx, tenant, id, agent, "big") },
 			func() (incident.Result, error) { return d.svc.AcceptMajor(ctx, tenant, id, agent, "carol") },
-			func() (incident.Result, error) { return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "fixed") },
+			func() (incident.Result, error) {
+				return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "fixed")
+			},
 			func() (incident.Result, error) { return d.svc.ReviewMajor(ctx, tenant, id, agent, "lessons") },
 			func() (incident.Result, error) { return d.svc.Reopen(ctx, tenant, id, caller, "broken again") },
-			func() (incident.Result, error) { return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "fixed again") },
+			func() (incident.Result, error) {
+				return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "fixed again")
+			},
 		} {
 			_, err := step()
 			require.NoError(t, err)
