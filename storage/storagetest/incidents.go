@@ -27,6 +27,9 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("list", func(t *testing.T) { testList(t, open) })
 	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
 	t.Run("children follow updates", func(t *testing.T) { testChildrenFollowUpdates(t, open) })
+	t.Run("rich records", func(t *testing.T) { testRichRecords(t, open) })
+	t.Run("SLA filters", func(t *testing.T) { testSLAFilters(t, open) })
+	t.Run("same ID in two tenants", func(t *testing.T) { testSameIDTwoTenants(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCancelled(t, open) })
 	t.Run("tenant isolation", func(t *testing.T) { testTenantIsolation(t, open) })
 	t.Run("bad reads", func(t *testing.T) { testBadReads(t, open) })
@@ -234,6 +237,25 @@ func mutate(d *incident.Data) {
 	}
 	if d.Override != nil {
 		d.Override.Reason = "mutated"
+	}
+	if d.Cancellation != nil {
+		d.Cancellation.Notes = "mutated"
+	}
+	for k := range d.SLA.Previous {
+		d.SLA.Previous[k] = "mutated"
+	}
+	for i := range d.SLA.Timers {
+		tm := &d.SLA.Timers[i]
+		tm.Metric = "mutated"
+		if len(tm.Segments) > 0 {
+			tm.Segments[0].Kind = "mutated"
+		}
+		if len(tm.Marks) > 0 {
+			tm.Marks[0].Threshold = "mutated"
+		}
+		if len(tm.Changes) > 0 {
+			tm.Changes[0].To = "mutated"
+		}
 	}
 }
 
