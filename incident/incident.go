@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"time"
@@ -265,10 +266,53 @@ func (i *Incident) Major() Major { return i.d.Major }
 func (i *Incident) IsMajor() bool { return i.d.Major.Status == MajorAccepted }
 
 // History returns a copy of the history, oldest first.
-func (i *Incident) History() []Entry { return i.Data().History }
+func (i *Incident) History() []Entry {
+	h := slices.Clone(i.d.History)
+	for k := range h {
+		h[k].Changes = slices.Clone(h[k].Changes)
+	}
+	return h
+}
 
 // Parent returns the parent incident's ID, or the zero ID.
 func (i *Incident) Parent() ID { return i.d.Parent }
+
+// Title returns the one-line summary.
+func (i *Incident) Title() string { return i.d.Title }
+
+// Caller returns who reported the incident.
+func (i *Incident) Caller() string { return i.d.Caller }
+
+// Impact returns the impact.
+func (i *Incident) Impact() itsm.Impact { return i.d.Impact }
+
+// Urgency returns the urgency.
+func (i *Incident) Urgency() itsm.Urgency { return i.d.Urgency }
+
+// Group returns the assignment group.
+func (i *Incident) Group() string { return i.d.Group }
+
+// Assignee returns the assignee.
+func (i *Incident) Assignee() string { return i.d.Assignee }
+
+// HoldReason returns what an incident on hold waits for, or "".
+func (i *Incident) HoldReason() HoldReason { return i.d.HoldReason }
+
+// Resolution returns how the incident was resolved (zero unless resolved or
+// closed).
+func (i *Incident) Resolution() Resolution { return i.d.Resolution }
+
+// OpenedAt returns when the incident was opened.
+func (i *Incident) OpenedAt() time.Time { return i.d.OpenedAt }
+
+// ResolvedAt returns when the incident was last resolved, or the zero time.
+func (i *Incident) ResolvedAt() time.Time { return i.d.ResolvedAt }
+
+// SLA returns a copy of the incident's SLA timers.
+func (i *Incident) SLA() sla.State { return i.d.SLA.Clone() }
+
+// MarshalJSON writes the incident as its Data.
+func (i *Incident) MarshalJSON() ([]byte, error) { return json.Marshal(i.d) }
 
 // Clone returns an independent copy.
 func (i *Incident) Clone() *Incident { return &Incident{d: i.d.Clone()} }

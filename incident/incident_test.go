@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -685,4 +686,29 @@ func TestRestoreChecksStateInvariants(t *testing.T) {
 			assert.True(t, ve.Has(tc.field), "want %q in %v", tc.field, err)
 		})
 	}
+}
+
+func TestIncidentAccessorsAndJSON(t *testing.T) {
+	f := newFixture(t)
+	inc := f.open(t)
+	f.drive(t, inc, "assign", "hold")
+	assert.Equal(t, "Mail is down", inc.Title())
+	assert.Equal(t, "bob", inc.Caller())
+	assert.Equal(t, itsm.Impact(2), inc.Impact())
+	assert.Equal(t, itsm.Urgency(1), inc.Urgency())
+	assert.Equal(t, "messaging", inc.Group())
+	assert.Equal(t, "ana", inc.Assignee())
+	assert.Equal(t, HoldAwaitingVendor, inc.HoldReason())
+	assert.Equal(t, Resolution{}, inc.Resolution())
+	assert.Equal(t, t0, inc.OpenedAt())
+	assert.True(t, inc.ResolvedAt().IsZero())
+	assert.Empty(t, inc.SLA().Timers)
+	raw, err := json.Marshal(inc)
+	require.NoError(t, err)
+	var d Data
+	require.NoError(t, json.Unmarshal(raw, &d))
+	assert.Equal(t, inc.Data(), d)
+	h := inc.History()
+	h[1].Changes[0].To = "forged"
+	assert.NotEqual(t, "forged", inc.History()[1].Changes[0].To)
 }

@@ -12,7 +12,8 @@ import (
 // come from s; the caller adds the clock, ID generator, policy, SLA engine
 // and authorizer. When s offers transactions and an outbox, the repository
 // also implements incident.Atomic, so each command's write and its events
-// commit together.
+// commit together. A store without both still works, but its outbox (if
+// any) receives nothing: the events are only returned to the caller.
 //
 // It returns an error wrapping errors.ErrUnsupported when s has no
 // Sequences capability, which incident numbers need.

@@ -178,5 +178,10 @@ func (s *Store) read(ctx context.Context, t *tx, fn func() error) error {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	// A transaction may have held the lock for a while: give up if the
+	// caller did meanwhile.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return fn()
 }
