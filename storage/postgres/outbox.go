@@ -27,6 +27,11 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[],
 	$7::timestamptz[], $8::jsonb[], $9::bytea[])
 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE id = ANY($1::uuid[]))`
 
+// sqlAppendOne appends a single event.
+const sqlAppendOne = `INSERT INTO outbox (id, tenant_id, type, subject_kind, subject_id, version, at, actor, payload)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (id) DO NOTHING`
+
 // appendRows holds a batch of events column by column.
 type appendRows struct {
 	ids, subjects    [][16]byte
@@ -78,6 +83,19 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		r.versions[i], r.ats[i], r.actors[i], r.payloads[i] = e.Version, e.At, actor, e.Payload
 	}
 	return s.do(ctx, t, "append events", func(q querier) error {
+		if n == 1 {
+			// The usual case, a command's one event: a plain insert that
+			// does nothing when the ID is taken.
+			tag, err := q.Exec(ctx, sqlAppendOne, r.ids[0], r.tenants[0], r.types[0], r.kinds[0], r.subjects[0],
+				r.versions[0], r.ats[0], r.actors[0], r.payloads[0])
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("postgres: event %s is already in the outbox: %w", events[0].ID, itsm.ErrAlreadyExists)
+			}
+			return nil
+		}
 		// One statement appends all or none: when an ID is already in the
 		// outbox nothing is inserted and no error aborts a caller's
 		// transaction. A concurrent append of the same ID is caught by the
