@@ -75,8 +75,18 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pg, err := s.pool.Begin(ctx)
-	if err != nil {
+	var pg pgx.Tx
+	for attempt := 0; ; attempt++ {
+		var err error
+		pg, err = s.pool.Begin(ctx)
+		if err == nil {
+			break
+		}
+		// A pooled connection found dead before BEGIN was sent (its
+		// backend was terminated) is safe to replace.
+		if attempt < s.retries && ctx.Err() == nil && retryable(err) {
+			continue
+		}
 		return mapError(ctx, "begin", err)
 	}
 	t := &tx{s: s, pg: pg}
@@ -91,7 +101,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 		t.done = true
 		t.mu.Unlock()
 	}()
-	err = fn(context.WithValue(ctx, txKey{s}, t), (*txStore)(t))
+	err := fn(context.WithValue(ctx, txKey{s}, t), (*txStore)(t))
 	if err == nil {
 		err = ctx.Err()
 	}
