@@ -32,6 +32,13 @@
 // message. ErrTxDone reports the use of a transaction that has ended. Bad
 // input never panics and never half-writes.
 //
+// A store stores what it is given exactly or refuses it: an adapter whose
+// database cannot hold some text exactly (PostgreSQL rejects NUL bytes and
+// invalid UTF-8; the memory store keeps both) returns a
+// *itsm.ValidationError naming the field ("custom.site",
+// "comments[0].text") and writes nothing, never a changed value. The
+// incident service never produces such text.
+//
 // # Versions and optimistic concurrency
 //
 // A record is created with Version 0 and stored as version 1. An update

@@ -10,6 +10,7 @@
 //	go run ./examples/servicedesk -seed 7 -incidents 10000 -days 60
 //	go run ./examples/servicedesk -diagrams           # also the matrix and lifecycles
 //	go run ./examples/servicedesk -diagrams -format dot
+//	go run ./examples/servicedesk -store postgres://localhost/desk   # durable; run again to continue
 package main
 
 import (
@@ -21,8 +22,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage/postgres"
 )
 
 func main() {
@@ -32,6 +36,7 @@ func main() {
 	flag.IntVar(&opts.days, "days", 20, "business days over which incidents arrive")
 	flag.BoolVar(&opts.diagrams, "diagrams", false, "also print the priority matrix, the lifecycles and the ITIL practices")
 	flag.StringVar(&opts.format, "format", "mermaid", "diagram format with -diagrams: mermaid or dot")
+	flag.StringVar(&opts.store, "store", "memory", "where incidents live: memory, or a PostgreSQL URL (postgres://…) to keep them; a later run continues from what is stored")
 	flag.Parse()
 	started := time.Now()
 	if err := run(context.Background(), os.Stdout, opts); err != nil {
@@ -48,6 +53,7 @@ type options struct {
 	days      int
 	diagrams  bool
 	format    string
+	store     string
 }
 
 func run(ctx context.Context, w io.Writer, o options) error {
@@ -61,8 +67,24 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	if o.days < 1 || o.days > 1000 {
 		errs.Add("days", "must be between 1 and 1000")
 	}
+	if o.store != "" && o.store != "memory" && !strings.HasPrefix(o.store, "postgres://") && !strings.HasPrefix(o.store, "postgresql://") {
+		errs.Addf("store", "%q is not memory or a postgres:// URL", o.store)
+	}
 	if err := errs.Err(); err != nil {
 		return err
+	}
+	var store simStore
+	if o.store != "" && o.store != "memory" {
+		pool, err := pgxpool.New(ctx, o.store)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		defer pool.Close()
+		pg, err := postgres.Open(ctx, pool, postgres.Options{Migrate: true})
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		store = pg
 	}
 	if o.diagrams {
 		printDiagrams(w, o.format)
@@ -70,15 +92,15 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	s, err := newSim(simConfig{
 		Seed: o.seed, Incidents: o.incidents, Days: o.days,
 		Start: time.Date(2026, time.January, 5, 8, 0, 0, 0, time.UTC),
+		Store: store,
 	})
 	if err != nil {
 		return err
 	}
-	start := s.now
 	if err := s.run(ctx); err != nil {
 		return err
 	}
-	s.now = start
+	s.now = s.start()
 	return s.report(ctx, w)
 }
 

@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +59,48 @@ func TestDiagramsAndBadFlags(t *testing.T) {
 	var ve *itsm.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Len(t, ve.All(), 3)
+}
+
+// With -store postgres://…, a second run continues from what the first
+// stored: numbers follow on, IDs never collide, and the report counts every
+// stored incident.
+func TestPostgresRunsContinue(t *testing.T) {
+	url := os.Getenv("ITSMKIT_POSTGRES_URL")
+	if url == "" {
+		if os.Getenv("ITSMKIT_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("ITSMKIT_POSTGRES_URL is not set and ITSMKIT_REQUIRE_POSTGRES=1")
+		}
+		t.Skip("ITSMKIT_POSTGRES_URL is not set: no PostgreSQL server to run the durable desk against")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("servicedesk_%d", os.Getpid())
+	admin, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	_, err = admin.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	store := url + sep + "search_path=" + schema
+
+	totals := []int{}
+	for i := range 2 {
+		var out bytes.Buffer
+		require.NoError(t, run(ctx, &out, options{seed: uint64(i + 1), incidents: 40, days: 2, format: "mermaid", store: store}))
+		m := regexp.MustCompile(`seed \d+: (\d+) incidents`).FindStringSubmatch(out.String())
+		require.NotNil(t, m, out.String())
+		n, _ := strconv.Atoi(m[1])
+		totals = append(totals, n)
+	}
+	assert.Equal(t, []int{40, 80}, totals, "the second report covers both runs")
+	var count, distinct int
+	var lo, hi string
+	require.NoError(t, admin.QueryRow(ctx, "SELECT count(*), count(DISTINCT number), min(number), max(number) FROM "+schema+".incidents").Scan(&count, &distinct, &lo, &hi))
+	assert.Equal(t, 80, count)
+	assert.Equal(t, 80, distinct)
+	assert.Equal(t, "INC0000001", lo)
+	assert.Equal(t, "INC0000080", hi, "numbers continue from the first run's")
 }

@@ -142,6 +142,10 @@ func (s *sim) report(ctx context.Context, w io.Writer) error {
 
 // start is the first instant of the simulation.
 func (s *sim) start() time.Time {
+	if !s.since.IsZero() {
+		t, _ := s.cal.Add(s.since, 0)
+		return t
+	}
 	t, _ := s.cal.Add(s.cfg.Start, 0)
 	return t
 }

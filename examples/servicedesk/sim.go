@@ -18,24 +18,36 @@ import (
 	"github.com/itsmkit/itsmkit/storage/memory"
 )
 
+// simStore is what the simulation needs of a store: incidents, numbers and
+// an outbox, as storage.IncidentConfig uses them.
+type simStore = storage.Store
+
 // simConfig says what to simulate.
 type simConfig struct {
 	Seed      uint64
 	Incidents int
 	Days      int
 	Start     time.Time
+	// Store is where incidents live; nil means a new memory store, with
+	// deterministic IDs from the seed. Any other store gets UUIDv7 IDs, so
+	// that runs against a store that keeps what earlier runs wrote never
+	// collide, and the simulation continues after what is stored.
+	Store simStore
 }
 
 // sim is a desk being simulated: the service on the embedded store, a
 // simulated clock, and a queue of what the agents, callers and scheduler
 // will do next.
 type sim struct {
-	cfg      simConfig
-	rng      *rand.Rand
-	now      time.Time
-	cal      *sla.Schedule
-	svc      *incident.Service
-	store    *memory.Store
+	cfg   simConfig
+	rng   *rand.Rand
+	now   time.Time
+	cal   *sla.Schedule
+	svc   *incident.Service
+	store simStore
+	// since is the first instant of an earlier run whose incidents the
+	// store holds; zero when it held none.
+	since    time.Time
 	queue    actions
 	seq      int
 	end      time.Time
@@ -88,21 +100,30 @@ func newSim(cfg simConfig) (*sim, error) {
 	if err != nil {
 		return nil, err
 	}
-	store := memory.New()
+	var store simStore = memory.New()
+	var ids itsm.IDGenerator = itsmtest.NewIDs(cfg.Seed)
+	if cfg.Store != nil {
+		store, ids = cfg.Store, itsm.UUIDv7Generator()
+	}
 	icfg, err := storage.IncidentConfig(store)
 	if err != nil {
 		return nil, err
 	}
 	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), cal: cal, store: store, tenant: "acme", closedBy: map[string]int{}}
 	icfg.Clock = func() time.Time { return s.now }
-	icfg.IDs = itsmtest.NewIDs(cfg.Seed)
+	icfg.IDs = ids
 	icfg.SLA = engine
 	s.svc, err = incident.NewService(icfg)
 	if err != nil {
 		return nil, err
 	}
 	s.auto = incident.AutoClose{Days: 3, Calendar: cal, Location: cal.Location()}
-	start, err := cal.Add(cfg.Start, 0)
+	if cfg.Store != nil {
+		if err := s.continueStored(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	start, err := cal.Add(s.cfg.Start, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -355,4 +376,31 @@ func (s *sim) all(ctx context.Context) ([]incident.Data, error) {
 		}
 		page.After = lp.Next
 	}
+}
+
+// continueStored makes a run on a store that holds earlier runs' incidents
+// carry on from them: the simulated clock starts the day after the last
+// stored instant, the report covers every stored incident from the first
+// one's day, and the final SLA sweep includes the earlier incidents.
+func (s *sim) continueStored(ctx context.Context) error {
+	stored, err := s.all(ctx)
+	if err != nil || len(stored) == 0 {
+		return err
+	}
+	first, last := stored[0].OpenedAt, stored[0].UpdatedAt
+	for _, d := range stored {
+		if d.OpenedAt.Before(first) {
+			first = d.OpenedAt
+		}
+		if d.UpdatedAt.After(last) {
+			last = d.UpdatedAt
+		}
+		s.ids = append(s.ids, d.ID)
+	}
+	loc := s.cal.Location()
+	day := last.In(loc)
+	s.cfg.Start = time.Date(day.Year(), day.Month(), day.Day()+1, 8, 0, 0, 0, loc).UTC()
+	f := first.In(loc)
+	s.since = time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc).UTC()
+	return nil
 }

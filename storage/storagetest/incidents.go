@@ -33,6 +33,7 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("cancelled context", func(t *testing.T) { testCancelled(t, open) })
 	t.Run("tenant isolation", func(t *testing.T) { testTenantIsolation(t, open) })
 	t.Run("bad reads", func(t *testing.T) { testBadReads(t, open) })
+	t.Run("text a database may refuse", func(t *testing.T) { testUnstorableText(t, open) })
 }
 
 func testRoundTrip(t *testing.T, open Opener) {
@@ -686,4 +687,55 @@ func testChildrenFollowUpdates(t *testing.T, open Opener) {
 	})
 	require.ErrorIs(t, err, boom)
 	assert.Empty(t, children(p1.ID), "a rolled-back link is not listed")
+}
+
+// testUnstorableText checks what a store does with text that PostgreSQL
+// cannot hold (a NUL byte, invalid UTF-8): it either stores it exactly, as
+// the memory store does, or refuses the write with a *itsm.ValidationError
+// naming the field and writes nothing. It never stores a changed value.
+// The service itself never produces such text.
+func testUnstorableText(t *testing.T, open Opener) {
+	tests := []struct {
+		name  string
+		field string
+		bad   func(d *incident.Data)
+	}{
+		{"NUL in the title", "title", func(d *incident.Data) { d.Title = "printer\x00 jam" }},
+		{"invalid UTF-8 in the title", "title", func(d *incident.Data) { d.Title = "caf\xe9" }},
+		{"NUL in a custom value", "custom.site", func(d *incident.Data) { d.Custom["site"] = "ly\x00on" }},
+		{"invalid UTF-8 in a comment", "comments[0].text", func(d *incident.Data) { d.Comments[0].Text = "\xff\xfe" }},
+		{"NUL in a history change", "history[0].changes[0].to", func(d *incident.Data) { d.History[0].Changes[0].To = "\x00" }},
+	}
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name+"/create", func(t *testing.T) {
+			e := newEnv(t, open)
+			d := e.data(tenantA)
+			tc.bad(&d)
+			err := e.repo.Create(ctx, d)
+			if err != nil {
+				validationField(t, err, tc.field)
+				e.absent(d)
+				return
+			}
+			want := d.Clone()
+			want.Version = 1
+			e.present(want)
+		})
+		t.Run(tc.name+"/update", func(t *testing.T) {
+			e := newEnv(t, open)
+			stored := e.create(tenantA)
+			d := stored.Clone()
+			tc.bad(&d)
+			err := e.repo.Update(ctx, d)
+			if err != nil {
+				validationField(t, err, tc.field)
+				e.present(stored)
+				return
+			}
+			want := d.Clone()
+			want.Version = 2
+			e.present(want)
+		})
+	}
 }

@@ -1,0 +1,80 @@
+// Package postgres is itsmkit's PostgreSQL storage adapter, on
+// github.com/jackc/pgx/v5 (pgxpool). It offers every repository and every
+// capability of package storage, durably, and passes the conformance suite
+// in storage/storagetest against a real server.
+//
+//	pool, err := pgxpool.New(ctx, "postgres://desk@db.example/desk")
+//	...
+//	store, err := postgres.Open(ctx, pool, postgres.Options{Migrate: true})
+//	cfg, err := storage.IncidentConfig(store)
+//
+// # Schema and migrations
+//
+// The schema is a list of versioned migrations embedded in the package
+// (Migrations lists them). Migrate applies the missing ones, each in its
+// own transaction, recording them in itsmkit_schema_migrations; it is
+// idempotent, and processes migrating the same schema at once take turns
+// on an advisory lock. The tables live in the first schema of the
+// connections' search_path, so one database can hold several independent
+// stores. Open checks that the schema is at the version the package expects
+// (or migrates first, with Options.Migrate).
+//
+// Every table carries tenant_id. Incidents are keyed by (tenant_id, id),
+// numbers are unique per tenant, and every statement on incidents and
+// sequences filters on the tenant. The whole incident.Data is kept as a
+// JSONB document; what lists filter on is copied into indexed columns on
+// every write (status, priority, group, assignee, parent, major status,
+// resolved_at, sla_breached, sla_next_at, sla_stages), and each index ends
+// with the ID so that a filtered page is one index range. Lists implement
+// every incident.Filter field in SQL, ordered by ID and paginated with
+// id > cursor. Values travel as statement parameters, never as SQL text.
+//
+// The outbox is keyed by event ID, unique across the outbox as the
+// contract says, and ordered by an identity column; the consumer side
+// (Claim, Ack) works across tenants, as storage.OutboxConsumer does.
+//
+// # Concurrency and errors
+//
+// Updates are optimistic: UPDATE … WHERE tenant_id AND id AND version, and
+// when no row changes a second look tells itsm.ErrNotFound from
+// itsm.ErrConflict. Errors are mapped by SQLSTATE (pgconn.PgError.Code),
+// never by message: 23505 is itsm.ErrAlreadyExists; 40001 and 40P01
+// (serialization failure, deadlock, as PostgreSQL-compatible engines
+// running SERIALIZABLE report) are retried a bounded number of times for
+// statements the store runs on its own and are itsm.ErrConflict inside a
+// caller's transaction; 57014 and 55P03 (statement or lock timeout) wrap
+// context.DeadlineExceeded. A context that ends first is ctx.Err(),
+// wrapped. Creating an incident with a taken ID or number and appending an
+// event already in the outbox are told apart without raising an error, so
+// the caller's transaction stays usable.
+//
+// # Text PostgreSQL cannot hold
+//
+// PostgreSQL text and JSONB reject NUL bytes, and encoding/json would
+// replace invalid UTF-8, so such strings could not round-trip. The store
+// refuses a record holding one with a *itsm.ValidationError naming the
+// field (for example "custom.site"), writing nothing. The storage contract
+// allows this (an adapter may refuse what it cannot store exactly, never
+// change it), and the incident service never produces such text.
+//
+// Instants are stored to the microsecond, as itsm.Normalize leaves them.
+//
+// # Transactions
+//
+// InTx runs its function in a READ COMMITTED transaction on one pooled
+// connection; the transaction travels in the context, so calls made with
+// the function's context through the Store itself join it. Nested InTx
+// calls are savepoints. Sequences are outside transactions: Next runs on
+// its own connection and commits at once (an upsert that increments a
+// per-tenant counter under its row lock), so a value drawn in a
+// transaction that rolls back stays used and a pool must have a spare
+// connection for it. The store starts no goroutines and reads no clock:
+// Claim leases with the caller's instant.
+//
+// # Consumers
+//
+// Claim takes the oldest available events with FOR UPDATE SKIP LOCKED and
+// leases them in one statement, so consumers claiming at once never wait
+// for each other and never receive the same event; Ack locks the events it
+// names, checks that the lease still holds them, and deletes them.
+package postgres

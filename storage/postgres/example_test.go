@@ -1,0 +1,26 @@
+package postgres_test
+
+import (
+	"fmt"
+
+	"github.com/itsmkit/itsmkit/storage/postgres"
+)
+
+// The schema is a list of versioned migrations embedded in the package;
+// Migrate applies the ones a database lacks.
+func ExampleMigrations() {
+	for _, m := range postgres.Migrations() {
+		fmt.Printf("%04d %s\n", m.Version, m.Name)
+	}
+	// Output:
+	// 0001 init
+}
+
+// Options are checked before anything touches the database.
+func ExampleOptions_Validate() {
+	fmt.Println(postgres.Options{Migrate: true}.Validate())
+	fmt.Println(postgres.Options{Retries: 500}.Validate())
+	// Output:
+	// <nil>
+	// invalid retries: is 500; at most 100
+}

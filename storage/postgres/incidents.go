@@ -1,0 +1,405 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// incidentRepo is the store's incident repository; calls made with a
+// transaction's context run inside that transaction.
+type incidentRepo Store
+
+// txIncidentRepo is the incident repository bound to one transaction.
+type txIncidentRepo tx
+
+// Create stores d as version 1; see incident.Repository.
+func (r *incidentRepo) Create(ctx context.Context, d incident.Data) error {
+	return (*Store)(r).create(ctx, nil, d)
+}
+
+// Get returns the stored incident; see incident.Repository.
+func (r *incidentRepo) Get(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	return (*Store)(r).get(ctx, nil, tenant, id)
+}
+
+// GetByNumber returns the stored incident; see incident.Repository.
+func (r *incidentRepo) GetByNumber(ctx context.Context, tenant itsm.TenantID, number incident.Number) (incident.Data, error) {
+	return (*Store)(r).getByNumber(ctx, nil, tenant, number)
+}
+
+// Update replaces the stored incident when its version is still d.Version;
+// see incident.Repository.
+func (r *incidentRepo) Update(ctx context.Context, d incident.Data) error {
+	return (*Store)(r).update(ctx, nil, d)
+}
+
+// List returns a page of the tenant's matching incidents; see
+// incident.Repository.
+func (r *incidentRepo) List(ctx context.Context, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
+	return (*Store)(r).list(ctx, nil, tenant, f, p)
+}
+
+// Create stores d inside the transaction.
+func (r *txIncidentRepo) Create(ctx context.Context, d incident.Data) error {
+	return r.s.create(ctx, (*tx)(r), d)
+}
+
+// Get reads inside the transaction, seeing its own writes.
+func (r *txIncidentRepo) Get(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	return r.s.get(ctx, (*tx)(r), tenant, id)
+}
+
+// GetByNumber reads inside the transaction, seeing its own writes.
+func (r *txIncidentRepo) GetByNumber(ctx context.Context, tenant itsm.TenantID, number incident.Number) (incident.Data, error) {
+	return r.s.getByNumber(ctx, (*tx)(r), tenant, number)
+}
+
+// Update writes inside the transaction.
+func (r *txIncidentRepo) Update(ctx context.Context, d incident.Data) error {
+	return r.s.update(ctx, (*tx)(r), d)
+}
+
+// List reads inside the transaction, seeing its own writes.
+func (r *txIncidentRepo) List(ctx context.Context, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
+	return r.s.list(ctx, (*tx)(r), tenant, f, p)
+}
+
+// checkRecord validates what the store itself relies on, as the memory
+// store does: the service validates the rest before saving.
+func checkRecord(d *incident.Data, creating bool) error {
+	var errs itsm.FieldErrors
+	if d.ID.IsZero() {
+		errs.Add("id", "must not be the zero ID")
+	}
+	errs.Merge("", d.Tenant.Validate())
+	if d.Number == "" {
+		errs.Add("number", "must not be empty")
+	}
+	switch {
+	case creating && d.Version != 0:
+		errs.Addf("version", "is %d; a new incident has version 0 (the store sets 1)", d.Version)
+	case !creating && d.Version < 1:
+		errs.Addf("version", "is %d; an update carries the version it read (1 or more)", d.Version)
+	}
+	return errs.Err()
+}
+
+// row is an incident as the incidents table holds it: the document and
+// the columns copied from it for queries.
+type row struct {
+	doc         []byte
+	status      string
+	priority    int
+	group       string
+	assignee    string
+	parent      any // [16]byte, or nil for no parent
+	major       string
+	resolvedAt  any // time.Time, or nil
+	slaBreached bool
+	slaNextAt   any // time.Time, or nil
+	slaStages   []string
+}
+
+// encode checks that PostgreSQL can hold d's text and returns its row,
+// with the document saying version.
+func encode(d *incident.Data, version int64) (row, error) {
+	d.Version = version
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return row{}, itsm.NewValidationError("incident", fmt.Sprintf("does not encode as JSON: %v", err))
+	}
+	if err := checkText(doc, d); err != nil {
+		return row{}, err
+	}
+	r := row{
+		doc: doc, status: string(d.Status), priority: int(d.Priority),
+		group: d.Group, assignee: d.Assignee, major: string(d.Major.Status),
+		slaBreached: d.SLABreached(),
+	}
+	if !d.Parent.IsZero() {
+		r.parent = [16]byte(d.Parent.UUID())
+	}
+	if !d.ResolvedAt.IsZero() {
+		r.resolvedAt = d.ResolvedAt
+	}
+	if next, ok := d.SLANextAt(); ok {
+		r.slaNextAt = next
+	}
+	r.slaStages = make([]string, 0, len(d.SLA.Timers))
+	for i := range d.SLA.Timers {
+		st := d.SLA.Timers[i].Stage.String()
+		if !containsString(r.slaStages, st) {
+			r.slaStages = append(r.slaStages, st)
+		}
+	}
+	return r, nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// decode turns a stored document back into incident data at version.
+func decode(doc []byte, version int64) (incident.Data, error) {
+	var d incident.Data
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return incident.Data{}, fmt.Errorf("postgres: a stored incident does not decode: %w", err)
+	}
+	d.Version = version
+	return d, nil
+}
+
+const sqlInsert = `INSERT INTO incidents (tenant_id, id, number, version, status, priority,
+	group_name, assignee, parent_id, major_status, opened_at, updated_at, resolved_at,
+	sla_breached, sla_next_at, sla_stages, doc)
+VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT DO NOTHING`
+
+func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
+	if err := checkRecord(&d, true); err != nil {
+		return err
+	}
+	r, err := encode(&d, 1)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, t, "create incident", func(q querier) error {
+		// ON CONFLICT DO NOTHING tells a taken ID or number apart without
+		// raising an error, which would abort a caller's transaction.
+		tag, err := q.Exec(ctx, sqlInsert, string(d.Tenant), [16]byte(d.ID.UUID()), string(d.Number),
+			r.status, r.priority, r.group, r.assignee, r.parent, r.major, d.OpenedAt, d.UpdatedAt,
+			r.resolvedAt, r.slaBreached, r.slaNextAt, r.slaStages, r.doc)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("postgres: incident %s or number %s in tenant %s: %w", d.ID, d.Number, d.Tenant, itsm.ErrAlreadyExists)
+		}
+		return nil
+	})
+}
+
+const sqlUpdate = `UPDATE incidents SET version = version + 1, status = $5, priority = $6,
+	group_name = $7, assignee = $8, parent_id = $9, major_status = $10, opened_at = $11,
+	updated_at = $12, resolved_at = $13, sla_breached = $14, sla_next_at = $15,
+	sla_stages = $16, doc = $17
+WHERE tenant_id = $1 AND id = $2 AND version = $3 AND number = $4`
+
+const sqlCurrent = `SELECT version, number FROM incidents WHERE tenant_id = $1 AND id = $2`
+
+func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
+	if err := checkRecord(&d, false); err != nil {
+		return err
+	}
+	read := d.Version
+	r, err := encode(&d, read+1)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, t, "update incident", func(q querier) error {
+		tag, err := q.Exec(ctx, sqlUpdate, string(d.Tenant), [16]byte(d.ID.UUID()), read, string(d.Number),
+			r.status, r.priority, r.group, r.assignee, r.parent, r.major, d.OpenedAt, d.UpdatedAt,
+			r.resolvedAt, r.slaBreached, r.slaNextAt, r.slaStages, r.doc)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			return nil
+		}
+		// Nothing was written; say why.
+		var version int64
+		var number string
+		err = q.QueryRow(ctx, sqlCurrent, string(d.Tenant), [16]byte(d.ID.UUID())).Scan(&version, &number)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return fmt.Errorf("postgres: incident %s in tenant %s: %w", d.ID, d.Tenant, itsm.ErrNotFound)
+		case err != nil:
+			return err
+		case version != read:
+			return fmt.Errorf("postgres: incident %s is at version %d, not %d: %w", d.ID, version, read, itsm.ErrConflict)
+		case number != string(d.Number):
+			return itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", number, d.Number))
+		}
+		// The row changed between the two statements: another writer got
+		// there first.
+		return fmt.Errorf("postgres: incident %s changed while updating: %w", d.ID, itsm.ErrConflict)
+	})
+}
+
+const sqlGet = `SELECT version, doc FROM incidents WHERE tenant_id = $1 AND id = $2`
+const sqlGetByNumber = `SELECT version, doc FROM incidents WHERE tenant_id = $1 AND number = $2`
+
+func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	var errs itsm.FieldErrors
+	errs.Merge("", tenant.Validate())
+	if id.IsZero() {
+		errs.Add("id", "must not be the zero ID")
+	}
+	if err := errs.Err(); err != nil {
+		return incident.Data{}, err
+	}
+	return s.getOne(ctx, t, "get incident", sqlGet, string(tenant), [16]byte(id.UUID()))
+}
+
+func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, number incident.Number) (incident.Data, error) {
+	var errs itsm.FieldErrors
+	errs.Merge("", tenant.Validate())
+	if number == "" {
+		errs.Add("number", "must not be empty")
+	}
+	if err := errs.Err(); err != nil {
+		return incident.Data{}, err
+	}
+	return s.getOne(ctx, t, "get incident by number", sqlGetByNumber, string(tenant), string(number))
+}
+
+func (s *Store) getOne(ctx context.Context, t *tx, op, sql string, tenant string, key any) (incident.Data, error) {
+	var d incident.Data
+	err := s.do(ctx, t, op, func(q querier) error {
+		var version int64
+		var doc []byte
+		err := q.QueryRow(ctx, sql, tenant, key).Scan(&version, &doc)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: incident %v in tenant %s: %w", key, tenant, itsm.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		d, err = decode(doc, version)
+		return err
+	})
+	return d, err
+}
+
+// listQuery builds the statement of a listing: every filter field becomes
+// a condition on a column with its value as a parameter, never as text of
+// the statement.
+func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string, []any) {
+	var b strings.Builder
+	args := []any{string(tenant)}
+	b.WriteString("SELECT version, doc FROM incidents WHERE tenant_id = $1")
+	cond := func(format string, arg any) {
+		args = append(args, arg)
+		fmt.Fprintf(&b, " AND "+format, "$"+strconv.Itoa(len(args)))
+	}
+	if !p.After.IsZero() {
+		cond("id > %s", [16]byte(p.After.UUID()))
+	}
+	if len(f.Statuses) > 0 {
+		list := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			list[i] = string(st)
+		}
+		cond("status = ANY(%s::text[])", list)
+	}
+	if len(f.Priorities) > 0 {
+		list := make([]int64, len(f.Priorities))
+		for i, pr := range f.Priorities {
+			list[i] = int64(pr)
+		}
+		cond("priority = ANY(%s::bigint[])", list)
+	}
+	if f.Group != "" {
+		cond("group_name = %s", f.Group)
+	}
+	if f.Assignee != "" {
+		cond("assignee = %s", f.Assignee)
+	}
+	if !f.Parent.IsZero() {
+		cond("parent_id = %s", [16]byte(f.Parent.UUID()))
+	}
+	if len(f.Major) > 0 {
+		list := make([]string, len(f.Major))
+		for i, m := range f.Major {
+			list[i] = string(m)
+		}
+		cond("major_status = ANY(%s::text[])", list)
+	}
+	if !f.ResolvedBefore.IsZero() {
+		// Stored instants are whole microseconds: resolved strictly before
+		// t is resolved before t rounded up to the next microsecond.
+		cond("resolved_at < %s", ceilMicro(f.ResolvedBefore))
+	}
+	if len(f.SLAStages) > 0 {
+		list := make([]string, len(f.SLAStages))
+		for i, st := range f.SLAStages {
+			list[i] = st.String()
+		}
+		cond("sla_stages && %s::text[]", list)
+	}
+	if f.SLABreached != nil {
+		cond("sla_breached = %s", *f.SLABreached)
+	}
+	if !f.SLANextBefore.IsZero() {
+		// At or before t is at or before t truncated to the microsecond.
+		cond("sla_next_at <= %s", f.SLANextBefore.Truncate(time.Microsecond))
+	}
+	args = append(args, p.EffectiveLimit()+1)
+	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
+	return b.String(), args
+}
+
+// ceilMicro rounds t up to a whole microsecond.
+func ceilMicro(t time.Time) time.Time {
+	c := t.Truncate(time.Microsecond)
+	if c.Before(t) {
+		c = c.Add(time.Microsecond)
+	}
+	return c
+}
+
+func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
+	var errs itsm.FieldErrors
+	errs.Merge("", tenant.Validate())
+	errs.Merge("", p.Validate())
+	if err := errs.Err(); err != nil {
+		return incident.ListPage{}, err
+	}
+	limit := p.EffectiveLimit()
+	sql, args := listQuery(tenant, f, p)
+	var page incident.ListPage
+	err := s.do(ctx, t, "list incidents", func(q querier) error {
+		page = incident.ListPage{}
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var version int64
+		var doc []byte
+		for rows.Next() {
+			if err := rows.Scan(&version, &doc); err != nil {
+				return err
+			}
+			d, err := decode(doc, version)
+			if err != nil {
+				return err
+			}
+			page.Items = append(page.Items, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return incident.ListPage{}, err
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = page.Items[limit-1].ID
+	}
+	return page, nil
+}

@@ -1,0 +1,45 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
+)
+
+// sqlNext draws the next value of a tenant's sequence: the row is created
+// at 1 the first time and incremented under its row lock afterwards, so
+// concurrent callers queue on the row and never share a value.
+const sqlNext = `INSERT INTO sequences AS s (tenant_id, name, value) VALUES ($1, $2, 1)
+ON CONFLICT (tenant_id, name) DO UPDATE SET value = s.value + 1
+RETURNING value`
+
+// Next returns the next value of the tenant's sequence; see
+// storage.Sequences. It always runs as a statement of its own on a pooled
+// connection, committed at once, even when ctx carries one of the store's
+// transactions: a value drawn in a transaction that rolls back stays used,
+// as with PostgreSQL's nextval. Values are gap-free unless a transaction
+// that drew one rolls back or a call fails after the server committed.
+func (s *Store) Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error) {
+	var errs itsm.FieldErrors
+	errs.Merge("", tenant.Validate())
+	errs.Merge("", storage.ValidateSequenceName(name))
+	if err := errs.Err(); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var v int64
+	for attempt := 0; ; attempt++ {
+		err := s.pool.QueryRow(ctx, sqlNext, string(tenant), name).Scan(&v)
+		if err == nil {
+			return v, nil
+		}
+		if attempt < s.retries && ctx.Err() == nil && retryable(err) {
+			continue
+		}
+		return 0, fmt.Errorf("postgres: sequence %s of tenant %s: %w", name, tenant, mapError(ctx, "next", err))
+	}
+}
