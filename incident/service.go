@@ -213,18 +213,16 @@ func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor,
 		return Result{}, fmt.Errorf("incident: open: drawing an ID: %w", err)
 	}
 	e := env{pol: &s.pol, at: s.clock.Now(), by: by}
-	// Validate before drawing a number, so bad input consumes none.
-	if _, err := open(e, id, tenant, "INC0", in); err != nil {
+	// Decide before drawing a number, so bad input consumes none.
+	inc, err := open(e, id, tenant, "", in)
+	if err != nil {
 		return Result{}, err
 	}
 	n, err := s.numbers.Next(ctx, tenant, "incident")
 	if err != nil {
 		return Result{}, fmt.Errorf("incident: open: numbering: %w", err)
 	}
-	inc, err := open(e, id, tenant, FormatNumber(s.pol.NumberPrefix, n), in)
-	if err != nil {
-		return Result{}, err
-	}
+	inc.d.Number = FormatNumber(s.pol.NumberPrefix, n)
 	events, err := s.advance(inc, 0, 0, e.at)
 	if err != nil {
 		return Result{}, err
