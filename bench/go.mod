@@ -8,6 +8,7 @@ require (
 	github.com/itsmkit/itsmkit v0.0.0-00010101000000-000000000000
 	github.com/rickar/cal/v2 v2.1.13
 	github.com/stretchr/testify v1.12.1
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

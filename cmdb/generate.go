@@ -38,8 +38,9 @@ var genShares = []struct {
 // Generate builds a realistic CMDB of about opts.CIs CIs and three
 // relationships per CI into a new graph over reg, and compacts it:
 // business services depend on offerings and application services, which
-// depend on applications and databases; applications run on containers or
-// virtual machines and use one another; containers are hosted on virtual
+// depend on their own applications and databases; applications run on
+// containers or virtual machines and mostly use applications of their own
+// service; containers are hosted on virtual
 // machines, which are virtualized by clusters of servers (min_up one fewer
 // than the members) and depend on storage; servers of a cluster share an
 // access switch, access switches depend on core switches, cores connect in
@@ -90,7 +91,7 @@ func (s *genState) NewUUID() (uuid.UUID, error) {
 
 // id returns the ID of the k-th CI of class c.
 func (s *genState) id(c ClassName, k int) ID {
-	return IDFromUUID(s.g.ids[s.first[c]+k%s.count[c]])
+	return IDFromUUID(s.g.nodes[s.first[c]+k%s.count[c]].id)
 }
 
 func (s *genState) pick(c ClassName) int { return s.rnd.IntN(s.count[c]) }
@@ -116,7 +117,7 @@ func (s *genState) run(n int) error {
 	hyper := servers * 8 / 10 // servers that are cluster members; the rest host databases
 	perCluster := max(1, hyper/clusters)
 	for _, sh := range genShares {
-		s.first[sh.class] = len(s.g.ids)
+		s.first[sh.class] = len(s.g.nodes)
 		for k := range s.count[sh.class] {
 			attrs := map[string]Value{"environment": StringValue("production")}
 			switch sh.class {
@@ -161,10 +162,24 @@ func (s *genState) run(n int) error {
 		rel(RelDependsOn, ClassBusinessService, s.pick(ClassBusinessService), ClassApplicationService, k)
 		rel(RelOwnedBy, ClassApplicationService, k, ClassGroup, s.pick(ClassGroup))
 	}
+	// Applications and databases belong to one application service each
+	// (k modulo the services), depend on their own service's databases and
+	// mostly use applications of their own service: services couple
+	// through shared infrastructure, not through random application links.
+	svcs := s.count[ClassApplicationService]
+	local := func(c ClassName, svc int) int {
+		per := max(1, s.count[c]/svcs)
+		return (svc + svcs*s.rnd.IntN(per)) % s.count[c]
+	}
 	for k := range s.count[ClassApplication] {
-		rel(RelDependsOn, ClassApplicationService, s.pick(ClassApplicationService), ClassApplication, k)
-		rel(RelDependsOn, ClassApplication, k, ClassDatabase, s.pick(ClassDatabase))
-		if o := s.pick(ClassApplication); o != k {
+		svc := k % svcs
+		rel(RelDependsOn, ClassApplicationService, svc, ClassApplication, k)
+		rel(RelDependsOn, ClassApplication, k, ClassDatabase, local(ClassDatabase, svc))
+		o := local(ClassApplication, svc)
+		if k%20 == 0 {
+			o = s.pick(ClassApplication)
+		}
+		if o != k {
 			rel(RelUses, ClassApplication, k, ClassApplication, o)
 		}
 		if k%2 == 0 {
@@ -175,7 +190,7 @@ func (s *genState) run(n int) error {
 		rel(RelOwnedBy, ClassApplication, k, ClassGroup, s.pick(ClassGroup))
 	}
 	for k := range s.count[ClassDatabase] {
-		rel(RelDependsOn, ClassApplicationService, s.pick(ClassApplicationService), ClassDatabase, k)
+		rel(RelDependsOn, ClassApplicationService, k%svcs, ClassDatabase, k)
 		if k%10 < 7 || hyper == servers {
 			rel(RelRunsOn, ClassDatabase, k, ClassVirtualMachine, s.pick(ClassVirtualMachine))
 		} else {

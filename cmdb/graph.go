@@ -59,6 +59,15 @@ func (c *csr) span(u int32) (int32, int32) {
 	return c.off[u], c.off[u+1]
 }
 
+// nodeRec is what the graph keeps of a CI besides its status, in one
+// record so reporting a CI costs one memory fetch.
+type nodeRec struct {
+	id    uuid.UUID
+	name  string
+	minUp int32
+	class uint16
+}
+
 // Graph is the relationship graph of one tenant, built for analysis. CIs are
 // dense integer nodes; relationships are kept column-wise and indexed in
 // both directions by compressed adjacency arrays (CSR) carrying the type, with
@@ -88,12 +97,9 @@ type Graph struct {
 	tenant itsm.TenantID
 
 	// nodes
-	ids    []uuid.UUID
+	nodes  []nodeRec
 	index  map[uuid.UUID]int32
-	class  []uint16
-	status []uint8
-	minUp  []int32
-	names  []string
+	status []uint8 // apart from nodes: read on every step of an analysis
 	outDeg []int32 // live relationships per node and direction
 	inDeg  []int32
 
@@ -142,7 +148,7 @@ func (g *Graph) Tenant() itsm.TenantID { return g.tenant }
 
 // Len returns how many CIs and live relationships the graph holds.
 func (g *Graph) Len() (cis, relationships int) {
-	return len(g.ids), len(g.eFrom) - g.removed
+	return len(g.nodes), len(g.eFrom) - g.removed
 }
 
 // Pending returns how many relationships wait in the append buffer.
@@ -169,8 +175,8 @@ func (g *Graph) Node(id ID) (Node, bool) {
 
 func (g *Graph) node(u int32) Node {
 	return Node{
-		ID: IDFromUUID(g.ids[u]), Class: g.reg.classes[g.class[u]].Name, Name: g.names[u],
-		Status: statusOfCode[g.status[u]], MinUp: int(g.minUp[u]),
+		ID: IDFromUUID(g.nodes[u].id), Class: g.reg.classes[g.nodes[u].class].Name, Name: g.nodes[u].name,
+		Status: statusOfCode[g.status[u]], MinUp: int(g.nodes[u].minUp),
 	}
 }
 
@@ -184,13 +190,10 @@ func (g *Graph) AddCI(c CI) error {
 	if _, dup := g.index[c.ID.UUID()]; dup {
 		return fmt.Errorf("cmdb: CI %s: %w", c.ID, itsm.ErrAlreadyExists)
 	}
-	u := int32(len(g.ids))
+	u := int32(len(g.nodes))
 	g.index[c.ID.UUID()] = u
-	g.ids = append(g.ids, c.ID.UUID())
-	g.class = append(g.class, uint16(g.reg.byName[c.Class]))
+	g.nodes = append(g.nodes, nodeRec{id: c.ID.UUID(), name: c.Name, minUp: minUp(c), class: uint16(g.reg.byName[c.Class])})
 	g.status = append(g.status, statusCode(c.Status))
-	g.minUp = append(g.minUp, minUp(c))
-	g.names = append(g.names, c.Name)
 	g.outDeg = append(g.outDeg, 0)
 	g.inDeg = append(g.inDeg, 0)
 	g.outHead = append(g.outHead, -1)
@@ -222,12 +225,12 @@ func (g *Graph) UpdateCI(c CI) error {
 	if !ok {
 		return fmt.Errorf("cmdb: CI %s: %w", c.ID, itsm.ErrNotFound)
 	}
-	if g.reg.classes[g.class[u]].Name != c.Class {
+	if g.reg.classes[g.nodes[u].class].Name != c.Class {
 		return itsm.NewValidationError("class", "cannot change: relate a new CI instead")
 	}
 	g.status[u] = statusCode(c.Status)
-	g.minUp[u] = minUp(c)
-	g.names[u] = c.Name
+	g.nodes[u].minUp = minUp(c)
+	g.nodes[u].name = c.Name
 	return nil
 }
 
@@ -335,9 +338,9 @@ func (g *Graph) AddRelationship(rel Relationship) error {
 	ti := g.reg.relByNm[rel.Type]
 	rt := &g.reg.relTypes[ti]
 	t := uint8(ti)
-	if !g.reg.allows(ti, int(g.class[from]), int(g.class[to])) {
+	if !g.reg.allows(ti, int(g.nodes[from].class), int(g.nodes[to].class)) {
 		return itsm.NewValidationError("type", fmt.Sprintf("%s does not allow %s → %s", rel.Type,
-			g.reg.classes[g.class[from]].Name, g.reg.classes[g.class[to]].Name))
+			g.reg.classes[g.nodes[from].class].Name, g.reg.classes[g.nodes[to].class].Name))
 	}
 	if g.find(from, to, t) >= 0 {
 		return fmt.Errorf("cmdb: %s %s %s: %w", rel.From, rel.Type, rel.To, itsm.ErrAlreadyExists)
@@ -473,7 +476,7 @@ func (g *Graph) Compact() {
 		g.eID, g.eFrom, g.eTo, g.eType, g.eCreated = g.eID[:k], g.eFrom[:k], g.eTo[:k], g.eType[:k], g.eCreated[:k]
 		g.removed = 0
 	}
-	n := len(g.ids)
+	n := len(g.nodes)
 	g.out = buildCSR(n, g.eFrom, g.eTo, g.eType)
 	g.in = buildCSR(n, g.eTo, g.eFrom, g.eType)
 	g.base = int32(len(g.eFrom))
@@ -529,7 +532,7 @@ func (g *Graph) Relationships(id ID) []Relationship {
 func (g *Graph) relationship(e int32) Relationship {
 	return Relationship{
 		ID: RelationshipIDFromUUID(g.eID[e]), Tenant: g.tenant, Type: g.reg.relTypes[g.eType[e]].Name,
-		From: IDFromUUID(g.ids[g.eFrom[e]]), To: IDFromUUID(g.ids[g.eTo[e]]),
+		From: IDFromUUID(g.nodes[g.eFrom[e]].id), To: IDFromUUID(g.nodes[g.eTo[e]].id),
 		Created: time.UnixMicro(g.eCreated[e]).UTC(),
 	}
 }
@@ -537,7 +540,7 @@ func (g *Graph) relationship(e int32) Relationship {
 // EachCI calls f for every CI of the graph in the order added until f
 // returns false.
 func (g *Graph) EachCI(f func(Node) bool) {
-	for u := range g.ids {
+	for u := range g.nodes {
 		if !f(g.node(int32(u))) {
 			return
 		}

@@ -132,22 +132,33 @@ func (r *Impact) ServiceNodes() []Impacted {
 // scratch is per-query working memory sized to the graph, pooled so a
 // query touches only the nodes it reaches.
 type scratch struct {
-	stamp []uint32 // stamp[u] == gen means slot[u] is valid for this query
-	slot  []int32  // per node: visit index, or excluded
-	gen   uint32
+	mark []mark // per node
+	gen  uint32
+	// buffers reused from query to query
+	visits []visit
+	order  []int32
+	gates  []gate
+	at     []int32
+}
+
+// mark says what a query knows of a node: when stamp is the query's
+// generation, slot is its visit index or slotExcluded.
+type mark struct {
+	stamp uint32
+	slot  int32
 }
 
 const slotExcluded = -1
 
 func (g *Graph) getScratch() *scratch {
-	n := len(g.ids)
+	n := len(g.nodes)
 	s, _ := g.scratch.Get().(*scratch)
-	if s == nil || len(s.stamp) < n {
-		s = &scratch{stamp: make([]uint32, n+n/8), slot: make([]int32, n+n/8)}
+	if s == nil || len(s.mark) < n {
+		s = &scratch{mark: make([]mark, n+n/8)}
 	}
 	s.gen++
 	if s.gen == 0 {
-		clear(s.stamp)
+		clear(s.mark)
 		s.gen = 1
 	}
 	return s
@@ -158,9 +169,9 @@ type visit struct {
 	node     int32
 	parent   int32 // visit index, -1 for origins
 	depth    int32
+	gates    int32 // first gate in run.gates, -1 if none
 	via      uint8
 	impacted bool
-	gates    int32 // first gate in query.gates, -1 if none
 }
 
 // gate counts the up providers of a CI of one redundant type.
@@ -177,7 +188,7 @@ type plan struct {
 	redundant         [256]bool
 	maxDepth, maxNode int
 	maxFan            int
-	service           int
+	service           []bool // per class index: part of the headline
 }
 
 func (g *Graph) plan(q Query) (plan, []int32, error) {
@@ -251,7 +262,10 @@ func (g *Graph) plan(q Query) (plan, []int32, error) {
 	if err := errs.Err(); err != nil {
 		return p, nil, err
 	}
-	p.service = svc
+	p.service = make([]bool, len(g.reg.classes))
+	for k := range p.service {
+		p.service[k] = g.reg.descends(k, svc)
+	}
 	p.maxDepth, p.maxNode, p.maxFan = q.MaxDepth, q.MaxNodes, q.MaxFanOut
 	for k := range g.reg.relTypes {
 		if !use[k] {
@@ -290,108 +304,20 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 	}
 	s := g.getScratch()
 	defer g.scratch.Put(s)
-	gen := s.gen
+	run := impactRun{g: g, p: &p, mark: s.mark, gen: s.gen, visits: s.visits[:0], order: s.order[:0], gates: s.gates[:0]}
 	for _, id := range q.Exclude {
 		if u, ok := g.index[id.UUID()]; ok {
-			s.stamp[u], s.slot[u] = gen, slotExcluded
+			run.mark[u] = mark{stamp: run.gen, slot: slotExcluded}
 		}
 	}
-
-	visits := make([]visit, 0, 64)
-	var gates []gate
-	order := make([]int32, 0, 64) // impacted visits in BFS order
-	var reasons [3]bool
-	reached := 0
-
 	for _, u := range origins {
-		s.stamp[u], s.slot[u] = gen, int32(len(visits))
-		order = append(order, int32(len(visits)))
-		visits = append(visits, visit{node: u, parent: -1, impacted: true, gates: -1})
+		run.mark[u] = mark{stamp: run.gen, slot: int32(len(run.visits))}
+		run.order = append(run.order, int32(len(run.visits)))
+		run.visits = append(run.visits, visit{node: u, parent: -1, impacted: true, gates: -1})
 	}
-
-	// eligible reports whether v may be reached at all.
-	eligible := func(v int32) bool {
-		if s.stamp[v] == gen && s.slot[v] == slotExcluded {
-			return false
-		}
-		st := g.status[v]
-		return st == stInUse || st == stMaintenance
-	}
-
-	stop := false
-	for head := 0; head < len(order) && !stop; head++ {
-		vi := order[head]
-		u := visits[vi].node
-		depth := visits[vi].depth
-		if p.down && g.status[u] == stMaintenance && visits[vi].parent >= 0 {
-			continue // suppressed
-		}
-		if p.maxDepth > 0 && int(depth) >= p.maxDepth {
-			if !reasons[0] && g.hasFrontier(u, &p, s, gen, visits, eligible) {
-				reasons[0] = true
-			}
-			continue
-		}
-		fan := 0
-		uUp := g.status[u] == stInUse
-		step := func(v int32, t uint8) bool {
-			if !eligible(v) {
-				return true
-			}
-			var vv int32 = -1
-			if s.stamp[v] == gen {
-				vv = s.slot[v]
-				if visits[vv].impacted {
-					return true
-				}
-			}
-			if p.redundant[t] {
-				if vv < 0 {
-					vv = int32(len(visits))
-					s.stamp[v], s.slot[v] = gen, vv
-					visits = append(visits, visit{node: v, parent: -1, gates: -1})
-				}
-				gi := visits[vv].gates
-				for gi >= 0 && gates[gi].typ != t {
-					gi = gates[gi].next
-				}
-				if gi < 0 {
-					gi = int32(len(gates))
-					gates = append(gates, gate{typ: t, up: g.upProviders(v, t, &p), next: visits[vv].gates})
-					visits[vv].gates = gi
-				}
-				if uUp {
-					gates[gi].up--
-				}
-				if gates[gi].up >= g.minUp[v] {
-					return true
-				}
-			}
-			if p.maxFan > 0 && fan >= p.maxFan {
-				reasons[2] = true
-				return false
-			}
-			if p.maxNode > 0 && reached >= p.maxNode {
-				reasons[1] = true
-				stop = true
-				return false
-			}
-			if vv < 0 {
-				vv = int32(len(visits))
-				s.stamp[v], s.slot[v] = gen, vv
-				visits = append(visits, visit{node: v, gates: -1})
-			}
-			visits[vv].impacted = true
-			visits[vv].parent = vi
-			visits[vv].depth = depth + 1
-			visits[vv].via = t
-			order = append(order, vv)
-			fan++
-			reached++
-			return true
-		}
-		g.walk(u, &p, step)
-	}
+	run.walkAll()
+	visits, order, reasons := run.visits, run.order, run.reasons
+	s.visits, s.order, s.gates = visits, order, run.gates
 
 	res := &Impact{Direction: Downstream, Nodes: make([]Impacted, len(order))}
 	if !p.down {
@@ -399,7 +325,8 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 	}
 	// visits are appended in BFS order except gated ones touched early;
 	// map visit index -> position in order.
-	at := make([]int32, len(visits))
+	at := slices.Grow(s.at[:0], len(visits))[:len(visits)]
+	s.at = at
 	for i, vi := range order {
 		at[vi] = int32(i)
 	}
@@ -412,7 +339,7 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 			n.Suppressed = p.down && g.status[v.node] == stMaintenance
 		}
 		res.Nodes[i] = n
-		if !n.Suppressed && g.reg.descends(int(g.class[v.node]), p.service) {
+		if !n.Suppressed && p.service[g.nodes[v.node].class] {
 			res.Services = append(res.Services, i)
 		}
 	}
@@ -425,9 +352,51 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 	return res, nil
 }
 
-// walk calls step for every relationship of u the plan follows, out-edges
-// then in-edges, CSR entries before pending ones, until step returns false.
-func (g *Graph) walk(u int32, p *plan, step func(v int32, t uint8) bool) {
+// impactRun is one analysis in progress.
+type impactRun struct {
+	g       *Graph
+	p       *plan
+	mark    []mark
+	gen     uint32
+	visits  []visit
+	order   []int32 // impacted visits in breadth-first order
+	gates   []gate
+	reasons [3]bool
+	reached int
+	stop    bool
+	// the CI being expanded
+	cur     int32
+	curUp   bool
+	fan     int
+	curDeep int32
+}
+
+// walkAll runs the breadth-first analysis over run.order.
+func (r *impactRun) walkAll() {
+	g, p := r.g, r.p
+	for head := 0; head < len(r.order) && !r.stop; head++ {
+		vi := r.order[head]
+		u := r.visits[vi].node
+		if p.down && g.status[u] == stMaintenance && r.visits[vi].parent >= 0 {
+			continue // suppressed
+		}
+		r.cur, r.curDeep, r.fan = vi, r.visits[vi].depth, 0
+		r.curUp = g.status[u] == stInUse
+		if p.maxDepth > 0 && int(r.curDeep) >= p.maxDepth {
+			if !r.reasons[0] && r.hasFrontier(u) {
+				r.reasons[0] = true
+			}
+			continue
+		}
+		r.expand(u, false)
+	}
+}
+
+// expand steps from u along every relationship the plan follows, out-edges
+// then in-edges, in the order added; probe only looks for a CI that would
+// be reached and reports it.
+func (r *impactRun) expand(u int32, probe bool) bool {
+	g, p := r.g, r.p
 	for dir := 0; dir < 2; dir++ {
 		c, head, next, mask := &g.out, g.outHead, g.outNext, &p.outMask
 		if dir == 1 {
@@ -435,8 +404,14 @@ func (g *Graph) walk(u int32, p *plan, step func(v int32, t uint8) bool) {
 		}
 		lo, hi := c.span(u)
 		for i := lo; i < hi; i++ {
-			if t := c.typ[i]; mask[t] && !step(c.nbr[i], t) {
-				return
+			if t := c.typ[i]; mask[t] {
+				if probe {
+					if r.fresh(c.nbr[i]) {
+						return true
+					}
+				} else if !r.step(c.nbr[i], t) {
+					return false
+				}
 			}
 		}
 		for e := head[u]; e >= 0; e = next[e-g.base] {
@@ -448,12 +423,101 @@ func (g *Graph) walk(u int32, p *plan, step func(v int32, t uint8) bool) {
 			if dir == 1 {
 				v = g.eFrom[e]
 			}
-			if !step(v, t) {
-				return
+			if probe {
+				if r.fresh(v) {
+					return true
+				}
+			} else if !r.step(v, t) {
+				return false
 			}
 		}
 	}
+	return false
 }
+
+// eligible reports whether v may be reached at all.
+func (r *impactRun) eligible(v int32) bool {
+	if m := r.mark[v]; m.stamp == r.gen && m.slot == slotExcluded {
+		return false
+	}
+	st := r.g.status[v]
+	return st == stInUse || st == stMaintenance
+}
+
+// fresh reports whether v is eligible and not yet reached.
+func (r *impactRun) fresh(v int32) bool {
+	if !r.eligible(v) {
+		return false
+	}
+	m := r.mark[v]
+	return m.stamp != r.gen || !r.visits[m.slot].impacted
+}
+
+// step carries impact from the CI being expanded to v along type t. It
+// returns false to stop expanding that CI.
+func (r *impactRun) step(v int32, t uint8) bool {
+	if !r.eligible(v) {
+		return true
+	}
+	p := r.p
+	var vv int32 = -1
+	if m := r.mark[v]; m.stamp == r.gen {
+		vv = m.slot
+		if r.visits[vv].impacted {
+			return true
+		}
+	}
+	if p.redundant[t] {
+		if vv < 0 {
+			vv = r.touch(v)
+		}
+		gi := r.visits[vv].gates
+		for gi >= 0 && r.gates[gi].typ != t {
+			gi = r.gates[gi].next
+		}
+		if gi < 0 {
+			gi = int32(len(r.gates))
+			r.gates = append(r.gates, gate{typ: t, up: r.g.upProviders(v, t, p), next: r.visits[vv].gates})
+			r.visits[vv].gates = gi
+		}
+		if r.curUp {
+			r.gates[gi].up--
+		}
+		if r.gates[gi].up >= r.g.nodes[v].minUp {
+			return true
+		}
+	}
+	if p.maxFan > 0 && r.fan >= p.maxFan {
+		r.reasons[2] = true
+		return false
+	}
+	if p.maxNode > 0 && r.reached >= p.maxNode {
+		r.reasons[1] = true
+		r.stop = true
+		return false
+	}
+	if vv < 0 {
+		vv = r.touch(v)
+	}
+	x := &r.visits[vv]
+	x.impacted, x.parent, x.depth, x.via = true, r.cur, r.curDeep+1, t
+	r.order = append(r.order, vv)
+	r.fan++
+	r.reached++
+	return true
+}
+
+// touch gives v a visit record.
+func (r *impactRun) touch(v int32) int32 {
+	vv := int32(len(r.visits))
+	r.mark[v] = mark{stamp: r.gen, slot: vv}
+	r.visits = append(r.visits, visit{node: v, parent: -1, gates: -1})
+	return vv
+}
+
+// hasFrontier reports whether u has a followed relationship to an eligible
+// CI not yet reached (gates aside): evidence that a depth cap cut something.
+func (r *impactRun) hasFrontier(u int32) bool { return r.expand(u, true) }
 
 // upProviders counts the providers of v along redundant type t that are in
 // use: the CIs whose failure would flow into v along t.
@@ -469,18 +533,4 @@ func (g *Graph) upProviders(v int32, t uint8, p *plan) int32 {
 		return true
 	})
 	return n
-}
-
-// hasFrontier reports whether u has a followed relationship to an eligible
-// CI not yet reached (gates aside): evidence that a depth cap cut something.
-func (g *Graph) hasFrontier(u int32, p *plan, s *scratch, gen uint32, visits []visit, eligible func(int32) bool) bool {
-	found := false
-	g.walk(u, p, func(v int32, _ uint8) bool {
-		if eligible(v) && (s.stamp[v] != gen || !visits[s.slot[v]].impacted) {
-			found = true
-			return false
-		}
-		return true
-	})
-	return found
 }
