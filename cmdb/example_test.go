@@ -134,3 +134,20 @@ func ExampleSubgraph_DOT() {
 	//   n3 -> n0 [label="member_of"];
 	// }
 }
+
+// An incident on the switch: the services it reaches, as the incident
+// service asks through incident.Config.Impact.
+func ExampleGraph_ImpactedServices() {
+	g, ids := smallCMDB()
+	refs, _ := g.ImpactedServices([]itsm.Ref{ids["tor-switch"].Ref(), {Kind: itsm.KindCI, ID: ids["shop"].UUID()}})
+	for _, r := range refs {
+		id := cmdb.IDFromUUID(r.ID)
+		n, _ := g.Node(id)
+		fmt.Println(r.Kind, n.Name)
+	}
+	none, _ := g.ImpactedServices([]itsm.Ref{{Kind: itsm.KindService, ID: ids["shop"].UUID()}})
+	fmt.Println(len(none))
+	// Output:
+	// ci shop
+	// 0
+}

@@ -132,6 +132,10 @@ type Data struct {
 
 	Service itsm.Ref   `json:"service,omitzero"`
 	CIs     []itsm.Ref `json:"cis,omitempty"`
+	// ImpactedServices are the business services the CIs' failure reaches,
+	// computed by Config.Impact when the incident opens and whenever its
+	// CIs change.
+	ImpactedServices []itsm.Ref `json:"impacted_services,omitempty"`
 
 	Impact   itsm.Impact   `json:"impact"`
 	Urgency  itsm.Urgency  `json:"urgency"`
@@ -172,6 +176,7 @@ type Data struct {
 // Clone returns a deep copy of d.
 func (d Data) Clone() Data {
 	d.CIs = slices.Clone(d.CIs)
+	d.ImpactedServices = slices.Clone(d.ImpactedServices)
 	if d.Override != nil {
 		o := *d.Override
 		d.Override = &o
@@ -307,6 +312,10 @@ func (i *Incident) OpenedAt() time.Time { return i.d.OpenedAt }
 
 // ResolvedAt returns when the incident was last resolved, or the zero time.
 func (i *Incident) ResolvedAt() time.Time { return i.d.ResolvedAt }
+
+// ImpactedServices returns the business services the incident's CIs reach
+// (see Config.Impact).
+func (i *Incident) ImpactedServices() []itsm.Ref { return slices.Clone(i.d.ImpactedServices) }
 
 // SLA returns a copy of the incident's SLA timers.
 func (i *Incident) SLA() sla.State { return i.d.SLA.Clone() }

@@ -52,6 +52,9 @@ func restore(pol *Policy, d Data) (*Incident, error) {
 		errs.Addf("hold_reason", "%q is not a hold reason", clip(string(d.HoldReason)))
 	}
 	validateRefs(&errs, d.Service, d.CIs)
+	for k, r := range d.ImpactedServices {
+		errs.Merge(fmt.Sprintf("impacted_services[%d]", k), r.Validate())
+	}
 	validateCustom(&errs, d.Custom, false)
 	if len(d.Comments) > MaxComments {
 		errs.Addf("comments", "holds %d comments, more than %d", len(d.Comments), MaxComments)

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"slices"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,7 +93,15 @@ type Config struct {
 	// MaxAttempts bounds how often a command is re-read and re-decided after
 	// a version conflict; 0 means 5.
 	MaxAttempts int
+	// Impact, when set, names the business services a failure of the given
+	// CIs reaches (for example cmdb.Graph.ImpactedServices); the service
+	// records them as Data.ImpactedServices when an incident opens and
+	// whenever its CIs change. An error fails the command.
+	Impact ImpactFunc
 }
+
+// ImpactFunc returns the business services a failure of cis reaches.
+type ImpactFunc func(ctx context.Context, tenant itsm.TenantID, cis []itsm.Ref) ([]itsm.Ref, error)
 
 // Service runs the incident practice's commands: it loads an incident,
 // decides with the aggregate's guards, advances its SLA timers, saves it
@@ -109,6 +118,7 @@ type Service struct {
 	ids      itsm.IDGenerator
 	auth     Authorizer
 	attempts int
+	impact   ImpactFunc
 }
 
 // NewService validates cfg and builds a Service. It returns a
@@ -141,7 +151,7 @@ func NewService(cfg Config) (*Service, error) {
 	pol.majorLifecycle()
 	s := &Service{
 		repo: cfg.Repository, numbers: cfg.Numbers, pol: pol, sla: cfg.SLA,
-		clock: cfg.Clock, ids: cfg.IDs, auth: cfg.Authorizer, attempts: cfg.MaxAttempts,
+		clock: cfg.Clock, ids: cfg.IDs, auth: cfg.Authorizer, attempts: cfg.MaxAttempts, impact: cfg.Impact,
 	}
 	if a, ok := cfg.Repository.(Atomic); ok {
 		s.atomic = a
@@ -223,6 +233,9 @@ func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor,
 		return Result{}, fmt.Errorf("incident: open: numbering: %w", err)
 	}
 	inc.d.Number = FormatNumber(s.pol.NumberPrefix, n)
+	if err := s.refreshImpact(ctx, inc, nil); err != nil {
+		return Result{}, err
+	}
 	events, err := s.advance(inc, 0, 0, e.at)
 	if err != nil {
 		return Result{}, err
@@ -486,4 +499,30 @@ func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 		obs.At = st
 	}
 	return obs
+}
+
+// refreshImpact recomputes the services the incident's CIs reach when they
+// differ from before, recording the change on the command's last history
+// entry.
+func (s *Service) refreshImpact(ctx context.Context, inc *Incident, before []itsm.Ref) error {
+	if s.impact == nil || (before != nil && slices.Equal(before, inc.d.CIs)) {
+		return nil
+	}
+	var services []itsm.Ref
+	if len(inc.d.CIs) > 0 {
+		var err error
+		services, err = s.impact(ctx, inc.d.Tenant, slices.Clone(inc.d.CIs))
+		if err != nil {
+			return fmt.Errorf("incident: impacted services: %w", err)
+		}
+	}
+	if slices.Equal(services, inc.d.ImpactedServices) {
+		return nil
+	}
+	if n := len(inc.d.History); n > 0 {
+		h := &inc.d.History[n-1]
+		h.Changes = append(h.Changes, FieldChange{Field: "impacted_services", From: refsText(inc.d.ImpactedServices), To: refsText(services)})
+	}
+	inc.d.ImpactedServices = services
+	return nil
 }

@@ -22,8 +22,12 @@ import (
 // the priority.
 func (s *Service) Update(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, u Update) (Result, error) {
 	return s.run(ctx, tenant, id, by, "update", func(inc *Incident, e env) error {
-		_, err := inc.update(e, u)
-		return err
+		before := slices.Clone(inc.d.CIs)
+		changed, err := inc.update(e, u)
+		if err != nil || !changed {
+			return err
+		}
+		return s.refreshImpact(ctx, inc, before)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsmkit/itsmkit/cmdb"
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/itsmtest"
@@ -650,4 +651,42 @@ func TestServiceMoreGuards(t *testing.T) {
 		_, err := d.svc.Close(ctx, tenant, id, agent, "")
 		assert.ErrorIs(t, err, itsm.ErrInvalidTransition)
 	})
+}
+
+func TestServiceRecordsImpactedServices(t *testing.T) {
+	reg := cmdb.NewRegistry()
+	g, err := cmdb.NewGraph(reg, tenant)
+	require.NoError(t, err)
+	gen := itsmtest.NewIDs(5)
+	clock := itsm.Clock(func() time.Time { return monday9 })
+	ci := func(name string, class cmdb.ClassName) cmdb.ID {
+		c, err := reg.Make(gen, clock, cmdb.NewCI{Tenant: tenant, Class: class, Name: name})
+		require.NoError(t, err)
+		require.NoError(t, g.AddCI(c))
+		return c.ID
+	}
+	shop, app, db := ci("shop", cmdb.ClassBusinessService), ci("shop-app", cmdb.ClassApplication), ci("orders-vm", cmdb.ClassNetworkDevice)
+	for _, r := range [][2]cmdb.ID{{shop, app}, {app, db}} {
+		rid, err := cmdb.NewRelationshipID(gen)
+		require.NoError(t, err)
+		require.NoError(t, g.AddRelationship(cmdb.Relationship{ID: rid, Tenant: tenant, Type: cmdb.RelDependsOn, From: r[0], To: r[1], Created: monday9}))
+	}
+	d := newDesk(t, false, func(c *incident.Config) {
+		c.Impact = func(ctx context.Context, tn itsm.TenantID, cis []itsm.Ref) ([]itsm.Ref, error) {
+			return g.ImpactedServices(cis)
+		}
+	})
+	ctx := context.Background()
+	in := mailDown()
+	in.CIs = []itsm.Ref{db.Ref()}
+	res, err := d.svc.Open(ctx, tenant, agent, in)
+	require.NoError(t, err)
+	assert.Equal(t, []itsm.Ref{shop.Ref()}, res.Incident.ImpactedServices())
+
+	none := []itsm.Ref{}
+	res, err = d.svc.Update(ctx, tenant, res.Incident.ID(), agent, incident.Update{CIs: &none})
+	require.NoError(t, err)
+	assert.Empty(t, res.Incident.ImpactedServices())
+	h := res.Incident.History()
+	assert.Contains(t, h[len(h)-1].Changes, incident.FieldChange{Field: "impacted_services", From: shop.Ref().String()})
 }
