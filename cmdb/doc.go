@@ -1,0 +1,49 @@
+// Package cmdb is the configuration management database of itsmkit (ITIL 4
+// service configuration management; ISO/IEC 20000-1 clause 8.2.6): CI
+// classes, configuration items, typed relationships with propagation
+// semantics, a relationship graph built for analysis at a million CIs, and
+// impact analysis that explains its answer.
+//
+// # Classes and CIs
+//
+// A Registry holds the class tree and the relationship types. NewRegistry
+// starts with the built-in classes (business and application services,
+// service offerings, applications, databases, containers, servers, virtual
+// machines, network and storage devices, groups, clusters, locations) and
+// the built-in relationship types of DOMAIN.md §7; hosts add their own with
+// AddClass, AddAttributes and AddRelType. A class inherits its ancestors'
+// attributes; a relationship type's allowed class pairs apply to every class
+// below them. A CI has typed attribute values (Value) checked against its
+// class by Registry.ValidateCI, an operational status (planned, in use, in
+// maintenance, retired), an owner and a support group.
+//
+// # Relationship types
+//
+//	type             parent::child               flow      dependent  card.  on delete
+//	depends_on       Depends on::Used by          to→from   -          N:N    detach
+//	runs_on          Runs on::Runs                to→from   from       N:1    cascade
+//	hosted_on        Hosted on::Hosts             to→from   from       N:1    cascade
+//	contains         Contains::Contained by       to→from   to         1:N    cascade
+//	member_of        Member of::Members           from→to*  -          N:N    detach
+//	powers           Powers::Powered by           from→to*  -          N:N    detach
+//	connects_to      Connects to::Connected by    both (off by default)  N:N  detach
+//	uses             Uses::Used by                to→from   -          N:N    detach
+//	provides         Provides::Provided by        from→to   -          N:N    detach
+//	virtualized_by   Virtualized by::Virtualizes  to→from   from       N:1    restrict
+//	manages, owned_by, located_in                 none      -          N:N    detach
+//
+// A relationship reads From, parent name, To ("app runs on vm"); "to→from"
+// means the To CI's failure impacts the From CI. Types marked * are
+// redundant: the receiving CI is impacted only when fewer than its min_up
+// providers of that type remain up. Hosting (runs on, hosted on, virtualized
+// by) and containment types are acyclic together.
+//
+// # Errors
+//
+// Bad input is a *itsm.ValidationError naming the field, never a panic.
+//
+// # Concurrency
+//
+// A Registry is configured once and then read from any goroutine. Values
+// returned by the package share no memory with its internals.
+package cmdb
