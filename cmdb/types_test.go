@@ -67,7 +67,9 @@ func TestRegistryExtend(t *testing.T) {
 		}, ""},
 		{"unknown parent", func(r *cmdb.Registry) error { return r.AddClass(cmdb.Class{Name: "x", Parent: "nope"}) }, "parent"},
 		{"no parent", func(r *cmdb.Registry) error { return r.AddClass(cmdb.Class{Name: "x"}) }, "parent"},
-		{"duplicate class", func(r *cmdb.Registry) error { return r.AddClass(cmdb.Class{Name: cmdb.ClassServer, Parent: cmdb.ClassCI}) }, "name"},
+		{"duplicate class", func(r *cmdb.Registry) error {
+			return r.AddClass(cmdb.Class{Name: cmdb.ClassServer, Parent: cmdb.ClassCI})
+		}, "name"},
 		{"bad class name", func(r *cmdb.Registry) error { return r.AddClass(cmdb.Class{Name: "Blade", Parent: cmdb.ClassCI}) }, "name"},
 		{"attribute repeats inherited", func(r *cmdb.Registry) error {
 			return r.AddClass(cmdb.Class{Name: "blade", Parent: cmdb.ClassServer, Attributes: []cmdb.Attribute{{Name: "hostname", Type: cmdb.TypeString}}})
