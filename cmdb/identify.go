@@ -239,10 +239,13 @@ func (rc *Reconciler) authority(k int, key string) []Authority {
 	return nil
 }
 
-// identKey renders the values of rule for a CI with the given name and
-// attributes, or "" when one is missing.
-func identKey(rule IdentifierRule, name string, attrs map[string]Value) string {
+// identKey renders the values of rule number n for a CI with the given
+// name and attributes, or "" when one is missing.
+func identKey(n int, rule IdentifierRule, name string, attrs map[string]Value) string {
 	var b strings.Builder
+	b.Grow(64)
+	b.WriteString(strconv.Itoa(n))
+	b.WriteByte('#')
 	if rule.Name {
 		if name == "" {
 			return ""

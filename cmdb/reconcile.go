@@ -204,7 +204,13 @@ func (p *Plan) Empty() bool {
 // new CI lacking a required attribute. The snapshot must be of the batch's
 // tenant ("tenant").
 func (rc *Reconciler) Plan(snap *Snapshot, b Batch, gen itsm.IDGenerator) (*Plan, error) {
-	pl := &planner{rc: rc, reg: rc.reg, snap: snap, b: b, now: itsm.Normalize(b.At), gen: gen}
+	return rc.plan(snap, b, gen, false)
+}
+
+// plan is Plan; private says the snapshot is the caller's own and will be
+// dropped, so the plan may share the records it read.
+func (rc *Reconciler) plan(snap *Snapshot, b Batch, gen itsm.IDGenerator, private bool) (*Plan, error) {
+	pl := &planner{rc: rc, reg: rc.reg, snap: snap, b: b, now: itsm.Normalize(b.At), gen: gen, private: private}
 	if err := pl.validate(); err != nil {
 		return nil, err
 	}
@@ -240,29 +246,99 @@ type planner struct {
 	byNative map[string]int // item index by native ID
 	order    []int          // items, hosts first
 
-	work     map[ID]*Record // records changed so far (copies)
-	created  []ID           // in item order
-	isNew    map[ID]bool
-	itemCI   []ID
-	matched  []string
-	claimed  map[ID]bool
-	seen     map[ID]bool // CIs whose state of the source this batch refreshed
-	dupOf    map[ID][]ID // planned re-pointings on top of the snapshot's
-	index    map[ClassName]map[string][]ID
-	dups     []Duplicate
-	added    []Relationship
-	addedOf  map[ID][]int
-	removed  map[RelationshipID]bool
-	gone     []ID
-	retired  []ID
-	guard    *GuardTrip
-	newIDs   int
-	newRelID int
+	work    map[ID]*Record // records changed so far (copies)
+	created []ID           // in item order
+	isNew   map[ID]bool
+	itemCI  []ID
+	matched []string
+	claimed map[ID]bool
+	seen    map[ID]bool // CIs whose state of the source this batch refreshed
+	dupOf   map[ID][]ID // planned re-pointings on top of the snapshot's
+	index   map[ClassName]map[string][]ID
+	dups    []Duplicate
+	added   []Relationship
+	addedOf map[ID][]int
+	removed map[RelationshipID]bool
+	gone    []ID
+	retired []ID
+	guard   *GuardTrip
+	private bool
+}
+
+// checkItem checks item i, naming fields relative to the item; it records
+// the item's class index, host link and native ID on the way.
+func (pl *planner) checkItem(errs *itsm.FieldErrors, i int) {
+	reg, it := pl.reg, &pl.b.Items[i]
+	checkNativeID(errs, "native_id", it.NativeID)
+	if j, dup := pl.byNative[it.NativeID]; dup {
+		errs.Addf("native_id", "repeats items[%d]", j)
+	} else {
+		pl.byNative[it.NativeID] = i
+	}
+	k, known := reg.byName[it.Class]
+	pl.classIdx[i] = k
+	switch {
+	case !known:
+		errs.Addf("class", "class %q does not exist", clip(string(it.Class)))
+	case reg.classes[k].Abstract:
+		errs.Addf("class", "class %q is abstract", it.Class)
+	}
+	checkText(errs, "name", it.Name, MaxCINameLen, true)
+	if known {
+		// A first pass costs no field names; a bad item is checked again
+		// in sorted order for a deterministic error.
+		var probe itsm.FieldErrors
+		for name, v := range it.Attributes {
+			if reg.attr(k, name) == nil {
+				probe.Add("", "")
+				break
+			}
+			reg.checkKeyValue(&probe, "", k, name, v)
+		}
+		if probe.Len() > 0 {
+			for _, name := range slices.Sorted(maps.Keys(it.Attributes)) {
+				af := "attributes." + clip(name)
+				if reg.attr(k, name) == nil {
+					errs.Addf(af, "is not an attribute of class %s", it.Class)
+					continue
+				}
+				reg.checkKeyValue(errs, af, k, name, it.Attributes[name])
+			}
+		}
+	}
+	if len(it.Links) > MaxLinksPerItem {
+		errs.Addf("links", "holds %d links; at most %d", len(it.Links), MaxLinksPerItem)
+		return
+	}
+	for j, l := range it.Links {
+		lf := fmt.Sprintf("links[%d]", j)
+		t, ok := reg.relByNm[l.Type]
+		if !ok {
+			errs.Addf(lf+".type", "relationship type %q does not exist", clip(string(l.Type)))
+			continue
+		}
+		if l.Target == "" || len(l.Target) > MaxNativeIDLen || !utf8.ValidString(l.Target) {
+			errs.Addf(lf+".target", "must be 1 to %d bytes of UTF-8", MaxNativeIDLen)
+			continue
+		}
+		if l.Target == it.NativeID {
+			errs.Add(lf+".target", "an item cannot relate to itself")
+			continue
+		}
+		dep := reg.relTypes[t].Dependent
+		if dep == SideFrom && !l.Reverse || dep == SideTo && l.Reverse {
+			if pl.host[i] >= 0 {
+				errs.Addf(lf, "names a second host; links[%d] already does", pl.host[i])
+			} else {
+				pl.host[i] = j
+			}
+		}
+	}
 }
 
 // validate checks the batch on its own terms and against the snapshot.
 func (pl *planner) validate() error {
-	b, reg := &pl.b, pl.reg
+	b := &pl.b
 	var errs itsm.FieldErrors
 	errs.Merge("", b.Tenant.Validate())
 	errs.Merge("", b.Source.Validate())
@@ -291,61 +367,12 @@ func (pl *planner) validate() error {
 	pl.classIdx = make([]int, len(b.Items))
 	pl.host = make([]int, len(b.Items))
 	pl.byNative = make(map[string]int, len(b.Items))
-	for i, it := range b.Items {
-		field := fmt.Sprintf("items[%d]", i)
+	for i := range b.Items {
 		pl.host[i] = -1
-		checkNativeID(&errs, field+".native_id", it.NativeID)
-		if j, dup := pl.byNative[it.NativeID]; dup {
-			errs.Addf(field+".native_id", "repeats items[%d]", j)
-		} else {
-			pl.byNative[it.NativeID] = i
-		}
-		k, known := reg.byName[it.Class]
-		pl.classIdx[i] = k
-		switch {
-		case !known:
-			errs.Addf(field+".class", "class %q does not exist", clip(string(it.Class)))
-		case reg.classes[k].Abstract:
-			errs.Addf(field+".class", "class %q is abstract", it.Class)
-		}
-		checkText(&errs, field+".name", it.Name, MaxCINameLen, true)
-		if known {
-			for _, name := range slices.Sorted(maps.Keys(it.Attributes)) {
-				af := field + ".attributes." + clip(name)
-				if reg.attr(k, name) == nil {
-					errs.Addf(af, "is not an attribute of class %s", it.Class)
-					continue
-				}
-				reg.checkKeyValue(&errs, af, k, name, it.Attributes[name])
-			}
-		}
-		if len(it.Links) > MaxLinksPerItem {
-			errs.Addf(field+".links", "holds %d links; at most %d", len(it.Links), MaxLinksPerItem)
-			continue
-		}
-		for j, l := range it.Links {
-			lf := fmt.Sprintf("%s.links[%d]", field, j)
-			t, ok := reg.relByNm[l.Type]
-			if !ok {
-				errs.Addf(lf+".type", "relationship type %q does not exist", clip(string(l.Type)))
-				continue
-			}
-			if l.Target == "" || len(l.Target) > MaxNativeIDLen || !utf8.ValidString(l.Target) {
-				errs.Addf(lf+".target", "must be 1 to %d bytes of UTF-8", MaxNativeIDLen)
-				continue
-			}
-			if l.Target == it.NativeID {
-				errs.Add(lf+".target", "an item cannot relate to itself")
-				continue
-			}
-			dep := reg.relTypes[t].Dependent
-			if dep == SideFrom && !l.Reverse || dep == SideTo && l.Reverse {
-				if pl.host[i] >= 0 {
-					errs.Addf(lf, "names a second host; links[%d] already does", pl.host[i])
-				} else {
-					pl.host[i] = j
-				}
-			}
+		var item itsm.FieldErrors
+		pl.checkItem(&item, i)
+		if item.Len() > 0 {
+			errs.Merge(fmt.Sprintf("items[%d]", i), item.Err())
 		}
 	}
 	if err := errs.Err(); err != nil {
@@ -472,9 +499,8 @@ func (pl *planner) classIndex(class ClassName, k int) map[string][]ID {
 // addKeys indexes r under every rule of class index k.
 func (pl *planner) addKeys(idx map[string][]ID, k int, r *Record) {
 	for n, rule := range pl.rc.rulesOf(k) {
-		if key := identKey(rule, r.Name, r.Attributes); key != "" {
-			full := fmt.Sprint(n, "#", key)
-			idx[full] = append(idx[full], r.ID)
+		if key := identKey(n, rule, r.Name, r.Attributes); key != "" {
+			idx[key] = append(idx[key], r.ID)
 		}
 	}
 }
@@ -524,8 +550,11 @@ func (pl *planner) identify(i int) {
 	st.NativeID = it.NativeID
 	st.LastSeen = pl.now
 	st.Gone = time.Time{}
-	claims := make(map[string]Claim, len(st.Claims)+len(it.Attributes)+1)
-	maps.Copy(claims, st.Claims)
+	// r is the planner's copy, so its claims can change in place.
+	claims := st.Claims
+	if claims == nil {
+		claims = make(map[string]Claim, len(it.Attributes)+1)
+	}
 	claims[NameKey] = Claim{Value: StringValue(it.Name), At: pl.now}
 	for a, v := range it.Attributes {
 		claims[a] = Claim{Value: v, At: pl.now}
@@ -595,14 +624,14 @@ func (pl *planner) match(i, k int) (ID, string) {
 			}
 		}
 		for n, rule := range rules {
-			key := identKey(rule, it.Name, it.Attributes)
+			key := identKey(n, rule, it.Name, it.Attributes)
 			if key == "" {
 				continue
 			}
 			var hits []ID
 			for _, c := range cands {
 				r := pl.get(c)
-				if identKey(rule, r.Name, r.Attributes) == key {
+				if identKey(n, rule, r.Name, r.Attributes) == key {
 					hits = append(hits, c)
 				}
 			}
@@ -614,16 +643,16 @@ func (pl *planner) match(i, k int) (ID, string) {
 	}
 	idx := pl.classIndex(it.Class, k)
 	for n, rule := range rules {
-		key := identKey(rule, it.Name, it.Attributes)
+		key := identKey(n, rule, it.Name, it.Attributes)
 		if key == "" {
 			continue
 		}
 		var hits []ID
-		for _, c := range idx[fmt.Sprint(n, "#", key)] {
+		for _, c := range idx[key] {
 			if slices.Contains(hits, c) || !pl.candidate(c, it.Class) {
 				continue
 			}
-			if r := pl.get(c); identKey(rule, r.Name, r.Attributes) == key {
+			if r := pl.get(c); identKey(n, rule, r.Name, r.Attributes) == key {
 				hits = append(hits, c)
 			}
 		}
@@ -693,42 +722,61 @@ func (pl *planner) target(i, h int) (ID, bool) {
 // settle recomputes the effective name and attributes of r from the
 // present sources' claims, with provenance.
 func (pl *planner) settle(r *Record, k int) {
-	keys := map[string]bool{}
+	present := 0
 	for _, st := range r.Sources {
 		if st.Present() {
-			for key := range st.Claims {
-				keys[key] = true
-			}
+			present++
 		}
 	}
+	var done map[string]bool // keys already settled, when several sources claim
+	if present > 1 {
+		done = map[string]bool{}
+	}
 	changed := false
-	for key := range keys {
-		src, c, ok := pl.rc.winner(k, key, r, pl.now)
-		if !ok {
+	for _, st := range r.Sources {
+		if !st.Present() {
 			continue
 		}
-		if r.Provenance == nil {
-			r.Provenance = map[string]Provenance{}
-		}
-		r.Provenance[key] = Provenance{Source: src, At: c.At}
-		if key == NameKey {
-			if r.Name != c.Value.Str() {
-				r.Name = c.Value.Str()
-				changed = true
+		for key := range st.Claims {
+			if done != nil {
+				if done[key] {
+					continue
+				}
+				done[key] = true
 			}
-			continue
-		}
-		if old, ok := r.Attributes[key]; !ok || !old.Equal(c.Value) {
-			if r.Attributes == nil {
-				r.Attributes = map[string]Value{}
-			}
-			r.Attributes[key] = c.Value
-			changed = true
+			changed = pl.settleKey(r, k, key) || changed
 		}
 	}
 	if changed {
 		r.Updated = latest(r.Updated, pl.now)
 	}
+}
+
+// settleKey settles one key of r; it reports whether the CI changed.
+func (pl *planner) settleKey(r *Record, k int, key string) bool {
+	src, c, ok := pl.rc.winner(k, key, r, pl.now)
+	if !ok {
+		return false
+	}
+	if r.Provenance == nil {
+		r.Provenance = map[string]Provenance{}
+	}
+	r.Provenance[key] = Provenance{Source: src, At: c.At}
+	if key == NameKey {
+		if r.Name == c.Value.Str() {
+			return false
+		}
+		r.Name = c.Value.Str()
+		return true
+	}
+	if old, ok := r.Attributes[key]; ok && old.Equal(c.Value) {
+		return false
+	}
+	if r.Attributes == nil {
+		r.Attributes = map[string]Value{}
+	}
+	r.Attributes[key] = c.Value
+	return true
 }
 
 func latest(a, b time.Time) time.Time {
@@ -855,7 +903,17 @@ func (pl *planner) finish() (*Plan, error) {
 		itemOf[id] = i
 	}
 	for _, id := range slices.SortedFunc(maps.Keys(pl.work), ID.Compare) {
-		if err := pl.reg.ValidateRecord(*pl.work[id]); err != nil {
+		r := pl.work[id]
+		if pl.isNew[id] {
+			// A new record is made of checked parts (the batch's
+			// validated items); only the class's required attributes
+			// remain to be checked.
+			if i := itemOf[id]; pl.lacksRequired(r) {
+				pl.errs.Merge(fmt.Sprintf("items[%d]", i), pl.reg.ValidateRecord(*r))
+			}
+			continue
+		}
+		if err := pl.reg.ValidateRecord(*r); err != nil {
 			field := "ci " + id.String()
 			if i, ok := itemOf[id]; ok {
 				field = fmt.Sprintf("items[%d]", i)
@@ -866,9 +924,11 @@ func (pl *planner) finish() (*Plan, error) {
 	if err := pl.errs.Err(); err != nil {
 		return nil, err
 	}
+	// The working records are the planner's own copies: the plan takes
+	// them without copying again.
 	p.Creates = make([]Record, len(pl.created))
 	for n, id := range pl.created {
-		p.Creates[n] = pl.work[id].Clone()
+		p.Creates[n] = *pl.work[id]
 	}
 	var last []Update
 	for _, id := range slices.SortedFunc(maps.Keys(pl.work), ID.Compare) {
@@ -879,7 +939,10 @@ func (pl *planner) finish() (*Plan, error) {
 		if sameRecord(before, after) {
 			continue
 		}
-		u := Update{Before: before.Clone(), After: after.Clone(), Changes: changes(before, after, pl.b.Source)}
+		u := Update{Before: *before, After: *after, Changes: changes(before, after, pl.b.Source)}
+		if !pl.private {
+			u.Before = before.Clone()
+		}
 		if before.DuplicateOf.IsZero() && !after.DuplicateOf.IsZero() {
 			last = append(last, u)
 		} else {
@@ -909,6 +972,16 @@ func (pl *planner) finish() (*Plan, error) {
 		p.Outcomes[i] = o
 	}
 	return p, nil
+}
+
+// lacksRequired reports whether r misses a required attribute of its class.
+func (pl *planner) lacksRequired(r *Record) bool {
+	for _, a := range pl.reg.attrs[pl.reg.byName[r.Class]] {
+		if _, ok := r.Attributes[a.Name]; a.Required && !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // changes lists the CI fields that differ between before and after.

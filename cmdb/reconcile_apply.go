@@ -71,7 +71,7 @@ func (rc *Reconciler) DryRun(ctx context.Context, repo Repository, gen itsm.IDGe
 	if err != nil {
 		return nil, err
 	}
-	return rc.Plan(snap, b, gen)
+	return rc.plan(snap, b, gen, true)
 }
 
 // Reconcile reads the tenant's CMDB from repo, plans b and applies the
@@ -92,7 +92,7 @@ func (rc *Reconciler) Reconcile(ctx context.Context, repo Repository, gen itsm.I
 			if err != nil {
 				return err
 			}
-			if plan, err = rc.Plan(snap, b, gen); err != nil {
+			if plan, err = rc.plan(snap, b, gen, true); err != nil {
 				return err
 			}
 			return plan.write(ctx, repo)

@@ -40,6 +40,12 @@ type nativeKey struct {
 // "records[i].sources.<name>.native_id" when two records claim the same
 // native key. Dangling relationships are kept: health reports them.
 func NewSnapshot(tenant itsm.TenantID, records []Record, rels []Relationship) (*Snapshot, error) {
+	return newSnapshot(tenant, records, rels, true)
+}
+
+// newSnapshot indexes records, copying them when copied is set (callers
+// that made the records themselves hand them over).
+func newSnapshot(tenant itsm.TenantID, records []Record, rels []Relationship, copied bool) (*Snapshot, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
 	s := &Snapshot{
@@ -60,11 +66,14 @@ func NewSnapshot(tenant itsm.TenantID, records []Record, rels []Relationship) (*
 			errs.Addf(field+".id", "%s is listed twice", r.ID)
 			continue
 		}
-		c := r.Clone()
-		s.recs[r.ID] = &c
+		c := &records[i]
+		if copied {
+			cp := r.Clone()
+			c = &cp
+		}
+		s.recs[r.ID] = c
 		s.order = append(s.order, r.ID)
-		for _, name := range slices.Sorted(maps.Keys(c.Sources)) {
-			st := c.Sources[name]
+		for name, st := range c.Sources {
 			k := nativeKey{name, st.NativeID}
 			if other, taken := s.keys[k]; taken {
 				errs.Addf(field+".sources."+clip(string(name))+".native_id", "%q is also the key of %s", clip(st.NativeID), other)
@@ -99,7 +108,7 @@ func NewSnapshot(tenant itsm.TenantID, records []Record, rels []Relationship) (*
 	for _, id := range s.order {
 		r := s.recs[id]
 		s.byClass[r.Class] = append(s.byClass[r.Class], id)
-		for _, name := range slices.Sorted(maps.Keys(r.Sources)) {
+		for name := range r.Sources {
 			s.bySrc[name] = append(s.bySrc[name], id)
 		}
 		if !r.DuplicateOf.IsZero() {
@@ -146,7 +155,7 @@ func LoadSnapshot(ctx context.Context, repo Repository, tenant itsm.TenantID) (*
 		}
 		after = page.Next
 	}
-	return NewSnapshot(tenant, recs, rels)
+	return newSnapshot(tenant, recs, rels, false) // the pages are copies already
 }
 
 // Tenant returns the snapshot's tenant.
@@ -247,5 +256,5 @@ func (s *Snapshot) Apply(p *Plan) (*Snapshot, error) {
 		}
 		rels[r.ID] = r
 	}
-	return NewSnapshot(s.tenant, slices.Collect(maps.Values(recs)), slices.Collect(maps.Values(rels)))
+	return newSnapshot(s.tenant, slices.Collect(maps.Values(recs)), slices.Collect(maps.Values(rels)), false)
 }

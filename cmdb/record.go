@@ -136,13 +136,30 @@ func (r Record) LastSeen() (time.Time, bool) {
 // provenance naming a bad source. It returns a *itsm.ValidationError listing
 // every problem, with fields such as "sources.sccm.claims.os".
 func (reg *Registry) ValidateRecord(r Record) error {
+	// A first pass in map order is cheap; only a record with problems is
+	// checked again in sorted order, so that the error is deterministic.
+	if err := reg.validateRecord(&r, false); err == nil {
+		return nil
+	}
+	return reg.validateRecord(&r, true)
+}
+
+// keysOf returns m's keys, sorted when sorted is set.
+func keysOf[K ~string, V any](m map[K]V, sorted bool) []K {
+	if sorted {
+		return slices.Sorted(maps.Keys(m))
+	}
+	return slices.Collect(maps.Keys(m))
+}
+
+func (reg *Registry) validateRecord(r *Record, sorted bool) error {
 	var errs itsm.FieldErrors
 	errs.Merge("", reg.ValidateCI(r.CI))
 	if !r.DuplicateOf.IsZero() && r.DuplicateOf == r.ID {
 		errs.Add("duplicate_of", "a CI cannot duplicate itself")
 	}
 	k, known := reg.byName[r.Class]
-	for _, name := range slices.Sorted(maps.Keys(r.Sources)) {
+	for _, name := range keysOf(r.Sources, sorted) {
 		s := r.Sources[name]
 		field := "sources." + clip(string(name))
 		errs.Merge(field, name.Validate())
@@ -152,17 +169,20 @@ func (reg *Registry) ValidateRecord(r Record) error {
 		if !s.Gone.IsZero() && s.Gone.Before(s.LastSeen) {
 			errs.Add(field+".gone", "precedes last_seen")
 		}
-		for _, key := range slices.Sorted(maps.Keys(s.Claims)) {
-			c := s.Claims[key]
-			cf := field + ".claims." + clip(key)
-			checkInstant(&errs, cf+".at", c.At, true)
-			if known {
-				reg.checkKeyValue(&errs, cf+".value", k, key, c.Value)
+		if sorted {
+			for _, key := range keysOf(s.Claims, true) {
+				reg.checkClaim(&errs, field, k, known, key, s.Claims[key])
 			}
+			continue
+		}
+		for key, c := range s.Claims {
+			reg.checkClaim(&errs, field, k, known, key, c)
 		}
 	}
-	for _, key := range slices.Sorted(maps.Keys(r.Provenance)) {
-		p := r.Provenance[key]
+	check := func(key string, p Provenance) {
+		if p.Source.Validate() == nil && !p.At.IsZero() && itsm.IsNormalized(p.At) && (!known || key == NameKey || reg.attr(k, key) != nil) {
+			return
+		}
 		field := "provenance." + clip(key)
 		errs.Merge(field, p.Source.Validate())
 		checkInstant(&errs, field+".at", p.At, true)
@@ -170,7 +190,33 @@ func (reg *Registry) ValidateRecord(r Record) error {
 			errs.Addf(field, "is not an attribute of class %s", r.Class)
 		}
 	}
+	if sorted {
+		for _, key := range keysOf(r.Provenance, true) {
+			check(key, r.Provenance[key])
+		}
+	} else {
+		for key, p := range r.Provenance {
+			check(key, p)
+		}
+	}
 	return errs.Err()
+}
+
+// checkClaim checks one claim of a source's state (field).
+func (reg *Registry) checkClaim(errs *itsm.FieldErrors, field string, k int, known bool, key string, c Claim) {
+	// The usual valid claim costs no field names.
+	var probe itsm.FieldErrors
+	if known {
+		reg.checkKeyValue(&probe, "", k, key, c.Value)
+	}
+	if probe.Len() == 0 && !c.At.IsZero() && itsm.IsNormalized(c.At) {
+		return
+	}
+	cf := field + ".claims." + clip(key)
+	checkInstant(errs, cf+".at", c.At, true)
+	if known {
+		reg.checkKeyValue(errs, cf+".value", k, key, c.Value)
+	}
 }
 
 // attr returns the effective attribute name of class index k, or nil.
