@@ -62,6 +62,18 @@
 // (Impact.Services). Results are deterministic. Impact.DOT and Impact.Mermaid
 // draw an analysis; Graph.Neighbourhood returns a Subgraph to draw.
 //
+// # Identification, reconciliation and health
+//
+// Stores keep CIs as Records: the CI plus what each discovery source last
+// said about it (claims per attribute, with instants), per-attribute
+// provenance and a duplicate-of pointer. A Reconciler built from Rules
+// (identifier rules per class, inherited; ranked sources per attribute with
+// staleness windows; the mass-delete guard's threshold) turns a Batch from
+// one source into a Plan over a Snapshot — pure decision logic, the dry
+// run — and Plan.Apply writes it through a Repository; Reconcile does both
+// with bounded retries on conflicts. Registry.Health measures completeness,
+// correctness, compliance and relationship health of a Snapshot.
+//
 // # Errors
 //
 // Bad input is a *itsm.ValidationError naming the field, never a panic;

@@ -92,6 +92,10 @@
 //     lease expired without an acknowledgement can be claimed again.
 //     Delivery is at least once: consumers drop duplicates by event ID.
 //     The caller passes the current instant; nothing here reads a clock.
+//   - CMDB: the CMDB repository (cmdb.Repository: CI records and their
+//     relationships, with referential integrity and each relationship
+//     type's delete behaviour), bound to a cmdb.Registry. CMDBRepository
+//     adds cmdb.Atomic when the store has transactions.
 //   - Sequences: per-tenant, per-name counters for human numbers
 //     (INC0001234): 1 first, never a duplicate, gaps allowed. A value drawn
 //     inside a transaction that rolls back stays used, as with PostgreSQL's

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsmkit/itsmkit/cmdb"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/storage"
 	"github.com/itsmkit/itsmkit/storage/memory"
@@ -126,4 +127,16 @@ func TestValidateEventsAndBatch(t *testing.T) {
 	b := storage.Batch{Events: []itsm.Event{good, bad}}
 	assert.Equal(t, []uuid.UUID{good.ID, bad.ID}, b.IDs())
 	assert.Empty(t, storage.Batch{}.IDs())
+}
+
+func TestCMDBRepository(t *testing.T) {
+	repo, err := storage.CMDBRepository(memory.New(), nil)
+	require.NoError(t, err)
+	_, atomic := repo.(cmdb.Atomic)
+	assert.True(t, atomic, "a store with transactions gives an atomic CMDB repository")
+
+	type incidentsOnly struct{ storage.Store }
+	_, err = storage.CMDBRepository(incidentsOnly{memory.New()}, nil)
+	require.ErrorIs(t, err, errors.ErrUnsupported)
+	assert.Contains(t, err.Error(), "storage.CMDB")
 }

@@ -8,9 +8,10 @@
 //
 // # What it offers
 //
-// A *Store implements storage.Store (incidents), storage.Transactor,
-// storage.Outbox, storage.OutboxConsumer and storage.Sequences. The Store a
-// transaction hands to its function implements storage.Store,
+// A *Store implements storage.Store (incidents), storage.CMDB (CI records
+// and relationships), storage.Transactor, storage.Outbox,
+// storage.OutboxConsumer and storage.Sequences. The Store a transaction
+// hands to its function implements storage.Store, storage.CMDB,
 // storage.Transactor (savepoints), storage.Outbox and storage.Sequences.
 //
 // # Concurrency and transactions

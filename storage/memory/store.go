@@ -14,10 +14,11 @@ import (
 // as is one from New; a Store must not be copied after first use. It is safe
 // for concurrent use.
 type Store struct {
-	// mu guards tenants, box and leases. A running transaction holds it
-	// exclusively.
+	// mu guards tenants, cmdbs, box and leases. A running transaction
+	// holds it exclusively.
 	mu      sync.RWMutex
 	tenants map[itsm.TenantID]*tenant
+	cmdbs   map[itsm.TenantID]*cmdbTenant
 	box     outbox
 	leases  uint64
 

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Transactor", func(t *testing.T) { runTransactor(t, open) })
 	t.Run("Outbox", func(t *testing.T) { runOutbox(t, open) })
 	t.Run("Sequences", func(t *testing.T) { runSequences(t, open) })
+	t.Run("CMDB", func(t *testing.T) { runCMDB(t, open) })
 }
 
 // Tenants the suite writes to.
