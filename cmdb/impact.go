@@ -332,14 +332,24 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 	}
 	for i, vi := range order {
 		v := &visits[vi]
-		n := Impacted{Node: g.node(v.node), Depth: int(v.depth), Parent: -1, Origin: v.parent < 0}
+		rec := &g.nodes[v.node]
+		// Filled in place: copying a built value into the array costs a
+		// write barrier per pointer field under a running collector.
+		n := &res.Nodes[i]
+		n.ID = IDFromUUID(rec.id)
+		n.Class = g.reg.classes[rec.class].Name
+		n.Name = rec.name
+		n.Status = statusOfCode[g.status[v.node]]
+		n.MinUp = int(rec.minUp)
+		n.Depth = int(v.depth)
+		n.Parent = -1
+		n.Origin = v.parent < 0
 		if v.parent >= 0 {
 			n.Parent = int(at[v.parent])
 			n.Via = g.reg.relTypes[v.via].Name
 			n.Suppressed = p.down && g.status[v.node] == stMaintenance
 		}
-		res.Nodes[i] = n
-		if !n.Suppressed && p.service[g.nodes[v.node].class] {
+		if !n.Suppressed && p.service[rec.class] {
 			res.Services = append(res.Services, i)
 		}
 	}
