@@ -440,10 +440,10 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 }
 
 const (
-	sqlCILockRoot  = `SELECT version FROM cmdb_cis WHERE tenant_id = $1 AND id = $2 FOR UPDATE`
-	sqlCILockMany  = `SELECT id FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`
-	sqlRelsDelete  = `DELETE FROM cmdb_relationships WHERE tenant_id = $1 AND id = ANY($2::uuid[])`
-	sqlCIsUnpoint  = `UPDATE cmdb_cis SET duplicate_of = NULL, version = version + 1, doc = doc - 'duplicate_of'
+	sqlCILockRoot = `SELECT version FROM cmdb_cis WHERE tenant_id = $1 AND id = $2 FOR UPDATE`
+	sqlCILockMany = `SELECT id FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`
+	sqlRelsDelete = `DELETE FROM cmdb_relationships WHERE tenant_id = $1 AND id = ANY($2::uuid[])`
+	sqlCIsUnpoint = `UPDATE cmdb_cis SET duplicate_of = NULL, version = version + 1, doc = doc - 'duplicate_of'
 WHERE tenant_id = $1 AND duplicate_of = ANY($2::uuid[]) AND NOT id = ANY($2::uuid[])`
 	sqlCIsDelete = `DELETE FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[])`
 )
