@@ -41,7 +41,7 @@ var layers = map[string][]string{
 	"storage/memory":      {"storage", "itsm", "sla", "cmdb", "incident", "problem", "change"},
 	"storage/postgres":    {"storage", "itsm", "sla", "cmdb", "incident", "problem", "change"},
 	"storage/storagetest": {"storage", "itsmtest", "itsm", "sla", "cmdb", "incident", "problem", "change"},
-	"itsmtest/faults":     {"storage", "incident", "itsm"},
+	"itsmtest/faults":     {"storage", "incident", "cmdb", "itsm"},
 	"itsmtest/incidents":  {"incident", "sla", "itsmtest", "itsm"},
 	"examples/...":        {"..."},
 }

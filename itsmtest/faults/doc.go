@@ -6,7 +6,7 @@
 // Wrap returns the wrapped store and the Injector that plans its faults.
 // The wrapped store offers exactly the capabilities of the inner one
 // (storage.Transactor, storage.Outbox, storage.OutboxConsumer,
-// storage.Sequences), and the Store a transaction hands to its function is
+// storage.Sequences, storage.CMDB), and the Store a transaction hands to its function is
 // wrapped too, sharing the same Injector. Without planned faults every call
 // is forwarded unchanged; the wrapped store passes the conformance suite.
 //

@@ -25,11 +25,24 @@ const (
 	OutboxClaim          Method = "Outbox.Claim"
 	OutboxAck            Method = "Outbox.Ack"
 	SequencesNext        Method = "Sequences.Next"
+
+	CMDBCreateCI           Method = "CMDB.CreateCI"
+	CMDBGetCI              Method = "CMDB.GetCI"
+	CMDBUpdateCI           Method = "CMDB.UpdateCI"
+	CMDBDeleteCI           Method = "CMDB.DeleteCI"
+	CMDBListCIs            Method = "CMDB.ListCIs"
+	CMDBCreateRelationship Method = "CMDB.CreateRelationship"
+	CMDBGetRelationship    Method = "CMDB.GetRelationship"
+	CMDBDeleteRelationship Method = "CMDB.DeleteRelationship"
+	CMDBRelationshipsOf    Method = "CMDB.RelationshipsOf"
+	CMDBListRelationships  Method = "CMDB.ListRelationships"
 )
 
 var methods = []Method{
 	IncidentsCreate, IncidentsGet, IncidentsGetByNumber, IncidentsUpdate, IncidentsList,
 	InTx, OutboxAppend, OutboxClaim, OutboxAck, SequencesNext,
+	CMDBCreateCI, CMDBGetCI, CMDBUpdateCI, CMDBDeleteCI, CMDBListCIs,
+	CMDBCreateRelationship, CMDBGetRelationship, CMDBDeleteRelationship, CMDBRelationshipsOf, CMDBListRelationships,
 }
 
 // Kind is what a fault does to a call.

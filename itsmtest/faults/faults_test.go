@@ -323,6 +323,7 @@ func TestWrapKeepsTheCapabilitySet(t *testing.T) {
 			assert.Equal(t, has[storage.Outbox](tc.inner), has[storage.Outbox](w))
 			assert.Equal(t, has[storage.OutboxConsumer](tc.inner), has[storage.OutboxConsumer](w))
 			assert.Equal(t, has[storage.Sequences](tc.inner), has[storage.Sequences](w))
+			assert.Equal(t, has[storage.CMDB](tc.inner), has[storage.CMDB](w))
 		})
 	}
 }

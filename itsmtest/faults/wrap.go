@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/itsmkit/itsmkit/cmdb"
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/storage"
@@ -30,7 +31,8 @@ const (
 	capOutbox
 	capConsumer
 	capSequences
-	capAll = capTx | capOutbox | capConsumer | capSequences
+	capCMDB
+	capAll = capTx | capOutbox | capConsumer | capSequences | capCMDB
 )
 
 // capabilities returns the capability bits of s.
@@ -48,6 +50,9 @@ func capabilities(s storage.Store) int {
 	if _, ok := s.(storage.Sequences); ok {
 		mask |= capSequences
 	}
+	if _, ok := s.(storage.CMDB); ok {
+		mask |= capCMDB
+	}
 	return mask
 }
 
@@ -58,7 +63,7 @@ func (inj *Injector) wrap(inner storage.Store) storage.Store {
 // build returns a store made of the parts the mask names. Go cannot add
 // methods to a type at run time, so each combination is spelled out.
 func build(c *core, mask int) storage.Store {
-	b, t, o, k, s := base{c}, txPart{c}, outboxPart{c}, consumerPart{c}, seqPart{c}
+	b, t, o, k, s, m := base{c}, txPart{c}, outboxPart{c}, consumerPart{c}, seqPart{c}, cmdbPart{c}
 	switch mask {
 	case 0:
 		return b
@@ -146,7 +151,7 @@ func build(c *core, mask int) storage.Store {
 			consumerPart
 			seqPart
 		}{b, o, k, s}
-	default: // capAll
+	case capTx | capOutbox | capConsumer | capSequences:
 		return struct {
 			base
 			txPart
@@ -154,6 +159,118 @@ func build(c *core, mask int) storage.Store {
 			consumerPart
 			seqPart
 		}{b, t, o, k, s}
+	case capCMDB:
+		return struct {
+			base
+			cmdbPart
+		}{b, m}
+	case capTx | capCMDB:
+		return struct {
+			base
+			txPart
+			cmdbPart
+		}{b, t, m}
+	case capOutbox | capCMDB:
+		return struct {
+			base
+			outboxPart
+			cmdbPart
+		}{b, o, m}
+	case capTx | capOutbox | capCMDB:
+		return struct {
+			base
+			txPart
+			outboxPart
+			cmdbPart
+		}{b, t, o, m}
+	case capConsumer | capCMDB:
+		return struct {
+			base
+			consumerPart
+			cmdbPart
+		}{b, k, m}
+	case capTx | capConsumer | capCMDB:
+		return struct {
+			base
+			txPart
+			consumerPart
+			cmdbPart
+		}{b, t, k, m}
+	case capOutbox | capConsumer | capCMDB:
+		return struct {
+			base
+			outboxPart
+			consumerPart
+			cmdbPart
+		}{b, o, k, m}
+	case capTx | capOutbox | capConsumer | capCMDB:
+		return struct {
+			base
+			txPart
+			outboxPart
+			consumerPart
+			cmdbPart
+		}{b, t, o, k, m}
+	case capSequences | capCMDB:
+		return struct {
+			base
+			seqPart
+			cmdbPart
+		}{b, s, m}
+	case capTx | capSequences | capCMDB:
+		return struct {
+			base
+			txPart
+			seqPart
+			cmdbPart
+		}{b, t, s, m}
+	case capOutbox | capSequences | capCMDB:
+		return struct {
+			base
+			outboxPart
+			seqPart
+			cmdbPart
+		}{b, o, s, m}
+	case capTx | capOutbox | capSequences | capCMDB:
+		return struct {
+			base
+			txPart
+			outboxPart
+			seqPart
+			cmdbPart
+		}{b, t, o, s, m}
+	case capConsumer | capSequences | capCMDB:
+		return struct {
+			base
+			consumerPart
+			seqPart
+			cmdbPart
+		}{b, k, s, m}
+	case capTx | capConsumer | capSequences | capCMDB:
+		return struct {
+			base
+			txPart
+			consumerPart
+			seqPart
+			cmdbPart
+		}{b, t, k, s, m}
+	case capOutbox | capConsumer | capSequences | capCMDB:
+		return struct {
+			base
+			outboxPart
+			consumerPart
+			seqPart
+			cmdbPart
+		}{b, o, k, s, m}
+	default: // capAll
+		return struct {
+			base
+			txPart
+			outboxPart
+			consumerPart
+			seqPart
+			cmdbPart
+		}{b, t, o, k, s, m}
 	}
 }
 
@@ -205,6 +322,14 @@ func (p consumerPart) Ack(ctx context.Context, lease storage.LeaseID, ids ...uui
 	})
 }
 
+type cmdbPart struct{ c *core }
+
+// CMDB returns the wrapped CMDB repository bound to reg; its calls count
+// as CMDB.<method>.
+func (p cmdbPart) CMDB(reg *cmdb.Registry) cmdb.Repository {
+	return cmdbRepo{inj: p.c.inj, inner: p.c.inner.(storage.CMDB).CMDB(reg)}
+}
+
 type seqPart struct{ c *core }
 
 // Next counts as call Sequences.Next.
@@ -243,4 +368,60 @@ func (r incidents) Update(ctx context.Context, d incident.Data) error {
 // List counts as call Incidents.List.
 func (r incidents) List(ctx context.Context, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
 	return call(r.inj, IncidentsList, func() (incident.ListPage, error) { return r.inner.List(ctx, tenant, f, p) })
+}
+
+// cmdbRepo wraps a CMDB repository.
+type cmdbRepo struct {
+	inj   *Injector
+	inner cmdb.Repository
+}
+
+// CreateCI counts as call CMDB.CreateCI.
+func (r cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
+	return call0(r.inj, CMDBCreateCI, func() error { return r.inner.CreateCI(ctx, rec) })
+}
+
+// GetCI counts as call CMDB.GetCI.
+func (r cmdbRepo) GetCI(ctx context.Context, tenant itsm.TenantID, id cmdb.ID) (cmdb.Record, error) {
+	return call(r.inj, CMDBGetCI, func() (cmdb.Record, error) { return r.inner.GetCI(ctx, tenant, id) })
+}
+
+// UpdateCI counts as call CMDB.UpdateCI.
+func (r cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
+	return call0(r.inj, CMDBUpdateCI, func() error { return r.inner.UpdateCI(ctx, rec) })
+}
+
+// DeleteCI counts as call CMDB.DeleteCI.
+func (r cmdbRepo) DeleteCI(ctx context.Context, tenant itsm.TenantID, id cmdb.ID, version int64) ([]cmdb.ID, error) {
+	return call(r.inj, CMDBDeleteCI, func() ([]cmdb.ID, error) { return r.inner.DeleteCI(ctx, tenant, id, version) })
+}
+
+// ListCIs counts as call CMDB.ListCIs.
+func (r cmdbRepo) ListCIs(ctx context.Context, tenant itsm.TenantID, f cmdb.Filter, p cmdb.Page) (cmdb.CIPage, error) {
+	return call(r.inj, CMDBListCIs, func() (cmdb.CIPage, error) { return r.inner.ListCIs(ctx, tenant, f, p) })
+}
+
+// CreateRelationship counts as call CMDB.CreateRelationship.
+func (r cmdbRepo) CreateRelationship(ctx context.Context, rel cmdb.Relationship) error {
+	return call0(r.inj, CMDBCreateRelationship, func() error { return r.inner.CreateRelationship(ctx, rel) })
+}
+
+// GetRelationship counts as call CMDB.GetRelationship.
+func (r cmdbRepo) GetRelationship(ctx context.Context, tenant itsm.TenantID, id cmdb.RelationshipID) (cmdb.Relationship, error) {
+	return call(r.inj, CMDBGetRelationship, func() (cmdb.Relationship, error) { return r.inner.GetRelationship(ctx, tenant, id) })
+}
+
+// DeleteRelationship counts as call CMDB.DeleteRelationship.
+func (r cmdbRepo) DeleteRelationship(ctx context.Context, tenant itsm.TenantID, id cmdb.RelationshipID) error {
+	return call0(r.inj, CMDBDeleteRelationship, func() error { return r.inner.DeleteRelationship(ctx, tenant, id) })
+}
+
+// RelationshipsOf counts as call CMDB.RelationshipsOf.
+func (r cmdbRepo) RelationshipsOf(ctx context.Context, tenant itsm.TenantID, ci cmdb.ID) ([]cmdb.Relationship, error) {
+	return call(r.inj, CMDBRelationshipsOf, func() ([]cmdb.Relationship, error) { return r.inner.RelationshipsOf(ctx, tenant, ci) })
+}
+
+// ListRelationships counts as call CMDB.ListRelationships.
+func (r cmdbRepo) ListRelationships(ctx context.Context, tenant itsm.TenantID, p cmdb.RelationshipPage) (cmdb.RelationshipList, error) {
+	return call(r.inj, CMDBListRelationships, func() (cmdb.RelationshipList, error) { return r.inner.ListRelationships(ctx, tenant, p) })
 }

@@ -33,6 +33,25 @@
 // contract says, and ordered by an identity column; the consumer side
 // (Claim, Ack) works across tenants, as storage.OutboxConsumer does.
 //
+// # The CMDB
+//
+// Store.CMDB (and a transaction's) returns a cmdb.Repository bound to a
+// registry; storage.CMDBRepository adds cmdb.Atomic on top of InTx. A CI
+// record is a JSONB document plus indexed copies of what cmdb.Filter
+// selects on (class, status, the reporting sources, duplicate_of);
+// relationships are plain columns indexed by each end. Integrity is
+// decided by the registry's own functions (CheckRelationship,
+// DeleteClosure), run in one transaction (a savepoint of the caller's)
+// after locking what they depend on: the two ends of a new relationship,
+// every CI a deletion cascades to, a record gaining a duplicate-of pointer
+// and its target, and, for hosting and containment relationships, a
+// per-tenant advisory lock, since a cycle can be closed by two edges with
+// no end in common. So concurrent writers can never together break
+// cardinality, make a cycle, a dangling relationship or a duplicate chain;
+// one of them waits, then is refused with a *itsm.ValidationError as it
+// would have been alone, or, after a deadlock, gets itsm.ErrConflict.
+// Foreign keys (carrying the tenant) back this up.
+//
 // # Concurrency and errors
 //
 // Updates are optimistic: UPDATE … WHERE tenant_id AND id AND version, and

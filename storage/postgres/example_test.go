@@ -14,6 +14,7 @@ func ExampleMigrations() {
 	}
 	// Output:
 	// 0001 init
+	// 0002 cmdb
 }
 
 // Options are checked before anything touches the database.

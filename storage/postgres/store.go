@@ -137,6 +137,7 @@ func (s *Store) do(ctx context.Context, t *tx, op string, fn func(q querier) err
 // pgconn.PgError.Code; the store never reads error messages.
 const (
 	codeUniqueViolation          = "23505"
+	codeForeignKeyViolation      = "23503"
 	codeSerializationFailure     = "40001"
 	codeDeadlockDetected         = "40P01"
 	codeCharacterNotInRepertoire = "22021"
@@ -170,9 +171,9 @@ func retryable(err error) bool {
 // mapError turns a driver error into the storage contract's vocabulary:
 // ctx.Err() when the context ended (the driver's error is kept in the
 // message), itsm.ErrAlreadyExists for a unique violation, itsm.ErrConflict
-// for serialization failures and deadlocks, a *itsm.ValidationError for
-// text PostgreSQL cannot hold, context.DeadlineExceeded for a statement or
-// lock timeout on the server. Errors that are not the driver's (the
+// for serialization failures, deadlocks and foreign-key violations, a
+// *itsm.ValidationError for text PostgreSQL cannot hold,
+// context.DeadlineExceeded for a statement or lock timeout on the server. Errors that are not the driver's (the
 // kernel's sentinels, validation errors) pass unchanged.
 func mapError(ctx context.Context, op string, err error) error {
 	if err == nil {
@@ -194,6 +195,10 @@ func mapError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("postgres: %s: %w (%v)", op, itsm.ErrAlreadyExists, err)
 	case codeSerializationFailure, codeDeadlockDetected:
 		return fmt.Errorf("postgres: %s: %w (%v)", op, itsm.ErrConflict, err)
+	case codeForeignKeyViolation:
+		// The CMDB's foreign keys back up checks made under row locks; a
+		// violation means another writer changed what a write relied on.
+		return fmt.Errorf("postgres: %s: a record it refers to changed meanwhile: %w (%v)", op, itsm.ErrConflict, err)
 	case codeCharacterNotInRepertoire, codeUntranslatableCharacter:
 		return itsm.NewValidationError("text", "holds a NUL byte or invalid UTF-8, which PostgreSQL cannot store")
 	case codeQueryCanceled, codeLockNotAvailable:
