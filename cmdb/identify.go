@@ -247,7 +247,7 @@ func identKey(n int, rule IdentifierRule, name string, attrs map[string]Value) s
 	b.WriteString(strconv.Itoa(n))
 	b.WriteByte('#')
 	if rule.Name {
-		if name == "" {
+		if strings.TrimSpace(name) == "" {
 			return ""
 		}
 		b.WriteString(strconv.Quote(name))
@@ -257,10 +257,16 @@ func identKey(n int, rule IdentifierRule, name string, attrs map[string]Value) s
 		if !ok {
 			return ""
 		}
+		text := v.String()
+		if v.Type() == TypeString && strings.TrimSpace(text) == "" {
+			// Sources report unknown serials as "": an empty identifier
+			// identifies nothing, or every such CI would be one.
+			return ""
+		}
 		b.WriteByte('|')
 		b.WriteString(string(v.Type()))
 		b.WriteByte(':')
-		b.WriteString(strconv.Quote(v.String()))
+		b.WriteString(strconv.Quote(text))
 	}
 	return b.String()
 }

@@ -930,7 +930,7 @@ func (pl *planner) finish() (*Plan, error) {
 	for n, id := range pl.created {
 		p.Creates[n] = *pl.work[id]
 	}
-	var last []Update
+	var first, last []Update
 	for _, id := range slices.SortedFunc(maps.Keys(pl.work), ID.Compare) {
 		if pl.isNew[id] {
 			continue
@@ -943,13 +943,19 @@ func (pl *planner) finish() (*Plan, error) {
 		if !pl.private {
 			u.Before = before.Clone()
 		}
-		if before.DuplicateOf.IsZero() && !after.DuplicateOf.IsZero() {
+		switch {
+		case before.DuplicateOf.IsZero() && !after.DuplicateOf.IsZero():
 			last = append(last, u)
-		} else {
+		case losesKey(before, after):
+			// A record giving up a native key is written before the one
+			// taking it, so a run cut short between them leaves the key
+			// absent, never on two records.
+			first = append(first, u)
+		default:
 			p.Updates = append(p.Updates, u)
 		}
 	}
-	p.Updates = append(p.Updates, last...)
+	p.Updates = append(append(first, p.Updates...), last...)
 	for id := range pl.removed {
 		p.RemoveRelationships = append(p.RemoveRelationships, *pl.snap.rels[id])
 	}
@@ -1051,4 +1057,17 @@ func sameRecord(a, b *Record) bool {
 		}
 	}
 	return true
+}
+
+// losesKey reports whether after no longer carries a native key before had.
+func losesKey(before, after *Record) bool {
+	for name, st := range before.Sources {
+		if st.NativeID == "" {
+			continue
+		}
+		if now, ok := after.Sources[name]; !ok || now.NativeID != st.NativeID {
+			return true
+		}
+	}
+	return false
 }

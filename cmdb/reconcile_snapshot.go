@@ -76,7 +76,14 @@ func newSnapshot(tenant itsm.TenantID, records []Record, rels []Relationship, co
 		for name, st := range c.Sources {
 			k := nativeKey{name, st.NativeID}
 			if other, taken := s.keys[k]; taken {
-				errs.Addf(field+".sources."+clip(string(name))+".native_id", "%q is also the key of %s", clip(st.NativeID), other)
+				// Two records with one key: a write the store did not refuse,
+				// or a key move cut short. Keep the key on the record that is
+				// not a duplicate (else the older one), so reconciliation goes
+				// on and settles it, instead of refusing the tenant for good.
+				if o := s.recs[other]; o != nil && (!o.DuplicateOf.IsZero() && c.DuplicateOf.IsZero() ||
+					o.DuplicateOf.IsZero() == c.DuplicateOf.IsZero() && c.Created.Before(o.Created)) {
+					s.keys[k] = c.ID
+				}
 				continue
 			}
 			s.keys[k] = c.ID
