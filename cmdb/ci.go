@@ -136,9 +136,6 @@ func (r *Registry) ValidateCI(c CI) error {
 				continue
 			}
 			checkValue(&errs, "attributes."+a.Name, a, v)
-			if a.Name == AttrMinUp && v.Type() == TypeInt && v.Int() < 1 {
-				errs.Add("attributes."+a.Name, "must be at least 1")
-			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(c.Attributes)) {
 			if !slices.ContainsFunc(schema, func(a Attribute) bool { return a.Name == name }) {
@@ -178,6 +175,13 @@ func checkValue(errs *itsm.FieldErrors, field string, a Attribute, v Value) {
 	case TypeTime:
 		if v.Time().IsZero() {
 			errs.Add(field, "must not be the zero instant")
+		}
+	case TypeInt:
+		// A redundancy group needs at least one member up: the rule lives
+		// here so that every path that checks a value (CIs, reconciliation
+		// items) applies it.
+		if a.Name == AttrMinUp && v.Int() < 1 {
+			errs.Add(field, "must be at least 1")
 		}
 	case TypeRef:
 		errs.Merge(field, v.Ref().Validate())

@@ -86,9 +86,11 @@ type Impact struct {
 	Direction Direction
 	// Nodes lists every CI reached, origins first (in the order given),
 	// then breadth-first: by depth, and within a depth in the order the
-	// traversal found them (relationships of a CI in type order, then by
-	// neighbour; this depends only on the graph's contents and the order
-	// they were added). Each CI appears once, reached by its first
+	// traversal found them (a CI's outgoing relationships, then its
+	// incoming ones, each in the order they were added to the graph). The
+	// same graph loaded in the same order always gives the same answer;
+	// loaded in another order, the CIs reached are the same but their order
+	// and first paths may differ. Each CI appears once, reached by its first
 	// shortest path.
 	Nodes []Impacted
 	// Services indexes the CIs of Nodes of the query's service class that
@@ -101,21 +103,31 @@ type Impact struct {
 }
 
 // Path returns the CIs from an origin to Nodes[i] and the relationship types
-// between them (one fewer). It returns nil, nil for an index out of range.
+// between them (one fewer). It returns nil, nil for an index out of range or
+// a chain of parents that does not reach an origin.
 func (r *Impact) Path(i int) ([]ID, []RelTypeName) {
 	if i < 0 || i >= len(r.Nodes) {
 		return nil, nil
 	}
-	n := r.Nodes[i].Depth
-	ids := make([]ID, n+1)
-	via := make([]RelTypeName, n)
-	for k := n; ; k-- {
-		ids[k] = r.Nodes[i].ID
-		if k == 0 {
+	// Walk the parents first, so that a result that does not hold together
+	// (decoded or built by hand) gives nil rather than a panic.
+	var chain []int
+	for j := i; ; j = r.Nodes[j].Parent {
+		if j < 0 || j >= len(r.Nodes) || len(chain) > len(r.Nodes) {
+			return nil, nil
+		}
+		chain = append(chain, j)
+		if r.Nodes[j].Parent < 0 {
 			break
 		}
-		via[k-1] = r.Nodes[i].Via
-		i = r.Nodes[i].Parent
+	}
+	ids := make([]ID, len(chain))
+	via := make([]RelTypeName, len(chain)-1)
+	for k, j := range chain {
+		ids[len(chain)-1-k] = r.Nodes[j].ID
+		if k < len(chain)-1 {
+			via[len(chain)-2-k] = r.Nodes[j].Via
+		}
 	}
 	return ids, via
 }

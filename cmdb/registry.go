@@ -38,6 +38,17 @@ type Registry struct {
 	relByNm  map[RelTypeName]int
 }
 
+// init makes the maps of a zero Registry, which then starts empty (without
+// the built-in classes and types NewRegistry adds).
+func (r *Registry) init() {
+	if r.byName == nil {
+		r.byName = map[ClassName]int{}
+	}
+	if r.relByNm == nil {
+		r.relByNm = map[RelTypeName]int{}
+	}
+}
+
 // NewRegistry returns a registry holding the built-in classes and
 // relationship types.
 func NewRegistry() *Registry {
@@ -60,6 +71,7 @@ func NewRegistry() *Registry {
 // unknown (only the first class, the root, has none), or an attribute is
 // malformed or repeats an inherited one.
 func (r *Registry) AddClass(c Class) error {
+	r.init()
 	var errs itsm.FieldErrors
 	if !validName(string(c.Name)) {
 		errs.Addf("name", "%q must be 1 to %d lower-case letters, digits and underscores, starting with a letter", clip(string(c.Name)), MaxNameLen)
@@ -176,8 +188,18 @@ func (r *Registry) Class(n ClassName) (Class, bool) {
 		return Class{}, false
 	}
 	c := r.classes[k].Class
-	c.Attributes = slices.Clone(c.Attributes)
+	c.Attributes = cloneAttributes(c.Attributes)
 	return c, true
+}
+
+// cloneAttributes copies attrs and each attribute's allowed values, so a
+// caller can change what it got without changing the registry.
+func cloneAttributes(attrs []Attribute) []Attribute {
+	out := slices.Clone(attrs)
+	for i := range out {
+		out[i].Values = slices.Clone(out[i].Values)
+	}
+	return out
 }
 
 // Classes returns the names of every class, parents before children, in the
@@ -197,7 +219,7 @@ func (r *Registry) Attributes(n ClassName) []Attribute {
 	if !ok {
 		return nil
 	}
-	return slices.Clone(r.attrs[k])
+	return cloneAttributes(r.attrs[k])
 }
 
 // IsA reports whether class c is class a or lies below it.
@@ -224,6 +246,7 @@ func (r *Registry) Ancestors(c ClassName) []ClassName {
 // *itsm.ValidationError when the type is malformed, its name is taken, or an
 // allowed pair names an unknown class.
 func (r *Registry) AddRelType(t RelType) error {
+	r.init()
 	var errs itsm.FieldErrors
 	t.validate(&errs)
 	if _, dup := r.relByNm[t.Name]; dup {
