@@ -649,7 +649,7 @@ func (pl *planner) match(i, k int) (ID, string) {
 		}
 		var hits []ID
 		for _, c := range idx[key] {
-			if slices.Contains(hits, c) || !pl.candidate(c, it.Class) {
+			if slices.Contains(hits, c) || !pl.candidate(c, it.Class) || pl.hosted(c) {
 				continue
 			}
 			if r := pl.get(c); identKey(n, rule, r.Name, r.Attributes) == key {
@@ -661,6 +661,31 @@ func (pl *planner) match(i, k int) (ID, string) {
 		}
 	}
 	return ID{}, ""
+}
+
+// hosted reports whether CI c has its identity in the context of a host (it
+// is the dependent end of a relationship such as runs_on): an item reported
+// without a host cannot tell which host's CI it is, so such CIs are no
+// candidates for it (DOMAIN.md §7: dependent CIs are identified in the
+// context of their host).
+func (pl *planner) hosted(c ID) bool {
+	for _, rel := range pl.relations(c) {
+		t, ok := pl.rc.reg.relByNm[rel.Type]
+		if !ok {
+			continue
+		}
+		switch pl.rc.reg.relTypes[t].Dependent {
+		case SideFrom:
+			if rel.From == c {
+				return true
+			}
+		case SideTo:
+			if rel.To == c {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // survive returns the oldest of hits and marks the others duplicates of it.

@@ -144,3 +144,18 @@ func TestKeyMoveCutShortIsCompletedByARerun(t *testing.T) {
 	_, err = run("c", 4*time.Hour, server("k", "h2", "SN1"))
 	require.NoError(t, err, "the doc promises that running the batch again completes the work")
 }
+
+// Software reported without its host is no candidate for the same software
+// on particular hosts: nginx on web01 and nginx on web02 stay apart.
+func TestHostlessReportDoesNotMergeHostedSoftware(t *testing.T) {
+	e := newRCEnv(t, cmdb.DefaultRules())
+	app := func(native, host string) cmdb.Item {
+		return cmdb.Item{NativeID: native, Class: cmdb.ClassApplication, Name: "nginx", Links: []cmdb.Link{{Type: cmdb.RelRunsOn, Target: host}}}
+	}
+	e.run(cmdb.Batch{Source: "scan", At: rcT0, Items: []cmdb.Item{server("h1", "web01", "S1"), server("h2", "web02", "S2"), app("a1", "h1"), app("a2", "h2")}})
+	p := e.run(cmdb.Batch{Source: "cmdbimport", At: rcT0.Add(time.Hour), Items: []cmdb.Item{
+		{NativeID: "z", Class: cmdb.ClassApplication, Name: "nginx"},
+	}})
+	assert.Empty(t, p.Duplicates)
+	assert.Len(t, p.Creates, 1, "a host-less nginx is a CI of its own")
+}
