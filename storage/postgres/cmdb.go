@@ -101,7 +101,7 @@ func (s *Store) atomic(ctx context.Context, t *tx, op string, fn func(q querier)
 // ownTx runs fn in a transaction of its own, committed when fn succeeds
 // and ctx has not ended; the rollback runs whatever ctx's state.
 func (s *Store) ownTx(ctx context.Context, fn func(q querier) error) error {
-	pg, err := s.pool.Begin(ctx)
+	pg, err := s.pool.BeginTx(ctx, readCommitted())
 	if err != nil {
 		return err
 	}

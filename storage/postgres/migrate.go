@@ -123,7 +123,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		if slices.Contains(applied, m.Version) {
 			continue
 		}
-		err := pgx.BeginFunc(ctx, conn, func(t pgx.Tx) error {
+		err := pgx.BeginTxFunc(ctx, conn, readCommitted(), func(t pgx.Tx) error {
 			if _, err := t.Exec(ctx, m.SQL); err != nil {
 				return err
 			}

@@ -218,7 +218,7 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		err := pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error {
+		err := pgx.BeginTxFunc(ctx, s.pool, readCommitted(), func(t pgx.Tx) error {
 			rows, err := t.Query(ctx, sqlAckLock, keys)
 			if err != nil {
 				return err

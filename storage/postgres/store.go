@@ -100,6 +100,12 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error)
 // one of the store's transactions run inside it.
 func (s *Store) Incidents() incident.Repository { return (*incidentRepo)(s) }
 
+// readCommitted is how every transaction the store begins runs, whatever
+// the server's or role's default_transaction_isolation: the CMDB locks rows
+// and then reads what they guard, which sees other writers' commits only at
+// READ COMMITTED (a REPEATABLE READ snapshot predates the lock).
+func readCommitted() pgx.TxOptions { return pgx.TxOptions{IsoLevel: pgx.ReadCommitted} }
+
 // querier is what statements need: a pool, or a transaction.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)

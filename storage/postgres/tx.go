@@ -55,7 +55,8 @@ var errNilFn = itsm.NewValidationError("fn", "must not be nil")
 // of one of this store's transactions, it opens a savepoint in that
 // transaction instead.
 //
-// The transaction runs at PostgreSQL's default isolation, READ COMMITTED:
+// The transaction runs at READ COMMITTED, asked for explicitly so that a
+// server or role defaulting to another level changes nothing:
 // versioned updates detect lost updates (itsm.ErrConflict), and a
 // serialization failure or deadlock reported by the server is
 // itsm.ErrConflict too, so the caller re-reads and retries as after any
@@ -78,7 +79,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	var pg pgx.Tx
 	for attempt := 0; ; attempt++ {
 		var err error
-		pg, err = s.pool.Begin(ctx)
+		pg, err = s.pool.BeginTx(ctx, readCommitted())
 		if err == nil {
 			break
 		}
