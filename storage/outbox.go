@@ -29,7 +29,11 @@ type Outbox interface {
 
 // OutboxConsumer hands events of the outbox to the processes that relay
 // them (to a message broker, a webhook, an SLA scheduler). It is offered by
-// the Store, not inside transactions.
+// the Store, not by a transaction's Store; but like every call, Claim and
+// Ack made with the context a transaction hands to its function run inside
+// that transaction: the lease and the acknowledgement commit or vanish with
+// it. A consumer that handles events by writing to the same store can so
+// acknowledge them in the transaction that handles them.
 //
 // Claim leases up to req.Limit available events to one consumer, oldest
 // appended first, until req.Now+req.Lease. An event is available when no

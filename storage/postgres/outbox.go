@@ -125,7 +125,8 @@ RETURNING seq, id, tenant_id, type, subject_kind, subject_id, version, at, actor
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
 // Consumers claiming at once never wait for one another and never get the
-// same event: rows locked by one claim are skipped by the others.
+// same event: rows locked by one claim are skipped by the others. With the
+// context of one of the store's transactions it runs inside that one.
 func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Batch, error) {
 	if err := req.Validate(); err != nil {
 		return storage.Batch{}, err
@@ -198,7 +199,9 @@ const (
 
 // Ack acknowledges events held by a lease; see storage.OutboxConsumer. It
 // locks the events it names, checks that the lease holds every one still in
-// the outbox, and deletes them, in one short transaction of its own.
+// the outbox, and deletes them, in one short transaction of its own, or,
+// with the context of one of the store's transactions, inside that one, as
+// Claim does: both then commit or vanish with it.
 func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID) error {
 	var errs itsm.FieldErrors
 	if lease == "" {
@@ -214,29 +217,35 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 	for i, id := range ids {
 		keys[i] = id
 	}
+	ack := func(q querier) error {
+		rows, err := q.Query(ctx, sqlAckLock, keys)
+		if err != nil {
+			return err
+		}
+		var id [16]byte
+		var holder *string
+		_, err = pgx.ForEachRow(rows, []any{&id, &holder}, func() error {
+			if holder == nil || *holder != string(lease) {
+				return fmt.Errorf("postgres: event %s is not held by lease %s: %w", uuid.UUID(id), lease, itsm.ErrConflict)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, sqlAckDelete, keys, string(lease))
+		return err
+	}
+	if t := s.txOf(ctx); t != nil {
+		// The refusal above is decided before anything is deleted, so the
+		// caller's transaction stays usable after a conflict.
+		return t.run(ctx, "ack events", ack)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		err := pgx.BeginTxFunc(ctx, s.pool, readCommitted(), func(t pgx.Tx) error {
-			rows, err := t.Query(ctx, sqlAckLock, keys)
-			if err != nil {
-				return err
-			}
-			var id [16]byte
-			var holder *string
-			_, err = pgx.ForEachRow(rows, []any{&id, &holder}, func() error {
-				if holder == nil || *holder != string(lease) {
-					return fmt.Errorf("postgres: event %s is not held by lease %s: %w", uuid.UUID(id), lease, itsm.ErrConflict)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			_, err = t.Exec(ctx, sqlAckDelete, keys, string(lease))
-			return err
-		})
+		err := s.ownTx(ctx, ack)
 		if err == nil {
 			return nil
 		}

@@ -74,6 +74,7 @@ func runOutbox(t *testing.T, open Opener) {
 	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
 	t.Run("transactions", func(t *testing.T) { testOutboxTx(t, open) })
+	t.Run("claim and ack inside a transaction", func(t *testing.T) { testOutboxConsumerInTx(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testOutboxCancelled(t, open) })
 	t.Run("concurrent producers and consumers", func(t *testing.T) { testOutboxConcurrent(t, open) })
 }
@@ -242,6 +243,69 @@ func testOutboxTx(t *testing.T, open Opener) {
 	assert.Equal(t, []itsm.Event{ev}, b.Events, "the event committed with its incident")
 	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...))
 	// Rollback is covered by the Transactor tests, which append too.
+}
+
+// Claim and Ack called with a transaction's context run inside it, like
+// every call made with that context: both commit or vanish with it. (A
+// consumer acknowledging in the transaction that handles the events gets
+// them handled exactly once within the store.)
+func testOutboxConsumerInTx(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	tr := capability[storage.Transactor](t, e.store)
+	// A store that ran Ack outside the transaction Claim ran in would wait
+	// on its own row locks: bound the test instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs := e.events(3)
+	require.NoError(t, ob.Append(ctx, evs...))
+	now := base.Add(time.Hour)
+
+	t.Run("a rollback undoes the claim and the ack", func(t *testing.T) {
+		boom := fmt.Errorf("handler failed")
+		err := tr.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+			b, err := c.Claim(ctx, claim("relay", now, 2))
+			if err != nil {
+				return err
+			}
+			if len(b.Events) != 2 {
+				return fmt.Errorf("claimed %d events, want 2", len(b.Events))
+			}
+			if err := c.Ack(ctx, b.Lease, b.IDs()...); err != nil {
+				return err
+			}
+			return boom
+		})
+		require.ErrorIs(t, err, boom)
+		b, err := c.Claim(ctx, claim("check", now, 0))
+		require.NoError(t, err)
+		assert.Equal(t, evs, b.Events, "the rolled back claim leased nothing and acknowledged nothing")
+		require.NoError(t, c.Ack(ctx, b.Lease, evs[2].ID))
+	})
+	t.Run("a commit keeps both", func(t *testing.T) {
+		err := tr.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+			b, err := c.Claim(ctx, claim("relay", now.Add(2*lease), 0))
+			if err != nil {
+				return err
+			}
+			if len(b.Events) != 2 {
+				return fmt.Errorf("claimed %d events, want 2", len(b.Events))
+			}
+			if err := c.Ack(ctx, b.Lease, b.IDs()[0]); err != nil {
+				return err
+			}
+			return c.Ack(ctx, "lease-of-nobody", b.IDs()[1])
+		})
+		require.ErrorIs(t, err, itsm.ErrConflict, "Ack inside the transaction checks the lease as outside")
+		err = tr.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+			b, err := c.Claim(ctx, claim("relay", now.Add(2*lease), 0))
+			if err != nil {
+				return err
+			}
+			return c.Ack(ctx, b.Lease, b.IDs()...)
+		})
+		require.NoError(t, err)
+		e.noEvents()
+	})
 }
 
 func testOutboxCancelled(t *testing.T, open Opener) {
