@@ -27,6 +27,20 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[],
 	$7::timestamptz[], $8::jsonb[], $9::bytea[])
 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE id = ANY($1::uuid[]))`
 
+// sqlAppendInTx appends several events inside a caller's transaction: an ID
+// already in the outbox, or being appended by a transaction still running
+// (the insert waits for it), is skipped rather than raising an error that
+// would abort the caller's transaction. It returns the IDs it inserted, so
+// that the store can take them out again when it skipped any.
+const sqlAppendInTx = `INSERT INTO outbox (id, tenant_id, type, subject_kind, subject_id, version, at, actor, payload)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::bigint[],
+	$7::timestamptz[], $8::jsonb[], $9::bytea[])
+ON CONFLICT (id) DO NOTHING
+RETURNING id`
+
+// sqlUnappend takes out the events sqlAppendInTx inserted.
+const sqlUnappend = `DELETE FROM outbox WHERE id = ANY($1::uuid[])`
+
 // sqlAppendOne appends a single event.
 const sqlAppendOne = `INSERT INTO outbox (id, tenant_id, type, subject_kind, subject_id, version, at, actor, payload)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -96,19 +110,44 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 			}
 			return nil
 		}
-		// One statement appends all or none: when an ID is already in the
-		// outbox nothing is inserted and no error aborts a caller's
-		// transaction. A concurrent append of the same ID is caught by the
-		// unique index instead (SQLSTATE 23505).
-		tag, err := q.Exec(ctx, sqlAppend, r.ids, r.tenants, r.types, r.kinds, r.subjects,
+		if t == nil && s.txOf(ctx) == nil {
+			// On its own, one statement appends all or none: when an ID is
+			// already in the outbox nothing is inserted; a concurrent append
+			// of the same ID is caught by the unique index instead (SQLSTATE
+			// 23505), which fails the whole statement.
+			tag, err := q.Exec(ctx, sqlAppend, r.ids, r.tenants, r.types, r.kinds, r.subjects,
+				r.versions, r.ats, r.actors, r.payloads)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != int64(n) {
+				return fmt.Errorf("postgres: an event is already in the outbox: %w", itsm.ErrAlreadyExists)
+			}
+			return nil
+		}
+		// Inside a caller's transaction an error would abort it, so taken
+		// IDs are skipped, and what was inserted is deleted again when any
+		// was: appending none, with the transaction still usable. (Cheaper
+		// than a savepoint, which would cost two more round trips on every
+		// append, not only on a lost race.)
+		rows, err := q.Query(ctx, sqlAppendInTx, r.ids, r.tenants, r.types, r.kinds, r.subjects,
 			r.versions, r.ats, r.actors, r.payloads)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != int64(n) {
-			return fmt.Errorf("postgres: an event is already in the outbox: %w", itsm.ErrAlreadyExists)
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[[16]byte])
+		if err != nil {
+			return err
 		}
-		return nil
+		if len(inserted) == n {
+			return nil
+		}
+		if len(inserted) > 0 {
+			if _, err := q.Exec(ctx, sqlUnappend, inserted); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("postgres: an event is already in the outbox: %w", itsm.ErrAlreadyExists)
 	})
 }
 

@@ -150,7 +150,15 @@ const (
 	codeUntranslatableCharacter  = "22P05"
 	codeQueryCanceled            = "57014"
 	codeLockNotAvailable         = "55P03"
+	codeInFailedSQLTransaction   = "25P02"
 )
+
+// ErrTxAborted reports a statement, or a commit, of a caller's transaction
+// in which an earlier statement failed on the server: PostgreSQL refuses
+// everything else until the transaction ends, and its commit rolls back.
+// It wraps itsm.ErrConflict, so services re-read and retry in a new
+// transaction as after any conflict.
+var ErrTxAborted = fmt.Errorf("postgres: an earlier statement of the transaction failed, so the server rolled it back: %w", itsm.ErrConflict)
 
 // pgCode returns the SQLSTATE of err, or "".
 func pgCode(err error) string {
@@ -179,7 +187,9 @@ func retryable(err error) bool {
 // message), itsm.ErrAlreadyExists for a unique violation, itsm.ErrConflict
 // for serialization failures, deadlocks and foreign-key violations, a
 // *itsm.ValidationError for text PostgreSQL cannot hold,
-// context.DeadlineExceeded for a statement or lock timeout on the server. Errors that are not the driver's (the
+// context.DeadlineExceeded for a statement or lock timeout on the server,
+// ErrTxAborted for a statement refused because an earlier one of its
+// transaction failed. Errors that are not the driver's (the
 // kernel's sentinels, validation errors) pass unchanged.
 func mapError(ctx context.Context, op string, err error) error {
 	if err == nil {
@@ -207,6 +217,8 @@ func mapError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("postgres: %s: a record it refers to changed meanwhile: %w (%v)", op, itsm.ErrConflict, err)
 	case codeCharacterNotInRepertoire, codeUntranslatableCharacter:
 		return itsm.NewValidationError("text", "holds a NUL byte or invalid UTF-8, which PostgreSQL cannot store")
+	case codeInFailedSQLTransaction:
+		return fmt.Errorf("postgres: %s: %w", op, ErrTxAborted)
 	case codeQueryCanceled, codeLockNotAvailable:
 		return fmt.Errorf("postgres: %s: the server gave up waiting: %w (%v)", op, context.DeadlineExceeded, err)
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 
@@ -117,7 +118,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	if err := t.pg.Commit(ctx); err != nil {
 		t.done = true
 		if errors.Is(err, pgx.ErrTxCommitRollback) {
-			return errors.New("postgres: commit: a statement of the transaction failed earlier and the server rolled it back")
+			return fmt.Errorf("postgres: commit: %w", ErrTxAborted)
 		}
 		return mapError(ctx, "commit", err)
 	}
