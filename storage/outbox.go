@@ -36,7 +36,8 @@ type Outbox interface {
 // acknowledge them in the transaction that handles them.
 //
 // Claim leases up to req.Limit available events to one consumer, oldest
-// appended first, until req.Now+req.Lease. An event is available when no
+// appended first, until req.Until() (req.Now+req.Lease, rounded up to the
+// microsecond). An event is available when no
 // lease holds it or its lease has expired (its end is not after req.Now).
 // No event is ever held by two leases at once; an event claimed under an
 // expired lease may be claimed again (delivery is at least once: consumers
@@ -111,6 +112,19 @@ func (r ClaimRequest) Validate() error {
 	return errs.Err()
 }
 
+// Until returns when a lease granted to r ends: Now, normalised
+// (itsm.Normalize), plus Lease, rounded up to the next whole microsecond,
+// the precision stores keep instants at. Rounding up means a store never
+// holds an earlier end than the Batch reports, so no one claims the events
+// before Until. Adapters use it for Batch.Until and the stored end alike.
+func (r ClaimRequest) Until() time.Time {
+	until := itsm.Normalize(r.Now).Add(r.Lease)
+	if whole := until.Truncate(time.Microsecond); !whole.Equal(until) {
+		until = whole.Add(time.Microsecond)
+	}
+	return until
+}
+
 // EffectiveLimit returns the limit to apply: Limit, or DefaultClaimLimit
 // when Limit is 0.
 func (r ClaimRequest) EffectiveLimit() int {
@@ -124,7 +138,8 @@ func (r ClaimRequest) EffectiveLimit() int {
 type Batch struct {
 	// Lease identifies the claim; Ack needs it. Empty when Events is.
 	Lease LeaseID
-	// Until is when the lease expires: Now+Lease of the request.
+	// Until is when the lease expires: Now+Lease of the request, rounded
+	// up to the microsecond (see ClaimRequest.Until).
 	Until time.Time
 	// Events are the claimed events, oldest appended first.
 	Events []itsm.Event

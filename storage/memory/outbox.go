@@ -112,7 +112,7 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		}
 		s.leases++
 		batch.Lease = storage.LeaseID("lease-" + strconv.FormatUint(s.leases, 10))
-		batch.Until = now.Add(req.Lease)
+		batch.Until = req.Until()
 		batch.Events = make([]itsm.Event, len(took))
 		prev := make([]entry, len(took))
 		for i, e := range took {

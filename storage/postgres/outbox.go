@@ -171,7 +171,7 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		return storage.Batch{}, err
 	}
 	now := itsm.Normalize(req.Now)
-	until := now.Add(req.Lease)
+	until := req.Until()
 	lease, err := uuid.NewRandom()
 	if err != nil {
 		return storage.Batch{}, fmt.Errorf("postgres: claim: drawing a lease ID: %w", err)

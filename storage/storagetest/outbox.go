@@ -70,6 +70,7 @@ func eventIDs(es []itsm.Event) []uuid.UUID {
 func runOutbox(t *testing.T, open Opener) {
 	t.Run("append and claim in order", func(t *testing.T) { testOutboxOrder(t, open) })
 	t.Run("leases", func(t *testing.T) { testOutboxLeases(t, open) })
+	t.Run("a lease of a fraction of a microsecond", func(t *testing.T) { testOutboxSubMicroLease(t, open) })
 	t.Run("ack", func(t *testing.T) { testOutboxAck(t, open) })
 	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
@@ -134,6 +135,28 @@ func testOutboxLeases(t *testing.T, open Opener) {
 	// An expired lease that nobody replaced still holds its events.
 	require.NoError(t, c.Ack(ctx, second.Lease, second.IDs()...))
 	e.noEvents()
+}
+
+// Stores keep instants to the microsecond. A lease whose length is not a
+// whole number of microseconds ends at the next whole microsecond, as
+// Batch.Until says, never earlier than it says: the event is not
+// claimable again before that instant, and is at it.
+func testOutboxSubMicroLease(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(1)
+	require.NoError(t, ob.Append(ctx, evs...))
+	now := base.Add(time.Hour)
+	b, err := c.Claim(ctx, storage.ClaimRequest{Consumer: "a", Now: now, Lease: 1500 * time.Nanosecond})
+	require.NoError(t, err)
+	require.Len(t, b.Events, 1)
+	assert.Equal(t, now.Add(2*time.Microsecond), b.Until, "rounded up to the microsecond")
+	held, err := c.Claim(ctx, claim("b", now.Add(time.Microsecond), 0))
+	require.NoError(t, err)
+	assert.Empty(t, held.Events, "the first lease still holds the event")
+	again, err := c.Claim(ctx, claim("b", b.Until, 0))
+	require.NoError(t, err)
+	assert.Equal(t, evs, again.Events, "claimable at Until")
 }
 
 func testOutboxAck(t *testing.T, open Opener) {
