@@ -24,16 +24,63 @@ type tx struct {
 	done bool
 	// savepoints counts the savepoints opened so far, to name the next.
 	savepoints int
+	// root is the transaction's outermost level.
+	root scope
+}
+
+// scope is one level of a transaction: its root or a savepoint opened in
+// it. A context carries the level its calls run at. A level with a
+// savepoint open below it refuses calls (storage.ErrTxBusy): they would
+// land inside a savepoint they do not belong to. Fields are guarded by
+// t.mu.
+type scope struct {
+	t *tx
+	// child is the savepoint open below this level, if any.
+	child *scope
+	// ended is set when the savepoint has been released or rolled back.
+	ended bool
 }
 
 // txKey is the context key under which a store's running transaction
-// travels; keyed by store so that transactions of two stores nest.
+// travels, as the *scope calls run at; keyed by store so that transactions
+// of two stores nest.
 type txKey struct{ s *Store }
 
 // txOf returns s's running transaction carried by ctx, or nil.
 func (s *Store) txOf(ctx context.Context) *tx {
-	t, _ := ctx.Value(txKey{s}).(*tx)
-	return t
+	if sc, _ := ctx.Value(txKey{s}).(*scope); sc != nil {
+		return sc.t
+	}
+	return nil
+}
+
+// at returns the level of t that calls made with ctx run at: the one ctx
+// carries, else the root.
+func (t *tx) at(ctx context.Context) *scope {
+	if sc, _ := ctx.Value(txKey{t.s}).(*scope); sc != nil && sc.t == t {
+		return sc
+	}
+	return &t.root
+}
+
+// enter checks that a call made with ctx may use t now. Callers hold t.mu.
+func (t *tx) enter(ctx context.Context) error {
+	sc := t.at(ctx)
+	switch {
+	case t.done || sc.ended:
+		return storage.ErrTxDone
+	case sc.child != nil:
+		return storage.ErrTxBusy
+	}
+	return ctx.Err()
+}
+
+// endBelow marks sc and every savepoint open below it as ended, so that
+// none of them touches the connection again. Callers hold t.mu.
+func endBelow(sc *scope) {
+	for ; sc != nil; sc = sc.child {
+		sc.ended = true
+	}
 }
 
 // run runs one call inside the transaction. Statements inside a caller's
@@ -41,10 +88,7 @@ func (s *Store) txOf(ctx context.Context) *tx {
 func (t *tx) run(ctx context.Context, op string, fn func(q querier) error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.done {
-		return storage.ErrTxDone
-	}
-	if err := ctx.Err(); err != nil {
+	if err := t.enter(ctx); err != nil {
 		return err
 	}
 	return mapError(ctx, op, fn(t.pg))
@@ -92,6 +136,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 		return mapError(ctx, "begin", err)
 	}
 	t := &tx{s: s, pg: pg}
+	t.root.t = t
 	committed := false
 	defer func() {
 		// Runs on return and on panic alike: a transaction that did not
@@ -103,7 +148,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 		t.done = true
 		t.mu.Unlock()
 	}()
-	err := fn(context.WithValue(ctx, txKey{s}, t), (*txStore)(t))
+	err := fn(context.WithValue(ctx, txKey{s}, &t.root), (*txStore)(t))
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -114,6 +159,12 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	defer t.mu.Unlock()
 	if t.done {
 		return storage.ErrTxDone
+	}
+	if t.root.child != nil {
+		// fn returned while a goroutine of its own still runs a nested
+		// transaction, whose writes may be half done: commit none.
+		endBelow(&t.root)
+		return fmt.Errorf("postgres: commit: fn returned while a nested transaction was still running: %w", storage.ErrTxBusy)
 	}
 	if err := t.pg.Commit(ctx); err != nil {
 		t.done = true
@@ -127,56 +178,77 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	return nil
 }
 
-// savepoint runs fn inside t under a savepoint; on failure only fn's own
-// writes are undone.
+// savepoint runs fn inside t under a savepoint, opened at the level ctx
+// carries; on failure only fn's own writes are undone. While fn runs, the
+// level it was opened at refuses calls (see scope).
 func (t *tx) savepoint(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
 	if fn == nil {
 		return errNilFn
 	}
+	parent := t.at(ctx)
+	sp := &scope{t: t}
 	var name string
 	err := t.run(ctx, "savepoint", func(q querier) error {
 		t.savepoints++
 		name = "itsmkit_sp" + strconv.Itoa(t.savepoints)
-		_, err := q.Exec(ctx, "SAVEPOINT "+name)
-		return err
+		if _, err := q.Exec(ctx, "SAVEPOINT "+name); err != nil {
+			return err
+		}
+		parent.child = sp
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if t.s.txOf(ctx) != t {
-		ctx = context.WithValue(ctx, txKey{t.s}, t)
-	}
-	kept := false
+	closed := false
 	defer func() {
-		if kept {
-			return
-		}
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		if !t.done {
-			// Rolling back to a savepoint also clears an error state the
-			// inner writes may have left: the outer transaction goes on.
-			bg := context.WithoutCancel(ctx)
-			_, _ = t.pg.Exec(bg, "ROLLBACK TO SAVEPOINT "+name)
-			_, _ = t.pg.Exec(bg, "RELEASE SAVEPOINT "+name)
+		// fn panicked: undo its writes; the panic goes on.
+		if !closed {
+			_ = t.closeSavepoint(ctx, parent, sp, name, false)
 		}
 	}()
-	err = fn(ctx, (*txStore)(t))
+	err = fn(context.WithValue(ctx, txKey{t.s}, sp), (*txStore)(t))
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err != nil {
-		return err
+	closed = true
+	if cerr := t.closeSavepoint(ctx, parent, sp, name, err == nil); err == nil {
+		err = cerr
 	}
-	err = t.run(ctx, "release savepoint", func(q querier) error {
-		_, err := q.Exec(ctx, "RELEASE SAVEPOINT "+name)
-		return err
-	})
-	if err != nil {
-		return err
+	return err
+}
+
+// closeSavepoint ends the savepoint sp opened below parent: released when
+// keep is set and that succeeds, rolled back to otherwise (which also
+// clears an error state the inner writes may have left, so the enclosing
+// level goes on). A savepoint that an enclosing level's end already
+// discarded is not touched.
+func (t *tx) closeSavepoint(ctx context.Context, parent, sp *scope, name string, keep bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done || sp.ended {
+		if keep {
+			return storage.ErrTxDone
+		}
+		return nil
 	}
-	kept = true
-	return nil
+	busy := sp.child != nil
+	endBelow(sp)
+	parent.child = nil
+	var err error
+	if keep && busy {
+		err = fmt.Errorf("postgres: fn returned while a nested transaction of its own was still running: %w", storage.ErrTxBusy)
+	} else if keep {
+		_, err = t.pg.Exec(ctx, "RELEASE SAVEPOINT "+name)
+		if err == nil {
+			return nil
+		}
+		err = mapError(ctx, "release savepoint", err)
+	}
+	bg := context.WithoutCancel(ctx)
+	_, _ = t.pg.Exec(bg, "ROLLBACK TO SAVEPOINT "+name)
+	_, _ = t.pg.Exec(bg, "RELEASE SAVEPOINT "+name)
+	return err
 }
 
 // txStore is the Store a transaction hands to its function.
