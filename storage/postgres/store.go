@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -50,6 +51,9 @@ func (o Options) Validate() error {
 type Store struct {
 	pool    *pgxpool.Pool
 	retries int
+	// openTxs counts the transactions InTx has begun and not yet ended,
+	// each holding a connection of pool.
+	openTxs atomic.Int64
 }
 
 // The capabilities a Store and its transactions offer.

@@ -110,7 +110,8 @@ var errNilFn = itsm.NewValidationError("fn", "must not be nil")
 // A transaction holds one pooled connection until it ends. Sequences.Next
 // called inside it draws on a second connection (sequences are outside
 // transactions), so a pool must have room for that when transactions draw
-// numbers.
+// numbers; when the store's transactions hold every connection, Next
+// refuses (ErrNoSpareConnection) rather than wait for one.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
 	if fn == nil {
 		return errNilFn
@@ -137,6 +138,8 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	}
 	t := &tx{s: s, pg: pg}
 	t.root.t = t
+	s.openTxs.Add(1)
+	defer s.openTxs.Add(-1)
 	committed := false
 	defer func() {
 		// Runs on return and on panic alike: a transaction that did not
@@ -272,5 +275,5 @@ func (x *txStore) Append(ctx context.Context, events ...itsm.Event) error {
 // transactions: the value is drawn on another connection and stays used if
 // the transaction rolls back.
 func (x *txStore) Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error) {
-	return x.s.Next(ctx, tenant, name)
+	return x.s.next(ctx, true, tenant, name)
 }
