@@ -125,3 +125,24 @@ func TestStatementsAfterAFailedOneAreConflicts(t *testing.T) {
 	require.ErrorIs(t, laterErr, itsm.ErrConflict, "a statement after the failed one")
 	require.ErrorIs(t, err, itsm.ErrConflict, "the commit of an aborted transaction")
 }
+
+// The columns lists filter on keep microseconds; the document would keep
+// nanoseconds, and Filter.Matches would then disagree with the listing.
+// So an instant a filter reads that is not whole to the microsecond is
+// refused, naming the field, and nothing is written.
+func TestSubMicrosecondInstantsThatListsFilterOnAreRefused(t *testing.T) {
+	store, pool := openStore(t)
+	d := newDesk(t, store, pool, 1)
+	inc := d.open(t)
+	ctx := context.Background()
+	got, err := store.Incidents().Get(ctx, tenant, inc.ID())
+	require.NoError(t, err)
+	got.Status = "resolved"
+	got.ResolvedAt = monday9.Add(1500 * time.Nanosecond)
+	err = store.Incidents().Update(ctx, got)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.True(t, ve.Has("resolved_at"), "%v", err)
+	got.ResolvedAt = monday9.Add(2 * time.Microsecond).In(time.FixedZone("X", 3600))
+	require.NoError(t, store.Incidents().Update(ctx, got), "a whole microsecond, in any zone")
+}
