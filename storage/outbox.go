@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -75,7 +76,8 @@ const (
 
 // ClaimRequest asks for a batch of outbox events.
 type ClaimRequest struct {
-	// Consumer names who claims, for diagnostics: 1 to 128 bytes of UTF-8.
+	// Consumer names who claims, for diagnostics: 1 to 128 bytes of UTF-8,
+	// without NUL bytes.
 	Consumer string
 	// Limit is the most events to claim: 1 to MaxClaimLimit; 0 means
 	// DefaultClaimLimit.
@@ -88,7 +90,7 @@ type ClaimRequest struct {
 }
 
 // Validate returns a *itsm.ValidationError listing every problem: a
-// consumer that is empty, too long or not UTF-8, a limit out of range, a zero
+// consumer that is empty, too long, not UTF-8 or holding a NUL byte, a limit out of range, a zero
 // Now, a lease that is not positive.
 func (r ClaimRequest) Validate() error {
 	var errs itsm.FieldErrors
@@ -99,6 +101,10 @@ func (r ClaimRequest) Validate() error {
 		errs.Addf("consumer", "must be at most %d bytes", MaxConsumerLen)
 	case !utf8.ValidString(r.Consumer):
 		errs.Add("consumer", "must be valid UTF-8")
+	case strings.IndexByte(r.Consumer, 0) >= 0:
+		// A store may keep the name in a text column (PostgreSQL
+		// refuses NUL bytes): refused alike whatever the store.
+		errs.Add("consumer", "must not contain a NUL byte")
 	}
 	if r.Limit < 0 || r.Limit > MaxClaimLimit {
 		errs.Addf("limit", "must be between 0 and %d", MaxClaimLimit)

@@ -59,6 +59,7 @@ func TestClaimRequestValidate(t *testing.T) {
 		{"no consumer", func(r *storage.ClaimRequest) { r.Consumer = "" }, "consumer"},
 		{"long consumer", func(r *storage.ClaimRequest) { r.Consumer = strings.Repeat("c", storage.MaxConsumerLen+1) }, "consumer"},
 		{"consumer not UTF-8", func(r *storage.ClaimRequest) { r.Consumer = "relay\xff" }, "consumer"},
+		{"consumer with NUL", func(r *storage.ClaimRequest) { r.Consumer = "relay\x00" }, "consumer"},
 		{"negative limit", func(r *storage.ClaimRequest) { r.Limit = -1 }, "limit"},
 		{"limit too high", func(r *storage.ClaimRequest) { r.Limit = storage.MaxClaimLimit + 1 }, "limit"},
 		{"no now", func(r *storage.ClaimRequest) { r.Now = time.Time{} }, "now"},
