@@ -81,10 +81,12 @@
 //   - Transactor: run a function in one transaction across aggregates; all
 //     of it is committed or none of it. A transaction nested in another is a
 //     savepoint: its failure undoes only its own writes, and nothing of it is
-//     committed until the outermost transaction commits. Calls made with the
-//     context the transaction hands to its function, even through the Store
-//     itself rather than the transaction's Store, run inside the
-//     transaction.
+//     committed until the outermost transaction commits. While a nested
+//     transaction runs, the levels above it refuse calls (ErrTxBusy), so
+//     goroutines sharing a transaction cannot mix their savepoints up.
+//     Calls made with the context the transaction hands to its function,
+//     even through the Store itself rather than the transaction's Store,
+//     run inside the transaction.
 //   - Outbox: append domain events (itsm.Event) so that they commit or
 //     vanish with the aggregate written in the same transaction.
 //   - OutboxConsumer: claim a batch of events under a lease, acknowledge

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -29,10 +30,15 @@ type Outbox interface {
 
 // OutboxConsumer hands events of the outbox to the processes that relay
 // them (to a message broker, a webhook, an SLA scheduler). It is offered by
-// the Store, not inside transactions.
+// the Store, not by a transaction's Store; but like every call, Claim and
+// Ack made with the context a transaction hands to its function run inside
+// that transaction: the lease and the acknowledgement commit or vanish with
+// it. A consumer that handles events by writing to the same store can so
+// acknowledge them in the transaction that handles them.
 //
 // Claim leases up to req.Limit available events to one consumer, oldest
-// appended first, until req.Now+req.Lease. An event is available when no
+// appended first, until req.Until() (req.Now+req.Lease, rounded up to the
+// microsecond). An event is available when no
 // lease holds it or its lease has expired (its end is not after req.Now).
 // No event is ever held by two leases at once; an event claimed under an
 // expired lease may be claimed again (delivery is at least once: consumers
@@ -70,7 +76,8 @@ const (
 
 // ClaimRequest asks for a batch of outbox events.
 type ClaimRequest struct {
-	// Consumer names who claims, for diagnostics: 1 to 128 bytes of UTF-8.
+	// Consumer names who claims, for diagnostics: 1 to 128 bytes of UTF-8,
+	// without NUL bytes.
 	Consumer string
 	// Limit is the most events to claim: 1 to MaxClaimLimit; 0 means
 	// DefaultClaimLimit.
@@ -83,7 +90,7 @@ type ClaimRequest struct {
 }
 
 // Validate returns a *itsm.ValidationError listing every problem: a
-// consumer that is empty, too long or not UTF-8, a limit out of range, a zero
+// consumer that is empty, too long, not UTF-8 or holding a NUL byte, a limit out of range, a zero
 // Now, a lease that is not positive.
 func (r ClaimRequest) Validate() error {
 	var errs itsm.FieldErrors
@@ -94,6 +101,10 @@ func (r ClaimRequest) Validate() error {
 		errs.Addf("consumer", "must be at most %d bytes", MaxConsumerLen)
 	case !utf8.ValidString(r.Consumer):
 		errs.Add("consumer", "must be valid UTF-8")
+	case strings.IndexByte(r.Consumer, 0) >= 0:
+		// A store may keep the name in a text column (PostgreSQL
+		// refuses NUL bytes): refused alike whatever the store.
+		errs.Add("consumer", "must not contain a NUL byte")
 	}
 	if r.Limit < 0 || r.Limit > MaxClaimLimit {
 		errs.Addf("limit", "must be between 0 and %d", MaxClaimLimit)
@@ -105,6 +116,19 @@ func (r ClaimRequest) Validate() error {
 		errs.Add("lease", "must be positive")
 	}
 	return errs.Err()
+}
+
+// Until returns when a lease granted to r ends: Now, normalised
+// (itsm.Normalize), plus Lease, rounded up to the next whole microsecond,
+// the precision stores keep instants at. Rounding up means a store never
+// holds an earlier end than the Batch reports, so no one claims the events
+// before Until. Adapters use it for Batch.Until and the stored end alike.
+func (r ClaimRequest) Until() time.Time {
+	until := itsm.Normalize(r.Now).Add(r.Lease)
+	if whole := until.Truncate(time.Microsecond); !whole.Equal(until) {
+		until = whole.Add(time.Microsecond)
+	}
+	return until
 }
 
 // EffectiveLimit returns the limit to apply: Limit, or DefaultClaimLimit
@@ -120,7 +144,8 @@ func (r ClaimRequest) EffectiveLimit() int {
 type Batch struct {
 	// Lease identifies the claim; Ack needs it. Empty when Events is.
 	Lease LeaseID
-	// Until is when the lease expires: Now+Lease of the request.
+	// Until is when the lease expires: Now+Lease of the request, rounded
+	// up to the microsecond (see ClaimRequest.Until).
 	Until time.Time
 	// Events are the claimed events, oldest appended first.
 	Events []itsm.Event

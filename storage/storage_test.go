@@ -59,6 +59,7 @@ func TestClaimRequestValidate(t *testing.T) {
 		{"no consumer", func(r *storage.ClaimRequest) { r.Consumer = "" }, "consumer"},
 		{"long consumer", func(r *storage.ClaimRequest) { r.Consumer = strings.Repeat("c", storage.MaxConsumerLen+1) }, "consumer"},
 		{"consumer not UTF-8", func(r *storage.ClaimRequest) { r.Consumer = "relay\xff" }, "consumer"},
+		{"consumer with NUL", func(r *storage.ClaimRequest) { r.Consumer = "relay\x00" }, "consumer"},
 		{"negative limit", func(r *storage.ClaimRequest) { r.Limit = -1 }, "limit"},
 		{"limit too high", func(r *storage.ClaimRequest) { r.Limit = storage.MaxClaimLimit + 1 }, "limit"},
 		{"no now", func(r *storage.ClaimRequest) { r.Now = time.Time{} }, "now"},
@@ -79,6 +80,28 @@ func TestClaimRequestValidate(t *testing.T) {
 	assert.Equal(t, storage.DefaultClaimLimit, ok.EffectiveLimit())
 	ok.Limit = 7
 	assert.Equal(t, 7, ok.EffectiveLimit())
+}
+
+// A lease ends at a whole microsecond, never before Now+Lease.
+func TestClaimRequestUntilRoundsUpToTheMicrosecond(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		now   time.Time
+		lease time.Duration
+		want  time.Time
+	}{
+		{now, time.Minute, now.Add(time.Minute)},
+		{now, 1500 * time.Nanosecond, now.Add(2 * time.Microsecond)},
+		{now, time.Nanosecond, now.Add(time.Microsecond)},
+		{now.Add(300 * time.Nanosecond), time.Microsecond, now.Add(time.Microsecond)},
+		{now.In(time.FixedZone("X", 3600)), time.Second, now.Add(time.Second)},
+	}
+	for _, tc := range tests {
+		r := storage.ClaimRequest{Consumer: "relay", Now: tc.now, Lease: tc.lease}
+		got := r.Until()
+		assert.Equal(t, tc.want, got, "now %s, lease %s", tc.now, tc.lease)
+		assert.True(t, itsm.IsNormalized(got))
+	}
 }
 
 func TestValidateSequenceName(t *testing.T) {

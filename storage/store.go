@@ -22,6 +22,14 @@ type Store interface {
 // context) after the transaction committed or rolled back.
 var ErrTxDone = errors.New("storage: the transaction has already committed or rolled back")
 
+// ErrTxBusy reports a call on a transaction made while a nested transaction
+// (a savepoint) opened from the same level is still running: a second
+// nested transaction beside it, or a call with the enclosing context, as
+// from another goroutine. Nothing is written. Only calls made with the
+// running nested transaction's context may use the transaction until it
+// ends; see Transactor.
+var ErrTxBusy = errors.New("storage: a nested transaction opened from this level is still running")
+
 // Require returns s as the capability C, or an error wrapping
 // errors.ErrUnsupported that names what s lacks, for services that need a
 // capability and want to say so when they are built:

@@ -20,12 +20,26 @@ import "context"
 // handed the Store compose into a caller's transaction. After InTx returns,
 // the transaction's Store and context give ErrTxDone.
 //
+// Goroutines: fn may hand its context to goroutines; their calls run one at
+// a time. While a nested transaction runs, only calls made with its context
+// (or contexts derived from it) may use the transaction. A second nested
+// transaction opened beside it, or a call made with an enclosing level's
+// context, returns ErrTxBusy and writes nothing: it would otherwise land
+// inside a savepoint it does not belong to and be undone with it. The
+// refusal is immediate rather than a wait, because the caller may be the
+// very function holding the nested transaction open. Likewise InTx (and a
+// nested InTx) returning while a nested transaction of fn's is still
+// running keeps none of fn's writes and returns ErrTxBusy. After a nested
+// InTx returns, its context gives ErrTxDone.
+//
 // Sequence values drawn inside the transaction stay used if it rolls back.
 // Outbox appends commit or vanish with it.
 //
 // Errors: a *itsm.ValidationError naming "fn" when fn is nil; ctx.Err() when
 // ctx ends before the commit (nothing is committed); itsm.ErrConflict from
-// adapters that detect conflicts at commit; whatever fn returns.
+// adapters that detect conflicts at commit, or whose server rolled the
+// transaction back after a failed statement; ErrTxBusy (see above);
+// whatever fn returns.
 type Transactor interface {
 	// InTx runs fn in a transaction; see the type's documentation.
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error

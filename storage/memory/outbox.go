@@ -88,6 +88,7 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 }
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
+// With the context of one of the store's transactions it runs inside it.
 func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Batch, error) {
 	if err := req.Validate(); err != nil {
 		return storage.Batch{}, err
@@ -111,7 +112,7 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		}
 		s.leases++
 		batch.Lease = storage.LeaseID("lease-" + strconv.FormatUint(s.leases, 10))
-		batch.Until = now.Add(req.Lease)
+		batch.Until = req.Until()
 		batch.Events = make([]itsm.Event, len(took))
 		prev := make([]entry, len(took))
 		for i, e := range took {
@@ -133,6 +134,7 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 }
 
 // Ack acknowledges events held by a lease; see storage.OutboxConsumer.
+// With the context of one of the store's transactions it runs inside it.
 func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID) error {
 	var errs itsm.FieldErrors
 	if lease == "" {

@@ -134,13 +134,16 @@ func (t *tenant) unlink(parent, child incident.ID) {
 }
 
 // txKey is the context key under which a store's running transaction
-// travels; keyed by store so that transactions of two stores nest.
+// travels, as the *scope calls run at; keyed by store so that transactions
+// of two stores nest.
 type txKey struct{ s *Store }
 
 // txOf returns s's running transaction carried by ctx, or nil.
 func (s *Store) txOf(ctx context.Context) *tx {
-	t, _ := ctx.Value(txKey{s}).(*tx)
-	return t
+	if sc, _ := ctx.Value(txKey{s}).(*scope); sc != nil {
+		return sc.t
+	}
+	return nil
 }
 
 // write runs fn with exclusive access to the data: inside t, or inside the

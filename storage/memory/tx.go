@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/itsmkit/itsmkit/incident"
@@ -17,6 +18,52 @@ type tx struct {
 	done bool
 	// undo holds, in order, how to reverse each change made so far.
 	undo []func()
+	// root is the transaction's outermost level.
+	root scope
+}
+
+// scope is one level of a transaction: its root or a savepoint opened in
+// it. A context carries the level its calls run at. A level with a
+// savepoint open below it refuses calls (storage.ErrTxBusy): their changes
+// would be undone with a savepoint they do not belong to. Fields are
+// guarded by t.mu.
+type scope struct {
+	t *tx
+	// child is the savepoint open below this level, if any.
+	child *scope
+	// ended is set when the savepoint has been kept or undone.
+	ended bool
+	// mark is how long t.undo was when the savepoint opened.
+	mark int
+}
+
+// at returns the level of t that calls made with ctx run at: the one ctx
+// carries, else the root.
+func (t *tx) at(ctx context.Context) *scope {
+	if sc, _ := ctx.Value(txKey{t.s}).(*scope); sc != nil && sc.t == t {
+		return sc
+	}
+	return &t.root
+}
+
+// enter checks that a call made with ctx may use t now. Callers hold t.mu.
+func (t *tx) enter(ctx context.Context) error {
+	sc := t.at(ctx)
+	switch {
+	case t.done || sc.ended:
+		return storage.ErrTxDone
+	case sc.child != nil:
+		return storage.ErrTxBusy
+	}
+	return ctx.Err()
+}
+
+// endBelow marks sc and every savepoint open below it as ended. Callers
+// hold t.mu.
+func endBelow(sc *scope) {
+	for ; sc != nil; sc = sc.child {
+		sc.ended = true
+	}
 }
 
 // onUndo records how to reverse a change just made; outside a transaction
@@ -41,10 +88,7 @@ func (t *tx) rollbackTo(mark int) {
 func (t *tx) run(ctx context.Context, fn func(t *tx) error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.done {
-		return storage.ErrTxDone
-	}
-	if err := ctx.Err(); err != nil {
+	if err := t.enter(ctx); err != nil {
 		return err
 	}
 	return fn(t)
@@ -67,6 +111,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	}
 	s.mu.Lock()
 	t := &tx{s: s}
+	t.root.t = t
 	committed := false
 	defer func() {
 		// Runs on return and on panic alike: a transaction that did not
@@ -83,53 +128,85 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := fn(context.WithValue(ctx, txKey{s}, t), (*txStore)(t))
+	err := fn(context.WithValue(ctx, txKey{s}, &t.root), (*txStore)(t))
 	if err == nil {
 		err = ctx.Err()
 	}
 	if err != nil {
 		return err
+	}
+	t.mu.Lock()
+	busy := t.root.child != nil
+	endBelow(&t.root)
+	t.mu.Unlock()
+	if busy {
+		// fn returned while a goroutine of its own still runs a nested
+		// transaction, whose changes may be half done: keep none.
+		return fmt.Errorf("memory: commit: fn returned while a nested transaction was still running: %w", storage.ErrTxBusy)
 	}
 	committed = true
 	return nil
 }
 
-// savepoint runs fn inside t; on failure only fn's own changes are undone.
+// savepoint runs fn inside t, below the level ctx carries; on failure only
+// fn's own changes are undone. While fn runs, the level it was opened at
+// refuses calls (see scope).
 func (t *tx) savepoint(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
 	if fn == nil {
 		return errNilFn
 	}
-	t.mu.Lock()
-	done, mark := t.done, len(t.undo)
-	t.mu.Unlock()
-	if done {
-		return storage.ErrTxDone
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if t.s.txOf(ctx) != t {
-		ctx = context.WithValue(ctx, txKey{t.s}, t)
-	}
-	kept := false
-	defer func() {
-		if kept {
-			return
-		}
-		t.mu.Lock()
-		if !t.done && len(t.undo) >= mark {
-			t.rollbackTo(mark)
-		}
-		t.mu.Unlock()
-	}()
-	err := fn(ctx, (*txStore)(t))
-	if err == nil {
-		err = ctx.Err()
-	}
+	parent := t.at(ctx)
+	sp := &scope{t: t}
+	err := t.run(ctx, func(t *tx) error {
+		sp.mark = len(t.undo)
+		parent.child = sp
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	kept = true
+	closed := false
+	defer func() {
+		// fn panicked: undo its changes; the panic goes on.
+		if !closed {
+			_ = t.closeSavepoint(parent, sp, false)
+		}
+	}()
+	err = fn(context.WithValue(ctx, txKey{t.s}, sp), (*txStore)(t))
+	if err == nil {
+		err = ctx.Err()
+	}
+	closed = true
+	if cerr := t.closeSavepoint(parent, sp, err == nil); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// closeSavepoint ends the savepoint sp opened below parent: its changes
+// are kept when keep is set, undone otherwise. A savepoint that an
+// enclosing level's end already discarded is not touched.
+func (t *tx) closeSavepoint(parent, sp *scope, keep bool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done || sp.ended {
+		if keep {
+			return storage.ErrTxDone
+		}
+		return nil
+	}
+	busy := sp.child != nil
+	endBelow(sp)
+	parent.child = nil
+	if keep && !busy {
+		return nil
+	}
+	if len(t.undo) >= sp.mark {
+		t.rollbackTo(sp.mark)
+	}
+	if keep {
+		return fmt.Errorf("memory: fn returned while a nested transaction of its own was still running: %w", storage.ErrTxBusy)
+	}
 	return nil
 }
 

@@ -99,20 +99,27 @@ func (s *Store) atomic(ctx context.Context, t *tx, op string, fn func(q querier)
 }
 
 // ownTx runs fn in a transaction of its own, committed when fn succeeds
-// and ctx has not ended; the rollback runs whatever ctx's state.
+// and ctx has not ended; otherwise, and when fn panics, rolled back
+// whatever ctx's state, so the connection goes back to the pool.
 func (s *Store) ownTx(ctx context.Context, fn func(q querier) error) error {
-	pg, err := s.pool.Begin(ctx)
+	pg, err := s.pool.BeginTx(ctx, readCommitted())
 	if err != nil {
 		return err
 	}
+	ended := false
+	defer func() {
+		if !ended {
+			_ = pg.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
 	err = fn(pg)
 	if err == nil {
 		err = ctx.Err()
 	}
 	if err != nil {
-		_ = pg.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
+	ended = true
 	return pg.Commit(ctx)
 }
 

@@ -62,10 +62,13 @@
 // running SERIALIZABLE report) are retried a bounded number of times for
 // statements the store runs on its own and are itsm.ErrConflict inside a
 // caller's transaction; 57014 and 55P03 (statement or lock timeout) wrap
-// context.DeadlineExceeded. A context that ends first is ctx.Err(),
-// wrapped. Creating an incident with a taken ID or number and appending an
-// event already in the outbox are told apart without raising an error, so
-// the caller's transaction stays usable.
+// context.DeadlineExceeded; 25P02, a statement refused after an earlier
+// one of the transaction failed, and the commit of such a transaction are
+// ErrTxAborted, which wraps itsm.ErrConflict. A context that ends first is
+// ctx.Err(), wrapped. Creating an incident with a taken ID or number and
+// appending an event already in the outbox (even one another transaction
+// is appending) are told apart without raising an error, so the caller's
+// transaction stays usable.
 //
 // # Text PostgreSQL cannot hold
 //
@@ -76,18 +79,23 @@
 // allows this (an adapter may refuse what it cannot store exactly, never
 // change it), and the incident service never produces such text.
 //
-// Instants are stored to the microsecond, as itsm.Normalize leaves them.
+// Instants are stored to the microsecond, as itsm.Normalize leaves them;
+// an incident whose resolved or next-due instant is finer is refused
+// ("resolved_at", "sla.timers"), since lists filter on those.
 //
 // # Transactions
 //
-// InTx runs its function in a READ COMMITTED transaction on one pooled
-// connection; the transaction travels in the context, so calls made with
-// the function's context through the Store itself join it. Nested InTx
-// calls are savepoints. Sequences are outside transactions: Next runs on
+// InTx runs its function in a READ COMMITTED transaction (asked for
+// explicitly, whatever the server's default) on one pooled connection; the
+// transaction travels in the context, so calls made with the function's
+// context through the Store itself join it. Nested InTx calls are
+// savepoints; while one runs, the levels above it refuse calls
+// (storage.ErrTxBusy). Sequences are outside transactions: Next runs on
 // its own connection and commits at once (an upsert that increments a
 // per-tenant counter under its row lock), so a value drawn in a
 // transaction that rolls back stays used and a pool must have a spare
-// connection for it. The store starts no goroutines and reads no clock:
+// connection for it (ErrNoSpareConnection when the store's transactions
+// hold them all). The store starts no goroutines and reads no clock:
 // Claim leases with the caller's instant.
 //
 // # Consumers
@@ -95,5 +103,6 @@
 // Claim takes the oldest available events with FOR UPDATE SKIP LOCKED and
 // leases them in one statement, so consumers claiming at once never wait
 // for each other and never receive the same event; Ack locks the events it
-// names, checks that the lease still holds them, and deletes them.
+// names, checks that the lease still holds them, and deletes them. Both run
+// inside the transaction their context carries, if any.
 package postgres

@@ -75,7 +75,9 @@ func (r *txIncidentRepo) List(ctx context.Context, tenant itsm.TenantID, f incid
 }
 
 // checkRecord validates what the store itself relies on, as the memory
-// store does: the service validates the rest before saving.
+// store does, plus what PostgreSQL cannot hold exactly (instants finer than
+// a microsecond where lists filter): the service validates the rest before
+// saving, and never produces such instants.
 func checkRecord(d *incident.Data, creating bool) error {
 	var errs itsm.FieldErrors
 	if d.ID.IsZero() {
@@ -91,8 +93,19 @@ func checkRecord(d *incident.Data, creating bool) error {
 	case !creating && d.Version < 1:
 		errs.Addf("version", "is %d; an update carries the version it read (1 or more)", d.Version)
 	}
+	// The columns lists filter on keep microseconds; a finer instant would
+	// be listed as if truncated while Filter.Matches sees it whole.
+	if !wholeMicro(d.ResolvedAt) {
+		errs.Add("resolved_at", "must be whole to the microsecond (itsm.Normalize)")
+	}
+	if next, ok := d.SLANextAt(); ok && !wholeMicro(next) {
+		errs.Add("sla.timers", "the next due instant must be whole to the microsecond (itsm.Normalize)")
+	}
 	return errs.Err()
 }
+
+// wholeMicro reports whether t has no part finer than a microsecond.
+func wholeMicro(t time.Time) bool { return t.Equal(t.Truncate(time.Microsecond)) }
 
 // row is an incident as the incidents table holds it: the document and
 // the columns copied from it for queries.

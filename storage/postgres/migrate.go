@@ -102,13 +102,17 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 			_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		}
 	}()
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+migrationsTable+` (
+	table, err := migrationsTableIn(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (
 		version    integer     PRIMARY KEY,
 		name       text        NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return nil, mapError(ctx, "migrate: bookkeeping table", err)
 	}
-	applied, err := appliedVersions(ctx, conn.Conn())
+	applied, err := appliedVersions(ctx, conn.Conn(), table)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +127,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		if slices.Contains(applied, m.Version) {
 			continue
 		}
-		err := pgx.BeginFunc(ctx, conn, func(t pgx.Tx) error {
+		err := pgx.BeginTxFunc(ctx, conn, readCommitted(), func(t pgx.Tx) error {
 			if _, err := t.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := t.Exec(ctx, `INSERT INTO `+migrationsTable+` (version, name) VALUES ($1, $2)`, m.Version, m.Name)
+			_, err := t.Exec(ctx, `INSERT INTO `+table+` (version, name) VALUES ($1, $2)`, m.Version, m.Name)
 			return err
 		})
 		if err != nil {
@@ -138,8 +142,23 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 	return did, nil
 }
 
-func appliedVersions(ctx context.Context, conn *pgx.Conn) ([]int, error) {
-	rows, err := conn.Query(ctx, `SELECT version FROM `+migrationsTable+` ORDER BY version`)
+// migrationsTableIn returns the bookkeeping table's name qualified with the
+// schema q's connection creates tables in (current_schema(): the first
+// existing schema of its search_path), so that a table of that name in a
+// later schema of the path is never taken for it.
+func migrationsTableIn(ctx context.Context, q querier) (string, error) {
+	var schema *string
+	if err := q.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return "", mapError(ctx, "migrate: current schema", err)
+	}
+	if schema == nil {
+		return "", fmt.Errorf("%w: no schema of the connection's search_path exists", ErrSchemaVersion)
+	}
+	return pgx.Identifier{*schema, migrationsTable}.Sanitize(), nil
+}
+
+func appliedVersions(ctx context.Context, conn *pgx.Conn, table string) ([]int, error) {
+	rows, err := conn.Query(ctx, `SELECT version FROM `+table+` ORDER BY version`)
 	if err != nil {
 		return nil, mapError(ctx, "migrate: applied versions", err)
 	}
@@ -151,10 +170,20 @@ func appliedVersions(ctx context.Context, conn *pgx.Conn) ([]int, error) {
 }
 
 // checkSchema returns an error wrapping ErrSchemaVersion unless the schema
-// has had exactly the embedded migrations.
+// tables are created in (current_schema(), where Migrate puts them) has
+// had exactly the embedded migrations.
 func checkSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return mapError(ctx, "open", err)
+	}
+	defer conn.Release()
+	table, err := migrationsTableIn(ctx, conn)
+	if err != nil {
+		return err
+	}
 	var v *int
-	err := pool.QueryRow(ctx, `SELECT max(version) FROM `+migrationsTable).Scan(&v)
+	err = conn.QueryRow(ctx, `SELECT max(version) FROM `+table).Scan(&v)
 	if pgCode(err) == "42P01" { // undefined_table: never migrated
 		return fmt.Errorf("%w: no migration has been applied; call Migrate or open with Options.Migrate", ErrSchemaVersion)
 	}

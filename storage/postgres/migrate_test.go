@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -101,4 +102,24 @@ func TestOpenRefusesBadArguments(t *testing.T) {
 	_, err = postgres.Open(context.Background(), pool, postgres.Options{Retries: 101})
 	require.ErrorAs(t, err, &ve)
 	assert.True(t, ve.Has("retries"))
+}
+
+// Open without Migrate looks for the schema's bookkeeping in the schema
+// Migrate would create it in, the first of the search_path, not in
+// whichever schema of the path happens to have a table of that name: a
+// store opened there would write to the later schema's tables for some
+// statements and to the first's for others once it was migrated.
+func TestOpenLooksOnlyInTheFirstSchemaOfTheSearchPath(t *testing.T) {
+	poolA, schemaA := schemaPool(t)
+	_, err := postgres.Migrate(context.Background(), poolA)
+	require.NoError(t, err)
+	_, schemaB := schemaPool(t)
+	cfg, err := pgxpool.ParseConfig(serverURL(t))
+	require.NoError(t, err)
+	cfg.ConnConfig.RuntimeParams["search_path"] = schemaB + "," + schemaA
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = postgres.Open(context.Background(), pool, postgres.Options{})
+	require.ErrorIs(t, err, postgres.ErrSchemaVersion, "%s has had no migration", schemaB)
 }

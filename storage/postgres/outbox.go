@@ -27,6 +27,20 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[],
 	$7::timestamptz[], $8::jsonb[], $9::bytea[])
 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE id = ANY($1::uuid[]))`
 
+// sqlAppendInTx appends several events inside a caller's transaction: an ID
+// already in the outbox, or being appended by a transaction still running
+// (the insert waits for it), is skipped rather than raising an error that
+// would abort the caller's transaction. It returns the IDs it inserted, so
+// that the store can take them out again when it skipped any.
+const sqlAppendInTx = `INSERT INTO outbox (id, tenant_id, type, subject_kind, subject_id, version, at, actor, payload)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::bigint[],
+	$7::timestamptz[], $8::jsonb[], $9::bytea[])
+ON CONFLICT (id) DO NOTHING
+RETURNING id`
+
+// sqlUnappend takes out the events sqlAppendInTx inserted.
+const sqlUnappend = `DELETE FROM outbox WHERE id = ANY($1::uuid[])`
+
 // sqlAppendOne appends a single event.
 const sqlAppendOne = `INSERT INTO outbox (id, tenant_id, type, subject_kind, subject_id, version, at, actor, payload)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -96,19 +110,44 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 			}
 			return nil
 		}
-		// One statement appends all or none: when an ID is already in the
-		// outbox nothing is inserted and no error aborts a caller's
-		// transaction. A concurrent append of the same ID is caught by the
-		// unique index instead (SQLSTATE 23505).
-		tag, err := q.Exec(ctx, sqlAppend, r.ids, r.tenants, r.types, r.kinds, r.subjects,
+		if t == nil && s.txOf(ctx) == nil {
+			// On its own, one statement appends all or none: when an ID is
+			// already in the outbox nothing is inserted; a concurrent append
+			// of the same ID is caught by the unique index instead (SQLSTATE
+			// 23505), which fails the whole statement.
+			tag, err := q.Exec(ctx, sqlAppend, r.ids, r.tenants, r.types, r.kinds, r.subjects,
+				r.versions, r.ats, r.actors, r.payloads)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != int64(n) {
+				return fmt.Errorf("postgres: an event is already in the outbox: %w", itsm.ErrAlreadyExists)
+			}
+			return nil
+		}
+		// Inside a caller's transaction an error would abort it, so taken
+		// IDs are skipped, and what was inserted is deleted again when any
+		// was: appending none, with the transaction still usable. (Cheaper
+		// than a savepoint, which would cost two more round trips on every
+		// append, not only on a lost race.)
+		rows, err := q.Query(ctx, sqlAppendInTx, r.ids, r.tenants, r.types, r.kinds, r.subjects,
 			r.versions, r.ats, r.actors, r.payloads)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != int64(n) {
-			return fmt.Errorf("postgres: an event is already in the outbox: %w", itsm.ErrAlreadyExists)
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[[16]byte])
+		if err != nil {
+			return err
 		}
-		return nil
+		if len(inserted) == n {
+			return nil
+		}
+		if len(inserted) > 0 {
+			if _, err := q.Exec(ctx, sqlUnappend, inserted); err != nil {
+				return err
+			}
+		}
+		return fmt.Errorf("postgres: an event is already in the outbox: %w", itsm.ErrAlreadyExists)
 	})
 }
 
@@ -125,13 +164,14 @@ RETURNING seq, id, tenant_id, type, subject_kind, subject_id, version, at, actor
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
 // Consumers claiming at once never wait for one another and never get the
-// same event: rows locked by one claim are skipped by the others.
+// same event: rows locked by one claim are skipped by the others. With the
+// context of one of the store's transactions it runs inside that one.
 func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Batch, error) {
 	if err := req.Validate(); err != nil {
 		return storage.Batch{}, err
 	}
 	now := itsm.Normalize(req.Now)
-	until := now.Add(req.Lease)
+	until := req.Until()
 	lease, err := uuid.NewRandom()
 	if err != nil {
 		return storage.Batch{}, fmt.Errorf("postgres: claim: drawing a lease ID: %w", err)
@@ -198,7 +238,9 @@ const (
 
 // Ack acknowledges events held by a lease; see storage.OutboxConsumer. It
 // locks the events it names, checks that the lease holds every one still in
-// the outbox, and deletes them, in one short transaction of its own.
+// the outbox, and deletes them, in one short transaction of its own, or,
+// with the context of one of the store's transactions, inside that one, as
+// Claim does: both then commit or vanish with it.
 func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID) error {
 	var errs itsm.FieldErrors
 	if lease == "" {
@@ -214,29 +256,35 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 	for i, id := range ids {
 		keys[i] = id
 	}
+	ack := func(q querier) error {
+		rows, err := q.Query(ctx, sqlAckLock, keys)
+		if err != nil {
+			return err
+		}
+		var id [16]byte
+		var holder *string
+		_, err = pgx.ForEachRow(rows, []any{&id, &holder}, func() error {
+			if holder == nil || *holder != string(lease) {
+				return fmt.Errorf("postgres: event %s is not held by lease %s: %w", uuid.UUID(id), lease, itsm.ErrConflict)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		_, err = q.Exec(ctx, sqlAckDelete, keys, string(lease))
+		return err
+	}
+	if t := s.txOf(ctx); t != nil {
+		// The refusal above is decided before anything is deleted, so the
+		// caller's transaction stays usable after a conflict.
+		return t.run(ctx, "ack events", ack)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		err := pgx.BeginFunc(ctx, s.pool, func(t pgx.Tx) error {
-			rows, err := t.Query(ctx, sqlAckLock, keys)
-			if err != nil {
-				return err
-			}
-			var id [16]byte
-			var holder *string
-			_, err = pgx.ForEachRow(rows, []any{&id, &holder}, func() error {
-				if holder == nil || *holder != string(lease) {
-					return fmt.Errorf("postgres: event %s is not held by lease %s: %w", uuid.UUID(id), lease, itsm.ErrConflict)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			_, err = t.Exec(ctx, sqlAckDelete, keys, string(lease))
-			return err
-		})
+		err := s.ownTx(ctx, ack)
 		if err == nil {
 			return nil
 		}

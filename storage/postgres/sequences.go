@@ -15,13 +15,31 @@ const sqlNext = `INSERT INTO sequences AS s (tenant_id, name, value) VALUES ($1,
 ON CONFLICT (tenant_id, name) DO UPDATE SET value = s.value + 1
 RETURNING value`
 
+// ErrNoSpareConnection reports Sequences.Next called inside a transaction
+// when every connection of the pool is held by the store's transactions:
+// a sequence is drawn on a connection of its own, and none could come free
+// until a transaction ends, so waiting might never end. It wraps
+// itsm.ErrConflict: a service retrying in a new transaction gives its
+// connection back first. A pool that is always this small for its load
+// needs a larger MaxConns.
+var ErrNoSpareConnection = fmt.Errorf("postgres: every connection of the pool is held by a transaction; a sequence needs one more: %w", itsm.ErrConflict)
+
 // Next returns the next value of the tenant's sequence; see
 // storage.Sequences. It always runs as a statement of its own on a pooled
 // connection, committed at once, even when ctx carries one of the store's
 // transactions: a value drawn in a transaction that rolls back stays used,
 // as with PostgreSQL's nextval. Values are gap-free unless a transaction
 // that drew one rolls back or a call fails after the server committed.
+//
+// Inside a transaction it returns an error wrapping ErrNoSpareConnection,
+// drawing nothing, when the store's open transactions already hold as many
+// connections as the pool may have; connections the host itself keeps
+// borrowed from the pool are not counted.
 func (s *Store) Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error) {
+	return s.next(ctx, s.txOf(ctx) != nil, tenant, name)
+}
+
+func (s *Store) next(ctx context.Context, inTx bool, tenant itsm.TenantID, name string) (int64, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
 	errs.Merge("", storage.ValidateSequenceName(name))
@@ -30,6 +48,12 @@ func (s *Store) Next(ctx context.Context, tenant itsm.TenantID, name string) (in
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	if inTx {
+		if size, open := s.pool.Stat().MaxConns(), s.openTxs.Load(); open >= int64(size) {
+			return 0, fmt.Errorf("postgres: sequence %s of tenant %s: %d transactions hold the pool's every connection (MaxConns %d): %w",
+				name, tenant, open, size, ErrNoSpareConnection)
+		}
 	}
 	var v int64
 	for attempt := 0; ; attempt++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -50,6 +51,9 @@ func (o Options) Validate() error {
 type Store struct {
 	pool    *pgxpool.Pool
 	retries int
+	// openTxs counts the transactions InTx has begun and not yet ended,
+	// each holding a connection of pool.
+	openTxs atomic.Int64
 }
 
 // The capabilities a Store and its transactions offer.
@@ -100,6 +104,12 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error)
 // one of the store's transactions run inside it.
 func (s *Store) Incidents() incident.Repository { return (*incidentRepo)(s) }
 
+// readCommitted is how every transaction the store begins runs, whatever
+// the server's or role's default_transaction_isolation: the CMDB locks rows
+// and then reads what they guard, which sees other writers' commits only at
+// READ COMMITTED (a REPEATABLE READ snapshot predates the lock).
+func readCommitted() pgx.TxOptions { return pgx.TxOptions{IsoLevel: pgx.ReadCommitted} }
+
 // querier is what statements need: a pool, or a transaction.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -144,7 +154,15 @@ const (
 	codeUntranslatableCharacter  = "22P05"
 	codeQueryCanceled            = "57014"
 	codeLockNotAvailable         = "55P03"
+	codeInFailedSQLTransaction   = "25P02"
 )
+
+// ErrTxAborted reports a statement, or a commit, of a caller's transaction
+// in which an earlier statement failed on the server: PostgreSQL refuses
+// everything else until the transaction ends, and its commit rolls back.
+// It wraps itsm.ErrConflict, so services re-read and retry in a new
+// transaction as after any conflict.
+var ErrTxAborted = fmt.Errorf("postgres: an earlier statement of the transaction failed, so the server rolled it back: %w", itsm.ErrConflict)
 
 // pgCode returns the SQLSTATE of err, or "".
 func pgCode(err error) string {
@@ -173,7 +191,9 @@ func retryable(err error) bool {
 // message), itsm.ErrAlreadyExists for a unique violation, itsm.ErrConflict
 // for serialization failures, deadlocks and foreign-key violations, a
 // *itsm.ValidationError for text PostgreSQL cannot hold,
-// context.DeadlineExceeded for a statement or lock timeout on the server. Errors that are not the driver's (the
+// context.DeadlineExceeded for a statement or lock timeout on the server,
+// ErrTxAborted for a statement refused because an earlier one of its
+// transaction failed. Errors that are not the driver's (the
 // kernel's sentinels, validation errors) pass unchanged.
 func mapError(ctx context.Context, op string, err error) error {
 	if err == nil {
@@ -201,6 +221,8 @@ func mapError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("postgres: %s: a record it refers to changed meanwhile: %w (%v)", op, itsm.ErrConflict, err)
 	case codeCharacterNotInRepertoire, codeUntranslatableCharacter:
 		return itsm.NewValidationError("text", "holds a NUL byte or invalid UTF-8, which PostgreSQL cannot store")
+	case codeInFailedSQLTransaction:
+		return fmt.Errorf("postgres: %s: %w", op, ErrTxAborted)
 	case codeQueryCanceled, codeLockNotAvailable:
 		return fmt.Errorf("postgres: %s: the server gave up waiting: %w (%v)", op, context.DeadlineExceeded, err)
 	}

@@ -70,10 +70,12 @@ func eventIDs(es []itsm.Event) []uuid.UUID {
 func runOutbox(t *testing.T, open Opener) {
 	t.Run("append and claim in order", func(t *testing.T) { testOutboxOrder(t, open) })
 	t.Run("leases", func(t *testing.T) { testOutboxLeases(t, open) })
+	t.Run("a lease of a fraction of a microsecond", func(t *testing.T) { testOutboxSubMicroLease(t, open) })
 	t.Run("ack", func(t *testing.T) { testOutboxAck(t, open) })
 	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
 	t.Run("transactions", func(t *testing.T) { testOutboxTx(t, open) })
+	t.Run("claim and ack inside a transaction", func(t *testing.T) { testOutboxConsumerInTx(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testOutboxCancelled(t, open) })
 	t.Run("concurrent producers and consumers", func(t *testing.T) { testOutboxConcurrent(t, open) })
 }
@@ -133,6 +135,28 @@ func testOutboxLeases(t *testing.T, open Opener) {
 	// An expired lease that nobody replaced still holds its events.
 	require.NoError(t, c.Ack(ctx, second.Lease, second.IDs()...))
 	e.noEvents()
+}
+
+// Stores keep instants to the microsecond. A lease whose length is not a
+// whole number of microseconds ends at the next whole microsecond, as
+// Batch.Until says, never earlier than it says: the event is not
+// claimable again before that instant, and is at it.
+func testOutboxSubMicroLease(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(1)
+	require.NoError(t, ob.Append(ctx, evs...))
+	now := base.Add(time.Hour)
+	b, err := c.Claim(ctx, storage.ClaimRequest{Consumer: "a", Now: now, Lease: 1500 * time.Nanosecond})
+	require.NoError(t, err)
+	require.Len(t, b.Events, 1)
+	assert.Equal(t, now.Add(2*time.Microsecond), b.Until, "rounded up to the microsecond")
+	held, err := c.Claim(ctx, claim("b", now.Add(time.Microsecond), 0))
+	require.NoError(t, err)
+	assert.Empty(t, held.Events, "the first lease still holds the event")
+	again, err := c.Claim(ctx, claim("b", b.Until, 0))
+	require.NoError(t, err)
+	assert.Equal(t, evs, again.Events, "claimable at Until")
 }
 
 func testOutboxAck(t *testing.T, open Opener) {
@@ -242,6 +266,69 @@ func testOutboxTx(t *testing.T, open Opener) {
 	assert.Equal(t, []itsm.Event{ev}, b.Events, "the event committed with its incident")
 	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...))
 	// Rollback is covered by the Transactor tests, which append too.
+}
+
+// Claim and Ack called with a transaction's context run inside it, like
+// every call made with that context: both commit or vanish with it. (A
+// consumer acknowledging in the transaction that handles the events gets
+// them handled exactly once within the store.)
+func testOutboxConsumerInTx(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	tr := capability[storage.Transactor](t, e.store)
+	// A store that ran Ack outside the transaction Claim ran in would wait
+	// on its own row locks: bound the test instead of hanging.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs := e.events(3)
+	require.NoError(t, ob.Append(ctx, evs...))
+	now := base.Add(time.Hour)
+
+	t.Run("a rollback undoes the claim and the ack", func(t *testing.T) {
+		boom := fmt.Errorf("handler failed")
+		err := tr.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+			b, err := c.Claim(ctx, claim("relay", now, 2))
+			if err != nil {
+				return err
+			}
+			if len(b.Events) != 2 {
+				return fmt.Errorf("claimed %d events, want 2", len(b.Events))
+			}
+			if err := c.Ack(ctx, b.Lease, b.IDs()...); err != nil {
+				return err
+			}
+			return boom
+		})
+		require.ErrorIs(t, err, boom)
+		b, err := c.Claim(ctx, claim("check", now, 0))
+		require.NoError(t, err)
+		assert.Equal(t, evs, b.Events, "the rolled back claim leased nothing and acknowledged nothing")
+		require.NoError(t, c.Ack(ctx, b.Lease, evs[2].ID))
+	})
+	t.Run("a commit keeps both", func(t *testing.T) {
+		err := tr.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+			b, err := c.Claim(ctx, claim("relay", now.Add(2*lease), 0))
+			if err != nil {
+				return err
+			}
+			if len(b.Events) != 2 {
+				return fmt.Errorf("claimed %d events, want 2", len(b.Events))
+			}
+			if err := c.Ack(ctx, b.Lease, b.IDs()[0]); err != nil {
+				return err
+			}
+			return c.Ack(ctx, "lease-of-nobody", b.IDs()[1])
+		})
+		require.ErrorIs(t, err, itsm.ErrConflict, "Ack inside the transaction checks the lease as outside")
+		err = tr.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+			b, err := c.Claim(ctx, claim("relay", now.Add(2*lease), 0))
+			if err != nil {
+				return err
+			}
+			return c.Ack(ctx, b.Lease, b.IDs()...)
+		})
+		require.NoError(t, err)
+		e.noEvents()
+	})
 }
 
 func testOutboxCancelled(t *testing.T, open Opener) {

@@ -22,6 +22,7 @@ func runTransactor(t *testing.T, open Opener) {
 	t.Run("rollback", func(t *testing.T) { testTxRollback(t, open) })
 	t.Run("savepoints", func(t *testing.T) { testTxSavepoints(t, open) })
 	t.Run("ended", func(t *testing.T) { testTxEnded(t, open) })
+	t.Run("busy while a nested transaction runs", func(t *testing.T) { testTxBusy(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testTxCancelled(t, open) })
 	t.Run("nil function", func(t *testing.T) {
 		e := newEnv(t, open)
@@ -219,6 +220,52 @@ func testTxEnded(t *testing.T, open Opener) {
 		_, err = e.repo.Get(keptCtx, tenantA, stored.ID)
 		require.ErrorIs(t, err, storage.ErrTxDone, "the store with the transaction's context after the end")
 	}
+}
+
+// While a nested transaction runs, only calls made with its context may use
+// the transaction: a second nested transaction opened beside it, or a call
+// with the enclosing context (from another goroutine, say), is refused
+// with ErrTxBusy and writes nothing, instead of landing inside, and being
+// undone with, a savepoint it does not belong to. Once the nested one has
+// ended the enclosing context works again, and the nested context gives
+// ErrTxDone.
+func testTxBusy(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	tr := capability[storage.Transactor](t, e.store)
+	a, b, c, d := e.data(tenantA), e.data(tenantA), e.data(tenantA), e.data(tenantA)
+	var nestedCtx context.Context
+	err := tr.InTx(context.Background(), func(ctx context.Context, tx storage.Store) error {
+		opened, checked := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		var innerErr error
+		wg.Go(func() {
+			innerErr = capability[storage.Transactor](t, tx).InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+				nestedCtx = ctx
+				if err := tx.Incidents().Create(ctx, a); err != nil {
+					return err
+				}
+				close(opened)
+				<-checked
+				return errRefused
+			})
+		})
+		<-opened
+		siblingErr := capability[storage.Transactor](t, tx).InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+			return tx.Incidents().Create(ctx, b)
+		})
+		outerErr := tx.Incidents().Create(ctx, c)
+		close(checked)
+		wg.Wait()
+		require.ErrorIs(t, siblingErr, storage.ErrTxBusy, "a nested transaction beside a running one")
+		require.ErrorIs(t, outerErr, storage.ErrTxBusy, "the enclosing context while a nested transaction runs")
+		require.ErrorIs(t, innerErr, errRefused)
+		_, err := e.repo.Get(nestedCtx, tenantA, a.ID)
+		require.ErrorIs(t, err, storage.ErrTxDone, "the nested context after its end")
+		return tx.Incidents().Create(ctx, d)
+	})
+	require.NoError(t, err)
+	e.present(withVersion(d, 1))
+	e.absent(a, b, c)
 }
 
 func testTxCancelled(t *testing.T, open Opener) {
