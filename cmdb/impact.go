@@ -431,7 +431,7 @@ func (r *impactRun) expand(u int32, probe bool) bool {
 		for i := lo; i < hi; i++ {
 			if t := c.typ[i]; mask[t] {
 				if probe {
-					if r.fresh(c.nbr[i]) {
+					if r.wouldReach(c.nbr[i], t) {
 						return true
 					}
 				} else if !r.step(c.nbr[i], t) {
@@ -452,7 +452,7 @@ func (r *impactRun) expand(u int32, probe bool) bool {
 				v = g.eFrom[e]
 			}
 			if probe {
-				if r.fresh(v) {
+				if r.wouldReach(v, t) {
 					return true
 				}
 			} else if !r.step(v, t) {
@@ -543,8 +543,36 @@ func (r *impactRun) touch(v int32) int32 {
 	return vv
 }
 
-// hasFrontier reports whether u has a followed relationship to an eligible
-// CI not yet reached (gates aside): evidence that a depth cap cut something.
+// wouldReach reports whether stepping from the CI being expanded to v along
+// t would impact v: v is eligible and not yet reached, and, behind a
+// redundancy gate, the step would leave fewer than v's min_up providers up.
+func (r *impactRun) wouldReach(v int32, t uint8) bool {
+	if !r.fresh(v) {
+		return false
+	}
+	if !r.p.redundant[t] {
+		return true
+	}
+	up := int32(-1)
+	if m := r.mark[v]; m.stamp == r.gen {
+		for gi := r.visits[m.slot].gates; gi >= 0; gi = r.gates[gi].next {
+			if r.gates[gi].typ == t {
+				up = r.gates[gi].up
+				break
+			}
+		}
+	}
+	if up < 0 {
+		up = r.g.upProviders(v, t, r.p)
+	}
+	if r.curUp {
+		up--
+	}
+	return up < r.g.nodes[v].minUp
+}
+
+// hasFrontier reports whether u has a followed relationship to a CI the
+// next step would impact: evidence that a depth cap cut something.
 func (r *impactRun) hasFrontier(u int32) bool { return r.expand(u, true) }
 
 // upProviders counts the providers of v along redundant type t that are in

@@ -159,3 +159,34 @@ func TestHostlessReportDoesNotMergeHostedSoftware(t *testing.T) {
 	assert.Empty(t, p.Duplicates)
 	assert.Len(t, p.Creates, 1, "a host-less nginx is a CI of its own")
 }
+
+// A depth cap reports truncation only when it cut something: here the next
+// step would meet a redundancy group that stays up, so nothing was cut.
+func TestDepthCapReportsOnlyRealTruncation(t *testing.T) {
+	f := newFixture(t)
+	f.ci("srv", cmdb.ClassServer, cmdb.StatusInUse)
+	f.ci("app", cmdb.ClassApplication, cmdb.StatusInUse)
+	f.ci("other", cmdb.ClassApplication, cmdb.StatusInUse)
+	f.ci("grp", cmdb.ClassGroup, cmdb.StatusInUse)
+	f.must("app", cmdb.RelRunsOn, "srv")
+	f.must("app", cmdb.RelMemberOf, "grp")
+	f.must("other", cmdb.RelMemberOf, "grp")
+	full, err := f.g.Impact(cmdb.Query{Origins: []cmdb.ID{f.ids["srv"]}})
+	require.NoError(t, err)
+	capped, err := f.g.Impact(cmdb.Query{Origins: []cmdb.ID{f.ids["srv"]}, MaxDepth: 1})
+	require.NoError(t, err)
+	assert.Equal(t, names(full), names(capped))
+	assert.False(t, capped.Truncated, "reasons %v", capped.Reasons)
+
+	// With the other member down, the group would fall: now the cap did cut.
+	f2 := newFixture(t)
+	f2.ci("srv", cmdb.ClassServer, cmdb.StatusInUse)
+	f2.ci("app", cmdb.ClassApplication, cmdb.StatusInUse)
+	f2.ci("grp", cmdb.ClassGroup, cmdb.StatusInUse)
+	f2.must("app", cmdb.RelRunsOn, "srv")
+	f2.must("app", cmdb.RelMemberOf, "grp")
+	capped, err = f2.g.Impact(cmdb.Query{Origins: []cmdb.ID{f2.ids["srv"]}, MaxDepth: 1})
+	require.NoError(t, err)
+	assert.True(t, capped.Truncated)
+	assert.Equal(t, []cmdb.Truncation{cmdb.TruncDepth}, capped.Reasons)
+}
