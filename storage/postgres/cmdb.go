@@ -643,25 +643,12 @@ func (r *cmdbRepo) ListCIs(ctx context.Context, tenant itsm.TenantID, f cmdb.Fil
 	sql, args := ciListQuery(tenant, f, p)
 	var page cmdb.CIPage
 	err := r.s.do(ctx, r.t, "list CIs", func(q querier) error {
-		page = cmdb.CIPage{Items: []cmdb.Record{}}
-		rows, err := q.Query(ctx, sql, args...)
-		if err != nil {
-			return err
+		items, err := queryDocs(ctx, q, sql, args, decodeRecord)
+		if items == nil {
+			items = []cmdb.Record{}
 		}
-		defer rows.Close()
-		var version int64
-		var doc []byte
-		for rows.Next() {
-			if err := rows.Scan(&version, &doc); err != nil {
-				return err
-			}
-			rec, err := decodeRecord(doc, version)
-			if err != nil {
-				return err
-			}
-			page.Items = append(page.Items, rec)
-		}
-		return rows.Err()
+		page = cmdb.CIPage{Items: items}
+		return err
 	})
 	if err != nil {
 		return cmdb.CIPage{}, err

@@ -387,25 +387,9 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 	sql, args := listQuery(tenant, f, p)
 	var page incident.ListPage
 	err := s.do(ctx, t, "list incidents", func(q querier) error {
-		page = incident.ListPage{}
-		rows, err := q.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var version int64
-		var doc []byte
-		for rows.Next() {
-			if err := rows.Scan(&version, &doc); err != nil {
-				return err
-			}
-			d, err := decode(doc, version)
-			if err != nil {
-				return err
-			}
-			page.Items = append(page.Items, d)
-		}
-		return rows.Err()
+		items, err := queryDocs(ctx, q, sql, args, decode)
+		page = incident.ListPage{Items: items}
+		return err
 	})
 	if err != nil {
 		return incident.ListPage{}, err

@@ -228,3 +228,27 @@ func mapError(ctx context.Context, op string, err error) error {
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
+
+// queryDocs runs a listing query whose rows are (version, document) and
+// decodes each row with decode, in order.
+func queryDocs[T any](ctx context.Context, q querier, sql string, args []any, decode func(doc []byte, version int64) (T, error)) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	var version int64
+	var doc []byte
+	for rows.Next() {
+		if err := rows.Scan(&version, &doc); err != nil {
+			return nil, err
+		}
+		item, err := decode(doc, version)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, rows.Err()
+}
