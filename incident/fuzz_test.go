@@ -16,7 +16,7 @@ import (
 // command: the status is a declared state, history is never rewritten (the
 // old entries are unchanged, new ones appended), instants never go
 // backwards, a refused command changes nothing, and a JSON save/load
-// through Restore gives back the same incident.
+// through Restore, and the binary encoding, give back the same incident.
 func FuzzIncidentCommands(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6})
 	f.Add([]byte{1, 9, 3, 7, 4, 8, 10, 11, 12, 3, 5})
@@ -115,6 +115,11 @@ func runScript(t *testing.T, script []byte) {
 			back, err := Restore(pol, loaded)
 			require.NoError(t, err)
 			require.Equal(t, after, back.Data(), "save/load is not identity")
+			bin, err := after.MarshalBinary()
+			require.NoError(t, err)
+			var decoded Data
+			require.NoError(t, decoded.UnmarshalBinary(bin))
+			require.Equal(t, after, decoded, "the binary encoding is not identity")
 		}
 	}
 }

@@ -67,43 +67,93 @@ type Filter struct {
 }
 
 // Matches reports whether d passes the filter; adapters without a query
-// language of their own use it, and the conformance suite checks every
-// adapter against it.
+// language of their own use it (or MatchesSummary), and the conformance
+// suite checks every adapter against it.
 func (f Filter) Matches(d *Data) bool {
-	if len(f.Statuses) > 0 && !contains(f.Statuses, d.Status) {
+	s := d.Summary()
+	return f.MatchesSummary(&s)
+}
+
+// MatchesSummary reports whether the incident s summarises passes the
+// filter: the same answer as Matches on the whole record.
+func (f Filter) MatchesSummary(s *Summary) bool {
+	if len(f.Statuses) > 0 && !contains(f.Statuses, s.Status) {
 		return false
 	}
-	if len(f.Priorities) > 0 && !contains(f.Priorities, d.Priority) {
+	if len(f.Priorities) > 0 && !contains(f.Priorities, s.Priority) {
 		return false
 	}
-	if f.Group != "" && d.Group != f.Group {
+	if f.Group != "" && s.Group != f.Group {
 		return false
 	}
-	if f.Assignee != "" && d.Assignee != f.Assignee {
+	if f.Assignee != "" && s.Assignee != f.Assignee {
 		return false
 	}
-	if !f.Parent.IsZero() && d.Parent != f.Parent {
+	if !f.Parent.IsZero() && s.Parent != f.Parent {
 		return false
 	}
-	if len(f.Major) > 0 && !contains(f.Major, d.Major.Status) {
+	if len(f.Major) > 0 && !contains(f.Major, s.Major) {
 		return false
 	}
-	if !f.ResolvedBefore.IsZero() && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(f.ResolvedBefore)) {
+	if !f.ResolvedBefore.IsZero() && (s.ResolvedAt.IsZero() || !s.ResolvedAt.Before(f.ResolvedBefore)) {
 		return false
 	}
-	if len(f.SLAStages) > 0 && !slices.ContainsFunc(d.SLA.Timers, func(t sla.Timer) bool { return contains(f.SLAStages, t.Stage) }) {
+	if len(f.SLAStages) > 0 && !slices.ContainsFunc(f.SLAStages, s.HasSLAStage) {
 		return false
 	}
-	if f.SLABreached != nil && d.SLABreached() != *f.SLABreached {
+	if f.SLABreached != nil && s.SLABreached != *f.SLABreached {
 		return false
 	}
-	if !f.SLANextBefore.IsZero() {
-		next, ok := d.SLANextAt()
-		if !ok || next.After(f.SLANextBefore) {
-			return false
-		}
+	if !f.SLANextBefore.IsZero() && (s.SLANextAt.IsZero() || s.SLANextAt.After(f.SLANextBefore)) {
+		return false
 	}
 	return true
+}
+
+// Summary is the part of an incident that identifies it and that a Filter
+// reads: what a store without a query language keeps beside a record
+// stored in encoded form, to list and filter without decoding it.
+type Summary struct {
+	ID       ID
+	Number   Number
+	Version  int64
+	Parent   ID
+	Status   Status
+	Priority itsm.Priority
+	Group    string
+	Assignee string
+	Major    MajorStatus
+	// ResolvedAt is the last resolution instant, zero when none.
+	ResolvedAt time.Time
+	// SLAStages has bit 1<<s set for each stage s that one of the SLA
+	// timers is in (see HasSLAStage).
+	SLAStages uint16
+	// SLABreached is Data.SLABreached.
+	SLABreached bool
+	// SLANextAt is Data.SLANextAt's instant, zero when nothing is pending.
+	SLANextAt time.Time
+}
+
+// HasSLAStage reports whether one of the incident's SLA timers is in stage
+// st.
+func (s *Summary) HasSLAStage(st sla.Stage) bool {
+	return st < 16 && s.SLAStages&(1<<st) != 0
+}
+
+// Summary returns d's summary.
+func (d *Data) Summary() Summary {
+	s := Summary{
+		ID: d.ID, Number: d.Number, Version: d.Version, Parent: d.Parent,
+		Status: d.Status, Priority: d.Priority, Group: d.Group, Assignee: d.Assignee,
+		Major: d.Major.Status, ResolvedAt: d.ResolvedAt, SLABreached: d.SLABreached(),
+	}
+	for i := range d.SLA.Timers {
+		if st := d.SLA.Timers[i].Stage; st < 16 {
+			s.SLAStages |= 1 << st
+		}
+	}
+	s.SLANextAt, _ = d.SLANextAt()
+	return s
 }
 
 func contains[T comparable](list []T, v T) bool {

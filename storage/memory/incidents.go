@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -89,22 +90,63 @@ func checkRecord(d *incident.Data, creating bool) error {
 	return errs.Err()
 }
 
+// stored is one incident as the store keeps it: its binary encoding, as a
+// string so that the text of a record read back shares it instead of
+// being copied, and the summary that identifies it and that filters read.
+// A stored value never changes: an update replaces it.
+type stored struct {
+	enc string
+	sum incident.Summary
+}
+
+// encodeBuffers holds scratch buffers for encoding records; the encoding
+// is copied out into an exact-size string.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// encode turns d into what the store keeps.
+func encode(d *incident.Data) (*stored, error) {
+	bp := encodeBuffers.Get().(*[]byte)
+	b, err := d.AppendBinary((*bp)[:0])
+	if err != nil {
+		encodeBuffers.Put(bp)
+		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
+	}
+	r := &stored{enc: string(b), sum: d.Summary()}
+	if cap(b) <= 1<<20 {
+		*bp = b
+		encodeBuffers.Put(bp)
+	}
+	return r, nil
+}
+
+// decode returns the record r holds, sharing nothing mutable with it.
+func (r *stored) decode() (incident.Data, error) {
+	var d incident.Data
+	if err := d.DecodeString(r.enc); err != nil {
+		return incident.Data{}, fmt.Errorf("memory: incident %s: %w", r.sum.ID, err)
+	}
+	return d, nil
+}
+
 func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
 	if err := checkRecord(&d, true); err != nil {
 		return err
 	}
-	c := d.Clone()
-	c.Version = 1
+	d.Version = 1
+	c, err := encode(&d)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, t, func(t *tx) error {
-		tn := s.tenantFor(c.Tenant, true)
-		if _, ok := tn.byID[c.ID]; ok {
-			return fmt.Errorf("memory: incident %s in tenant %s: %w", c.ID, c.Tenant, itsm.ErrAlreadyExists)
+		tn := s.tenantFor(d.Tenant, true)
+		if _, ok := tn.byID[d.ID]; ok {
+			return fmt.Errorf("memory: incident %s in tenant %s: %w", d.ID, d.Tenant, itsm.ErrAlreadyExists)
 		}
-		if _, ok := tn.byNumber[c.Number]; ok {
-			return fmt.Errorf("memory: incident number %s in tenant %s: %w", c.Number, c.Tenant, itsm.ErrAlreadyExists)
+		if _, ok := tn.byNumber[d.Number]; ok {
+			return fmt.Errorf("memory: incident number %s in tenant %s: %w", d.Number, d.Tenant, itsm.ErrAlreadyExists)
 		}
-		tn.insert(&c)
-		t.onUndo(func() { tn.remove(&c) })
+		tn.insert(c)
+		t.onUndo(func() { tn.remove(c) })
 		return nil
 	})
 }
@@ -113,34 +155,38 @@ func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
 	if err := checkRecord(&d, false); err != nil {
 		return err
 	}
-	c := d.Clone()
-	c.Version = d.Version + 1
+	read := d.Version
+	d.Version++
+	c, err := encode(&d)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, t, func(t *tx) error {
-		tn := s.tenantFor(c.Tenant, false)
-		var cur *incident.Data
+		tn := s.tenantFor(d.Tenant, false)
+		var cur *stored
 		if tn != nil {
-			cur = tn.byID[c.ID]
+			cur = tn.byID[d.ID]
 		}
 		switch {
 		case cur == nil:
-			return fmt.Errorf("memory: incident %s in tenant %s: %w", c.ID, c.Tenant, itsm.ErrNotFound)
-		case cur.Version != d.Version:
-			return fmt.Errorf("memory: incident %s is at version %d, not %d: %w", c.ID, cur.Version, d.Version, itsm.ErrConflict)
-		case cur.Number != c.Number:
-			return itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", cur.Number, c.Number))
+			return fmt.Errorf("memory: incident %s in tenant %s: %w", d.ID, d.Tenant, itsm.ErrNotFound)
+		case cur.sum.Version != read:
+			return fmt.Errorf("memory: incident %s is at version %d, not %d: %w", d.ID, cur.sum.Version, read, itsm.ErrConflict)
+		case cur.sum.Number != d.Number:
+			return itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", cur.sum.Number, d.Number))
 		}
-		// Stored values are never changed in place: readers copy them after
-		// letting go of the lock.
-		tn.byID[c.ID] = &c
-		if cur.Parent != c.Parent {
-			tn.unlink(cur.Parent, c.ID)
-			tn.link(c.Parent, c.ID)
+		// Stored values are never changed in place: readers decode them
+		// after letting go of the lock.
+		tn.byID[d.ID] = c
+		if cur.sum.Parent != c.sum.Parent {
+			tn.unlink(cur.sum.Parent, d.ID)
+			tn.link(c.sum.Parent, d.ID)
 		}
 		t.onUndo(func() {
-			tn.byID[c.ID] = cur
-			if cur.Parent != c.Parent {
-				tn.unlink(c.Parent, c.ID)
-				tn.link(cur.Parent, c.ID)
+			tn.byID[d.ID] = cur
+			if cur.sum.Parent != c.sum.Parent {
+				tn.unlink(c.sum.Parent, d.ID)
+				tn.link(cur.sum.Parent, d.ID)
 			}
 		})
 		return nil
@@ -156,7 +202,7 @@ func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id inciden
 	if err := errs.Err(); err != nil {
 		return incident.Data{}, err
 	}
-	var found *incident.Data
+	var found *stored
 	err := s.read(ctx, t, func() error {
 		if tn := s.tenants[tenant]; tn != nil {
 			found = tn.byID[id]
@@ -169,7 +215,7 @@ func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id inciden
 	if found == nil {
 		return incident.Data{}, fmt.Errorf("memory: incident %s in tenant %s: %w", id, tenant, itsm.ErrNotFound)
 	}
-	return found.Clone(), nil
+	return found.decode()
 }
 
 func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, number incident.Number) (incident.Data, error) {
@@ -181,7 +227,7 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 	if err := errs.Err(); err != nil {
 		return incident.Data{}, err
 	}
-	var found *incident.Data
+	var found *stored
 	err := s.read(ctx, t, func() error {
 		if tn := s.tenants[tenant]; tn != nil {
 			if id, ok := tn.byNumber[number]; ok {
@@ -196,7 +242,7 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 	if found == nil {
 		return incident.Data{}, fmt.Errorf("memory: incident number %s in tenant %s: %w", number, tenant, itsm.ErrNotFound)
 	}
-	return found.Clone(), nil
+	return found.decode()
 }
 
 func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
@@ -207,7 +253,7 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 		return incident.ListPage{}, err
 	}
 	limit := p.EffectiveLimit()
-	found := make([]*incident.Data, 0, min(limit, 64))
+	found := make([]*stored, 0, min(limit, 64))
 	more := false
 	err := s.read(ctx, t, func() error {
 		tn := s.tenants[tenant]
@@ -227,15 +273,15 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 			}
 		}
 		for ; i < len(ids); i++ {
-			d := tn.byID[ids[i]]
-			if !f.Matches(d) {
+			r := tn.byID[ids[i]]
+			if !f.MatchesSummary(&r.sum) {
 				continue
 			}
 			if len(found) == limit {
 				more = true
 				break
 			}
-			found = append(found, d)
+			found = append(found, r)
 		}
 		return nil
 	})
@@ -243,11 +289,13 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 		return incident.ListPage{}, err
 	}
 	page := incident.ListPage{Items: make([]incident.Data, len(found))}
-	for i, d := range found {
-		page.Items[i] = d.Clone()
+	for i, r := range found {
+		if page.Items[i], err = r.decode(); err != nil {
+			return incident.ListPage{}, err
+		}
 	}
 	if more {
-		page.Next = found[len(found)-1].ID
+		page.Next = found[len(found)-1].sum.ID
 	}
 	return page, nil
 }

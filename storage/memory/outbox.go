@@ -52,14 +52,29 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 	if len(events) == 0 {
 		return ctx.Err()
 	}
-	added := make([]*entry, len(events))
+	// The entries of one append share one array, and their payloads one
+	// buffer: three allocations however many events there are.
+	size := 0
 	for i, e := range events {
-		added[i] = &entry{ev: cloneEvent(e)}
+		size += len(e.Payload)
 		for _, prev := range events[:i] {
 			if prev.ID == e.ID {
 				return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 			}
 		}
+	}
+	entries := make([]entry, len(events))
+	added := make([]*entry, len(events))
+	payloads := make([]byte, 0, size)
+	for i, e := range events {
+		e.Actor = e.Actor.Clone()
+		if e.Payload != nil {
+			k := len(payloads)
+			payloads = append(payloads, e.Payload...)
+			e.Payload = payloads[k:len(payloads):len(payloads)]
+		}
+		entries[i].ev = e
+		added[i] = &entries[i]
 	}
 	return s.write(ctx, t, func(t *tx) error {
 		box := &s.box

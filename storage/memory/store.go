@@ -51,7 +51,7 @@ func (s *Store) Incidents() incident.Repository { return (*incidentRepo)(s) }
 
 // tenant holds one tenant's incidents.
 type tenant struct {
-	byID     map[incident.ID]*incident.Data
+	byID     map[incident.ID]*stored
 	byNumber map[incident.Number]incident.ID
 	// order holds every ID of byID, ascending.
 	order []incident.ID
@@ -69,7 +69,7 @@ func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
 			s.tenants = make(map[itsm.TenantID]*tenant)
 		}
 		tn = &tenant{
-			byID:     make(map[incident.ID]*incident.Data),
+			byID:     make(map[incident.ID]*stored),
 			byNumber: make(map[incident.Number]incident.ID),
 			children: make(map[incident.ID][]incident.ID),
 		}
@@ -83,23 +83,25 @@ func (t *tenant) search(id incident.ID) (int, bool) {
 	return slices.BinarySearchFunc(t.order, id, incident.ID.Compare)
 }
 
-func (t *tenant) insert(d *incident.Data) {
-	t.byID[d.ID] = d
-	t.byNumber[d.Number] = d.ID
-	t.link(d.Parent, d.ID)
-	if n := len(t.order); n == 0 || t.order[n-1].Compare(d.ID) < 0 {
-		t.order = append(t.order, d.ID) // the usual case: UUIDv7 IDs grow
+func (t *tenant) insert(r *stored) {
+	id := r.sum.ID
+	t.byID[id] = r
+	t.byNumber[r.sum.Number] = id
+	t.link(r.sum.Parent, id)
+	if n := len(t.order); n == 0 || t.order[n-1].Compare(id) < 0 {
+		t.order = append(t.order, id) // the usual case: UUIDv7 IDs grow
 		return
 	}
-	i, _ := t.search(d.ID)
-	t.order = slices.Insert(t.order, i, d.ID)
+	i, _ := t.search(id)
+	t.order = slices.Insert(t.order, i, id)
 }
 
-func (t *tenant) remove(d *incident.Data) {
-	delete(t.byID, d.ID)
-	delete(t.byNumber, d.Number)
-	t.unlink(d.Parent, d.ID)
-	if i, ok := t.search(d.ID); ok {
+func (t *tenant) remove(r *stored) {
+	id := r.sum.ID
+	delete(t.byID, id)
+	delete(t.byNumber, r.sum.Number)
+	t.unlink(r.sum.Parent, id)
+	if i, ok := t.search(id); ok {
 		t.order = slices.Delete(t.order, i, i+1)
 	}
 }

@@ -1,0 +1,283 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ErrCorrupt is wrapped by every error a Reader reports.
+var ErrCorrupt = errors.New("wire: corrupt or truncated encoding")
+
+// AppendUvarint appends v as an unsigned varint.
+func AppendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+
+// AppendVarint appends v as a zig-zag signed varint.
+func AppendVarint(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
+
+// AppendBool appends v as one byte.
+func AppendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// AppendString appends s with its length in front.
+func AppendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// AppendUUID appends the 16 bytes of u.
+func AppendUUID(b []byte, u uuid.UUID) []byte { return append(b, u[:]...) }
+
+// AppendTime appends an instant: one varint header, 0 for the zero
+// time.Time; otherwise the microsecond of the second (doubled, plus one
+// when nanoseconds below the microsecond follow), the Unix second, and
+// those nanoseconds when present. The location is not kept: Reader.Time
+// returns UTC. A normalised instant (UTC, whole microseconds) takes 8 or 9
+// bytes today.
+func AppendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, 0)
+	}
+	ns := t.Nanosecond()
+	h := uint64(ns/1000) << 1
+	if ns%1000 != 0 {
+		h |= 1
+	}
+	b = binary.AppendUvarint(b, h+1)
+	b = binary.AppendVarint(b, t.Unix())
+	if ns%1000 != 0 {
+		b = binary.AppendUvarint(b, uint64(ns%1000))
+	}
+	return b
+}
+
+// AppendLen appends the length of a list or map that may be nil: 0 for
+// nil, n+1 otherwise, so that nil and empty both survive a round trip.
+func AppendLen(b []byte, n int, isNil bool) []byte {
+	if isNil {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(b, uint64(n)+1)
+}
+
+// Reader reads what the Append functions wrote from an immutable string.
+// Its zero value reads nothing; see the package documentation for errors.
+type Reader struct {
+	s     string
+	off   int
+	err   error
+	field string
+}
+
+// NewReader returns a Reader of s.
+func NewReader(s string) *Reader { return &Reader{s: s} }
+
+// Reset makes r read s from the start, forgetting any error.
+func (r *Reader) Reset(s string) { *r = Reader{s: s} }
+
+// Field names what is being read, for the error should it fail.
+func (r *Reader) Field(name string) { r.field = name }
+
+// Err returns the first problem met, or nil.
+func (r *Reader) Err() error { return r.err }
+
+// Remaining returns how many bytes are left to read.
+func (r *Reader) Remaining() int { return len(r.s) - r.off }
+
+// Done fails the reader when bytes are left over, and returns its error.
+func (r *Reader) Done() error {
+	if r.err == nil && r.off != len(r.s) {
+		r.fail(fmt.Sprintf("%d bytes left over", len(r.s)-r.off))
+	}
+	return r.err
+}
+
+// Fail records a problem the caller found in what it read (a format byte
+// it does not know, a value out of range); the first problem sticks.
+func (r *Reader) Fail(reason string) { r.fail(reason) }
+
+func (r *Reader) fail(reason string) {
+	if r.err != nil {
+		return
+	}
+	if r.field != "" {
+		r.err = fmt.Errorf("%w: %s: %s (at byte %d)", ErrCorrupt, r.field, reason, r.off)
+	} else {
+		r.err = fmt.Errorf("%w: %s (at byte %d)", ErrCorrupt, reason, r.off)
+	}
+	r.off = len(r.s)
+}
+
+// Uvarint reads an unsigned varint.
+func (r *Reader) Uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	var v uint64
+	var shift uint
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		if r.off >= len(r.s) {
+			r.fail("truncated varint")
+			return 0
+		}
+		c := r.s[r.off]
+		r.off++
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
+			return v | uint64(c)<<shift
+		}
+		v |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	r.fail("varint overflows 64 bits")
+	return 0
+}
+
+// Varint reads a zig-zag signed varint.
+func (r *Reader) Varint() int64 {
+	u := r.Uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
+	return v
+}
+
+// Int reads a signed varint that must fit an int.
+func (r *Reader) Int() int {
+	v := r.Varint()
+	if v < math.MinInt || v > math.MaxInt {
+		r.fail("integer out of range")
+		return 0
+	}
+	return int(v)
+}
+
+// Bool reads one byte that must be 0 or 1.
+func (r *Reader) Bool() bool {
+	if r.err != nil {
+		return false
+	}
+	if r.off >= len(r.s) {
+		r.fail("truncated bool")
+		return false
+	}
+	c := r.s[r.off]
+	r.off++
+	if c > 1 {
+		r.fail("bool byte is neither 0 nor 1")
+		return false
+	}
+	return c == 1
+}
+
+// Byte reads one byte.
+func (r *Reader) Byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if r.off >= len(r.s) {
+		r.fail("truncated byte")
+		return 0
+	}
+	c := r.s[r.off]
+	r.off++
+	return c
+}
+
+// String reads a length-prefixed string: a substring of the input.
+func (r *Reader) String() string {
+	n := r.Uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.s)-r.off) {
+		r.fail("string longer than the input left")
+		return ""
+	}
+	s := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
+	return s
+}
+
+// UUID reads 16 bytes.
+func (r *Reader) UUID() uuid.UUID {
+	var u uuid.UUID
+	if r.err != nil {
+		return u
+	}
+	if len(r.s)-r.off < len(u) {
+		r.fail("truncated UUID")
+		return u
+	}
+	copy(u[:], r.s[r.off:])
+	r.off += len(u)
+	return u
+}
+
+// Time reads an instant written by AppendTime, in UTC.
+func (r *Reader) Time() time.Time {
+	h := r.Uvarint()
+	if h == 0 || r.err != nil {
+		return time.Time{}
+	}
+	h--
+	micro := h >> 1
+	if micro >= 1_000_000 {
+		r.fail("microsecond out of range")
+		return time.Time{}
+	}
+	sec := r.Varint()
+	ns := int64(micro) * 1000
+	if h&1 != 0 {
+		extra := r.Uvarint()
+		if extra == 0 || extra >= 1000 {
+			r.fail("nanoseconds out of range")
+			return time.Time{}
+		}
+		ns += int64(extra)
+	}
+	if r.err != nil {
+		return time.Time{}
+	}
+	t := time.Unix(sec, ns).UTC()
+	if t.IsZero() {
+		// Only the zero time may encode as zero: an instant that lands on
+		// it otherwise would not survive a second round trip.
+		r.fail("non-zero encoding of the zero instant")
+	}
+	return t
+}
+
+// Len reads a length written by AppendLen: the length and whether the list
+// is nil. Each element takes at least minSize bytes of input (at least
+// 1), so a length the input cannot hold fails the reader instead of
+// letting a caller allocate for it.
+func (r *Reader) Len(minSize int) (n int, isNil bool) {
+	v := r.Uvarint()
+	if r.err != nil {
+		return 0, true
+	}
+	if v == 0 {
+		return 0, true
+	}
+	v--
+	if minSize < 1 {
+		minSize = 1
+	}
+	if v > uint64(len(r.s)-r.off)/uint64(minSize) {
+		r.fail("list longer than the input left")
+		return 0, true
+	}
+	return int(v), false
+}
