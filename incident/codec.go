@@ -288,7 +288,7 @@ func (d *Data) DecodeString(s string) error {
 			if changes == nil {
 				// Every entry's changes share one array, as Clone does; its
 				// size is a guess bounded by the input left, grown when short.
-				changes = make([]FieldChange, 0, min(4*(n-i)+m, r.Remaining()/3))
+				changes = make([]FieldChange, 0, min(m+2*(n-i-1), r.Remaining()/3))
 			}
 			start := len(changes)
 			for range m {

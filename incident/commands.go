@@ -67,6 +67,9 @@ func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
 }
 
 func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty bool) {
+	if len(custom) == 0 {
+		return
+	}
 	if len(custom) > MaxCustomFields {
 		errs.Addf("custom", "must hold at most %d fields, got %d", MaxCustomFields, len(custom))
 		return

@@ -310,12 +310,12 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: loading: %w", command, id, err)
 		}
-		if err := s.authorize(ctx, tenant, by, command, &d); err != nil {
-			return Result{}, err
-		}
 		inc, err := restore(&s.pol, d)
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
+		}
+		if err := s.authorize(ctx, tenant, by, command, &inc.d); err != nil {
+			return Result{}, err
 		}
 		e := env{pol: &s.pol, at: s.clock.Now(), by: by}
 		history, comments := len(inc.d.History), len(inc.d.Comments)

@@ -137,13 +137,14 @@ func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
 	if err != nil {
 		return err
 	}
+	id, ten, number := d.ID, d.Tenant, d.Number
 	return s.write(ctx, t, func(t *tx) error {
-		tn := s.tenantFor(d.Tenant, true)
-		if _, ok := tn.byID[d.ID]; ok {
-			return fmt.Errorf("memory: incident %s in tenant %s: %w", d.ID, d.Tenant, itsm.ErrAlreadyExists)
+		tn := s.tenantFor(ten, true)
+		if _, ok := tn.byID[id]; ok {
+			return fmt.Errorf("memory: incident %s in tenant %s: %w", id, ten, itsm.ErrAlreadyExists)
 		}
-		if _, ok := tn.byNumber[d.Number]; ok {
-			return fmt.Errorf("memory: incident number %s in tenant %s: %w", d.Number, d.Tenant, itsm.ErrAlreadyExists)
+		if _, ok := tn.byNumber[number]; ok {
+			return fmt.Errorf("memory: incident number %s in tenant %s: %w", number, ten, itsm.ErrAlreadyExists)
 		}
 		tn.insert(c)
 		t.onUndo(func() { tn.remove(c) })
@@ -161,32 +162,34 @@ func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
 	if err != nil {
 		return err
 	}
+	// The closure below reads copies, not d, so that d stays on the stack.
+	id, ten := d.ID, d.Tenant
 	return s.write(ctx, t, func(t *tx) error {
-		tn := s.tenantFor(d.Tenant, false)
+		tn := s.tenantFor(ten, false)
 		var cur *stored
 		if tn != nil {
-			cur = tn.byID[d.ID]
+			cur = tn.byID[id]
 		}
 		switch {
 		case cur == nil:
-			return fmt.Errorf("memory: incident %s in tenant %s: %w", d.ID, d.Tenant, itsm.ErrNotFound)
+			return fmt.Errorf("memory: incident %s in tenant %s: %w", id, ten, itsm.ErrNotFound)
 		case cur.sum.Version != read:
-			return fmt.Errorf("memory: incident %s is at version %d, not %d: %w", d.ID, cur.sum.Version, read, itsm.ErrConflict)
-		case cur.sum.Number != d.Number:
-			return itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", cur.sum.Number, d.Number))
+			return fmt.Errorf("memory: incident %s is at version %d, not %d: %w", id, cur.sum.Version, read, itsm.ErrConflict)
+		case cur.sum.Number != c.sum.Number:
+			return itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", cur.sum.Number, c.sum.Number))
 		}
 		// Stored values are never changed in place: readers decode them
 		// after letting go of the lock.
-		tn.byID[d.ID] = c
+		tn.byID[id] = c
 		if cur.sum.Parent != c.sum.Parent {
-			tn.unlink(cur.sum.Parent, d.ID)
-			tn.link(c.sum.Parent, d.ID)
+			tn.unlink(cur.sum.Parent, id)
+			tn.link(c.sum.Parent, id)
 		}
 		t.onUndo(func() {
-			tn.byID[d.ID] = cur
+			tn.byID[id] = cur
 			if cur.sum.Parent != c.sum.Parent {
-				tn.unlink(c.sum.Parent, d.ID)
-				tn.link(cur.sum.Parent, d.ID)
+				tn.unlink(c.sum.Parent, id)
+				tn.link(cur.sum.Parent, id)
 			}
 		})
 		return nil
