@@ -67,8 +67,11 @@ func outOfWindow(t time.Time) string {
 // once from definitions and calendars, holds no mutable state, and is safe
 // for concurrent use. Every method is a pure function of its arguments.
 type Engine struct {
-	latest  []*compAgreement // highest version of each ID, sorted by ID
-	all     map[versionKey]*compAgreement
+	latest []*compAgreement // highest version of each ID, sorted by ID
+	all    map[versionKey]*compAgreement
+	// few lists every version when there are at most fewVersions, for
+	// lookup without hashing the ID (see version); nil otherwise.
+	few     []*compAgreement
 	watched []string // condition paths compared with OpChanged
 	// cals holds every calendar a loaded goal names, Always24x7 included;
 	// resolver answers for the others (calendars of versions no longer
@@ -162,6 +165,15 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 		e.latest = append(e.latest, ca)
 	}
 	slices.SortFunc(e.latest, func(a, b *compAgreement) int { return cmp.Compare(a.id, b.id) })
+	if len(e.all) <= fewVersions {
+		// Latest versions first: timers mostly run under them.
+		e.few = append(e.few, e.latest...)
+		for _, ca := range e.all {
+			if byID[ca.id] != ca {
+				e.few = append(e.few, ca)
+			}
+		}
+	}
 	for _, ca := range e.all {
 		e.watched = ca.scope.watched(e.watched)
 		for _, ct := range ca.targets {
@@ -289,9 +301,28 @@ func (ct *compTarget) match(o *Observation, m *condMemory) *compGoal {
 	return nil
 }
 
+// fewVersions is how many agreement versions an engine may hold for version
+// to scan them rather than hash the ID: comparing an int and then, rarely,
+// a short string a few times costs less than hashing the string once.
+const fewVersions = 16
+
+// version returns version v of agreement id, or nil when the engine does
+// not hold it.
+func (e *Engine) version(id string, v int) *compAgreement {
+	if e.few == nil {
+		return e.all[versionKey{id, v}]
+	}
+	for _, ca := range e.few {
+		if ca.version == v && ca.id == id {
+			return ca
+		}
+	}
+	return nil
+}
+
 // definition finds the compiled definition a timer evaluates under.
 func (e *Engine) definition(t *Timer) (*compAgreement, *compTarget, *compGoal, bool) {
-	ca := e.all[versionKey{t.Agreement, t.Version}]
+	ca := e.version(t.Agreement, t.Version)
 	if ca == nil {
 		return nil, nil, nil, false
 	}
@@ -934,7 +965,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			// the engine no longer holds that version it moves onto the
 			// latest, as a migration keeping what it consumed.
 			cca, cct, moved := ca, ct, true
-			if old := e.all[versionKey{cur.Agreement, cur.Version}]; old != nil {
+			if old := e.version(cur.Agreement, cur.Version); old != nil {
 				if tg := old.target(cur.Metric); tg != nil && tg.goal(cur.Goal) != nil {
 					cca, cct, moved = old, tg, false
 				}
