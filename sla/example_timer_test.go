@@ -78,3 +78,80 @@ func Example_resolutionTimerPausedAwaitingCaller() {
 	// paused    2025-03-03 12:00 → 2025-03-03 15:00  3h0m0s
 	// counted   2025-03-03 15:00 → 2025-03-03 18:30  3h30m0s
 }
+
+// A host that loads a record's state into memory of its own (decoded from
+// storage, or cloned) can advance it in place, sparing the copy Observe
+// makes. A rejected observation leaves the state as it was.
+func ExampleEngine_ObserveInPlace() {
+	engine, err := sla.NewEngine([]sla.Agreement{{
+		ID: "desk", Version: 1, Kind: itsm.AgreementSLA,
+		Targets: []sla.Target{{
+			Metric: "resolution",
+			Stop:   sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+			Goals:  []sla.Goal{{Name: "all", Within: 4 * time.Hour}},
+		}},
+	}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	at := func(h, m int) time.Time { return time.Date(2025, 3, 3, h, m, 0, 0, time.UTC) }
+	st := sla.State{Record: itsm.Ref{Kind: "incident", ID: uuid.MustParse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")}}
+	for _, o := range []sla.Observation{
+		{At: at(9, 0), Priority: 2, State: itsm.CategoryActive},
+		{At: at(8, 0), Priority: 2, State: itsm.CategoryActive}, // before the last: rejected
+		{At: at(12, 30), Priority: 2, State: itsm.CategoryResolved},
+	} {
+		evs, err := engine.ObserveInPlace(&st, o)
+		if err != nil {
+			fmt.Println("rejected; state still as of", st.AsOf.Format("15:04"))
+			continue
+		}
+		for _, ev := range evs {
+			fmt.Println(ev.At.Format("15:04"), ev.Kind, ev.Threshold)
+		}
+	}
+	timer, _ := st.Find("desk", "resolution")
+	fmt.Println(timer.Stage, timer.BusinessElapsed)
+
+	// Output:
+	// 09:00 attached 0
+	// rejected; state still as of 09:00
+	// 11:00 threshold 50
+	// 12:00 threshold 75
+	// 12:30 completed 0
+	// completed 3h30m0s
+}
+
+// A host's scheduler advances a state it owns at State.NextEventAt.
+func ExampleEngine_AdvanceInPlace() {
+	engine, err := sla.NewEngine([]sla.Agreement{{
+		ID: "desk", Version: 1, Kind: itsm.AgreementSLA,
+		Targets: []sla.Target{{Metric: "response", Goals: []sla.Goal{{Name: "all", Within: time.Hour}}}},
+	}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	st := sla.State{Record: itsm.Ref{Kind: "incident", ID: uuid.MustParse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")}}
+	opened := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	if _, err := engine.ObserveInPlace(&st, sla.Observation{At: opened, Priority: 3, State: itsm.CategoryNew}); err != nil {
+		panic(err)
+	}
+	for {
+		next, ok := st.NextEventAt(st.AsOf)
+		if !ok {
+			break
+		}
+		evs, err := engine.AdvanceInPlace(&st, next)
+		if err != nil {
+			panic(err)
+		}
+		for _, ev := range evs {
+			fmt.Println(ev.At.Format("15:04"), ev.Kind, ev.Threshold)
+		}
+	}
+	// Output:
+	// 09:30 threshold 50
+	// 09:45 threshold 75
+	// 10:00 threshold 100
+	// 10:00 breached 0
+}

@@ -155,7 +155,9 @@ type Change struct {
 // Timers are values, and their methods have value receivers. Treat a State
 // and its Timers as immutable: the Engine returns new ones, never modifies
 // what it is given, and what it returns shares no memory with its input, so
-// a caller may modify either freely.
+// a caller may modify either freely. The exceptions are
+// Engine.ObserveInPlace and Engine.AdvanceInPlace, which update a State the
+// caller owns exclusively where it is, to spare the copy.
 type Timer struct {
 	// Record is the record measured.
 	Record itsm.Ref `json:"record"`

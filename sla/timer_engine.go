@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -68,8 +67,11 @@ func outOfWindow(t time.Time) string {
 // once from definitions and calendars, holds no mutable state, and is safe
 // for concurrent use. Every method is a pure function of its arguments.
 type Engine struct {
-	latest  []*compAgreement // highest version of each ID, sorted by ID
-	all     map[versionKey]*compAgreement
+	latest []*compAgreement // highest version of each ID, sorted by ID
+	all    map[versionKey]*compAgreement
+	// few lists every version when there are at most fewVersions, for
+	// lookup without hashing the ID (see version); nil otherwise.
+	few     []*compAgreement
 	watched []string // condition paths compared with OpChanged
 	// cals holds every calendar a loaded goal names, Always24x7 included;
 	// resolver answers for the others (calendars of versions no longer
@@ -163,6 +165,15 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 		e.latest = append(e.latest, ca)
 	}
 	slices.SortFunc(e.latest, func(a, b *compAgreement) int { return cmp.Compare(a.id, b.id) })
+	if len(e.all) <= fewVersions {
+		// Latest versions first: timers mostly run under them.
+		e.few = append(e.few, e.latest...)
+		for _, ca := range e.all {
+			if byID[ca.id] != ca {
+				e.few = append(e.few, ca)
+			}
+		}
+	}
 	for _, ca := range e.all {
 		e.watched = ca.scope.watched(e.watched)
 		for _, ct := range ca.targets {
@@ -290,9 +301,28 @@ func (ct *compTarget) match(o *Observation, m *condMemory) *compGoal {
 	return nil
 }
 
+// fewVersions is how many agreement versions an engine may hold for version
+// to scan them rather than hash the ID: comparing an int and then, rarely,
+// a short string a few times costs less than hashing the string once.
+const fewVersions = 16
+
+// version returns version v of agreement id, or nil when the engine does
+// not hold it.
+func (e *Engine) version(id string, v int) *compAgreement {
+	if e.few == nil {
+		return e.all[versionKey{id, v}]
+	}
+	for _, ca := range e.few {
+		if ca.version == v && ca.id == id {
+			return ca
+		}
+	}
+	return nil
+}
+
 // definition finds the compiled definition a timer evaluates under.
 func (e *Engine) definition(t *Timer) (*compAgreement, *compTarget, *compGoal, bool) {
-	ca := e.all[versionKey{t.Agreement, t.Version}]
+	ca := e.version(t.Agreement, t.Version)
 	if ca == nil {
 		return nil, nil, nil, false
 	}
@@ -362,7 +392,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			if !x.Before(to) {
 				continue
 			}
-			t.Marks = append(slices.Clip(t.Marks), Mark{Threshold: th.text, At: x, Skipped: suppress})
+			t.Marks = append(t.Marks, Mark{Threshold: th.text, At: x, Skipped: suppress})
 			if !suppress {
 				ev := newEvent(t, EventThreshold, x)
 				ev.Key = t.eventKey("threshold", th.text)
@@ -468,7 +498,7 @@ func setTimerStage(t *Timer, s Stage, at time.Time) {
 		if t.Stage == StagePaused {
 			kind = SegmentPaused
 		}
-		t.Segments = append(slices.Clip(t.Segments), Segment{Kind: kind, From: t.Since, To: at})
+		t.Segments = append(t.Segments, Segment{Kind: kind, From: t.Since, To: at})
 	}
 	t.Stage = s
 	if s.Live() {
@@ -490,44 +520,51 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	*evs = append(*evs, newEvent(t, kind, at))
 }
 
-// prepareState returns a deep copy of st, which the caller owns and may
-// change, with every instant normalised, and validates it.
-func prepareState(st State) (State, error) {
-	out := st
-	out.Previous = maps.Clone(st.Previous)
-	out.Timers = cloneTimers(st.Timers, 4)
-	out.AsOf = itsm.Normalize(out.AsOf)
-	for i := range out.Timers {
-		normalizeTimer(&out.Timers[i])
+// normalizeState normalises, in place, every instant of st with
+// itsm.Normalize.
+func normalizeState(st *State) {
+	st.AsOf = itsm.Normalize(st.AsOf)
+	for i := range st.Timers {
+		normalizeTimer(&st.Timers[i])
 	}
-	return out, checkTimerState(&out)
 }
 
-// normalizeTimer normalises every instant of t with itsm.Normalize.
+// normalizeTimer normalises, in place, every instant of t with
+// itsm.Normalize.
 func normalizeTimer(t *Timer) {
-	for _, p := range []*time.Time{&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt} {
-		*p = itsm.Normalize(*p)
-	}
+	t.BreachedAt = itsm.Normalize(t.BreachedAt)
+	t.StartedAt = itsm.Normalize(t.StartedAt)
+	t.AttachedAt = itsm.Normalize(t.AttachedAt)
+	t.EndedAt = itsm.Normalize(t.EndedAt)
+	t.AsOf = itsm.Normalize(t.AsOf)
+	t.Since = itsm.Normalize(t.Since)
+	t.DueAt = itsm.Normalize(t.DueAt)
+	t.NextAt = itsm.Normalize(t.NextAt)
 	for i := range t.Marks {
-		t.Marks[i].At = itsm.Normalize(t.Marks[i].At)
+		m := &t.Marks[i]
+		m.At = itsm.Normalize(m.At)
 	}
 	for i := range t.Segments {
-		t.Segments[i].From, t.Segments[i].To = itsm.Normalize(t.Segments[i].From), itsm.Normalize(t.Segments[i].To)
+		sg := &t.Segments[i]
+		sg.From, sg.To = itsm.Normalize(sg.From), itsm.Normalize(sg.To)
 	}
 	for i := range t.Changes {
-		t.Changes[i].At, t.Changes[i].BreachedAt = itsm.Normalize(t.Changes[i].At), itsm.Normalize(t.Changes[i].BreachedAt)
+		c := &t.Changes[i]
+		c.At, c.BreachedAt = itsm.Normalize(c.At), itsm.Normalize(c.BreachedAt)
 	}
 }
 
-// checkTimerState validates the parts of a normalised State the engine
-// relies on, so that no arithmetic on it can overflow.
+// checkTimerState validates the parts of st the engine relies on, so that
+// no arithmetic on it can overflow. It judges st as normalizeState would
+// leave it, but does not modify it.
 func checkTimerState(st *State) error {
 	var errs itsm.FieldErrors
 	if err := st.Record.Validate(); err != nil {
 		errs.Merge("record", err)
 	}
-	if !st.AsOf.IsZero() {
-		checkInstant(&errs, "as_of", st.AsOf)
+	stAsOf := itsm.Normalize(st.AsOf)
+	if !stAsOf.IsZero() {
+		checkInstant(&errs, "as_of", stAsOf)
 	}
 	for i := range st.Timers {
 		t := &st.Timers[i]
@@ -537,21 +574,22 @@ func checkTimerState(st *State) error {
 		if !t.Stage.Live() {
 			continue
 		}
+		asOf, started, since := itsm.Normalize(t.AsOf), itsm.Normalize(t.StartedAt), itsm.Normalize(t.Since)
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
-		if !t.AsOf.Equal(st.AsOf) {
+		if !asOf.Equal(stAsOf) {
 			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
 		}
 		switch {
-		case !inWindow(t.StartedAt):
-			errs.Add(field("started_at"), outOfWindow(t.StartedAt))
-		case t.StartedAt.After(t.AsOf):
+		case !inWindow(started):
+			errs.Add(field("started_at"), outOfWindow(started))
+		case started.After(asOf):
 			errs.Add(field("started_at"), "must not be after as_of")
-		case t.AsOf.Sub(t.StartedAt) > maxLife:
+		case asOf.Sub(started) > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
-		case t.Since.Before(t.StartedAt) || t.Since.After(t.AsOf):
+		case since.Before(started) || since.After(asOf):
 			errs.Add(field("since"), "must lie between started_at and as_of")
 		}
-		for _, d := range []struct {
+		for _, d := range [...]struct {
 			name string
 			d    time.Duration
 		}{
@@ -571,10 +609,16 @@ func checkTimerState(st *State) error {
 
 // checkLife returns a *itsm.ValidationError naming field when accruing the
 // live timers of st up to at would make one live more than 100 years.
-func checkLife(st *State, at time.Time, field string) error {
+// Timers whose definition the engine does not hold are skipped: they are
+// canceled as "removed" before anything accrues. It does not modify st,
+// and judges it as normalizeState would leave it.
+func (e *Engine) checkLife(st *State, at time.Time, field string) error {
 	for i := range st.Timers {
 		t := &st.Timers[i]
-		if t.Stage.Live() && at.Sub(t.StartedAt) > maxLife {
+		if !t.Stage.Live() || at.Sub(itsm.Normalize(t.StartedAt)) <= maxLife {
+			continue
+		}
+		if _, _, _, ok := e.definition(t); ok {
 			return itsm.NewValidationError(field, fmt.Sprintf("is more than 100 years after timers[%d].started_at", i))
 		}
 	}
@@ -615,17 +659,61 @@ func (e *Engine) removeUndefined(out *State, evs *[]Event) {
 // more than 100 years before at), "state" (not a valid category) or
 // "timers[i].…" (a malformed state); an error wrapping a calendar's error
 // when a calendar fails. Nothing is returned but the error then.
+//
+// Observe is a deep copy of st followed by ObserveInPlace on the copy.
 func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
-	out, err := prepareState(st)
+	obs, err := e.checkObservation(&st, obs)
 	if err != nil {
 		return State{}, nil, err
 	}
+	// The copy's timers are the engine's own; its Previous is still the
+	// caller's map, which observe only reads before replacing it.
+	st.Timers = cloneTimers(st.Timers, 0)
+	evs, err := e.observe(&st, obs, false)
+	if err != nil {
+		return State{}, nil, err
+	}
+	return st, evs, nil
+}
+
+// ObserveInPlace is Observe advancing *st in place instead of returning a
+// new state: the same observation applied to equal states gives an equal
+// state and the same events. It copies nothing of the state: its timers,
+// their marks, segments and changes and its Previous map are updated or
+// appended to where they are, so the caller must own *st exclusively,
+// backing arrays and map included (for instance a state just decoded or
+// cloned for this call), and nothing else may read or write it meanwhile.
+// The events returned share no memory with *st.
+//
+// Every check Observe makes on obs and on the stored state is made before
+// *st is touched: a *itsm.ValidationError leaves *st exactly as it was.
+// Only a calendar's own error (an Add that fails while accruing a timer or
+// starting one retroactively) can happen after the update began; *st is
+// then partly advanced, some timers accrued and others not, and must be
+// discarded. Calendars built with this package fail only on a negative
+// duration, which the engine never asks for.
+func (e *Engine) ObserveInPlace(st *State, obs Observation) ([]Event, error) {
+	obs, err := e.checkObservation(st, obs)
+	if err != nil {
+		return nil, err
+	}
+	return e.observe(st, obs, true)
+}
+
+// checkObservation makes every check Observe makes on st and obs, without
+// modifying st, and returns obs with its instants normalised and Opened
+// defaulted to At.
+func (e *Engine) checkObservation(st *State, obs Observation) (Observation, error) {
+	if err := checkTimerState(st); err != nil {
+		return Observation{}, err
+	}
+	asOf := itsm.Normalize(st.AsOf)
 	var errs itsm.FieldErrors
 	at := itsm.Normalize(obs.At)
 	if obs.At.IsZero() {
 		errs.Add("at", "must be set")
-	} else if checkInstant(&errs, "at", at) && at.Before(out.AsOf) {
-		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), out.AsOf.Format(time.RFC3339Nano))
+	} else if checkInstant(&errs, "at", at) && at.Before(asOf) {
+		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), asOf.Format(time.RFC3339Nano))
 	}
 	opened := itsm.Normalize(obs.Opened)
 	switch {
@@ -641,23 +729,32 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 		errs.Add("state", "must be a valid state category")
 	}
 	if err := errs.Err(); err != nil {
-		return State{}, nil, err
+		return Observation{}, err
+	}
+	if err := e.checkLife(st, at, "at"); err != nil {
+		return Observation{}, err
 	}
 	obs.At, obs.Opened = at, opened
+	return obs, nil
+}
 
+// observe applies obs, checked by checkObservation, to st in place. Its
+// timers must be the caller's own; its Previous map is only read, and then
+// replaced by a new map, or cleared and refilled when reusePrevious is set
+// (the caller owns it too). On a calendar's error st is partly advanced.
+func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Event, error) {
+	normalizeState(st)
+	at := obs.At
 	var evs []Event
-	e.removeUndefined(&out, &evs)
-	if err := checkLife(&out, at, "at"); err != nil {
-		return State{}, nil, err
-	}
-	if err := e.advanceAll(&out, at, &evs); err != nil {
-		return State{}, nil, err
+	e.removeUndefined(st, &evs)
+	if err := e.advanceAll(st, at, &evs); err != nil {
+		return nil, err
 	}
 	mem := condMemory{seen: st.Observed, values: st.Previous}
 
 	// Live timers, each under its own definition.
-	for i := range out.Timers {
-		t := &out.Timers[i]
+	for i := range st.Timers {
+		t := &st.Timers[i]
 		if !t.Stage.Live() {
 			continue
 		}
@@ -668,27 +765,33 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 	// Attach and reopen under the latest definitions.
 	for _, ca := range e.latest {
 		for j := range ca.targets {
-			if err := e.attach(&out, ca, &ca.targets[j], &obs, &mem, &evs); err != nil {
-				return State{}, nil, err
+			if err := e.attach(st, ca, &ca.targets[j], &obs, &mem, &evs); err != nil {
+				return nil, err
 			}
 		}
 	}
-	for i := range out.Timers {
-		e.refreshTimer(&out.Timers[i])
+	for i := range st.Timers {
+		e.refreshTimer(&st.Timers[i])
 	}
-	out.Observed = true
-	if len(out.Timers) == 0 {
-		out.Timers = nil
+	st.Observed = true
+	if len(st.Timers) == 0 {
+		st.Timers = nil
 	}
-	out.Previous = nil
-	if len(e.watched) > 0 {
-		out.Previous = make(map[string]string, len(e.watched))
-		for _, p := range e.watched {
-			out.Previous[p] = readConditionPath(&obs, p)
-		}
+	prev := st.Previous
+	switch {
+	case len(e.watched) == 0:
+		prev = nil
+	case reusePrevious && prev != nil:
+		clear(prev)
+	default:
+		prev = make(map[string]string, len(e.watched))
 	}
+	for _, p := range e.watched {
+		prev[p] = readConditionPath(&obs, p)
+	}
+	st.Previous = prev
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
-	return out, evs, nil
+	return evs, nil
 }
 
 // advanceAll accrues every live timer of out to at; out.Timers is already
@@ -778,7 +881,7 @@ func retargetTimer(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at
 	if how == RetargetRetroactive {
 		recountTimer(t, ct, g, at, &ch)
 	}
-	t.Changes = append(slices.Clip(t.Changes), ch)
+	t.Changes = append(t.Changes, ch)
 	return ch
 }
 
@@ -828,14 +931,14 @@ func recountTimer(t *Timer, ct *compTarget, g *compGoal, at time.Time, ch *Chang
 // goal puts behind the timer are recorded as skipped; a breach is detected
 // as the timer runs on.
 func migrateTimer(t *Timer, ca *compAgreement, ct *compTarget, g *compGoal, at time.Time) {
-	t.Changes = append(slices.Clip(t.Changes), Change{At: at, From: t.Goal, To: g.name,
+	t.Changes = append(t.Changes, Change{At: at, From: t.Goal, To: g.name,
 		FromCalendar: t.Calendar, ToCalendar: g.calName, FromVersion: t.Version, ToVersion: ca.version,
 		How: RetargetKeepElapsed, Migrated: true})
 	t.Version, t.Kind = ca.version, ca.kind
 	t.Goal, t.Within, t.Calendar = g.name, g.within, g.calName
 	for k := range ct.thresholds {
 		if g.needs[k] <= t.BusinessElapsed && !t.hasMark(ct.thresholds[k].text) {
-			t.Marks = append(slices.Clip(t.Marks), Mark{Threshold: ct.thresholds[k].text, At: at, Skipped: true})
+			t.Marks = append(t.Marks, Mark{Threshold: ct.thresholds[k].text, At: at, Skipped: true})
 		}
 	}
 }
@@ -862,7 +965,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			// the engine no longer holds that version it moves onto the
 			// latest, as a migration keeping what it consumed.
 			cca, cct, moved := ca, ct, true
-			if old := e.all[versionKey{cur.Agreement, cur.Version}]; old != nil {
+			if old := e.version(cur.Agreement, cur.Version); old != nil {
 				if tg := old.target(cur.Metric); tg != nil && tg.goal(cur.Goal) != nil {
 					cca, cct, moved = old, tg, false
 				}
@@ -878,7 +981,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 				if g == nil {
 					return nil
 				}
-				cur.Segments = append(slices.Clip(cur.Segments), Segment{Kind: SegmentStopped, From: cur.EndedAt, To: at})
+				cur.Segments = append(cur.Segments, Segment{Kind: SegmentStopped, From: cur.EndedAt, To: at})
 				cur.Stage, cur.Since, cur.AsOf, cur.EndedAt, cur.Priority = StageRunning, at, at, time.Time{}, o.Priority
 				if moved {
 					migrateTimer(cur, cca, cct, g, at)
@@ -931,35 +1034,71 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 // (before the state's as_of, outside the years 1900 to 8999, or more than
 // 100 years after a live timer started) or "timers[i].…"; an error wrapping
 // a calendar's.
+//
+// Advance is a deep copy of st followed by AdvanceInPlace on the copy.
 func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
-	out, err := prepareState(st)
+	now, err := e.checkAdvance(&st, now)
 	if err != nil {
 		return State{}, nil, err
 	}
+	st = st.Clone()
+	evs, err := e.advance(&st, now)
+	if err != nil {
+		return State{}, nil, err
+	}
+	return st, evs, nil
+}
+
+// AdvanceInPlace is Advance advancing *st in place instead of returning a
+// new state, with the results Advance gives. As for ObserveInPlace, the
+// caller must own *st exclusively, backing arrays included; a
+// *itsm.ValidationError leaves *st exactly as it was, while a calendar's
+// own error leaves it partly advanced, to be discarded.
+func (e *Engine) AdvanceInPlace(st *State, now time.Time) ([]Event, error) {
+	now, err := e.checkAdvance(st, now)
+	if err != nil {
+		return nil, err
+	}
+	return e.advance(st, now)
+}
+
+// checkAdvance makes every check Advance makes on st and now, without
+// modifying st, and returns now normalised.
+func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, error) {
+	if err := checkTimerState(st); err != nil {
+		return time.Time{}, err
+	}
 	now = itsm.Normalize(now)
 	var errs itsm.FieldErrors
-	if checkInstant(&errs, "now", now) && now.Before(out.AsOf) {
+	if checkInstant(&errs, "now", now) && now.Before(itsm.Normalize(st.AsOf)) {
 		errs.Add("now", "is before the state's as_of")
 	}
 	if err := errs.Err(); err != nil {
-		return State{}, nil, err
+		return time.Time{}, err
 	}
-	if len(out.Timers) == 0 {
-		out.Timers = nil
+	if err := e.checkLife(st, now, "now"); err != nil {
+		return time.Time{}, err
+	}
+	return now, nil
+}
+
+// advance accrues st, checked by checkAdvance and owned by the caller, to
+// now in place. On a calendar's error st is partly advanced.
+func (e *Engine) advance(st *State, now time.Time) ([]Event, error) {
+	normalizeState(st)
+	if len(st.Timers) == 0 {
+		st.Timers = nil
 	}
 	var evs []Event
-	e.removeUndefined(&out, &evs)
-	if err := checkLife(&out, now, "now"); err != nil {
-		return State{}, nil, err
+	e.removeUndefined(st, &evs)
+	if err := e.advanceAll(st, now, &evs); err != nil {
+		return nil, err
 	}
-	if err := e.advanceAll(&out, now, &evs); err != nil {
-		return State{}, nil, err
-	}
-	for i := range out.Timers {
-		e.refreshTimer(&out.Timers[i])
+	for i := range st.Timers {
+		e.refreshTimer(&st.Timers[i])
 	}
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
-	return out, evs, nil
+	return evs, nil
 }
 
 // Replay applies a record's whole observation history, oldest first, to a
@@ -1029,10 +1168,11 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	default:
 		return State{}, nil, itsm.NewValidationError("strategy", fmt.Sprintf("%d is not a strategy", uint8(s)))
 	}
-	out, err := prepareState(st)
-	if err != nil {
+	if err := checkTimerState(&st); err != nil {
 		return State{}, nil, err
 	}
+	out := st.Clone()
+	normalizeState(&out)
 	var evs []Event
 	e.removeUndefined(&out, &evs)
 	switch s {
@@ -1067,7 +1207,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	if err := errs.Err(); err != nil {
 		return State{}, nil, err
 	}
-	if err := checkLife(&out, at, "history"); err != nil {
+	if err := e.checkLife(&out, at, "history"); err != nil {
 		return State{}, nil, err
 	}
 	if err := e.advanceAll(&out, at, &evs); err != nil {
@@ -1096,13 +1236,18 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		}
 		migrateTimer(t, ca, ct, g, at)
 	}
-	res, more, err := e.Observe(out, now)
+	// out is a copy of its own, Previous included.
+	now, err := e.checkObservation(&out, now)
+	if err != nil {
+		return State{}, nil, err
+	}
+	more, err := e.observe(&out, now, true)
 	if err != nil {
 		return State{}, nil, err
 	}
 	evs = append(evs, more...)
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
-	return res, evs, nil
+	return out, evs, nil
 }
 
 func (e *Engine) latestOf(id string) *compAgreement {

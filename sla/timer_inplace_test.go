@@ -1,0 +1,241 @@
+package sla
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// tmDenormalize moves every non-zero instant of st into another zone and
+// adds under a microsecond to it: the same state once normalised.
+func tmDenormalize(st *State, r *rand.Rand) {
+	zone := time.FixedZone("elsewhere", -(3*3600 + 1800))
+	f := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.In(zone).Add(time.Duration(r.IntN(1000)))
+		}
+	}
+	f(&st.AsOf)
+	for i := range st.Timers {
+		tm := &st.Timers[i]
+		for _, p := range []*time.Time{&tm.BreachedAt, &tm.StartedAt, &tm.AttachedAt, &tm.EndedAt, &tm.AsOf, &tm.Since, &tm.DueAt, &tm.NextAt} {
+			f(p)
+		}
+		for j := range tm.Marks {
+			f(&tm.Marks[j].At)
+		}
+		for j := range tm.Segments {
+			f(&tm.Segments[j].From)
+			f(&tm.Segments[j].To)
+		}
+		for j := range tm.Changes {
+			f(&tm.Changes[j].At)
+			f(&tm.Changes[j].BreachedAt)
+		}
+	}
+}
+
+// tmTwoVersions returns tmReplayEngine's agreements with a second version
+// of "gold" loaded beside the first, so that migrations happen.
+func tmTwoVersions(t testing.TB) *Engine {
+	t.Helper()
+	as := tmReplayAgreements()
+	v2 := as[0]
+	v2.Version = 2
+	v2.Targets = append([]Target(nil), v2.Targets...)
+	v2.Targets[1].Goals = tmByPriority(time.Hour, 2*time.Hour, 3*time.Hour)
+	e, err := NewEngine(append(as, v2), CalendarMap{"office": testWeekdayCal{}})
+	require.NoError(t, err)
+	return e
+}
+
+// tmCheckInPlace walks steps twice at once, one state through Observe and
+// Advance, the other through ObserveInPlace and AdvanceInPlace, and
+// requires equal states and events after every step, and that Observe and
+// Advance leave their input as it was. With denorm set, the copy handed to
+// the in-place methods has its instants denormalised first.
+func tmCheckInPlace(t testing.TB, e *Engine, steps []tmStep, r *rand.Rand, denorm bool) {
+	t.Helper()
+	st := State{Record: tmRecord}
+	for k, s := range steps {
+		mine := st.Clone()
+		if denorm {
+			tmDenormalize(&mine, r)
+			if mine.Previous != nil && !s.advance {
+				// Left by an engine that watched other fields: not read,
+				// and gone after an observation.
+				mine.Previous["fields.stale"] = "x"
+			}
+		}
+		before := st.Clone()
+		var (
+			want, got []Event
+			next      State
+			err       error
+		)
+		if s.advance {
+			next, want, err = e.Advance(st, s.obs.At)
+			require.NoError(t, err)
+			got, err = e.AdvanceInPlace(&mine, s.obs.At)
+		} else {
+			next, want, err = e.Observe(st, s.obs)
+			require.NoError(t, err)
+			got, err = e.ObserveInPlace(&mine, s.obs)
+		}
+		require.NoError(t, err)
+		require.Equal(t, before, st, "step %d: Observe or Advance modified its input", k)
+		require.Equal(t, next, mine, "step %d: in place and copying states differ", k)
+		require.Equal(t, want, got, "step %d: in place and copying events differ", k)
+		st = next
+	}
+}
+
+func TestObserveInPlaceEqualsObserve(t *testing.T) {
+	engines := []struct {
+		name string
+		e    *Engine
+	}{
+		{"one version", tmReplayEngine(t)},
+		{"two versions", tmTwoVersions(t)},
+		{"24x7", tmEngine(t, "", tmResponse(), tmResolution())},
+		{"office", tmEngine(t, "office", tmResponse(), tmResolution())},
+	}
+	for _, eng := range engines {
+		for _, denorm := range []bool{false, true} {
+			for seed := range uint64(150) {
+				t.Run(eng.name+"/denorm="+strconv.FormatBool(denorm)+"/"+strconv.FormatUint(seed, 10), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(seed, 0x1ace))
+					tmCheckInPlace(t, eng.e, tmRandomSteps(func(n int) int { return r.IntN(n) }), r, denorm)
+				})
+			}
+		}
+	}
+}
+
+// TestInPlaceAcrossWholeHistories feeds whole histories to one state in
+// place, never copying it, and compares the end with the copying methods.
+func TestInPlaceAcrossWholeHistories(t *testing.T) {
+	e := tmReplayEngine(t)
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 0xf00d))
+		copying, inPlace := State{Record: tmRecord}, State{Record: tmRecord}
+		var want, got []Event
+		for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
+			var (
+				evs []Event
+				err error
+			)
+			if s.advance {
+				copying, evs, err = e.Advance(copying, s.obs.At)
+				require.NoError(t, err)
+				want = append(want, evs...)
+				evs, err = e.AdvanceInPlace(&inPlace, s.obs.At)
+			} else {
+				copying, evs, err = e.Observe(copying, s.obs)
+				require.NoError(t, err)
+				want = append(want, evs...)
+				evs, err = e.ObserveInPlace(&inPlace, s.obs)
+			}
+			require.NoError(t, err)
+			got = append(got, evs...)
+		}
+		require.Equal(t, copying, inPlace, "seed %d", seed)
+		require.Equal(t, want, got, "seed %d", seed)
+	}
+}
+
+func FuzzObserveInPlace(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, false)
+	f.Add([]byte("a resolution paused while awaiting the caller"), true)
+	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 17, 42, 3, 3, 3}, true)
+	e := tmTwoVersions(f)
+	f.Fuzz(func(t *testing.T, data []byte, denorm bool) {
+		i := 0
+		next := func(n int) int {
+			if i >= len(data) {
+				return 0
+			}
+			v := int(data[i])
+			if i+1 < len(data) {
+				v = v<<8 | int(data[i+1])
+			}
+			i += 2
+			return v % n
+		}
+		tmCheckInPlace(t, e, tmRandomSteps(next), rand.New(rand.NewPCG(uint64(len(data)), 3)), denorm)
+	})
+}
+
+func TestObserveInPlaceErrorsLeaveTheStateAlone(t *testing.T) {
+	e := tmReplayEngine(t)
+	r := rand.New(rand.NewPCG(7, 7))
+	full, _ := tmFeed(t, e, State{Record: tmRecord},
+		tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive),
+		tmObs(tmDay(3, 10, 0), 1, itsm.CategoryWaiting),
+		tmObs(tmDay(3, 11, 0), 2, itsm.CategoryActive),
+	)
+	require.NotEmpty(t, full.Timers)
+	denorm := full.Clone()
+	tmDenormalize(&denorm, r)
+	withTimer := func(f func(*Timer)) State {
+		st := full.Clone()
+		f(&st.Timers[0])
+		return st
+	}
+	later := tmObs(tmDay(3, 12, 0), 1, itsm.CategoryActive)
+	tests := []struct {
+		name  string
+		st    State
+		obs   Observation
+		field string
+	}{
+		{"observation before the last", full, tmObs(tmDay(3, 9, 30), 1, itsm.CategoryActive), "at"},
+		{"observation before the last, denormalised", denorm, tmObs(tmDay(3, 9, 30), 1, itsm.CategoryActive), "at"},
+		{"zero instant", full, tmObs(time.Time{}, 1, itsm.CategoryActive), "at"},
+		{"instant out of the years", full, tmObs(time.Date(9100, 1, 1, 0, 0, 0, 0, time.UTC), 1, itsm.CategoryActive), "at"},
+		{"invalid state category", denorm, tmObs(tmDay(3, 12, 0), 1, 0), "state"},
+		{"opened after at", full, tmWith(later, func(o *Observation) { o.Opened = tmDay(3, 13, 0) }), "opened"},
+		{"opened a century before", full, tmWith(later, func(o *Observation) { o.Opened = tmDay(3, 12, 0).AddDate(-101, 0, 0) }), "opened"},
+		{"no record", State{Timers: full.Clone().Timers}, later, "record.kind"},
+		{"bad stage", withTimer(func(tm *Timer) { tm.Stage = 0 }), later, "timers[0].stage"},
+		{"live timer not as of the state", withTimer(func(tm *Timer) { tm.Stage, tm.AsOf = StageRunning, tm.AsOf.Add(-time.Hour) }), later, "timers[0].as_of"},
+		{"negative elapsed", withTimer(func(tm *Timer) { tm.Stage, tm.BusinessElapsed = StageRunning, -1 }), later, "timers[0].business_elapsed"},
+		{"a century of life", full, tmObs(tmDay(3, 9, 0).AddDate(100, 1, 0), 1, itsm.CategoryActive), "at"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.st.Clone()
+			snap := st.Clone()
+			evs, err := e.ObserveInPlace(&st, tc.obs)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, ve.Has(tc.field), "got %v", err)
+			assert.Nil(t, evs)
+			require.Equal(t, snap, st, "a rejected observation changed the state")
+
+			_, _, want := e.Observe(tc.st, tc.obs)
+			assert.Equal(t, want, err, "Observe and ObserveInPlace fail alike")
+		})
+	}
+	t.Run("advance backwards", func(t *testing.T) {
+		st := denorm.Clone()
+		snap := st.Clone()
+		evs, err := e.AdvanceInPlace(&st, tmDay(3, 10, 0))
+		require.ErrorIs(t, err, itsm.ErrInvalid)
+		assert.Nil(t, evs)
+		require.Equal(t, snap, st)
+	})
+	t.Run("advance a century", func(t *testing.T) {
+		st := full.Clone()
+		snap := st.Clone()
+		_, err := e.AdvanceInPlace(&st, tmDay(3, 9, 0).AddDate(100, 1, 0))
+		require.ErrorIs(t, err, itsm.ErrInvalid)
+		require.Equal(t, snap, st)
+	})
+}
