@@ -439,15 +439,15 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 	if s.sla == nil {
 		return events, nil
 	}
-	st := inc.d.SLA
-	if st.Record.IsZero() {
-		st.Record = inc.d.ID.Ref()
+	// The incident was loaded (or built) for this command alone, so its
+	// timers advance in place; on an error it is discarded.
+	if inc.d.SLA.Record.IsZero() {
+		inc.d.SLA.Record = inc.d.ID.Ref()
 	}
-	st, slaEvents, err := s.sla.Observe(st, s.observation(inc, at))
+	slaEvents, err := s.sla.ObserveInPlace(&inc.d.SLA, s.observation(inc, at))
 	if err != nil {
 		return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
 	}
-	inc.d.SLA = st
 	for _, ev := range slaEvents {
 		payload, err := json.Marshal(ev)
 		if err != nil {

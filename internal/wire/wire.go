@@ -118,6 +118,18 @@ func (r *Reader) fail(reason string) {
 
 // Uvarint reads an unsigned varint.
 func (r *Reader) Uvarint() uint64 {
+	// One byte is the common case (lengths, small numbers). After a
+	// failure off is at the end, so this never reads past an error.
+	if r.off < len(r.s) {
+		if c := r.s[r.off]; c < 0x80 {
+			r.off++
+			return uint64(c)
+		}
+	}
+	return r.uvarint()
+}
+
+func (r *Reader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
