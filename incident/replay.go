@@ -128,16 +128,15 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 		if engine == nil {
 			return nil
 		}
-		svc := Service{pol: pol}
-		st := inc.d.SLA
-		if st.Record.IsZero() {
-			st.Record = inc.d.ID.Ref()
+		svc := Service{pol: pol, sla: engine}
+		if inc.d.SLA.Record.IsZero() {
+			inc.d.SLA.Record = inc.d.ID.Ref()
 		}
-		st, evs, err := engine.Observe(st, svc.observation(inc, itsm.Normalize(at)))
+		// The incident is the replay's own: its timers advance in place.
+		evs, err := engine.ObserveInPlace(&inc.d.SLA, svc.observation(inc, itsm.Normalize(at)))
 		if err != nil {
 			return err
 		}
-		inc.d.SLA = st
 		res.SLAEvents = append(res.SLAEvents, evs...)
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -467,11 +468,17 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 // "custom.<name>".
 func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 	d := &inc.d
-	fields := make(map[string]string, 8+len(d.Custom))
+	// Only the fields some condition reads are passed: most agreements read
+	// none, and then no map is built.
+	var fields map[string]string
 	put := func(k, v string) {
-		if v != "" {
-			fields[k] = v
+		if v == "" || !s.sla.ReadsField(k) {
+			return
 		}
+		if fields == nil {
+			fields = make(map[string]string)
+		}
+		fields[k] = v
 	}
 	put("status", string(d.Status))
 	put("subcategory", d.Subcategory)
@@ -480,7 +487,9 @@ func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 	put("assignee", d.Assignee)
 	put("hold_reason", string(d.HoldReason))
 	put("major", string(d.Major.Status))
-	put("reopens", fmt.Sprint(d.Reopens))
+	if s.sla.ReadsField("reopens") {
+		put("reopens", strconv.Itoa(d.Reopens))
+	}
 	for k, v := range d.Custom {
 		put("custom."+k, v)
 	}

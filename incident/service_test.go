@@ -690,3 +690,40 @@ func TestServiceRecordsImpactedServices(t *testing.T) {
 	h := res.Incident.History()
 	assert.Contains(t, h[len(h)-1].Changes, incident.FieldChange{Field: "impacted_services", From: shop.Ref().String()})
 }
+
+// TestServiceSLAConditionsReadIncidentFields checks that agreements whose
+// conditions read the incident's fields ("fields.<name>") and custom fields
+// ("fields.custom.<name>") see them: the service passes only the fields
+// some condition reads.
+func TestServiceSLAConditionsReadIncidentFields(t *testing.T) {
+	vip := sla.Agreement{
+		ID: "vip", Version: 1, Kind: itsm.AgreementSLA,
+		Scope: sla.FieldIs("fields.custom.segment", "vip"),
+		Targets: []sla.Target{{
+			Metric: "resolution",
+			Pause:  sla.FieldIs("fields.group", "vendor-queue"),
+			Stop:   sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+			Goals:  []sla.Goal{{Name: "all", Within: 2 * time.Hour}},
+		}},
+	}
+	engine, err := sla.NewEngine([]sla.Agreement{vip}, nil)
+	require.NoError(t, err)
+	d := newDesk(t, false, func(c *incident.Config) { c.SLA = engine })
+	ctx := context.Background()
+
+	in := mailDown()
+	in.Custom = map[string]string{"segment": "vip", "site": "hq"}
+	res, err := d.svc.Open(ctx, tenant, agent, in)
+	require.NoError(t, err)
+	timers := res.Incident.SLA().Timers
+	require.Len(t, timers, 1)
+	assert.Equal(t, sla.StageRunning, timers[0].Stage)
+
+	res, err = d.svc.Assign(ctx, tenant, res.Incident.ID(), agent, "vendor-queue", "", "")
+	require.NoError(t, err)
+	assert.Equal(t, sla.StagePaused, res.Incident.SLA().Timers[0].Stage)
+
+	plain, err := d.svc.Open(ctx, tenant, agent, mailDown())
+	require.NoError(t, err)
+	assert.Empty(t, plain.Incident.SLA().Timers, "out of the agreement's scope")
+}

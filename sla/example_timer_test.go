@@ -155,3 +155,21 @@ func ExampleEngine_AdvanceInPlace() {
 	// 10:00 threshold 100
 	// 10:00 breached 0
 }
+
+// ExampleEngine_ReadsField shows a host building only the fields the
+// engine's conditions read.
+func ExampleEngine_ReadsField() {
+	e, err := sla.NewEngine([]sla.Agreement{{
+		ID: "vip", Version: 1, Kind: itsm.AgreementSLA,
+		Scope: sla.FieldIs("fields.segment", "vip"),
+		Targets: []sla.Target{{
+			Metric: "response", Stop: sla.StateIn(itsm.CategoryResolved),
+			Goals: []sla.Goal{{Name: "all", Within: time.Hour}},
+		}},
+	}}, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(e.ReadsField("segment"), e.ReadsField("assignee"))
+	// Output: true false
+}

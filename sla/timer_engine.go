@@ -73,6 +73,7 @@ type Engine struct {
 	// lookup without hashing the ID (see version); nil otherwise.
 	few     []*compAgreement
 	watched []string // condition paths compared with OpChanged
+	fields  []string // custom field names conditions read, sorted
 	// cals holds every calendar a loaded goal names, Always24x7 included;
 	// resolver answers for the others (calendars of versions no longer
 	// loaded that a timer or its changes still name).
@@ -176,17 +177,21 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 	}
 	for _, ca := range e.all {
 		e.watched = ca.scope.watched(e.watched)
+		e.fields = ca.scope.fieldNames(e.fields)
 		for _, ct := range ca.targets {
 			for _, p := range []*condPred{ct.start, ct.pause, ct.stop, ct.cancel, ct.reset} {
 				e.watched = p.watched(e.watched)
+				e.fields = p.fieldNames(e.fields)
 			}
 			for _, g := range ct.goals {
 				e.watched = g.when.watched(e.watched)
+				e.fields = g.when.fieldNames(e.fields)
 				e.cals[g.calName] = g.cal
 			}
 		}
 	}
 	slices.Sort(e.watched)
+	slices.Sort(e.fields)
 	return e, nil
 }
 
