@@ -264,15 +264,9 @@ func (t Timer) Key() string {
 
 // appendKey appends the timer's Key to b without intermediate strings.
 func (t *Timer) appendKey(b []byte) []byte {
-	const hexDigits = "0123456789abcdef"
 	b = append(b, t.Record.Kind...)
 	b = append(b, ':')
-	for i, x := range t.Record.ID {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hexDigits[x>>4], hexDigits[x&0x0f])
-	}
+	b = appendUUID(b, t.Record.ID)
 	b = append(b, '/')
 	b = append(b, t.Agreement...)
 	b = append(b, '/')
