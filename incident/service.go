@@ -2,7 +2,6 @@ package incident
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -450,7 +449,7 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 		return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
 	}
 	for _, ev := range slaEvents {
-		payload, err := json.Marshal(ev)
+		payload, err := ev.AppendJSON(nil)
 		if err != nil {
 			return nil, fmt.Errorf("incident: encoding SLA event %s: %w", ev.Key, err)
 		}
