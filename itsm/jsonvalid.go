@@ -1,5 +1,10 @@
 package itsm
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // This file holds an allocation-free JSON syntax check that accepts exactly
 // what encoding/json.Valid accepts (the default, v1 scanner): RFC 8259 with
 // encoding/json's choices. Strings may hold any byte from 0x20 up, invalid
@@ -41,6 +46,23 @@ func init() {
 	}
 }
 
+// jsonSpecial takes eight bytes of a string, read little-endian, and returns
+// zero when they are all plain. Otherwise it returns a mask with the top bit
+// set in each byte that is below 0x20, '"' or '\\', and possibly in bytes
+// after such a byte (the subtractions borrow out of flagged bytes only), so
+// the lowest set bit always marks the first byte that needs attention. Bytes
+// from 0x80 up are plain: &^ w clears their flags.
+func jsonSpecial(w uint64) uint64 {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	below := w - 0x20*ones
+	quote := (w ^ '"'*ones) - ones
+	backslash := (w ^ '\\'*ones) - ones
+	return (below | quote | backslash) &^ w & highs
+}
+
 // validJSON reports whether b is one well-formed JSON value, optionally
 // surrounded by whitespace, exactly as json.Valid would. It does not allocate.
 func validJSON(b []byte) bool {
@@ -75,7 +97,7 @@ func scanJSON(b []byte, stack []uint64) (ok, deep bool) {
 		n        = len(b)
 		c        byte
 		isKey    bool
-		inObject bool
+		inObject bool // whether the innermost open container is an object
 	)
 
 value:
@@ -102,22 +124,22 @@ value:
 			i++
 		}
 		if c == '{' {
-			stack[depth>>6] |= 1 << (depth & 63)
-			depth++
 			if i < n && b[i] == '}' {
 				i++
-				depth--
 				goto next
 			}
+			stack[depth>>6] |= 1 << (depth & 63)
+			depth++
+			inObject = true
 			goto key
+		}
+		if i < n && b[i] == ']' {
+			i++
+			goto next
 		}
 		stack[depth>>6] &^= 1 << (depth & 63)
 		depth++
-		if i < n && b[i] == ']' {
-			i++
-			depth--
-			goto next
-		}
+		inObject = false
 		goto value
 	case 't':
 		if n-i >= 3 && string(b[i:i+3]) == "rue" {
@@ -192,6 +214,15 @@ key:
 str:
 	// i is just past the opening quote.
 	for {
+		// Eight bytes at a time while they are plain, then byte by byte.
+		for i+8 <= n {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if m := jsonSpecial(w); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
 		for i < n && jsonPlain[b[i]] {
 			i++
 		}
@@ -242,7 +273,6 @@ next:
 	}
 	c = b[i]
 	i++
-	inObject = stack[(depth-1)>>6]&(1<<((depth-1)&63)) != 0
 	switch {
 	case c == ',' && inObject:
 		for i < n && jsonSpace[b[i]] {
@@ -253,6 +283,9 @@ next:
 		goto value
 	case c == '}' && inObject, c == ']' && !inObject:
 		depth--
+		if depth > 0 {
+			inObject = stack[(depth-1)>>6]&(1<<((depth-1)&63)) != 0
+		}
 		goto next
 	}
 	return false, false

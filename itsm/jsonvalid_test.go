@@ -1,8 +1,10 @@
 package itsm
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strings"
 	"testing"
 
@@ -306,6 +308,36 @@ func TestValidJSONEveryByte(t *testing.T) {
 		for c := range 256 {
 			in := []byte(strings.Replace(tmpl, "%s", string([]byte{byte(c)}), 1))
 			require.Equal(t, json.Valid(in), validJSON(in), "input %q", in)
+		}
+	}
+}
+
+// TestJSONSpecialFindsTheFirstSpecialByte puts every byte value at every
+// position of a word, over fillers plain and special, and checks that the
+// mask's lowest set bit is in the first byte that is not plain.
+func TestJSONSpecialFindsTheFirstSpecialByte(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', 0x7f, 0x80, 0xff, 0x1f, '"', '\\', 0x00, 0x21, 0x5d} {
+		for pos := range 8 {
+			for c := range 256 {
+				var word [8]byte
+				for k := range word {
+					word[k] = fill
+				}
+				word[pos] = byte(c)
+				first := 8
+				for k, x := range word {
+					if !jsonPlain[x] {
+						first = k
+						break
+					}
+				}
+				m := jsonSpecial(binary.LittleEndian.Uint64(word[:]))
+				if first == 8 {
+					require.Zero(t, m, "word % x", word)
+				} else {
+					require.Equal(t, first, bits.TrailingZeros64(m)>>3, "word % x", word)
+				}
+			}
 		}
 	}
 }
