@@ -417,3 +417,44 @@ func TestStateBinarySizeOfAClosedIncident(t *testing.T) {
 	t.Logf("closed incident, 2 timers: %d bytes binary, %d bytes JSON", len(b), len(js))
 	assert.Less(t, len(b), 256)
 }
+
+func BenchmarkStateBinary(b *testing.B) {
+	e := tmEngine(b, "office", tmResponse(), tmResolution())
+	st, _ := tmFeed(b, e, State{Record: tmRecord},
+		tmObs(tmDay(3, 9, 0), 2, itsm.CategoryNew),
+		tmObs(tmDay(3, 9, 14), 2, itsm.CategoryActive),
+		tmObs(tmDay(3, 11, 0), 2, itsm.CategoryWaiting),
+		tmObs(tmDay(3, 14, 0), 2, itsm.CategoryActive),
+		tmObs(tmDay(3, 15, 30), 2, itsm.CategoryClosed),
+	)
+	data, err := st.MarshalBinary()
+	require.NoError(b, err)
+	js, err := json.Marshal(st)
+	require.NoError(b, err)
+	b.Run("marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := st.MarshalBinary(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var got State
+			if err := got.UnmarshalBinary(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json-unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var got State
+			if err := json.Unmarshal(js, &got); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
