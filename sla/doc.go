@@ -86,6 +86,17 @@
 // now". Replaying a record's whole history and feeding it observation by
 // observation give identical timers and events. See Timer for the details.
 //
+// A host that owns the State it loaded (decoded or cloned for the call) can
+// advance it with Engine.ObserveInPlace and Engine.AdvanceInPlace instead,
+// which give the same results without copying it.
+//
+// # Storage
+//
+// State encodes to JSON and, for storage, to a compact binary form
+// (State.MarshalBinary, State.AppendBinary, State.UnmarshalBinary) several
+// times smaller, whose decoder is safe on any input. Event.AppendJSON
+// writes an event's JSON without reflection.
+//
 // # Compliance and credits
 //
 // Compliance summarises completed and in-flight timers per agreement, metric

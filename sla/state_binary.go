@@ -1,0 +1,638 @@
+package sla
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// stateBinaryVersion is the first byte of State's binary encoding.
+const stateBinaryVersion = 1
+
+// binaryStrings is how many distinct strings the binary encoding of one
+// State remembers for back-references.
+const binaryStrings = 64
+
+// AppendBinary appends a compact binary encoding of s to b, for storage
+// (encoding.BinaryAppender). UnmarshalBinary reads it back; JSON remains
+// the interchange form.
+//
+// The encoding starts with a format version byte. Integers are varints,
+// durations too, counted in seconds, microseconds or nanoseconds, whichever
+// is exact; each instant is stored in UTC as whole seconds, as a signed
+// varint relative to the previous non-zero instant written (the Unix epoch
+// for the first), plus its nanoseconds (a compact form for whole
+// microseconds), with the zero time.Time written distinctly, so that it
+// reads back as the zero value, and an instant equal to one of the last
+// few written in a single byte. Locations are not kept: an instant in
+// another location, or carrying a monotonic reading, reads back as the
+// same instant in UTC (what itsm.Normalize gives, when it is whole
+// microseconds). Strings are length-prefixed; one repeated within the
+// state (a record kind, an agreement, a calendar, a segment kind) is
+// written once and then referred to. A timer's record equal to the state's
+// costs a byte. Nil and empty lists and maps stay apart, and the Previous
+// map is written sorted by key, so equal states encode to equal bytes.
+//
+// It never fails; the error is for the interface.
+func (s State) AppendBinary(b []byte) ([]byte, error) {
+	enc := stateEncoder{b: b}
+	enc.b = append(enc.b, stateBinaryVersion)
+	enc.str(string(s.Record.Kind))
+	enc.b = append(enc.b, s.Record.ID[:]...)
+	enc.time(s.AsOf)
+	enc.bool(s.Observed)
+	enc.previous(s.Previous)
+	enc.count(s.Timers == nil, len(s.Timers))
+	for i := range s.Timers {
+		enc.timer(&s.Timers[i], s.Record)
+	}
+	return enc.b, nil
+}
+
+// MarshalBinary returns s.AppendBinary into a buffer of a size that
+// usually fits (encoding.BinaryMarshaler).
+func (s State) MarshalBinary() ([]byte, error) {
+	n := 64 + 32*len(s.Previous)
+	for i := range s.Timers {
+		t := &s.Timers[i]
+		n += 128 + 20*len(t.Marks) + 16*len(t.Segments) + 40*len(t.Changes)
+	}
+	return s.AppendBinary(make([]byte, 0, n))
+}
+
+// UnmarshalBinary replaces *s with the state data encodes, as written by
+// AppendBinary or MarshalBinary (encoding.BinaryUnmarshaler). It copies
+// what it keeps: data may be reused afterwards. All the strings of the
+// state share one copy of data, allocated once, and each list is allocated
+// at its exact length.
+//
+// Any input is safe: truncated or corrupt data returns an error naming the
+// field where decoding stopped (errors.Is(err, io.ErrUnexpectedEOF) when
+// the input ends early) and leaves *s unchanged; a length read from the
+// input is checked against what remains of it before anything is
+// allocated.
+func (s *State) UnmarshalBinary(data []byte) error {
+	dec := stateDecoder{data: data}
+	var out State
+	if err := dec.state(&out); err != nil {
+		return fmt.Errorf("sla: decoding state: %w", err)
+	}
+	*s = out
+	return nil
+}
+
+// stateEncoder writes State's binary encoding.
+type stateEncoder struct {
+	b       []byte
+	strs    [binaryStrings]string
+	nstrs   int
+	prevSec int64                   // seconds of the previous new instant
+	inst    [binaryInstants]instant // the recent distinct instants, a ring
+	ninst   int                     // how many were written, capped to stay in [0, 2×binaryInstants)
+}
+
+func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
+func (e *stateEncoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
+
+func (e *stateEncoder) bool(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+
+// count writes a list's or map's length, 0 standing for nil.
+func (e *stateEncoder) count(isNil bool, n int) {
+	if isNil {
+		e.uvarint(0)
+		return
+	}
+	e.uvarint(uint64(n) + 1)
+}
+
+// str writes s as 2×index+1 when it is among the strings remembered, else
+// as 2×len followed by its bytes, remembering it.
+func (e *stateEncoder) str(s string) {
+	if s != "" {
+		for i := range e.nstrs {
+			if e.strs[i] == s {
+				e.uvarint(uint64(i)<<1 | 1)
+				return
+			}
+		}
+		if e.nstrs < binaryStrings {
+			e.strs[e.nstrs] = s
+			e.nstrs++
+		}
+	}
+	e.uvarint(uint64(len(s)) << 1)
+	e.b = append(e.b, s...)
+}
+
+// binaryInstants is how many recent distinct instants the binary encoding
+// of one State remembers for back-references.
+const binaryInstants = 8
+
+// instant is an instant as the binary encoding keeps it.
+type instant struct {
+	sec int64
+	ns  uint64
+}
+
+// time writes t as a tag (0: the zero time; 1 to binaryInstants: the
+// instant written that many distinct instants ago; else binaryInstants+1
+// plus 2×µs+1 for whole microseconds, or plus 2×ns), then, unless zero or
+// repeated, its Unix seconds minus the previous new instant's.
+func (e *stateEncoder) time(t time.Time) {
+	if t.IsZero() {
+		e.uvarint(0)
+		return
+	}
+	x := instant{t.Unix(), uint64(t.Nanosecond())}
+	for i := range e.ninst {
+		if e.inst[(e.ninst-1-i)%binaryInstants] == x {
+			e.uvarint(uint64(i) + 1)
+			return
+		}
+	}
+	if x.ns%1000 == 0 {
+		e.uvarint(binaryInstants + 1 + (x.ns/1000<<1 | 1))
+	} else {
+		e.uvarint(binaryInstants + 1 + x.ns<<1)
+	}
+	e.varint(x.sec - e.prevSec)
+	e.prevSec = x.sec
+	e.inst[e.ninst%binaryInstants] = x
+	e.ninst++
+	if e.ninst == 2*binaryInstants {
+		e.ninst = binaryInstants
+	}
+}
+
+// duration writes d as a uvarint whose two low bits give its unit: 2 for
+// whole seconds, 1 for whole microseconds, 0 for nanoseconds, each count
+// zigzag-encoded above them; 3 means a plain varint of nanoseconds follows
+// (a count too large to shift).
+func (e *stateEncoder) duration(d time.Duration) {
+	unit, n := uint64(0), int64(d)
+	switch {
+	case d%time.Second == 0:
+		unit, n = 2, int64(d/time.Second)
+	case d%time.Microsecond == 0:
+		unit, n = 1, int64(d/time.Microsecond)
+	}
+	zz := uint64(n<<1) ^ uint64(n>>63)
+	if zz >= 1<<62 {
+		e.uvarint(3)
+		e.varint(int64(d))
+		return
+	}
+	e.uvarint(zz<<2 | unit)
+}
+
+func (e *stateEncoder) previous(m map[string]string) {
+	e.count(m == nil, len(m))
+	if len(m) == 0 {
+		return
+	}
+	var buf [16]string
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		e.str(k)
+		e.str(m[k])
+	}
+}
+
+func (e *stateEncoder) timer(t *Timer, record itsm.Ref) {
+	e.str(string(t.Record.Kind))
+	if t.Record.ID == record.ID {
+		e.b = append(e.b, 0)
+	} else {
+		e.b = append(e.b, 1)
+		e.b = append(e.b, t.Record.ID[:]...)
+	}
+	e.str(t.Agreement)
+	e.varint(int64(t.Version))
+	e.b = append(e.b, byte(t.Kind))
+	e.str(t.Metric)
+	e.varint(int64(t.Cycle))
+	e.varint(int64(t.Priority))
+	e.str(t.Goal)
+	e.duration(t.Within)
+	e.str(t.Calendar)
+	e.b = append(e.b, byte(t.Stage))
+	e.bool(t.Breached)
+	e.time(t.BreachedAt)
+	e.str(t.EndReason)
+	e.time(t.StartedAt)
+	e.time(t.AttachedAt)
+	e.time(t.EndedAt)
+	e.time(t.AsOf)
+	e.time(t.Since)
+	e.duration(t.BusinessElapsed)
+	e.duration(t.ActualElapsed)
+	e.duration(t.BusinessPaused)
+	e.duration(t.ActualPaused)
+	e.time(t.DueAt)
+	e.time(t.NextAt)
+	e.count(t.Marks == nil, len(t.Marks))
+	for i := range t.Marks {
+		m := &t.Marks[i]
+		e.str(m.Threshold)
+		e.time(m.At)
+		e.bool(m.Skipped)
+	}
+	e.count(t.Segments == nil, len(t.Segments))
+	for i := range t.Segments {
+		sg := &t.Segments[i]
+		e.str(string(sg.Kind))
+		e.time(sg.From)
+		e.time(sg.To)
+	}
+	e.count(t.Changes == nil, len(t.Changes))
+	for i := range t.Changes {
+		c := &t.Changes[i]
+		e.time(c.At)
+		e.str(c.From)
+		e.str(c.To)
+		e.str(c.FromCalendar)
+		e.str(c.ToCalendar)
+		e.varint(int64(c.FromVersion))
+		e.varint(int64(c.ToVersion))
+		e.str(string(c.How))
+		e.bool(c.Migrated)
+		e.time(c.BreachedAt)
+	}
+	e.varint(int64(t.Seq))
+}
+
+// errCorrupt is the cause of a decoding error that is not a truncation.
+var errCorrupt = errors.New("corrupt")
+
+// stateDecoder reads State's binary encoding. The first failure sticks:
+// every later read returns zero values, and err names the field.
+type stateDecoder struct {
+	data    []byte
+	src     string // data as one string, made on the first string read
+	off     int
+	strs    [binaryStrings]string
+	nstrs   int
+	prevSec int64
+	inst    [binaryInstants]instant
+	ninst   int
+	err     error
+}
+
+// fail records the first failure, at field.
+func (d *stateDecoder) fail(field string, cause error) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s: %w", field, cause)
+	}
+}
+
+func (d *stateDecoder) failf(field, format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%s: %w: %s", field, errCorrupt, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *stateDecoder) rest() int { return len(d.data) - d.off }
+
+func (d *stateDecoder) uvarint(field string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.data[d.off:])
+	switch {
+	case n == 0:
+		d.fail(field, io.ErrUnexpectedEOF)
+		return 0
+	case n < 0:
+		d.failf(field, "varint overflows 64 bits")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *stateDecoder) varint(field string) int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.data[d.off:])
+	switch {
+	case n == 0:
+		d.fail(field, io.ErrUnexpectedEOF)
+		return 0
+	case n < 0:
+		d.failf(field, "varint overflows 64 bits")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+// int reads a varint that must fit an int.
+func (d *stateDecoder) int(field string) int {
+	v := d.varint(field)
+	if int64(int(v)) != v {
+		d.failf(field, "%d does not fit an int", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (d *stateDecoder) byte(field string) byte {
+	if d.err != nil {
+		return 0
+	}
+	if d.off >= len(d.data) {
+		d.fail(field, io.ErrUnexpectedEOF)
+		return 0
+	}
+	c := d.data[d.off]
+	d.off++
+	return c
+}
+
+func (d *stateDecoder) bool(field string) bool {
+	switch c := d.byte(field); c {
+	case 0:
+		return false
+	case 1:
+		return true
+	default:
+		d.failf(field, "%d is not a boolean", c)
+		return false
+	}
+}
+
+// count reads a list's or map's length (-1 for nil). Each element takes at
+// least minSize bytes, so a length the rest of the input cannot hold is
+// refused before anything is allocated.
+func (d *stateDecoder) count(field string, minSize int) int {
+	v := d.uvarint(field)
+	if v == 0 {
+		return -1
+	}
+	if n := v - 1; n > uint64(d.rest()/minSize) {
+		if d.err == nil {
+			d.fail(field, fmt.Errorf("%w: %d elements cannot fit in the %d bytes left", io.ErrUnexpectedEOF, n, d.rest()))
+		}
+		return -1
+	}
+	return int(v - 1)
+}
+
+func (d *stateDecoder) str(field string) string {
+	v := d.uvarint(field)
+	if d.err != nil {
+		return ""
+	}
+	if v&1 == 1 {
+		i := v >> 1
+		if i >= uint64(d.nstrs) {
+			d.failf(field, "string reference %d is not among the %d strings read", i, d.nstrs)
+			return ""
+		}
+		return d.strs[i]
+	}
+	n := v >> 1
+	if n == 0 {
+		return ""
+	}
+	if n > uint64(d.rest()) {
+		d.fail(field, fmt.Errorf("%w: a string of %d bytes with %d left", io.ErrUnexpectedEOF, n, d.rest()))
+		return ""
+	}
+	if d.src == "" {
+		d.src = string(d.data)
+	}
+	s := d.src[d.off : d.off+int(n)]
+	d.off += int(n)
+	if d.nstrs < binaryStrings {
+		d.strs[d.nstrs] = s
+		d.nstrs++
+	}
+	return s
+}
+
+func (d *stateDecoder) time(field string) time.Time {
+	tag := d.uvarint(field)
+	switch {
+	case tag == 0 || d.err != nil:
+		return time.Time{}
+	case tag <= binaryInstants:
+		i := int(tag) - 1
+		if i >= d.ninst {
+			d.failf(field, "refers to instant %d back of %d read", i+1, d.ninst)
+			return time.Time{}
+		}
+		x := d.inst[(d.ninst-1-i)%binaryInstants]
+		return time.Unix(x.sec, int64(x.ns)).UTC()
+	}
+	v := (tag - binaryInstants - 1) >> 1
+	var ns uint64
+	if (tag-binaryInstants-1)&1 == 1 {
+		if v >= 1e6 {
+			d.failf(field, "microseconds out of range")
+			return time.Time{}
+		}
+		ns = v * 1000
+	} else {
+		if v >= 1e9 {
+			d.failf(field, "nanoseconds out of range")
+			return time.Time{}
+		}
+		ns = v
+	}
+	delta := d.varint(field)
+	if d.err != nil {
+		return time.Time{}
+	}
+	sec := d.prevSec + delta
+	if (delta > 0 && sec < d.prevSec) || (delta < 0 && sec > d.prevSec) {
+		d.failf(field, "seconds overflow")
+		return time.Time{}
+	}
+	d.prevSec = sec
+	d.inst[d.ninst%binaryInstants] = instant{sec, ns}
+	d.ninst++
+	if d.ninst == 2*binaryInstants {
+		d.ninst = binaryInstants
+	}
+	return time.Unix(sec, int64(ns)).UTC()
+}
+
+// duration reads what stateEncoder.duration wrote.
+func (d *stateDecoder) duration(field string) time.Duration {
+	v := d.uvarint(field)
+	if d.err != nil {
+		return 0
+	}
+	if v == 3 {
+		return time.Duration(d.varint(field))
+	}
+	unit, zz := v&3, v>>2
+	n := int64(zz>>1) ^ -int64(zz&1)
+	var scale int64
+	switch unit {
+	case 0:
+		scale = 1
+	case 1:
+		scale = int64(time.Microsecond)
+	case 2:
+		scale = int64(time.Second)
+	default:
+		d.failf(field, "bad duration unit")
+		return 0
+	}
+	if n > math.MaxInt64/scale || n < math.MinInt64/scale {
+		d.failf(field, "duration overflows")
+		return 0
+	}
+	return time.Duration(n * scale)
+}
+
+func (d *stateDecoder) id(field string) (id [16]byte) {
+	if d.err != nil {
+		return id
+	}
+	if d.rest() < len(id) {
+		d.fail(field, io.ErrUnexpectedEOF)
+		return id
+	}
+	copy(id[:], d.data[d.off:])
+	d.off += len(id)
+	return id
+}
+
+// minTimerSize is the fewest bytes a timer takes: each of its fields at
+// least one byte.
+const minTimerSize = 30
+
+func (d *stateDecoder) state(s *State) error {
+	if v := d.byte("version"); d.err == nil && v != stateBinaryVersion {
+		d.failf("version", "format %d is not %d", v, stateBinaryVersion)
+	}
+	s.Record.Kind = itsm.Kind(d.str("record.kind"))
+	s.Record.ID = d.id("record.id")
+	s.AsOf = d.time("as_of")
+	s.Observed = d.bool("observed")
+	if n := d.count("previous", 2); n >= 0 {
+		s.Previous = make(map[string]string, n)
+		for i := range n {
+			k := d.str("key")
+			s.Previous[k] = d.str("value")
+			if d.err != nil {
+				return fmt.Errorf("previous[%d].%w", i, d.err)
+			}
+		}
+	}
+	if n := d.count("timers", minTimerSize); n >= 0 {
+		s.Timers = make([]Timer, n)
+		for i := range s.Timers {
+			if d.timer(&s.Timers[i], s.Record); d.err != nil {
+				return fmt.Errorf("timers[%d].%w", i, d.err)
+			}
+		}
+	}
+	if d.err == nil && d.rest() != 0 {
+		d.failf("end", "%d bytes left over", d.rest())
+	}
+	return d.err
+}
+
+func (d *stateDecoder) timer(t *Timer, record itsm.Ref) {
+	t.Record.Kind = itsm.Kind(d.str("record.kind"))
+	switch d.byte("record.id") {
+	case 0:
+		t.Record.ID = record.ID
+	case 1:
+		t.Record.ID = d.id("record.id")
+	default:
+		d.failf("record.id", "bad flag")
+	}
+	t.Agreement = d.str("agreement")
+	t.Version = d.int("version")
+	t.Kind = itsm.AgreementKind(d.byte("kind"))
+	t.Metric = d.str("metric")
+	t.Cycle = d.int("cycle")
+	t.Priority = itsm.Priority(d.int("priority"))
+	t.Goal = d.str("goal")
+	t.Within = d.duration("within")
+	t.Calendar = d.str("calendar")
+	t.Stage = Stage(d.byte("stage"))
+	t.Breached = d.bool("breached")
+	t.BreachedAt = d.time("breached_at")
+	t.EndReason = d.str("end_reason")
+	t.StartedAt = d.time("started_at")
+	t.AttachedAt = d.time("attached_at")
+	t.EndedAt = d.time("ended_at")
+	t.AsOf = d.time("as_of")
+	t.Since = d.time("since")
+	t.BusinessElapsed = d.duration("business_elapsed")
+	t.ActualElapsed = d.duration("actual_elapsed")
+	t.BusinessPaused = d.duration("business_paused")
+	t.ActualPaused = d.duration("actual_paused")
+	t.DueAt = d.time("due_at")
+	t.NextAt = d.time("next_at")
+	if n := d.count("marks", 3); n >= 0 {
+		t.Marks = make([]Mark, n)
+		for i := range t.Marks {
+			m := &t.Marks[i]
+			m.Threshold = d.str("threshold")
+			m.At = d.time("at")
+			m.Skipped = d.bool("skipped")
+			if d.err != nil {
+				d.err = fmt.Errorf("marks[%d].%w", i, d.err)
+				return
+			}
+		}
+	}
+	if n := d.count("segments", 3); n >= 0 {
+		t.Segments = make([]Segment, n)
+		for i := range t.Segments {
+			sg := &t.Segments[i]
+			sg.Kind = SegmentKind(d.str("kind"))
+			sg.From = d.time("from")
+			sg.To = d.time("to")
+			if d.err != nil {
+				d.err = fmt.Errorf("segments[%d].%w", i, d.err)
+				return
+			}
+		}
+	}
+	if n := d.count("changes", 10); n >= 0 {
+		t.Changes = make([]Change, n)
+		for i := range t.Changes {
+			c := &t.Changes[i]
+			c.At = d.time("at")
+			c.From = d.str("from")
+			c.To = d.str("to")
+			c.FromCalendar = d.str("from_calendar")
+			c.ToCalendar = d.str("to_calendar")
+			c.FromVersion = d.int("from_version")
+			c.ToVersion = d.int("to_version")
+			c.How = RetargetPolicy(d.str("how"))
+			c.Migrated = d.bool("migrated")
+			c.BreachedAt = d.time("breached_at")
+			if d.err != nil {
+				d.err = fmt.Errorf("changes[%d].%w", i, d.err)
+				return
+			}
+		}
+	}
+	t.Seq = d.int("seq")
+}
