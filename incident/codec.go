@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 
@@ -346,14 +345,27 @@ func readActor(r *wire.Reader) itsm.ActorRef {
 	return itsm.ActorRef{ID: r.String(), Name: r.String(), Kind: itsm.ActorKind(r.String())}
 }
 
-// appendSLA and readSLA carry the SLA state as JSON until sla has a binary
-// encoding of its own.
+// appendSLA writes the SLA state with sla's own binary encoding, length
+// first.
 func appendSLA(b []byte, d *Data) ([]byte, error) {
-	j, err := json.Marshal(d.SLA)
+	// Reserve one byte for the length, the usual case, and move the state
+	// along when its encoding needs more.
+	at := len(b)
+	b = append(b, 0)
+	b, err := d.SLA.AppendBinary(b)
 	if err != nil {
 		return nil, err
 	}
-	return wire.AppendString(b, string(j)), nil
+	n := len(b) - at - 1
+	if n < 0x80 {
+		b[at] = byte(n)
+		return b, nil
+	}
+	head := wire.AppendUvarint(nil, uint64(n))
+	b = append(b, head[1:]...)
+	copy(b[at+len(head):], b[at+1:at+1+n])
+	copy(b[at:], head)
+	return b, nil
 }
 
 func readSLA(r *wire.Reader, d *Data) {
@@ -361,7 +373,7 @@ func readSLA(r *wire.Reader, d *Data) {
 	if r.Err() != nil {
 		return
 	}
-	if err := json.Unmarshal([]byte(s), &d.SLA); err != nil {
+	if err := d.SLA.DecodeString(s); err != nil {
 		r.Fail(err.Error())
 	}
 }

@@ -78,7 +78,14 @@ func (s State) MarshalBinary() ([]byte, error) {
 // input is checked against what remains of it before anything is
 // allocated.
 func (s *State) UnmarshalBinary(data []byte) error {
-	dec := stateDecoder{data: data}
+	return s.DecodeString(string(data))
+}
+
+// DecodeString is UnmarshalBinary reading from a string: the state's
+// strings are substrings of str, so a store that keeps encoded records as
+// strings reads one back without copying its text.
+func (s *State) DecodeString(str string) error {
+	dec := stateDecoder{data: str}
 	var out State
 	if err := dec.state(&out); err != nil {
 		return fmt.Errorf("sla: decoding state: %w", err)
@@ -283,8 +290,7 @@ var errCorrupt = errors.New("corrupt")
 // stateDecoder reads State's binary encoding. The first failure sticks:
 // every later read returns zero values, and err names the field.
 type stateDecoder struct {
-	data    []byte
-	src     string // data as one string, made on the first string read
+	data    string
 	off     int
 	strs    [binaryStrings]string
 	nstrs   int
@@ -313,7 +319,7 @@ func (d *stateDecoder) uvarint(field string) uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.data[d.off:])
+	v, n := uvarintString(d.data[d.off:])
 	switch {
 	case n == 0:
 		d.fail(field, io.ErrUnexpectedEOF)
@@ -330,7 +336,11 @@ func (d *stateDecoder) varint(field string) int64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.data[d.off:])
+	ux, n := uvarintString(d.data[d.off:])
+	v := int64(ux >> 1)
+	if ux&1 != 0 {
+		v = ^v
+	}
 	switch {
 	case n == 0:
 		d.fail(field, io.ErrUnexpectedEOF)
@@ -341,6 +351,28 @@ func (d *stateDecoder) varint(field string) int64 {
 	}
 	d.off += n
 	return v
+}
+
+// uvarintString is binary.Uvarint reading a string: the value and the
+// bytes read, 0 when s ends first, negative when the value overflows.
+func uvarintString(s string) (uint64, int) {
+	var v uint64
+	var shift uint
+	for i := 0; i < len(s); i++ {
+		if i == binary.MaxVarintLen64 {
+			return 0, -(i + 1)
+		}
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -(i + 1)
+			}
+			return v | uint64(c)<<shift, i + 1
+		}
+		v |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
 }
 
 // int reads a varint that must fit an int.
@@ -416,10 +448,7 @@ func (d *stateDecoder) str(field string) string {
 		d.fail(field, fmt.Errorf("%w: a string of %d bytes with %d left", io.ErrUnexpectedEOF, n, d.rest()))
 		return ""
 	}
-	if d.src == "" {
-		d.src = string(d.data)
-	}
-	s := d.src[d.off : d.off+int(n)]
+	s := d.data[d.off : d.off+int(n)]
 	d.off += int(n)
 	if d.nstrs < binaryStrings {
 		d.strs[d.nstrs] = s

@@ -36,6 +36,9 @@ func tmBinaryRoundTrip(t testing.TB, st State) []byte {
 	var got State
 	require.NoError(t, got.UnmarshalBinary(b))
 	require.Equal(t, st, got)
+	var fromString State
+	require.NoError(t, fromString.DecodeString(string(b)))
+	require.Equal(t, st, fromString)
 	again, err := got.MarshalBinary()
 	require.NoError(t, err)
 	require.Equal(t, b, again, "equal states encode to equal bytes")
