@@ -10,7 +10,7 @@ import (
 
 // lifecycle runs open → assign → hold → resume → resolve → close through
 // the service.
-func lifecycle(b *testing.B, d *desk) {
+func lifecycle(b testing.TB, d *desk) {
 	ctx := context.Background()
 	res, err := d.svc.Open(ctx, tenant, agent, mailDown())
 	if err != nil {

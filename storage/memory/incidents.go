@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/itsmkit/itsmkit/incident"
@@ -112,11 +113,34 @@ func encode(d *incident.Data) (*stored, error) {
 		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
 	}
 	r := &stored{enc: string(b), sum: d.Summary()}
+	detach(&r.sum)
 	if cap(b) <= 1<<20 {
 		*bp = b
 		encodeBuffers.Put(bp)
 	}
 	return r, nil
+}
+
+// detach gives the summary's text one string of its own. A record read
+// from the store shares the text of the encoding it was decoded from;
+// without this, the summary saved with its next version would keep that
+// earlier encoding alive as long as the record is stored.
+func detach(s *incident.Summary) {
+	parts := [...]*string{(*string)(&s.Number), (*string)(&s.Status), &s.Group, &s.Assignee, (*string)(&s.Major)}
+	n := 0
+	for _, p := range parts {
+		n += len(*p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range parts {
+		b.WriteString(*p)
+	}
+	all := b.String()
+	for _, p := range parts {
+		k := len(*p)
+		*p, all = all[:k], all[k:]
+	}
 }
 
 // decode returns the record r holds, sharing nothing mutable with it.

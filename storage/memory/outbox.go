@@ -30,6 +30,9 @@ type outbox struct {
 	byID  map[uuid.UUID]*entry
 	// dead counts gone entries still in queue.
 	dead int
+	// peak is the most entries byID has held since it was last made:
+	// Go maps never shrink, so compact remakes it once it holds far fewer.
+	peak int
 }
 
 // cloneEvent copies e so that nothing it refers to is shared.
@@ -90,6 +93,7 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 			box.queue = append(box.queue, e)
 			box.byID[e.ev.ID] = e
 		}
+		box.peak = max(box.peak, len(box.byID))
 		t.onUndo(func() {
 			// Nothing else touches the outbox while the transaction holds
 			// the store, so its appends are still the queue's tail.
@@ -212,4 +216,17 @@ func (b *outbox) compact() {
 	clear(b.queue[len(live):])
 	b.queue = live
 	b.dead = 0
+	// After a burst is drained, give its memory back: neither the queue's
+	// array nor the index map would ever shrink by themselves.
+	if cap(b.queue) >= 1024 && len(b.queue) < cap(b.queue)/4 {
+		b.queue = append(make([]*entry, 0, 2*len(b.queue)), b.queue...)
+	}
+	if b.peak >= 1024 && len(b.byID) < b.peak/4 {
+		m := make(map[uuid.UUID]*entry, 2*len(b.byID))
+		for id, e := range b.byID {
+			m[id] = e
+		}
+		b.byID = m
+		b.peak = len(m)
+	}
 }
