@@ -80,7 +80,14 @@ func appendActorRef(b []byte, a itsm.ActorRef) []byte {
 
 // entryPayload encodes a history entry as an event payload.
 func entryPayload(h *Entry) []byte {
-	b := make([]byte, 0, 192+len(h.Reason)+64*len(h.Changes))
+	return appendEntryPayload(make([]byte, 0, entryPayloadSize(h)), h)
+}
+
+// entryPayloadSize is about what entryPayload writes for h.
+func entryPayloadSize(h *Entry) int { return 192 + len(h.Reason) + 64*len(h.Changes) }
+
+// appendEntryPayload appends entryPayload's encoding to b.
+func appendEntryPayload(b []byte, h *Entry) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendInt(b, int64(h.Seq), 10)
 	b = append(b, `,"at":`...)
@@ -118,7 +125,14 @@ func entryPayload(h *Entry) []byte {
 
 // commentPayload encodes a comment as an event payload.
 func commentPayload(c *Comment) []byte {
-	b := make([]byte, 0, 96+len(c.Text))
+	return appendCommentPayload(make([]byte, 0, commentPayloadSize(c)), c)
+}
+
+// commentPayloadSize is about what commentPayload writes for c.
+func commentPayloadSize(c *Comment) int { return 96 + len(c.Text) }
+
+// appendCommentPayload appends commentPayload's encoding to b.
+func appendCommentPayload(b []byte, c *Comment) []byte {
 	b = append(b, `{"at":`...)
 	b = appendJSONTime(b, c.At)
 	b = append(b, `,"by":`...)

@@ -348,26 +348,28 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 // Atomic store, appends its events in the same transaction, after verify
 // (when not nil) has confirmed what the decision relied on.
 func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event, create bool, verify check) error {
-	save := func(ctx context.Context, repo Repository) error {
-		if verify != nil {
-			if err := verify(ctx, repo, inc); err != nil {
-				return err
-			}
-		}
-		if create {
-			return repo.Create(ctx, inc.d)
-		}
-		return repo.Update(ctx, inc.d)
-	}
 	if s.atomic == nil {
-		return save(ctx, s.repo)
+		return s.save(ctx, s.repo, inc, create, verify)
 	}
 	return s.atomic.Atomically(ctx, func(ctx context.Context, tx Tx) error {
-		if err := save(ctx, tx); err != nil {
+		if err := s.save(ctx, tx, inc, create, verify); err != nil {
 			return err
 		}
 		return tx.Append(ctx, events...)
 	})
+}
+
+// save is write's part inside the transaction.
+func (s *Service) save(ctx context.Context, repo Repository, inc *Incident, create bool, verify check) error {
+	if verify != nil {
+		if err := verify(ctx, repo, inc); err != nil {
+			return err
+		}
+	}
+	if create {
+		return repo.Create(ctx, inc.d)
+	}
+	return repo.Update(ctx, inc.d)
 }
 
 // slaActor is the actor of SLA events: the engine, on the host's behalf.
@@ -409,30 +411,46 @@ func eventType(command string) itsm.EventType {
 func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([]itsm.Event, error) {
 	version := inc.d.Version + 1
 	events := make([]itsm.Event, 0, len(inc.d.History)-history+len(inc.d.Comments)-comments+2)
+	// Every payload of the command is written into one buffer, each
+	// clipped to its own length: room for the incident's own events and two
+	// SLA events; a command that emits more grows it.
+	size := 2 * slaPayloadSize
+	for k := history; k < len(inc.d.History); k++ {
+		size += entryPayloadSize(&inc.d.History[k])
+	}
+	for k := comments; k < len(inc.d.Comments); k++ {
+		size += commentPayloadSize(&inc.d.Comments[k])
+	}
+	buf := make([]byte, 0, size)
 	// Events are assembled from parts validated already (the tenant and ID
 	// of a stored incident, the actor checked at the start of the command,
 	// types from a fixed table), so no second validation pass is spent on
 	// them here; the outbox validates what it stores.
-	add := func(typ itsm.EventType, payload []byte, at time.Time, by itsm.ActorRef) error {
+	add := func(typ itsm.EventType, start int, at time.Time, by itsm.ActorRef) error {
 		id, err := s.ids.NewUUID()
 		if err != nil {
 			return fmt.Errorf("incident: drawing an event ID: %w", err)
 		}
 		events = append(events, itsm.Event{
 			ID: id, Type: typ, Tenant: inc.d.Tenant, Subject: inc.d.ID.Ref(), Version: version,
-			At: itsm.Normalize(at), Actor: itsm.Actor{ID: by.ID, Name: by.Name, Kind: by.Kind}, Payload: payload,
+			At: itsm.Normalize(at), Actor: itsm.Actor{ID: by.ID, Name: by.Name, Kind: by.Kind},
+			Payload: buf[start:len(buf):len(buf)],
 		})
 		return nil
 	}
 	for k := history; k < len(inc.d.History); k++ {
 		h := &inc.d.History[k]
-		if err := add(eventType(h.Command), entryPayload(h), h.At, h.By); err != nil {
+		start := len(buf)
+		buf = appendEntryPayload(buf, h)
+		if err := add(eventType(h.Command), start, h.At, h.By); err != nil {
 			return nil, err
 		}
 	}
 	for k := comments; k < len(inc.d.Comments); k++ {
 		c := &inc.d.Comments[k]
-		if err := add("incident.commented", commentPayload(c), c.At, c.By); err != nil {
+		start := len(buf)
+		buf = appendCommentPayload(buf, c)
+		if err := add("incident.commented", start, c.At, c.By); err != nil {
 			return nil, err
 		}
 	}
@@ -449,15 +467,43 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 		return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
 	}
 	for _, ev := range slaEvents {
-		payload, err := ev.AppendJSON(nil)
+		start := len(buf)
+		buf, err = ev.AppendJSON(buf)
 		if err != nil {
 			return nil, fmt.Errorf("incident: encoding SLA event %s: %w", ev.Key, err)
 		}
-		if err := add(itsm.EventType("sla."+string(ev.Kind)), payload, ev.At, slaActor); err != nil {
+		if err := add(slaEventType(ev.Kind), start, ev.At, slaActor); err != nil {
 			return nil, err
 		}
 	}
 	return events, nil
+}
+
+// slaPayloadSize is about the size of an SLA event's payload.
+const slaPayloadSize = 320
+
+// slaEventType names the event an SLA engine event becomes, e.g.
+// "sla.breached".
+func slaEventType(k sla.EventKind) itsm.EventType {
+	switch k {
+	case sla.EventAttached:
+		return "sla.attached"
+	case sla.EventPaused:
+		return "sla.paused"
+	case sla.EventResumed:
+		return "sla.resumed"
+	case sla.EventCompleted:
+		return "sla.completed"
+	case sla.EventCanceled:
+		return "sla.canceled"
+	case sla.EventRetargeted:
+		return "sla.retargeted"
+	case sla.EventThreshold:
+		return "sla.threshold"
+	case sla.EventBreached:
+		return "sla.breached"
+	}
+	return itsm.EventType("sla." + string(k))
 }
 
 // observation is what the SLA engine sees of an incident. Conditions read

@@ -407,7 +407,7 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 		var events []itsm.Event
 		for _, ev := range slaEvents {
 			e, err := itsm.NewEvent(s.ids, itsm.EventInput{
-				Type: itsm.EventType("sla." + string(ev.Kind)), Tenant: tenant, Subject: inc.d.ID.Ref(),
+				Type: slaEventType(ev.Kind), Tenant: tenant, Subject: inc.d.ID.Ref(),
 				Version: inc.d.Version + 1, At: ev.At, Actor: itsm.Actor{ID: "sla", Name: "SLA engine", Kind: itsm.ActorSystem}, Payload: ev,
 			})
 			if err != nil {

@@ -11,8 +11,9 @@ import (
 // IncidentConfig returns an incident.Config whose Repository and Numbers
 // come from s; the caller adds the clock, ID generator, policy, SLA engine
 // and authorizer. When s offers transactions and an outbox, the repository
-// also implements incident.Atomic, so each command's write and its events
-// commit together. A store without both still works, but its outbox (if
+// also implements incident.Atomic (the store's own implementation when its
+// repository has one), so each command's write and its events commit
+// together. A store without both still works, but its outbox (if
 // any) receives nothing: the events are only returned to the caller.
 //
 // It returns an error wrapping errors.ErrUnsupported when s has no
@@ -25,7 +26,7 @@ func IncidentConfig(s Store) (incident.Config, error) {
 	var repo incident.Repository = s.Incidents()
 	tx, isTx := s.(Transactor)
 	_, hasOutbox := s.(Outbox)
-	if isTx && hasOutbox {
+	if _, native := repo.(incident.Atomic); !native && isTx && hasOutbox {
 		repo = atomicIncidents{Repository: repo, tx: tx}
 	}
 	return incident.Config{Repository: repo, Numbers: seq}, nil

@@ -46,6 +46,29 @@ func (r *incidentRepo) List(ctx context.Context, tenant itsm.TenantID, f inciden
 	return (*Store)(r).list(ctx, nil, tenant, f, p)
 }
 
+// Atomically runs fn in a transaction of the store, or in a savepoint of
+// the one ctx carries (incident.Atomic): the incident writes fn makes
+// through tx and the events it appends commit together.
+func (r *incidentRepo) Atomically(ctx context.Context, fn func(ctx context.Context, tx incident.Tx) error) error {
+	if fn == nil {
+		return errNilFn
+	}
+	return inTx((*Store)(r), ctx, fn, callIncidents)
+}
+
+// Atomically opens a savepoint in the transaction (incident.Atomic).
+func (r *txIncidentRepo) Atomically(ctx context.Context, fn func(ctx context.Context, tx incident.Tx) error) error {
+	if fn == nil {
+		return errNilFn
+	}
+	return savepoint((*tx)(r), ctx, fn, callIncidents)
+}
+
+// Append adds events to the outbox inside the transaction (incident.Tx).
+func (r *txIncidentRepo) Append(ctx context.Context, events ...itsm.Event) error {
+	return r.s.append(ctx, (*tx)(r), events)
+}
+
 // Create stores a copy of d inside the transaction.
 func (r *txIncidentRepo) Create(ctx context.Context, d incident.Data) error {
 	return r.s.create(ctx, (*tx)(r), d)
@@ -113,7 +136,6 @@ func encode(d *incident.Data) (*stored, error) {
 		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
 	}
 	r := &stored{enc: string(b), sum: d.Summary()}
-	detach(&r.sum)
 	if cap(b) <= 1<<20 {
 		*bp = b
 		encodeBuffers.Put(bp)
@@ -121,26 +143,45 @@ func encode(d *incident.Data) (*stored, error) {
 	return r, nil
 }
 
-// detach gives the summary's text one string of its own. A record read
-// from the store shares the text of the encoding it was decoded from;
-// without this, the summary saved with its next version would keep that
-// earlier encoding alive as long as the record is stored.
-func detach(s *incident.Summary) {
-	parts := [...]*string{(*string)(&s.Number), (*string)(&s.Status), &s.Group, &s.Assignee, (*string)(&s.Major)}
-	n := 0
-	for _, p := range parts {
-		n += len(*p)
+// detach gives the summary's text strings of its own, prev being the
+// version it replaces (nil for a new record). A record read from the store
+// shares the text of the encoding it was decoded from; without this, the
+// summary saved with its next version would keep that earlier encoding
+// alive as long as the record is stored. Statuses, groups and assignees
+// repeat across incidents and are interned. Callers hold the store
+// exclusively.
+func (s *Store) detach(sum *incident.Summary, prev *stored) {
+	if prev != nil {
+		sum.Number = prev.sum.Number // an update never changes it
+	} else {
+		sum.Number = incident.Number(strings.Clone(string(sum.Number)))
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, p := range parts {
-		b.WriteString(*p)
+	sum.Status = incident.Status(s.intern(string(sum.Status)))
+	sum.Major = incident.MajorStatus(s.intern(string(sum.Major)))
+	sum.Group = s.intern(sum.Group)
+	sum.Assignee = s.intern(sum.Assignee)
+}
+
+// maxInterned bounds the store's table of interned names.
+const maxInterned = 1 << 14
+
+// intern returns a string equal to v that shares no memory with a record.
+// Callers hold the store exclusively.
+func (s *Store) intern(v string) string {
+	if v == "" {
+		return ""
 	}
-	all := b.String()
-	for _, p := range parts {
-		k := len(*p)
-		*p, all = all[:k], all[k:]
+	if w, ok := s.names[v]; ok {
+		return w
 	}
+	w := strings.Clone(v)
+	if len(s.names) < maxInterned && len(v) <= 256 {
+		if s.names == nil {
+			s.names = make(map[string]string)
+		}
+		s.names[w] = w
+	}
+	return w
 }
 
 // decode returns the record r holds, sharing nothing mutable with it.
@@ -170,8 +211,9 @@ func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
 		if _, ok := tn.byNumber[number]; ok {
 			return fmt.Errorf("memory: incident number %s in tenant %s: %w", number, ten, itsm.ErrAlreadyExists)
 		}
+		s.detach(&c.sum, nil)
 		tn.insert(c)
-		t.onUndo(func() { tn.remove(c) })
+		t.onUndoIncident(tn, nil, c)
 		return nil
 	})
 }
@@ -204,18 +246,9 @@ func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
 		}
 		// Stored values are never changed in place: readers decode them
 		// after letting go of the lock.
-		tn.byID[id] = c
-		if cur.sum.Parent != c.sum.Parent {
-			tn.unlink(cur.sum.Parent, id)
-			tn.link(c.sum.Parent, id)
-		}
-		t.onUndo(func() {
-			tn.byID[id] = cur
-			if cur.sum.Parent != c.sum.Parent {
-				tn.unlink(c.sum.Parent, id)
-				tn.link(cur.sum.Parent, id)
-			}
-		})
+		s.detach(&c.sum, cur)
+		tn.replace(cur, c)
+		t.onUndoIncident(tn, cur, c)
 		return nil
 	})
 }
@@ -280,7 +313,7 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 		return incident.ListPage{}, err
 	}
 	limit := p.EffectiveLimit()
-	found := make([]*stored, 0, min(limit, 64))
+	var found []*stored // most filtered lists (an incident's children) are short or empty
 	more := false
 	err := s.read(ctx, t, func() error {
 		tn := s.tenants[tenant]

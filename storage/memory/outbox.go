@@ -56,7 +56,7 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		return ctx.Err()
 	}
 	// The entries of one append share one array, and their payloads one
-	// buffer: three allocations however many events there are.
+	// buffer: two allocations however many events there are.
 	size := 0
 	for i, e := range events {
 		size += len(e.Payload)
@@ -67,7 +67,6 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		}
 	}
 	entries := make([]entry, len(events))
-	added := make([]*entry, len(events))
 	payloads := make([]byte, 0, size)
 	for i, e := range events {
 		e.Actor = e.Actor.Clone()
@@ -77,31 +76,24 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 			e.Payload = payloads[k:len(payloads):len(payloads)]
 		}
 		entries[i].ev = e
-		added[i] = &entries[i]
 	}
 	return s.write(ctx, t, func(t *tx) error {
 		box := &s.box
-		for _, e := range added {
-			if _, ok := box.byID[e.ev.ID]; ok {
-				return fmt.Errorf("memory: event %s is already in the outbox: %w", e.ev.ID, itsm.ErrAlreadyExists)
+		for i := range entries {
+			if _, ok := box.byID[entries[i].ev.ID]; ok {
+				return fmt.Errorf("memory: event %s is already in the outbox: %w", entries[i].ev.ID, itsm.ErrAlreadyExists)
 			}
 		}
 		if box.byID == nil {
 			box.byID = make(map[uuid.UUID]*entry)
 		}
-		for _, e := range added {
+		for i := range entries {
+			e := &entries[i]
 			box.queue = append(box.queue, e)
 			box.byID[e.ev.ID] = e
 		}
 		box.peak = max(box.peak, len(box.byID))
-		t.onUndo(func() {
-			// Nothing else touches the outbox while the transaction holds
-			// the store, so its appends are still the queue's tail.
-			for _, e := range added {
-				delete(box.byID, e.ev.ID)
-			}
-			box.queue = box.queue[:len(box.queue)-len(added)]
-		})
+		t.onUndoAppend(len(entries))
 		return nil
 	})
 }

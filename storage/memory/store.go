@@ -14,13 +14,16 @@ import (
 // as is one from New; a Store must not be copied after first use. It is safe
 // for concurrent use.
 type Store struct {
-	// mu guards tenants, cmdbs, box and leases. A running transaction
+	// mu guards tenants, cmdbs, box, leases and names. A running transaction
 	// holds it exclusively.
 	mu      sync.RWMutex
 	tenants map[itsm.TenantID]*tenant
 	cmdbs   map[itsm.TenantID]*cmdbTenant
 	box     outbox
 	leases  uint64
+	// names interns the statuses, groups and assignees of stored
+	// incidents (see Store.intern).
+	names map[string]string
 
 	// seqMu guards seqs. Sequences live outside transactions.
 	seqMu sync.Mutex
@@ -103,6 +106,17 @@ func (t *tenant) remove(r *stored) {
 	t.unlink(r.sum.Parent, id)
 	if i, ok := t.search(id); ok {
 		t.order = slices.Delete(t.order, i, i+1)
+	}
+}
+
+// replace puts next where old was, moving it in the children index when
+// its parent differs.
+func (t *tenant) replace(old, next *stored) {
+	id := next.sum.ID
+	t.byID[id] = next
+	if old.sum.Parent != next.sum.Parent {
+		t.unlink(old.sum.Parent, id)
+		t.link(next.sum.Parent, id)
 	}
 }
 

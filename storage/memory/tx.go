@@ -17,7 +17,7 @@ type tx struct {
 	mu   sync.Mutex
 	done bool
 	// undo holds, in order, how to reverse each change made so far.
-	undo []func()
+	undo []undoStep
 	// root is the transaction's outermost level.
 	root scope
 }
@@ -66,11 +66,41 @@ func endBelow(sc *scope) {
 	}
 }
 
+// undoStep is how to reverse one change. The two changes every incident
+// command makes, saving the incident and appending its events, are
+// recorded as data rather than as closures, which would cost an
+// allocation each.
+type undoStep struct {
+	// fn reverses any other change.
+	fn func()
+	// tn, prev and next undo an incident write: next goes and prev (nil
+	// for a creation) comes back.
+	tn         *tenant
+	prev, next *stored
+	// appended undoes an outbox append of that many events.
+	appended int
+}
+
 // onUndo records how to reverse a change just made; outside a transaction
 // (t is nil) there is nothing to record.
 func (t *tx) onUndo(f func()) {
 	if t != nil {
-		t.undo = append(t.undo, f)
+		t.undo = append(t.undo, undoStep{fn: f})
+	}
+}
+
+// onUndoIncident records that next replaced prev (nil for a creation) in
+// tn.
+func (t *tx) onUndoIncident(tn *tenant, prev, next *stored) {
+	if t != nil {
+		t.undo = append(t.undo, undoStep{tn: tn, prev: prev, next: next})
+	}
+}
+
+// onUndoAppend records that n events were appended to the outbox.
+func (t *tx) onUndoAppend(n int) {
+	if t != nil {
+		t.undo = append(t.undo, undoStep{appended: n})
 	}
 }
 
@@ -78,8 +108,26 @@ func (t *tx) onUndo(f func()) {
 // Callers hold t.mu.
 func (t *tx) rollbackTo(mark int) {
 	for i := len(t.undo) - 1; i >= mark; i-- {
-		t.undo[i]()
-		t.undo[i] = nil
+		u := &t.undo[i]
+		switch {
+		case u.fn != nil:
+			u.fn()
+		case u.tn != nil && u.prev == nil:
+			u.tn.remove(u.next)
+		case u.tn != nil:
+			u.tn.replace(u.next, u.prev)
+		default:
+			// Nothing else touches the outbox while the transaction holds
+			// the store, so its appends are still the queue's tail.
+			box := &t.s.box
+			tail := box.queue[len(box.queue)-u.appended:]
+			for _, e := range tail {
+				delete(box.byID, e.ev.ID)
+			}
+			clear(tail)
+			box.queue = box.queue[:len(box.queue)-u.appended]
+		}
+		t.undo[i] = undoStep{}
 	}
 	t.undo = t.undo[:mark]
 }
@@ -103,8 +151,25 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	if fn == nil {
 		return errNilFn
 	}
+	return inTx(s, ctx, fn, callStore)
+}
+
+// callStore and callIncidents hand a transaction to the two kinds of
+// function run in one: InTx's and incident.Atomic's. Passing them as plain
+// functions, not closures over fn, keeps a transaction free of allocations
+// of its own beyond the transaction itself.
+func callStore(fn func(context.Context, storage.Store) error, ctx context.Context, t *tx) error {
+	return fn(ctx, (*txStore)(t))
+}
+
+func callIncidents(fn func(context.Context, incident.Tx) error, ctx context.Context, t *tx) error {
+	return fn(ctx, (*txIncidentRepo)(t))
+}
+
+// inTx is InTx for any kind of function that call knows how to run.
+func inTx[F any](s *Store, ctx context.Context, fn F, call func(F, context.Context, *tx) error) error {
 	if t := s.txOf(ctx); t != nil {
-		return t.savepoint(ctx, fn)
+		return savepoint(t, ctx, fn, call)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -128,7 +193,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := fn(context.WithValue(ctx, txKey{s}, &t.root), (*txStore)(t))
+	err := call(fn, context.WithValue(ctx, txKey{s}, &t.root), t)
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -151,10 +216,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 // savepoint runs fn inside t, below the level ctx carries; on failure only
 // fn's own changes are undone. While fn runs, the level it was opened at
 // refuses calls (see scope).
-func (t *tx) savepoint(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
-	if fn == nil {
-		return errNilFn
-	}
+func savepoint[F any](t *tx, ctx context.Context, fn F, call func(F, context.Context, *tx) error) error {
 	parent := t.at(ctx)
 	sp := &scope{t: t}
 	err := t.run(ctx, func(t *tx) error {
@@ -172,7 +234,7 @@ func (t *tx) savepoint(ctx context.Context, fn func(ctx context.Context, tx stor
 			_ = t.closeSavepoint(parent, sp, false)
 		}
 	}()
-	err = fn(context.WithValue(ctx, txKey{t.s}, sp), (*txStore)(t))
+	err = call(fn, context.WithValue(ctx, txKey{t.s}, sp), t)
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -218,7 +280,10 @@ func (x *txStore) Incidents() incident.Repository { return (*txIncidentRepo)(x) 
 
 // InTx opens a savepoint in the transaction; see storage.Transactor.
 func (x *txStore) InTx(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
-	return (*tx)(x).savepoint(ctx, fn)
+	if fn == nil {
+		return errNilFn
+	}
+	return savepoint((*tx)(x), ctx, fn, callStore)
 }
 
 // Append adds events to the outbox inside the transaction: they become
