@@ -15,9 +15,6 @@ import (
 // stateBinaryVersion is the first byte of State's binary encoding.
 const stateBinaryVersion = 1
 
-// binaryStrings is how many distinct strings the binary encoding of one
-// State remembers for back-references.
-const binaryStrings = 64
 
 // AppendBinary appends a compact binary encoding of s to b, for storage
 // (encoding.BinaryAppender). UnmarshalBinary reads it back; JSON remains
@@ -29,15 +26,14 @@ const binaryStrings = 64
 // varint relative to the previous non-zero instant written (the Unix epoch
 // for the first), plus its nanoseconds (a compact form for whole
 // microseconds), with the zero time.Time written distinctly, so that it
-// reads back as the zero value, and an instant equal to one of the last
-// few written in a single byte. Locations are not kept: an instant in
+// reads back as the zero value. Locations are not kept: an instant in
 // another location, or carrying a monotonic reading, reads back as the
 // same instant in UTC (what itsm.Normalize gives, when it is whole
-// microseconds). Strings are length-prefixed; one repeated within the
-// state (a record kind, an agreement, a calendar, a segment kind) is
-// written once and then referred to. A timer's record equal to the state's
-// costs a byte. Nil and empty lists and maps stay apart, and the Previous
-// map is written sorted by key, so equal states encode to equal bytes.
+// microseconds). Strings are length-prefixed. A timer's record equal to
+// the state's costs a byte. Nil and empty lists and maps stay apart, and
+// the Previous map is written sorted by key, so equal states encode to
+// equal bytes. The format favours speed over the last bytes: a state is
+// written and read on every command of a record kept this way.
 //
 // It never fails; the error is for the interface.
 func (s State) AppendBinary(b []byte) ([]byte, error) {
@@ -97,11 +93,7 @@ func (s *State) DecodeString(str string) error {
 // stateEncoder writes State's binary encoding.
 type stateEncoder struct {
 	b       []byte
-	strs    [binaryStrings]string
-	nstrs   int
-	prevSec int64                   // seconds of the previous new instant
-	inst    [binaryInstants]instant // the recent distinct instants, a ring
-	ninst   int                     // how many were written, capped to stay in [0, 2×binaryInstants)
+	prevSec int64 // seconds of the previous instant written
 }
 
 func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
@@ -124,63 +116,28 @@ func (e *stateEncoder) count(isNil bool, n int) {
 	e.uvarint(uint64(n) + 1)
 }
 
-// str writes s as 2×index+1 when it is among the strings remembered, else
-// as 2×len followed by its bytes, remembering it.
+// str writes s with its length in front.
 func (e *stateEncoder) str(s string) {
-	if s != "" {
-		for i := range e.nstrs {
-			if e.strs[i] == s {
-				e.uvarint(uint64(i)<<1 | 1)
-				return
-			}
-		}
-		if e.nstrs < binaryStrings {
-			e.strs[e.nstrs] = s
-			e.nstrs++
-		}
-	}
-	e.uvarint(uint64(len(s)) << 1)
+	e.uvarint(uint64(len(s)))
 	e.b = append(e.b, s...)
 }
 
-// binaryInstants is how many recent distinct instants the binary encoding
-// of one State remembers for back-references.
-const binaryInstants = 8
-
-// instant is an instant as the binary encoding keeps it.
-type instant struct {
-	sec int64
-	ns  uint64
-}
-
-// time writes t as a tag (0: the zero time; 1 to binaryInstants: the
-// instant written that many distinct instants ago; else binaryInstants+1
-// plus 2×µs+1 for whole microseconds, or plus 2×ns), then, unless zero or
-// repeated, its Unix seconds minus the previous new instant's.
+// time writes t as a tag (0: the zero time; else 1 plus 2×µs+1 for whole
+// microseconds, or plus 2×ns), then its Unix seconds minus the previous
+// non-zero instant's.
 func (e *stateEncoder) time(t time.Time) {
 	if t.IsZero() {
-		e.uvarint(0)
+		e.b = append(e.b, 0)
 		return
 	}
-	x := instant{t.Unix(), uint64(t.Nanosecond())}
-	for i := range e.ninst {
-		if e.inst[(e.ninst-1-i)%binaryInstants] == x {
-			e.uvarint(uint64(i) + 1)
-			return
-		}
-	}
-	if x.ns%1000 == 0 {
-		e.uvarint(binaryInstants + 1 + (x.ns/1000<<1 | 1))
+	sec, ns := t.Unix(), uint64(t.Nanosecond())
+	if ns%1000 == 0 {
+		e.uvarint(1 + (ns/1000<<1 | 1))
 	} else {
-		e.uvarint(binaryInstants + 1 + x.ns<<1)
+		e.uvarint(1 + ns<<1)
 	}
-	e.varint(x.sec - e.prevSec)
-	e.prevSec = x.sec
-	e.inst[e.ninst%binaryInstants] = x
-	e.ninst++
-	if e.ninst == 2*binaryInstants {
-		e.ninst = binaryInstants
-	}
+	e.varint(sec - e.prevSec)
+	e.prevSec = sec
 }
 
 // duration writes d as a uvarint whose two low bits give its unit: 2 for
@@ -292,11 +249,7 @@ var errCorrupt = errors.New("corrupt")
 type stateDecoder struct {
 	data    string
 	off     int
-	strs    [binaryStrings]string
-	nstrs   int
 	prevSec int64
-	inst    [binaryInstants]instant
-	ninst   int
 	err     error
 }
 
@@ -428,20 +381,8 @@ func (d *stateDecoder) count(field string, minSize int) int {
 }
 
 func (d *stateDecoder) str(field string) string {
-	v := d.uvarint(field)
-	if d.err != nil {
-		return ""
-	}
-	if v&1 == 1 {
-		i := v >> 1
-		if i >= uint64(d.nstrs) {
-			d.failf(field, "string reference %d is not among the %d strings read", i, d.nstrs)
-			return ""
-		}
-		return d.strs[i]
-	}
-	n := v >> 1
-	if n == 0 {
+	n := d.uvarint(field)
+	if d.err != nil || n == 0 {
 		return ""
 	}
 	if n > uint64(d.rest()) {
@@ -450,30 +391,17 @@ func (d *stateDecoder) str(field string) string {
 	}
 	s := d.data[d.off : d.off+int(n)]
 	d.off += int(n)
-	if d.nstrs < binaryStrings {
-		d.strs[d.nstrs] = s
-		d.nstrs++
-	}
 	return s
 }
 
 func (d *stateDecoder) time(field string) time.Time {
 	tag := d.uvarint(field)
-	switch {
-	case tag == 0 || d.err != nil:
+	if tag == 0 || d.err != nil {
 		return time.Time{}
-	case tag <= binaryInstants:
-		i := int(tag) - 1
-		if i >= d.ninst {
-			d.failf(field, "refers to instant %d back of %d read", i+1, d.ninst)
-			return time.Time{}
-		}
-		x := d.inst[(d.ninst-1-i)%binaryInstants]
-		return time.Unix(x.sec, int64(x.ns)).UTC()
 	}
-	v := (tag - binaryInstants - 1) >> 1
+	v := (tag - 1) >> 1
 	var ns uint64
-	if (tag-binaryInstants-1)&1 == 1 {
+	if (tag-1)&1 == 1 {
 		if v >= 1e6 {
 			d.failf(field, "microseconds out of range")
 			return time.Time{}
@@ -496,11 +424,6 @@ func (d *stateDecoder) time(field string) time.Time {
 		return time.Time{}
 	}
 	d.prevSec = sec
-	d.inst[d.ninst%binaryInstants] = instant{sec, ns}
-	d.ninst++
-	if d.ninst == 2*binaryInstants {
-		d.ninst = binaryInstants
-	}
 	return time.Unix(sec, int64(ns)).UTC()
 }
 

@@ -275,13 +275,10 @@ func TestStateBinaryRejectsBadInput(t *testing.T) {
 		{"empty", nil, "version"},
 		{"unknown version", []byte{2}, "version"},
 		{"left over", append(append([]byte(nil), good...), 0), "end"},
-		{"a string longer than the input", uv([]byte{1}, 2*1000), "record.kind"},
-		{"a reference to no string", uv([]byte{1}, 3), "record.kind"},
+		{"a string longer than the input", uv([]byte{1}, 1000), "record.kind"},
 		{"a varint overflow", append(append([]byte(nil), head...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), "as_of"},
-		{"nanoseconds too many", uv(head, binaryInstants+1+2*1e9, 0), "as_of"},
-		{"microseconds too many", uv(head, binaryInstants+1+2*1e6+1, 0), "as_of"},
-		{"a repeated instant first", uv(head, 1), "as_of"},
-		{"a reference to an instant not read", uv(head, 2), "as_of"},
+		{"nanoseconds too many", uv(head, 1+2*1e9, 0), "as_of"},
+		{"microseconds too many", uv(head, 1+2*1e6+1, 0), "as_of"},
 		{"not a boolean", uv(head, 0, 2), "observed"},
 		{"a billion timers", uv(head, 0, 0, 0, 1e9), "timers"},
 		{"a huge map", uv(head, 0, 0, 1<<62), "previous"},
@@ -418,7 +415,7 @@ func TestStateBinarySizeOfAClosedIncident(t *testing.T) {
 	js, err := json.Marshal(st)
 	require.NoError(t, err)
 	t.Logf("closed incident, 2 timers: %d bytes binary, %d bytes JSON", len(b), len(js))
-	assert.Less(t, len(b), 256)
+	assert.Less(t, len(b), 320)
 }
 
 func BenchmarkStateBinary(b *testing.B) {

@@ -118,13 +118,12 @@ func (r *Reader) fail(reason string) {
 
 // Uvarint reads an unsigned varint.
 func (r *Reader) Uvarint() uint64 {
-	// One byte is the common case (lengths, small numbers). After a
-	// failure off is at the end, so this never reads past an error.
-	if r.off < len(r.s) {
-		if c := r.s[r.off]; c < 0x80 {
-			r.off++
-			return uint64(c)
-		}
+	// One byte is the common case (lengths, small numbers), kept small
+	// enough to inline. After a failure off is at the end, so this never
+	// reads past an error.
+	if o := r.off; o < len(r.s) && r.s[o] < 0x80 {
+		r.off = o + 1
+		return uint64(r.s[o])
 	}
 	return r.uvarint()
 }
@@ -209,6 +208,17 @@ func (r *Reader) Byte() byte {
 
 // String reads a length-prefixed string: a substring of the input.
 func (r *Reader) String() string {
+	// A length below 128 that the input holds is the common case.
+	if o := r.off; o < len(r.s) {
+		if n := int(r.s[o]); n < 0x80 && n < len(r.s)-o {
+			r.off = o + 1 + n
+			return r.s[o+1 : o+1+n]
+		}
+	}
+	return r.string()
+}
+
+func (r *Reader) string() string {
 	n := r.Uvarint()
 	if r.err != nil {
 		return ""
