@@ -15,7 +15,6 @@ import (
 // stateBinaryVersion is the first byte of State's binary encoding.
 const stateBinaryVersion = 1
 
-
 // AppendBinary appends a compact binary encoding of s to b, for storage
 // (encoding.BinaryAppender). UnmarshalBinary reads it back; JSON remains
 // the interchange form.
