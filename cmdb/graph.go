@@ -59,13 +59,21 @@ func (c *csr) span(u int32) (int32, int32) {
 	return c.off[u], c.off[u+1]
 }
 
-// nodeRec is what the graph keeps of a CI besides its status, in one
+// nodeRec is what the graph keeps of a CI besides its state, in one
 // record so reporting a CI costs one memory fetch.
 type nodeRec struct {
 	id    uuid.UUID
 	name  string
 	minUp int32
 	class uint16
+}
+
+// nodeState is what an analysis reads of a CI on every step, kept apart
+// from nodeRec in 4 bytes so a step costs one small random read: the
+// status, and the class (a copy of nodeRec's) for the headline services.
+type nodeState struct {
+	status uint8
+	class  uint16
 }
 
 // Graph is the relationship graph of one tenant, built for analysis. CIs are
@@ -96,11 +104,13 @@ type Graph struct {
 	reg    *Registry
 	tenant itsm.TenantID
 
-	// nodes
+	// nodes, numbered in the order added; a CI never leaves the graph and
+	// is never renumbered, so an Impact may keep node numbers and read
+	// names later
 	nodes  []nodeRec
 	index  map[uuid.UUID]int32
-	status []uint8 // apart from nodes: read on every step of an analysis
-	outDeg []int32 // live relationships per node and direction
+	state  []nodeState // apart from nodes: read on every step of an analysis
+	outDeg []int32     // live relationships per node and direction
 	inDeg  []int32
 
 	// relationships, by edge number
@@ -176,7 +186,7 @@ func (g *Graph) Node(id ID) (Node, bool) {
 func (g *Graph) node(u int32) Node {
 	return Node{
 		ID: IDFromUUID(g.nodes[u].id), Class: g.reg.classes[g.nodes[u].class].Name, Name: g.nodes[u].name,
-		Status: statusOfCode[g.status[u]], MinUp: int(g.nodes[u].minUp),
+		Status: statusOfCode[g.state[u].status], MinUp: int(g.nodes[u].minUp),
 	}
 }
 
@@ -192,8 +202,9 @@ func (g *Graph) AddCI(c CI) error {
 	}
 	u := int32(len(g.nodes))
 	g.index[c.ID.UUID()] = u
-	g.nodes = append(g.nodes, nodeRec{id: c.ID.UUID(), name: c.Name, minUp: minUp(c), class: uint16(g.reg.byName[c.Class])})
-	g.status = append(g.status, statusCode(c.Status))
+	class := uint16(g.reg.byName[c.Class])
+	g.nodes = append(g.nodes, nodeRec{id: c.ID.UUID(), name: c.Name, minUp: minUp(c), class: class})
+	g.state = append(g.state, nodeState{status: statusCode(c.Status), class: class})
 	g.outDeg = append(g.outDeg, 0)
 	g.inDeg = append(g.inDeg, 0)
 	g.outHead = append(g.outHead, -1)
@@ -228,7 +239,7 @@ func (g *Graph) UpdateCI(c CI) error {
 	if g.reg.classes[g.nodes[u].class].Name != c.Class {
 		return itsm.NewValidationError("class", "cannot change: relate a new CI instead")
 	}
-	g.status[u] = statusCode(c.Status)
+	g.state[u].status = statusCode(c.Status)
 	g.nodes[u].minUp = minUp(c)
 	g.nodes[u].name = c.Name
 	return nil
@@ -245,7 +256,7 @@ func (g *Graph) SetStatus(id ID, s Status) error {
 	if !ok {
 		return fmt.Errorf("cmdb: CI %s: %w", id, itsm.ErrNotFound)
 	}
-	g.status[u] = statusCode(s)
+	g.state[u].status = statusCode(s)
 	return nil
 }
 
