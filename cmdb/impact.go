@@ -424,6 +424,7 @@ type impactRun struct {
 	reasons  [3]bool
 	reached  int
 	stop     bool
+	touched  int32 // keeps the loads of walkAll's look-ahead
 	// the CI being expanded
 	cur     int32
 	curUp   bool
@@ -433,8 +434,27 @@ type impactRun struct {
 
 // walkAll runs the breadth-first analysis over run.hits.
 func (r *impactRun) walkAll() {
-	p := r.p
+	g, p := r.g, r.p
+	var touched int32
 	for head := 0; head < len(r.hits) && !r.stop; head++ {
+		// Touch the adjacency of CIs further down the queue: the loads miss
+		// the cache, but nothing waits for them, so by the time the walk
+		// gets there their lines are in.
+		if k := head + prefetchFar; k < len(r.hits) {
+			if w := r.hits[k].node; int(w)+1 < len(g.out.off) {
+				touched += g.out.off[w] + g.in.off[w]
+			}
+		}
+		if k := head + prefetchNear; k < len(r.hits) {
+			if w := r.hits[k].node; int(w)+1 < len(g.out.off) {
+				if i := g.out.off[w]; int(i) < len(g.out.nbr) {
+					touched += g.out.nbr[i] + int32(g.out.typ[i])
+				}
+				if i := g.in.off[w]; int(i) < len(g.in.nbr) {
+					touched += g.in.nbr[i] + int32(g.in.typ[i])
+				}
+			}
+		}
 		h := r.hits[head]
 		if h.flags&hitSuppressed != 0 {
 			continue
@@ -449,7 +469,15 @@ func (r *impactRun) walkAll() {
 		}
 		r.expand(h.node, false)
 	}
+	r.touched = touched
 }
+
+// How far ahead of the walk walkAll touches adjacency: offsets first, then
+// the entries they point to.
+const (
+	prefetchFar  = 16
+	prefetchNear = 8
+)
 
 // expand steps from u along every relationship the plan follows, out-edges
 // then in-edges, in the order added; probe only looks for a CI that would
