@@ -441,17 +441,14 @@ func (r *impactRun) walkAll() {
 		// the cache, but nothing waits for them, so by the time the walk
 		// gets there their lines are in.
 		if k := head + prefetchFar; k < len(r.hits) {
-			if w := r.hits[k].node; int(w)+1 < len(g.out.off) {
-				touched += g.out.off[w] + g.in.off[w]
+			if w := 2 * int(r.hits[k].node); w < len(g.adj.off) {
+				touched += g.adj.off[w]
 			}
 		}
 		if k := head + prefetchNear; k < len(r.hits) {
-			if w := r.hits[k].node; int(w)+1 < len(g.out.off) {
-				if i := g.out.off[w]; int(i) < len(g.out.nbr) {
-					touched += g.out.nbr[i] + int32(g.out.typ[i])
-				}
-				if i := g.in.off[w]; int(i) < len(g.in.nbr) {
-					touched += g.in.nbr[i] + int32(g.in.typ[i])
+			if w := 2 * int(r.hits[k].node); w < len(g.adj.off) {
+				if i := g.adj.off[w]; int(i) < len(g.adj.nbr) {
+					touched += g.adj.nbr[i] + int32(g.adj.typ[i])
 				}
 			}
 		}
@@ -488,11 +485,11 @@ func (r *impactRun) expand(u int32, probe bool) bool {
 	// empty: skip reading their heads, two cache misses per CI otherwise.
 	pending := int(g.base) < len(g.eFrom)
 	for dir := 0; dir < 2; dir++ {
-		c, head, next, mask := &g.out, g.outHead, g.outNext, &p.outMask
+		c, head, next, mask := &g.adj, g.outHead, g.outNext, &p.outMask
 		if dir == 1 {
-			c, head, next, mask = &g.in, g.inHead, g.inNext, &p.inMask
+			head, next, mask = g.inHead, g.inNext, &p.inMask
 		}
-		lo, hi := c.span(u)
+		lo, hi := c.span(u, dir == 0)
 		for i := lo; i < hi; i++ {
 			if t := c.typ[i]; mask[t] {
 				if probe {
