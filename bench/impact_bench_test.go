@@ -35,7 +35,7 @@ var bigCMDB = sync.OnceValue(func() *bigSetup {
 		if err != nil {
 			panic(err)
 		}
-		s.query, s.reached = q, len(r.Nodes)
+		s.query, s.reached = q, r.Len()
 		if s.reached >= 10_000 {
 			break
 		}

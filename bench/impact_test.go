@@ -91,7 +91,7 @@ func TestImpactAgreesWithGonum(t *testing.T) {
 		bf.Visit = func(v graph.Node) { want[v.ID()] = true }
 		bf.Walk(dg, dg.Node(pos[n.ID]), nil)
 		got := map[int64]bool{}
-		for _, node := range r.Nodes {
+		for _, node := range r.All() {
 			got[pos[node.ID]] = true
 		}
 		require.Equal(t, want, got, "reach of %s", n.Name)

@@ -84,5 +84,7 @@
 // A Registry is configured once and then read from any goroutine. A Graph
 // serves concurrent analyses; its writes need exclusive access (a
 // sync.RWMutex in the host). Values returned by the package share no memory
-// with its internals.
+// with its internals, except that an Impact reads the Graph it came from
+// when asked for the CIs it reached (Impact.At, Path, DOT, …): like a query,
+// that is safe alongside other queries but not alongside the Graph's writes.
 package cmdb

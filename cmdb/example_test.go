@@ -70,9 +70,10 @@ func ExampleGraph_Impact() {
 			}
 			b.WriteString(n.Name)
 		}
-		fmt.Printf("%s is impacted: %s\n", r.Nodes[i].Name, b.String())
+		n, _ := r.At(i)
+		fmt.Printf("%s is impacted: %s\n", n.Name, b.String())
 	}
-	fmt.Println("CIs reached:", len(r.Nodes))
+	fmt.Println("CIs reached:", r.Len())
 	// Output:
 	// shop is impacted: tor-switch -[depends_on]-> esx1 -[member_of]-> esx-cluster -[virtualized_by]-> vm-cart -[runs_on]-> cart-api -[depends_on]-> checkout -[depends_on]-> shop
 	// CIs reached: 7
@@ -105,7 +106,7 @@ func ExampleQuery_maintenance() {
 	g, ids := smallCMDB()
 	_ = g.SetStatus(ids["vm-cart"], cmdb.StatusInMaintenance)
 	r, _ := g.Impact(cmdb.Query{Origins: []cmdb.ID{ids["esx2"]}})
-	for _, n := range r.Nodes {
+	for _, n := range r.All() {
 		fmt.Printf("%s depth=%d suppressed=%v\n", n.Name, n.Depth, n.Suppressed)
 	}
 	fmt.Println("services:", len(r.Services))

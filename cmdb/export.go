@@ -96,10 +96,11 @@ type diagramEdge struct {
 func label(n Node) string { return n.Name + " (" + string(n.Class) + ")" }
 
 func (r *Impact) diagram() ([]string, []diagramEdge, []string) {
-	labels := make([]string, len(r.Nodes))
-	styles := make([]string, len(r.Nodes))
+	labels := make([]string, r.Len())
+	styles := make([]string, r.Len())
 	var edges []diagramEdge
-	for i, n := range r.Nodes {
+	for i := range r.Len() {
+		n, _ := r.At(i)
 		labels[i] = label(n.Node)
 		switch {
 		case n.Origin:

@@ -83,7 +83,7 @@ func (f *fixture) must(from string, t cmdb.RelTypeName, to string) {
 // names returns the names of every node of r.
 func names(r *cmdb.Impact) []string {
 	var out []string
-	for _, n := range r.Nodes {
+	for _, n := range r.All() {
 		out = append(out, n.Name)
 	}
 	return out
@@ -93,7 +93,8 @@ func names(r *cmdb.Impact) []string {
 func serviceNames(r *cmdb.Impact) []string {
 	var out []string
 	for _, i := range r.Services {
-		out = append(out, r.Nodes[i].Name)
+		n, _ := r.At(i)
+		out = append(out, n.Name)
 	}
 	return out
 }

@@ -170,7 +170,7 @@ func FuzzImpact(f *testing.F) {
 			pos[id] = v
 		}
 		got := map[int]bool{}
-		for i, node := range r.Nodes {
+		for i, node := range r.All() {
 			v := pos[node.ID]
 			require.False(t, got[v], "CI n%d reported twice", v)
 			got[v] = true
@@ -194,7 +194,7 @@ func FuzzImpact(f *testing.F) {
 				require.True(t, ok, "step n%d -%s-> n%d of the path to n%d is not a relationship carrying impact", a, via[k], b, v)
 			}
 			if k := len(path) - 2; k >= 0 {
-				require.Equal(t, path[k], r.Nodes[node.Parent].ID)
+				require.Equal(t, path[k], r.ID(node.Parent))
 			}
 		}
 		require.Equal(t, want, got, "reached set differs from the reference")
@@ -205,8 +205,8 @@ func FuzzImpact(f *testing.F) {
 		q.MaxNodes = capN
 		rc, err := g.Impact(q)
 		require.NoError(t, err)
-		require.LessOrEqual(t, len(rc.Nodes), len(origins)+capN)
-		for _, node := range rc.Nodes {
+		require.LessOrEqual(t, rc.Len(), len(origins)+capN)
+		for _, node := range rc.All() {
 			require.True(t, got[pos[node.ID]])
 		}
 		if len(got) > len(origins)+capN {

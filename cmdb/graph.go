@@ -38,34 +38,50 @@ func statusCode(s Status) uint8 {
 
 var statusOfCode = [...]Status{StatusPlanned, StatusInUse, StatusInMaintenance, StatusRetired}
 
-// csr is one direction of the adjacency in compressed sparse row form: the
-// entries of node i are off[i]..off[i+1], in the order the relationships
-// were added, each with its type beside it so a walk filters types with one
-// table lookup. (Grouping entries by type would need per-type offsets per
-// node, 15×4 bytes per node and direction, and save nothing: an impact
-// analysis follows every type that carries impact anyway.)
+// csr is the adjacency in compressed sparse row form, both directions in
+// one run per node: node u's relationships from it (out) are the entries
+// off[2u]..off[2u+1] and those to it (in) off[2u+1]..off[2u+2], each in the
+// order they were added, so expanding a CI reads one pair of offsets and
+// one run of entries. Each entry has its type beside it so a walk filters
+// types with one table lookup. (Grouping entries by type would need
+// per-type offsets per node, 15×4 bytes per node and direction, and save
+// nothing: an impact analysis follows every type that carries impact
+// anyway.)
 type csr struct {
-	off  []int32 // len nodes+1 at the last compaction
+	off  []int32 // len 2×nodes+1 at the last compaction
 	nbr  []int32 // neighbour node index
 	typ  []uint8 // relationship type index, removedType once removed
 	edge []int32 // edge number, into the Graph's edge columns
 }
 
-// span returns node u's entries; nodes added after the compaction have none.
-func (c *csr) span(u int32) (int32, int32) {
-	if int(u)+1 >= len(c.off) {
+// span returns node u's entries in one direction (out: u is From); nodes
+// added after the compaction have none.
+func (c *csr) span(u int32, out bool) (int32, int32) {
+	i := 2 * int(u)
+	if i+2 >= len(c.off) {
 		return 0, 0
 	}
-	return c.off[u], c.off[u+1]
+	if out {
+		return c.off[i], c.off[i+1]
+	}
+	return c.off[i+1], c.off[i+2]
 }
 
-// nodeRec is what the graph keeps of a CI besides its status, in one
+// nodeRec is what the graph keeps of a CI besides its state, in one
 // record so reporting a CI costs one memory fetch.
 type nodeRec struct {
 	id    uuid.UUID
 	name  string
 	minUp int32
 	class uint16
+}
+
+// nodeState is what an analysis reads of a CI on every step, kept apart
+// from nodeRec in 4 bytes so a step costs one small random read: the
+// status, and the class (a copy of nodeRec's) for the headline services.
+type nodeState struct {
+	status uint8
+	class  uint16
 }
 
 // Graph is the relationship graph of one tenant, built for analysis. CIs are
@@ -96,11 +112,13 @@ type Graph struct {
 	reg    *Registry
 	tenant itsm.TenantID
 
-	// nodes
+	// nodes, numbered in the order added; a CI never leaves the graph and
+	// is never renumbered, so an Impact may keep node numbers and read
+	// names later
 	nodes  []nodeRec
 	index  map[uuid.UUID]int32
-	status []uint8 // apart from nodes: read on every step of an analysis
-	outDeg []int32 // live relationships per node and direction
+	state  []nodeState // apart from nodes: read on every step of an analysis
+	outDeg []int32     // live relationships per node and direction
 	inDeg  []int32
 
 	// relationships, by edge number
@@ -112,7 +130,7 @@ type Graph struct {
 	removed  int
 
 	// adjacency
-	out, in  csr
+	adj      csr
 	base     int32   // edges below base are in the CSR arrays
 	outHead  []int32 // per node, oldest pending edge from it, or -1
 	inHead   []int32
@@ -135,8 +153,7 @@ func NewGraph(reg *Registry, tenant itsm.TenantID) (*Graph, error) {
 		return nil, err
 	}
 	g := &Graph{reg: reg, tenant: tenant, index: map[uuid.UUID]int32{}, minMerge: 4096}
-	g.out.off = []int32{0}
-	g.in.off = []int32{0}
+	g.adj.off = []int32{0}
 	return g, nil
 }
 
@@ -176,7 +193,7 @@ func (g *Graph) Node(id ID) (Node, bool) {
 func (g *Graph) node(u int32) Node {
 	return Node{
 		ID: IDFromUUID(g.nodes[u].id), Class: g.reg.classes[g.nodes[u].class].Name, Name: g.nodes[u].name,
-		Status: statusOfCode[g.status[u]], MinUp: int(g.nodes[u].minUp),
+		Status: statusOfCode[g.state[u].status], MinUp: int(g.nodes[u].minUp),
 	}
 }
 
@@ -192,8 +209,9 @@ func (g *Graph) AddCI(c CI) error {
 	}
 	u := int32(len(g.nodes))
 	g.index[c.ID.UUID()] = u
-	g.nodes = append(g.nodes, nodeRec{id: c.ID.UUID(), name: c.Name, minUp: minUp(c), class: uint16(g.reg.byName[c.Class])})
-	g.status = append(g.status, statusCode(c.Status))
+	class := uint16(g.reg.byName[c.Class])
+	g.nodes = append(g.nodes, nodeRec{id: c.ID.UUID(), name: c.Name, minUp: minUp(c), class: class})
+	g.state = append(g.state, nodeState{status: statusCode(c.Status), class: class})
 	g.outDeg = append(g.outDeg, 0)
 	g.inDeg = append(g.inDeg, 0)
 	g.outHead = append(g.outHead, -1)
@@ -228,7 +246,7 @@ func (g *Graph) UpdateCI(c CI) error {
 	if g.reg.classes[g.nodes[u].class].Name != c.Class {
 		return itsm.NewValidationError("class", "cannot change: relate a new CI instead")
 	}
-	g.status[u] = statusCode(c.Status)
+	g.state[u].status = statusCode(c.Status)
 	g.nodes[u].minUp = minUp(c)
 	g.nodes[u].name = c.Name
 	return nil
@@ -245,7 +263,7 @@ func (g *Graph) SetStatus(id ID, s Status) error {
 	if !ok {
 		return fmt.Errorf("cmdb: CI %s: %w", id, itsm.ErrNotFound)
 	}
-	g.status[u] = statusCode(s)
+	g.state[u].status = statusCode(s)
 	return nil
 }
 
@@ -253,11 +271,11 @@ func (g *Graph) SetStatus(id ID, s Status) error {
 // u is From), with the neighbour, type and edge number, in the order they
 // were added (CSR entries, then pending ones). f returns false to stop.
 func (g *Graph) each(u int32, out bool, f func(v int32, t uint8, e int32) bool) {
-	c, head, next := &g.in, g.inHead, g.inNext
+	c, head, next := &g.adj, g.inHead, g.inNext
 	if out {
-		c, head, next = &g.out, g.outHead, g.outNext
+		head, next = g.outHead, g.outNext
 	}
-	lo, hi := c.span(u)
+	lo, hi := c.span(u, out)
 	for i := lo; i < hi; i++ {
 		if c.typ[i] != removedType && !f(c.nbr[i], c.typ[i], c.edge[i]) {
 			return
@@ -441,12 +459,12 @@ func (g *Graph) RemoveRelationship(from ID, t RelTypeName, to ID) error {
 	}
 	g.eType[e] = removedType
 	if e < g.base {
-		for _, c := range []*csr{&g.out, &g.in} {
-			n := u
-			if c == &g.in {
-				n = v
-			}
-			lo, hi := c.span(n)
+		c := &g.adj
+		for _, end := range [...]struct {
+			n   int32
+			out bool
+		}{{u, true}, {v, false}} {
+			lo, hi := c.span(end.n, end.out)
 			for i := lo; i < hi; i++ {
 				if c.edge[i] == e {
 					c.typ[i] = removedType
@@ -477,8 +495,7 @@ func (g *Graph) Compact() {
 		g.removed = 0
 	}
 	n := len(g.nodes)
-	g.out = buildCSR(n, g.eFrom, g.eTo, g.eType)
-	g.in = buildCSR(n, g.eTo, g.eFrom, g.eType)
+	g.adj = buildCSR(n, g.eFrom, g.eTo, g.eType)
 	g.base = int32(len(g.eFrom))
 	for i := range g.outHead {
 		g.outHead[i], g.inHead[i], g.outTail[i], g.inTail[i] = -1, -1, -1, -1
@@ -486,25 +503,26 @@ func (g *Graph) Compact() {
 	g.outNext, g.inNext = g.outNext[:0], g.inNext[:0]
 }
 
-// buildCSR indexes edges by src with a counting sort, stable, so each
-// source's entries keep the order the edges were added.
-func buildCSR(n int, src, dst []int32, typ []uint8) csr {
-	m := len(src)
-	c := csr{off: make([]int32, n+1), nbr: make([]int32, m), typ: make([]uint8, m), edge: make([]int32, m)}
-	for _, s := range src {
-		c.off[s+1]++
+// buildCSR indexes edges by both ends with a counting sort over buckets
+// 2u (edges from u) and 2u+1 (edges to u), stable, so each node's entries
+// keep the order the edges were added.
+func buildCSR(n int, from, to []int32, typ []uint8) csr {
+	m := len(from)
+	c := csr{off: make([]int32, 2*n+1), nbr: make([]int32, 2*m), typ: make([]uint8, 2*m), edge: make([]int32, 2*m)}
+	for e := range from {
+		c.off[2*from[e]+1]++
+		c.off[2*to[e]+2]++
 	}
-	for i := 0; i < n; i++ {
+	for i := 0; i < 2*n; i++ {
 		c.off[i+1] += c.off[i]
 	}
-	fill := slices.Clone(c.off[:n])
-	for e, s := range src {
-		c.edge[fill[s]] = int32(e)
-		fill[s]++
-	}
-	for i, e := range c.edge {
-		c.nbr[i] = dst[e]
-		c.typ[i] = typ[e]
+	fill := slices.Clone(c.off[:2*n])
+	for e := range from {
+		o, i := fill[2*from[e]], fill[2*to[e]+1]
+		fill[2*from[e]]++
+		fill[2*to[e]+1]++
+		c.edge[o], c.nbr[o], c.typ[o] = int32(e), to[e], typ[e]
+		c.edge[i], c.nbr[i], c.typ[i] = int32(e), from[e], typ[e]
 	}
 	return c
 }

@@ -2,6 +2,7 @@ package cmdb
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/itsmkit/itsmkit/itsm"
@@ -61,14 +62,17 @@ type Query struct {
 	ServiceClass ClassName
 }
 
-// Impacted is one CI an analysis reached.
+// Impacted is one CI an analysis reached, as Impact.At returns it.
 type Impacted struct {
+	// Node is what the graph keeps of the CI. Status is the CI's status
+	// during the analysis; Name and MinUp are read from the graph when At is
+	// called.
 	Node
 	// Depth is the number of relationships from the nearest origin; 0 for
 	// origins.
 	Depth int
-	// Parent is the index in Impact.Nodes of the CI that reached this one
-	// (the previous step of its path); -1 for an origin.
+	// Parent is the position (for Impact.At) of the CI that reached this
+	// one, the previous step of its path; -1 for an origin.
 	Parent int
 	// Via is the type of the relationship that reached it; empty for an
 	// origin.
@@ -80,63 +84,125 @@ type Impacted struct {
 	Suppressed bool
 }
 
-// Impact is the answer of an analysis.
+// Impact is the answer of an analysis: the CIs reached, each at a position
+// from 0 to Len()-1 (At, Path), origins first (in the order given), then
+// breadth-first: by depth, and within a depth in the order the traversal
+// found them (a CI's outgoing relationships, then its incoming ones, each
+// in the order they were added to the graph). The same graph loaded in the
+// same order always gives the same answer; loaded in another order, the CIs
+// reached are the same but their order and first paths may differ. Each CI
+// appears once, reached by its first shortest path.
+//
+// An Impact keeps, per CI, its node number in the graph and what the
+// analysis found (16 bytes, no pointer), and reads IDs, names and classes
+// from the graph it came from when asked (At, Path, ServiceNodes, DOT,
+// Mermaid): those calls are queries of that graph, safe alongside other
+// queries but not alongside its writes, and report names as the graph holds
+// them when called. The zero Impact is empty.
 type Impact struct {
 	// Direction is the direction analysed.
 	Direction Direction
-	// Nodes lists every CI reached, origins first (in the order given),
-	// then breadth-first: by depth, and within a depth in the order the
-	// traversal found them (a CI's outgoing relationships, then its
-	// incoming ones, each in the order they were added to the graph). The
-	// same graph loaded in the same order always gives the same answer;
-	// loaded in another order, the CIs reached are the same but their order
-	// and first paths may differ. Each CI appears once, reached by its first
-	// shortest path.
-	Nodes []Impacted
-	// Services indexes the CIs of Nodes of the query's service class that
-	// are not suppressed: the headline answer, ordered as Nodes.
+	// Services holds the positions of the CIs reached of the query's
+	// service class that are not suppressed: the headline answer, in
+	// increasing order.
 	Services []int
 	// Truncated reports that a cap stopped the analysis; Reasons says
 	// which, in the order of the constants.
 	Truncated bool
 	Reasons   []Truncation
+
+	g    *Graph
+	hits []hit
 }
 
-// Path returns the CIs from an origin to Nodes[i] and the relationship types
-// between them (one fewer). It returns nil, nil for an index out of range or
-// a chain of parents that does not reach an origin.
+// hit is one CI an analysis reached.
+type hit struct {
+	node   int32
+	parent int32 // position of the CI that reached it, -1 for an origin
+	depth  int32
+	via    uint8 // relationship type index; unused for an origin
+	flags  uint8 // status code (hitStatus bits), hitOrigin, hitSuppressed
+}
+
+const (
+	hitStatus     uint8 = 3
+	hitOrigin     uint8 = 1 << 2
+	hitSuppressed uint8 = 1 << 3
+)
+
+// Len returns how many CIs the analysis reached, origins included.
+func (r *Impact) Len() int { return len(r.hits) }
+
+// At returns the CI reached at position i, and false (with a zero Impacted)
+// when i is out of range.
+func (r *Impact) At(i int) (Impacted, bool) {
+	if i < 0 || i >= len(r.hits) {
+		return Impacted{}, false
+	}
+	h := &r.hits[i]
+	n := Impacted{Node: r.g.node(h.node), Depth: int(h.depth), Parent: int(h.parent),
+		Origin: h.flags&hitOrigin != 0, Suppressed: h.flags&hitSuppressed != 0}
+	n.Status = statusOfCode[h.flags&hitStatus]
+	if !n.Origin {
+		n.Via = r.g.reg.relTypes[h.via].Name
+	}
+	return n, true
+}
+
+// All yields every CI reached with its position, in order.
+func (r *Impact) All() iter.Seq2[int, Impacted] {
+	return func(yield func(int, Impacted) bool) {
+		for i := range r.hits {
+			if n, _ := r.At(i); !yield(i, n) {
+				return
+			}
+		}
+	}
+}
+
+// ID returns the ID of the CI reached at position i, and the zero ID when
+// i is out of range.
+func (r *Impact) ID(i int) ID {
+	if i < 0 || i >= len(r.hits) {
+		return ID{}
+	}
+	return IDFromUUID(r.g.nodes[r.hits[i].node].id)
+}
+
+// Path returns the CIs from an origin to the CI at position i and the
+// relationship types between them (one fewer). It returns nil, nil for a
+// position out of range.
 func (r *Impact) Path(i int) ([]ID, []RelTypeName) {
-	if i < 0 || i >= len(r.Nodes) {
+	if i < 0 || i >= len(r.hits) {
 		return nil, nil
 	}
-	// Walk the parents first, so that a result that does not hold together
-	// (decoded or built by hand) gives nil rather than a panic.
-	var chain []int
-	for j := i; ; j = r.Nodes[j].Parent {
-		if j < 0 || j >= len(r.Nodes) || len(chain) > len(r.Nodes) {
+	n := int(r.hits[i].depth) + 1
+	ids := make([]ID, n)
+	via := make([]RelTypeName, n-1)
+	// Parents lie at lower positions, one step shallower each: checking it
+	// keeps the walk bounded whatever the hits say.
+	for k, j := n-1, i; k >= 0; k-- {
+		if j < 0 || j >= len(r.hits) || int(r.hits[j].depth) != k {
 			return nil, nil
 		}
-		chain = append(chain, j)
-		if r.Nodes[j].Parent < 0 {
-			break
+		h := &r.hits[j]
+		ids[k] = IDFromUUID(r.g.nodes[h.node].id)
+		if k > 0 {
+			via[k-1] = r.g.reg.relTypes[h.via].Name
 		}
-	}
-	ids := make([]ID, len(chain))
-	via := make([]RelTypeName, len(chain)-1)
-	for k, j := range chain {
-		ids[len(chain)-1-k] = r.Nodes[j].ID
-		if k < len(chain)-1 {
-			via[len(chain)-2-k] = r.Nodes[j].Via
-		}
+		j = int(h.parent)
 	}
 	return ids, via
 }
 
-// ServiceNodes returns the headline CIs themselves.
+// ServiceNodes returns the headline CIs themselves, in the order of
+// Services.
 func (r *Impact) ServiceNodes() []Impacted {
-	out := make([]Impacted, len(r.Services))
-	for k, i := range r.Services {
-		out[k] = r.Nodes[i]
+	out := make([]Impacted, 0, len(r.Services))
+	for _, i := range r.Services {
+		if n, ok := r.At(i); ok {
+			out = append(out, n)
+		}
 	}
 	return out
 }
@@ -147,20 +213,24 @@ type scratch struct {
 	mark []mark // per node
 	gen  uint32
 	// buffers reused from query to query
-	visits []visit
-	order  []int32
-	gates  []gate
-	at     []int32
+	hits     []hit
+	gates    []gate
+	services []int
 }
 
-// mark says what a query knows of a node: when stamp is the query's
-// generation, slot is its visit index or slotExcluded.
+// mark says what a query knows of a node when stamp is the query's
+// generation: slot is its position among the hits when reached,
+// slotExcluded, or gateSlot(gi) while it waits behind redundancy gates
+// whose chain starts at gates[gi].
 type mark struct {
 	stamp uint32
 	slot  int32
 }
 
 const slotExcluded = -1
+
+// gateSlot encodes a gate chain in a mark's slot, and back.
+func gateSlot(gi int32) int32 { return -2 - gi }
 
 func (g *Graph) getScratch() *scratch {
 	n := len(g.nodes)
@@ -174,16 +244,6 @@ func (g *Graph) getScratch() *scratch {
 		s.gen = 1
 	}
 	return s
-}
-
-// visit is a CI the query touched: reached, or gated and counting.
-type visit struct {
-	node     int32
-	parent   int32 // visit index, -1 for origins
-	depth    int32
-	gates    int32 // first gate in run.gates, -1 if none
-	via      uint8
-	impacted bool
 }
 
 // gate counts the up providers of a CI of one redundant type.
@@ -316,57 +376,34 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 	}
 	s := g.getScratch()
 	defer g.scratch.Put(s)
-	run := impactRun{g: g, p: &p, mark: s.mark, gen: s.gen, visits: s.visits[:0], order: s.order[:0], gates: s.gates[:0]}
+	run := impactRun{g: g, p: &p, mark: s.mark, gen: s.gen, hits: s.hits[:0], gates: s.gates[:0], services: s.services[:0]}
 	for _, id := range q.Exclude {
 		if u, ok := g.index[id.UUID()]; ok {
 			run.mark[u] = mark{stamp: run.gen, slot: slotExcluded}
 		}
 	}
 	for _, u := range origins {
-		run.mark[u] = mark{stamp: run.gen, slot: int32(len(run.visits))}
-		run.order = append(run.order, int32(len(run.visits)))
-		run.visits = append(run.visits, visit{node: u, parent: -1, impacted: true, gates: -1})
+		st := g.state[u]
+		if p.service[st.class] {
+			run.services = append(run.services, len(run.hits))
+		}
+		run.mark[u] = mark{stamp: run.gen, slot: int32(len(run.hits))}
+		run.hits = append(run.hits, hit{node: u, parent: -1, flags: st.status | hitOrigin})
 	}
 	run.walkAll()
-	visits, order, reasons := run.visits, run.order, run.reasons
-	s.visits, s.order, s.gates = visits, order, run.gates
+	s.hits, s.gates, s.services = run.hits, run.gates, run.services
 
-	res := &Impact{Direction: Downstream, Nodes: make([]Impacted, len(order))}
+	// The hits are pointer-free: one copy, no write barriers, nothing for
+	// the collector to scan.
+	res := &Impact{Direction: Downstream, g: g, hits: slices.Clone(run.hits)}
 	if !p.down {
 		res.Direction = Upstream
 	}
-	// visits are appended in BFS order except gated ones touched early;
-	// map visit index -> position in order.
-	at := slices.Grow(s.at[:0], len(visits))[:len(visits)]
-	s.at = at
-	for i, vi := range order {
-		at[vi] = int32(i)
-	}
-	for i, vi := range order {
-		v := &visits[vi]
-		rec := &g.nodes[v.node]
-		// Filled in place: copying a built value into the array costs a
-		// write barrier per pointer field under a running collector.
-		n := &res.Nodes[i]
-		n.ID = IDFromUUID(rec.id)
-		n.Class = g.reg.classes[rec.class].Name
-		n.Name = rec.name
-		n.Status = statusOfCode[g.status[v.node]]
-		n.MinUp = int(rec.minUp)
-		n.Depth = int(v.depth)
-		n.Parent = -1
-		n.Origin = v.parent < 0
-		if v.parent >= 0 {
-			n.Parent = int(at[v.parent])
-			n.Via = g.reg.relTypes[v.via].Name
-			n.Suppressed = p.down && g.status[v.node] == stMaintenance
-		}
-		if !n.Suppressed && p.service[rec.class] {
-			res.Services = append(res.Services, i)
-		}
+	if len(run.services) > 0 {
+		res.Services = slices.Clone(run.services)
 	}
 	for k, r := range [...]Truncation{TruncDepth, TruncNodes, TruncFanOut} {
-		if reasons[k] {
+		if run.reasons[k] {
 			res.Truncated = true
 			res.Reasons = append(res.Reasons, r)
 		}
@@ -374,18 +411,20 @@ func (g *Graph) Impact(q Query) (*Impact, error) {
 	return res, nil
 }
 
-// impactRun is one analysis in progress.
+// impactRun is one analysis in progress. hits is both the answer and the
+// breadth-first queue.
 type impactRun struct {
-	g       *Graph
-	p       *plan
-	mark    []mark
-	gen     uint32
-	visits  []visit
-	order   []int32 // impacted visits in breadth-first order
-	gates   []gate
-	reasons [3]bool
-	reached int
-	stop    bool
+	g        *Graph
+	p        *plan
+	mark     []mark
+	gen      uint32
+	hits     []hit
+	gates    []gate
+	services []int
+	reasons  [3]bool
+	reached  int
+	stop     bool
+	touched  int32 // keeps the loads of walkAll's look-ahead
 	// the CI being expanded
 	cur     int32
 	curUp   bool
@@ -393,26 +432,49 @@ type impactRun struct {
 	curDeep int32
 }
 
-// walkAll runs the breadth-first analysis over run.order.
+// walkAll runs the breadth-first analysis over run.hits.
 func (r *impactRun) walkAll() {
 	g, p := r.g, r.p
-	for head := 0; head < len(r.order) && !r.stop; head++ {
-		vi := r.order[head]
-		u := r.visits[vi].node
-		if p.down && g.status[u] == stMaintenance && r.visits[vi].parent >= 0 {
-			continue // suppressed
+	var touched int32
+	for head := 0; head < len(r.hits) && !r.stop; head++ {
+		// Touch the adjacency of CIs further down the queue: the loads miss
+		// the cache, but nothing waits for them, so by the time the walk
+		// gets there their lines are in.
+		if k := head + prefetchFar; k < len(r.hits) {
+			if w := 2 * int(r.hits[k].node); w < len(g.adj.off) {
+				touched += g.adj.off[w]
+			}
 		}
-		r.cur, r.curDeep, r.fan = vi, r.visits[vi].depth, 0
-		r.curUp = g.status[u] == stInUse
+		if k := head + prefetchNear; k < len(r.hits) {
+			if w := 2 * int(r.hits[k].node); w < len(g.adj.off) {
+				if i := g.adj.off[w]; int(i) < len(g.adj.nbr) {
+					touched += g.adj.nbr[i] + int32(g.adj.typ[i])
+				}
+			}
+		}
+		h := r.hits[head]
+		if h.flags&hitSuppressed != 0 {
+			continue
+		}
+		r.cur, r.curDeep, r.fan = int32(head), h.depth, 0
+		r.curUp = h.flags&hitStatus == stInUse
 		if p.maxDepth > 0 && int(r.curDeep) >= p.maxDepth {
-			if !r.reasons[0] && r.hasFrontier(u) {
+			if !r.reasons[0] && r.hasFrontier(h.node) {
 				r.reasons[0] = true
 			}
 			continue
 		}
-		r.expand(u, false)
+		r.expand(h.node, false)
 	}
+	r.touched = touched
 }
+
+// How far ahead of the walk walkAll touches adjacency: offsets first, then
+// the entries they point to.
+const (
+	prefetchFar  = 16
+	prefetchNear = 8
+)
 
 // expand steps from u along every relationship the plan follows, out-edges
 // then in-edges, in the order added; probe only looks for a CI that would
@@ -423,11 +485,11 @@ func (r *impactRun) expand(u int32, probe bool) bool {
 	// empty: skip reading their heads, two cache misses per CI otherwise.
 	pending := int(g.base) < len(g.eFrom)
 	for dir := 0; dir < 2; dir++ {
-		c, head, next, mask := &g.out, g.outHead, g.outNext, &p.outMask
+		c, head, next, mask := &g.adj, g.outHead, g.outNext, &p.outMask
 		if dir == 1 {
-			c, head, next, mask = &g.in, g.inHead, g.inNext, &p.inMask
+			head, next, mask = g.inHead, g.inNext, &p.inMask
 		}
-		lo, hi := c.span(u)
+		lo, hi := c.span(u, dir == 0)
 		for i := lo; i < hi; i++ {
 			if t := c.typ[i]; mask[t] {
 				if probe {
@@ -463,55 +525,51 @@ func (r *impactRun) expand(u int32, probe bool) bool {
 	return false
 }
 
-// eligible reports whether v may be reached at all.
-func (r *impactRun) eligible(v int32) bool {
-	if m := r.mark[v]; m.stamp == r.gen && m.slot == slotExcluded {
+// reachable reports whether v may be reached at all: in use or in
+// maintenance (state st), and not excluded.
+func reachable(st nodeState, m mark, gen uint32) bool {
+	if st.status != stInUse && st.status != stMaintenance {
 		return false
 	}
-	st := r.g.status[v]
-	return st == stInUse || st == stMaintenance
+	return m.stamp != gen || m.slot != slotExcluded
 }
 
-// fresh reports whether v is eligible and not yet reached.
-func (r *impactRun) fresh(v int32) bool {
-	if !r.eligible(v) {
-		return false
+// gateOf returns the gate of type t counting v's providers in this query,
+// or -1 when there is none yet; m is v's mark.
+func (r *impactRun) gateOf(m mark, t uint8) int32 {
+	if m.stamp != r.gen || m.slot > gateSlot(0) {
+		return -1
 	}
-	m := r.mark[v]
-	return m.stamp != r.gen || !r.visits[m.slot].impacted
+	gi := gateSlot(m.slot)
+	for gi >= 0 && r.gates[gi].typ != t {
+		gi = r.gates[gi].next
+	}
+	return gi
 }
 
 // step carries impact from the CI being expanded to v along type t. It
 // returns false to stop expanding that CI.
 func (r *impactRun) step(v int32, t uint8) bool {
-	if !r.eligible(v) {
-		return true
-	}
-	p := r.p
-	var vv int32 = -1
-	if m := r.mark[v]; m.stamp == r.gen {
-		vv = m.slot
-		if r.visits[vv].impacted {
-			return true
-		}
+	g, p := r.g, r.p
+	st, m := g.state[v], r.mark[v]
+	if !reachable(st, m, r.gen) || m.stamp == r.gen && m.slot >= 0 {
+		return true // absent, excluded or reached already
 	}
 	if p.redundant[t] {
-		if vv < 0 {
-			vv = r.touch(v)
-		}
-		gi := r.visits[vv].gates
-		for gi >= 0 && r.gates[gi].typ != t {
-			gi = r.gates[gi].next
-		}
+		gi := r.gateOf(m, t)
 		if gi < 0 {
+			next := int32(-1)
+			if m.stamp == r.gen {
+				next = gateSlot(m.slot)
+			}
 			gi = int32(len(r.gates))
-			r.gates = append(r.gates, gate{typ: t, up: r.g.upProviders(v, t, p), next: r.visits[vv].gates})
-			r.visits[vv].gates = gi
+			r.gates = append(r.gates, gate{typ: t, up: g.upProviders(v, t, p), next: next})
+			r.mark[v] = mark{stamp: r.gen, slot: gateSlot(gi)}
 		}
 		if r.curUp {
 			r.gates[gi].up--
 		}
-		if r.gates[gi].up >= r.g.nodes[v].minUp {
+		if r.gates[gi].up >= g.nodes[v].minUp {
 			return true
 		}
 	}
@@ -524,45 +582,35 @@ func (r *impactRun) step(v int32, t uint8) bool {
 		r.stop = true
 		return false
 	}
-	if vv < 0 {
-		vv = r.touch(v)
+	pos := int32(len(r.hits))
+	flags := st.status
+	if p.down && st.status == stMaintenance {
+		flags |= hitSuppressed
+	} else if p.service[st.class] {
+		r.services = append(r.services, int(pos))
 	}
-	x := &r.visits[vv]
-	x.impacted, x.parent, x.depth, x.via = true, r.cur, r.curDeep+1, t
-	r.order = append(r.order, vv)
+	r.mark[v] = mark{stamp: r.gen, slot: pos}
+	r.hits = append(r.hits, hit{node: v, parent: r.cur, depth: r.curDeep + 1, via: t, flags: flags})
 	r.fan++
 	r.reached++
 	return true
-}
-
-// touch gives v a visit record.
-func (r *impactRun) touch(v int32) int32 {
-	vv := int32(len(r.visits))
-	r.mark[v] = mark{stamp: r.gen, slot: vv}
-	r.visits = append(r.visits, visit{node: v, parent: -1, gates: -1})
-	return vv
 }
 
 // wouldReach reports whether stepping from the CI being expanded to v along
 // t would impact v: v is eligible and not yet reached, and, behind a
 // redundancy gate, the step would leave fewer than v's min_up providers up.
 func (r *impactRun) wouldReach(v int32, t uint8) bool {
-	if !r.fresh(v) {
+	st, m := r.g.state[v], r.mark[v]
+	if !reachable(st, m, r.gen) || m.stamp == r.gen && m.slot >= 0 {
 		return false
 	}
 	if !r.p.redundant[t] {
 		return true
 	}
-	up := int32(-1)
-	if m := r.mark[v]; m.stamp == r.gen {
-		for gi := r.visits[m.slot].gates; gi >= 0; gi = r.gates[gi].next {
-			if r.gates[gi].typ == t {
-				up = r.gates[gi].up
-				break
-			}
-		}
-	}
-	if up < 0 {
+	var up int32
+	if gi := r.gateOf(m, t); gi >= 0 {
+		up = r.gates[gi].up
+	} else {
 		up = r.g.upProviders(v, t, r.p)
 	}
 	if r.curUp {
@@ -583,7 +631,7 @@ func (g *Graph) upProviders(v int32, t uint8, p *plan) int32 {
 	// from v it is an in-edge; and the reverse.
 	out := p.inMask[t]
 	g.each(v, out, func(w int32, tt uint8, _ int32) bool {
-		if tt == t && g.status[w] == stInUse {
+		if tt == t && g.state[w].status == stInUse {
 			n++
 		}
 		return true

@@ -207,11 +207,12 @@ func TestImpact(t *testing.T) {
 			assert.Equal(t, tc.services, serviceNames(r))
 			assert.Equal(t, tc.reasons, r.Reasons)
 			assert.Equal(t, len(tc.reasons) > 0, r.Truncated)
-			for i := range r.Nodes {
+			for i, n := range r.All() {
 				ids, via := r.Path(i)
-				require.Len(t, ids, r.Nodes[i].Depth+1)
-				require.Len(t, via, r.Nodes[i].Depth)
-				assert.Equal(t, r.Nodes[i].ID, ids[len(ids)-1])
+				require.Len(t, ids, n.Depth+1)
+				require.Len(t, via, n.Depth)
+				assert.Equal(t, n.ID, ids[len(ids)-1])
+				assert.Equal(t, n.ID, r.ID(i))
 			}
 		})
 	}
@@ -236,7 +237,7 @@ func TestImpactPathAndSuppressedFlag(t *testing.T) {
 
 	// Through the cluster, the member that took it below min_up 2 (the
 	// second one down, srv2) is on the path.
-	i := slices.IndexFunc(r.Nodes, func(n cmdb.Impacted) bool { return n.Name == "vm" })
+	i := slices.Index(names(r), "vm")
 	ids, via = r.Path(i)
 	got = got[:0]
 	for _, id := range ids {
@@ -245,13 +246,15 @@ func TestImpactPathAndSuppressedFlag(t *testing.T) {
 	}
 	assert.Equal(t, []string{"sw", "srv2", "cl", "vm"}, got)
 	assert.Equal(t, []cmdb.RelTypeName{cmdb.RelDependsOn, cmdb.RelMemberOf, cmdb.RelVirtualizedBy}, via)
-	assert.True(t, r.Nodes[0].Origin)
+	first, _ := r.At(0)
+	assert.True(t, first.Origin)
 
 	require.NoError(t, f.g.SetStatus(f.ids["app"], cmdb.StatusInMaintenance))
 	r, err = f.g.Impact(cmdb.Query{Origins: []cmdb.ID{f.ids["vm"]}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"vm", "app"}, names(r))
-	assert.True(t, r.Nodes[1].Suppressed)
+	second, _ := r.At(1)
+	assert.True(t, second.Suppressed)
 	assert.Empty(t, r.Services)
 }
 
@@ -296,5 +299,37 @@ func TestImpactRejectsBadQueries(t *testing.T) {
 			assert.Nil(t, r)
 			requireInvalid(t, err, tc.field)
 		})
+	}
+}
+
+// A result keeps the status each CI had during the analysis and what it
+// found, and reads names from the graph when asked.
+func TestImpactReadsNamesWhenAsked(t *testing.T) {
+	f := newFixture(t)
+	buildServiceStack(f)
+	r, err := f.g.Impact(cmdb.Query{Origins: []cmdb.ID{f.ids["vm"]}})
+	require.NoError(t, err)
+	i := slices.Index(names(r), "app")
+	require.Positive(t, i)
+	before, ok := r.At(i)
+	require.True(t, ok)
+
+	c := f.cis["app"].Clone()
+	c.Name = "app-renamed"
+	c.Status = cmdb.StatusInMaintenance
+	require.NoError(t, f.g.UpdateCI(c))
+
+	after, ok := r.At(i)
+	require.True(t, ok)
+	assert.Equal(t, "app-renamed", after.Name)
+	assert.Equal(t, before.Status, after.Status, "the status during the analysis")
+	assert.False(t, after.Suppressed)
+	before.Name = after.Name
+	assert.Equal(t, before, after)
+	for k, n := range r.All() {
+		if k == 1 {
+			break // All stops when asked
+		}
+		assert.True(t, n.Origin)
 	}
 }

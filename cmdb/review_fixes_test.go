@@ -107,13 +107,36 @@ func TestRegistryAccessorsShareNothing(t *testing.T) {
 	}
 }
 
-// Path and the exports survive results that do not hold together.
-func TestPathOfInconsistentResultsIsNil(t *testing.T) {
-	r := &cmdb.Impact{Nodes: []cmdb.Impacted{{Depth: 2, Parent: -1}}}
-	assert.NotPanics(t, func() { r.Path(0) })
-	assert.NotPanics(t, func() { _ = r.DOT() })
-	r2 := &cmdb.Impact{Nodes: []cmdb.Impacted{{Parent: 5}}}
-	assert.NotPanics(t, func() { _ = r2.DOT() })
+// The accessors of a result answer nothing, without panicking, for a
+// position out of range or a zero Impact.
+func TestImpactAccessorsOutOfRange(t *testing.T) {
+	f := newFixture(t)
+	buildServiceStack(f)
+	r, err := f.g.Impact(cmdb.Query{Origins: []cmdb.ID{f.ids["sw"]}})
+	require.NoError(t, err)
+	var zero cmdb.Impact
+	for _, tc := range []struct {
+		name string
+		r    *cmdb.Impact
+		i    int
+	}{
+		{"negative", r, -1},
+		{"past the end", r, r.Len()},
+		{"zero impact", &zero, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ids, via := tc.r.Path(tc.i)
+			assert.Nil(t, ids)
+			assert.Nil(t, via)
+			n, ok := tc.r.At(tc.i)
+			assert.False(t, ok)
+			assert.Equal(t, cmdb.Impacted{}, n)
+			assert.Equal(t, cmdb.ID{}, tc.r.ID(tc.i))
+		})
+	}
+	assert.NotPanics(t, func() { _ = zero.DOT() })
+	assert.Zero(t, zero.Len())
+	assert.Empty(t, zero.ServiceNodes())
 }
 
 // A key move cut short between its two writes, on a store without

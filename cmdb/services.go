@@ -39,7 +39,7 @@ func (g *Graph) ImpactedServices(cis []itsm.Ref) ([]itsm.Ref, error) {
 	}
 	out := make([]itsm.Ref, 0, len(res.Services))
 	for _, i := range res.Services {
-		out = append(out, res.Nodes[i].ID.Ref())
+		out = append(out, res.ID(i).Ref())
 	}
 	return out, nil
 }
