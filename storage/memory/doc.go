@@ -1,8 +1,10 @@
 // Package memory is itsmkit's embedded default storage adapter: every
 // repository and every capability of package storage, kept in the process's
-// memory. It is complete, safe for concurrent use and never shares data with
-// its callers (aggregates are copied with their Clone method on the way in
-// and out), but it is not durable: everything is lost when the process ends.
+// memory. It is complete, safe for concurrent use and never shares mutable
+// data with its callers (incidents are kept in their compact binary
+// encoding and decoded on the way out; CMDB records are copied with their
+// Clone method), but it is not durable: everything is lost when the process
+// ends.
 // It suits tests, demos, examples and single-process tools; it passes the
 // conformance suite in storage/storagetest.
 //
@@ -16,8 +18,8 @@
 //
 // # Concurrency and transactions
 //
-// Reads share a lock and copy outside it; writes take it exclusively for
-// the few map operations they need. A transaction holds the exclusive lock
+// Reads share a lock and decode or copy outside it; writes encode or copy
+// before taking it exclusively for the few map operations they need. A transaction holds the exclusive lock
 // for as long as its function runs, so transactions are serialisable: none
 // sees another's writes before they commit, and no update inside one ever
 // meets a conflict. Rolling back replays an undo log, so a failed
@@ -34,10 +36,16 @@
 // # Costs
 //
 // Each tenant keeps its incidents in a map by ID, a map by number and a
-// slice of IDs in ascending order (new UUIDv7 IDs append at its end), so Get
-// and GetByNumber are a map lookup and a copy, and List walks only the IDs
-// after its cursor until the page is full. The outbox is a queue in append
-// order; Claim walks it from the oldest event.
+// slice of IDs in ascending order (new UUIDv7 IDs append at its end). An
+// incident is stored as its binary encoding (incident.Data.AppendBinary) in
+// a string, beside an incident.Summary of the fields filters read: about
+// 1.2 KB of heap for a closed incident with two SLA timers, with nothing in
+// it for the garbage collector to scan. Get and GetByNumber are a map lookup
+// and a decode whose strings share the stored one; Update and Create encode
+// once; List filters on the summaries, walking only the IDs after its cursor
+// until the page is full, and decodes the page. The outbox is a queue in
+// append order; Claim walks it from the oldest event; once a burst has been
+// delivered, the queue and its index shrink again.
 //
 // # Errors
 //
