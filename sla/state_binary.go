@@ -417,11 +417,9 @@ func (d *stateDecoder) time(field string) time.Time {
 	if d.err != nil {
 		return time.Time{}
 	}
+	// The encoder's subtraction wraps for instants more than 2⁶³ seconds
+	// apart; adding with the same wrap gives the exact seconds back.
 	sec := d.prevSec + delta
-	if (delta > 0 && sec < d.prevSec) || (delta < 0 && sec > d.prevSec) {
-		d.failf(field, "seconds overflow")
-		return time.Time{}
-	}
 	d.prevSec = sec
 	return time.Unix(sec, int64(ns)).UTC()
 }

@@ -26,10 +26,28 @@ func IncidentConfig(s Store) (incident.Config, error) {
 	var repo incident.Repository = s.Incidents()
 	tx, isTx := s.(Transactor)
 	_, hasOutbox := s.(Outbox)
-	if _, native := repo.(incident.Atomic); !native && isTx && hasOutbox {
+	native := false
+	if n, ok := repo.(NativeAtomic); ok {
+		native = n.NativeAtomicFor(s)
+	}
+	if !native && isTx && hasOutbox {
 		repo = atomicIncidents{Repository: repo, tx: tx}
 	}
 	return incident.Config{Repository: repo, Numbers: seq}, nil
+}
+
+// NativeAtomic is implemented by an incident repository that is itself an
+// incident.Atomic running on its store's transactions and outbox.
+// IncidentConfig uses such a repository as it is, rather than bridging
+// through the store's Transactor and Outbox, only when NativeAtomicFor
+// reports that those are s's own: a host's type that embeds a store to
+// decorate its InTx or Append gets the bridge, and with it its decorations.
+type NativeAtomic interface {
+	incident.Atomic
+	// NativeAtomicFor reports whether the repository's Atomically commits
+	// through s's own transactions and outbox (s is the store it belongs
+	// to, not a type wrapping it).
+	NativeAtomicFor(s Store) bool
 }
 
 // atomicIncidents bridges a store's transactions and outbox to

@@ -9,6 +9,7 @@ import (
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
 )
 
 // incidentRepo is the store's incident repository; calls made with a
@@ -44,6 +45,20 @@ func (r *incidentRepo) Update(ctx context.Context, d incident.Data) error {
 // incident.Repository.
 func (r *incidentRepo) List(ctx context.Context, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
 	return (*Store)(r).list(ctx, nil, tenant, f, p)
+}
+
+// NativeAtomicFor reports whether s is the store itself, so that
+// storage.IncidentConfig uses Atomically as it is (see
+// storage.NativeAtomic); for a type embedding the store it is false.
+func (r *incidentRepo) NativeAtomicFor(s storage.Store) bool {
+	st, ok := s.(*Store)
+	return ok && st == (*Store)(r)
+}
+
+// NativeAtomicFor reports whether s is this transaction's Store.
+func (r *txIncidentRepo) NativeAtomicFor(s storage.Store) bool {
+	x, ok := s.(*txStore)
+	return ok && x == (*txStore)(r)
 }
 
 // Atomically runs fn in a transaction of the store, or in a savepoint of

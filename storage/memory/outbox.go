@@ -89,6 +89,9 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		}
 		for i := range entries {
 			e := &entries[i]
+			// An event's tenant may share the text of a record read from
+			// this store, whose encoding it would keep alive while queued.
+			e.ev.Tenant = itsm.TenantID(s.intern(string(e.ev.Tenant)))
 			box.queue = append(box.queue, e)
 			box.byID[e.ev.ID] = e
 		}
@@ -202,7 +205,13 @@ func (b *outbox) compact() {
 	live := b.queue[:0]
 	for _, e := range b.queue {
 		if !e.gone {
-			live = append(live, e)
+			// The events of one append share an array and a payload
+			// buffer: a survivor moves to memory of its own, so that it
+			// does not keep its delivered siblings alive.
+			c := &entry{ev: e.ev, lease: e.lease, until: e.until}
+			c.ev.Payload = bytes.Clone(e.ev.Payload)
+			b.byID[c.ev.ID] = c
+			live = append(live, c)
 		}
 	}
 	clear(b.queue[len(live):])

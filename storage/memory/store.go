@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/itsmkit/itsmkit/incident"
@@ -46,6 +47,8 @@ var (
 	_ storage.Transactor     = (*txStore)(nil)
 	_ storage.Outbox         = (*txStore)(nil)
 	_ storage.Sequences      = (*txStore)(nil)
+	_ storage.NativeAtomic   = (*incidentRepo)(nil)
+	_ storage.NativeAtomic   = (*txIncidentRepo)(nil)
 )
 
 // Incidents returns the incident repository. Calls made with the context of
@@ -68,6 +71,7 @@ type tenant struct {
 func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
 	tn := s.tenants[id]
 	if tn == nil && create {
+		id = itsm.TenantID(strings.Clone(string(id))) // kept as a key: share nothing
 		if s.tenants == nil {
 			s.tenants = make(map[itsm.TenantID]*tenant)
 		}
