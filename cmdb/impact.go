@@ -1,6 +1,7 @@
 package cmdb
 
 import (
+	"encoding/json"
 	"fmt"
 	"iter"
 	"slices"
@@ -637,4 +638,38 @@ func (g *Graph) upProviders(v int32, t uint8, p *plan) int32 {
 		return true
 	})
 	return n
+}
+
+// MarshalJSON writes the analysis with every CI it reached, read from the
+// graph now (see Impact): {"direction", "nodes": [...], "services":
+// [positions], "truncated", "reasons"}, each node with its ID, class, name,
+// status, min_up, depth, parent position, via, origin and suppressed.
+func (r Impact) MarshalJSON() ([]byte, error) {
+	type node struct {
+		ID         ID          `json:"id"`
+		Class      ClassName   `json:"class"`
+		Name       string      `json:"name"`
+		Status     Status      `json:"status"`
+		MinUp      int         `json:"min_up"`
+		Depth      int         `json:"depth"`
+		Parent     int         `json:"parent"`
+		Via        RelTypeName `json:"via,omitempty"`
+		Origin     bool        `json:"origin,omitempty"`
+		Suppressed bool        `json:"suppressed,omitempty"`
+	}
+	out := struct {
+		Direction Direction    `json:"direction"`
+		Nodes     []node       `json:"nodes"`
+		Services  []int        `json:"services"`
+		Truncated bool         `json:"truncated"`
+		Reasons   []Truncation `json:"reasons,omitempty"`
+	}{Direction: r.Direction, Nodes: make([]node, 0, r.Len()), Services: r.Services, Truncated: r.Truncated, Reasons: r.Reasons}
+	if out.Services == nil {
+		out.Services = []int{}
+	}
+	for _, n := range r.All() {
+		out.Nodes = append(out.Nodes, node{ID: n.ID, Class: n.Class, Name: n.Name, Status: n.Status, MinUp: n.MinUp,
+			Depth: n.Depth, Parent: n.Parent, Via: n.Via, Origin: n.Origin, Suppressed: n.Suppressed})
+	}
+	return json.Marshal(out)
 }

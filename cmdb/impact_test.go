@@ -1,6 +1,7 @@
 package cmdb_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -332,4 +333,43 @@ func TestImpactReadsNamesWhenAsked(t *testing.T) {
 		}
 		assert.True(t, n.Origin)
 	}
+}
+
+// An Impact marshals to JSON with every CI it reached.
+func TestImpactMarshalJSON(t *testing.T) {
+	f := newFixture(t)
+	buildServiceStack(f)
+	r, err := f.g.Impact(cmdb.Query{Origins: []cmdb.ID{f.ids["vm"]}})
+	require.NoError(t, err)
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	var got struct {
+		Direction string `json:"direction"`
+		Nodes     []struct {
+			ID     string `json:"id"`
+			Name   string `json:"name"`
+			Depth  int    `json:"depth"`
+			Parent int    `json:"parent"`
+			Via    string `json:"via"`
+			Origin bool   `json:"origin"`
+		} `json:"nodes"`
+		Services  []int `json:"services"`
+		Truncated bool  `json:"truncated"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &got))
+	require.Len(t, got.Nodes, r.Len())
+	for i, n := range r.All() {
+		assert.Equal(t, n.ID.String(), got.Nodes[i].ID)
+		assert.Equal(t, n.Name, got.Nodes[i].Name)
+		assert.Equal(t, n.Depth, got.Nodes[i].Depth)
+		assert.Equal(t, n.Parent, got.Nodes[i].Parent)
+		assert.Equal(t, string(n.Via), got.Nodes[i].Via)
+		assert.Equal(t, n.Origin, got.Nodes[i].Origin)
+	}
+	assert.Equal(t, r.Services, got.Services)
+	assert.True(t, got.Nodes[0].Origin)
+
+	empty, err := json.Marshal(cmdb.Impact{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"direction":"","nodes":[],"services":[],"truncated":false}`, string(empty))
 }

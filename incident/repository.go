@@ -17,7 +17,12 @@ import (
 // itsm.ErrNotFound, indistinguishable from one that does not exist. Methods
 // honour ctx's cancellation and deadline and return ctx.Err() (possibly
 // wrapped) when it ends first, having written nothing. Data passed in and
-// handed out is never shared with the store: adapters copy it.
+// handed out is never shared with the store: adapters copy it, so the
+// caller owns what Get, GetByNumber and List return, lists and maps
+// included (the service changes a loaded record's SLA timers in place
+// before saving it), and may change what it passed to Create or Update
+// afterwards. Strings may be shared: they are immutable. Instants may come
+// back in UTC and without a monotonic reading.
 type Repository interface {
 	// Create stores a new incident whose Version is 0; afterwards the stored
 	// version is 1. It returns itsm.ErrAlreadyExists when the tenant already
