@@ -179,6 +179,12 @@ func TestDataBinaryCorruptInput(t *testing.T) {
 
 func FuzzDataBinary(f *testing.F) {
 	recs := serviceRecords(f)
+	// A record with every field set, lists of two, as seeds too.
+	var full incident.Data
+	n := 0
+	fillAll(reflect.ValueOf(&full).Elem(), &n)
+	full.SLA = recs[len(recs)-1].SLA
+	recs = append(recs, full, incident.Data{})
 	for _, d := range recs {
 		b, err := d.MarshalBinary()
 		if err != nil {
