@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/itsmkit/itsmkit/internal/jsonw"
 )
 
 // AppendJSON appends ev's JSON encoding to b and returns the extended
@@ -23,26 +24,26 @@ import (
 func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	b = append(b, `{"key":`...)
-	b = appendJSONString(b, ev.Key)
+	b = jsonw.AppendString(b, ev.Key)
 	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, string(ev.Kind))
+	b = jsonw.AppendString(b, string(ev.Kind))
 	b = append(b, `,"at":`...)
 	b, err := appendJSONTime(b, ev.At)
 	if err != nil {
 		return b[:start], fmt.Errorf("sla: encoding event %q: at: %w", ev.Key, err)
 	}
 	b = append(b, `,"record":{"kind":`...)
-	b = appendJSONString(b, string(ev.Record.Kind))
+	b = jsonw.AppendString(b, string(ev.Record.Kind))
 	b = append(b, `,"id":"`...)
 	b = appendUUID(b, ev.Record.ID)
 	b = append(b, `"},"agreement":`...)
-	b = appendJSONString(b, ev.Agreement)
+	b = jsonw.AppendString(b, ev.Agreement)
 	b = append(b, `,"metric":`...)
-	b = appendJSONString(b, ev.Metric)
+	b = jsonw.AppendString(b, ev.Metric)
 	b = append(b, `,"cycle":`...)
 	b = strconv.AppendInt(b, int64(ev.Cycle), 10)
 	b = append(b, `,"goal":`...)
-	b = appendJSONString(b, ev.Goal)
+	b = jsonw.AppendString(b, ev.Goal)
 	b = append(b, `,"threshold":`...)
 	b = appendJSONDecimal(b, ev.Threshold)
 	if ev.Breached {
@@ -104,60 +105,4 @@ func appendUUID(b []byte, id [16]byte) []byte {
 		b = append(b, hexDigits[x>>4], hexDigits[x&0x0f])
 	}
 	return b
-}
-
-// appendJSONString appends s as a JSON string exactly as encoding/json's
-// Marshal writes it: '"' and '\\' escaped with a backslash; \b, \f, \n, \r
-// and \t by name; other control characters and the HTML-sensitive '<',
-// '>' and '&' as \u00XX; each byte of invalid UTF-8 as \ufffd; U+2028 and
-// U+2029 as \u2028 and \u2029.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
