@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -138,22 +137,23 @@ type stored struct {
 	sum incident.Summary
 }
 
-// encodeBuffers holds scratch buffers for encoding records; the encoding
-// is copied out into an exact-size string.
-var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-// encode turns d into what the store keeps.
-func encode(d *incident.Data) (*stored, error) {
-	bp := encodeBuffers.Get().(*[]byte)
+// encode turns d into what the store keeps, encoding into a scratch
+// buffer of the store's and copying the result into an exact-size string.
+func (s *Store) encode(d *incident.Data) (*stored, error) {
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 4096)
+		bp = &b
+	}
 	b, err := d.AppendBinary((*bp)[:0])
 	if err != nil {
-		encodeBuffers.Put(bp)
+		s.bufs.Put(bp)
 		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
 	}
 	r := &stored{enc: string(b), sum: d.Summary()}
 	if cap(b) <= 1<<20 {
 		*bp = b
-		encodeBuffers.Put(bp)
+		s.bufs.Put(bp)
 	}
 	return r, nil
 }
@@ -213,7 +213,7 @@ func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
 		return err
 	}
 	d.Version = 1
-	c, err := encode(&d)
+	c, err := s.encode(&d)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
 	}
 	read := d.Version
 	d.Version++
-	c, err := encode(&d)
+	c, err := s.encode(&d)
 	if err != nil {
 		return err
 	}

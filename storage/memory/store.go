@@ -26,6 +26,9 @@ type Store struct {
 	// incidents (see Store.intern).
 	names map[string]string
 
+	// bufs holds scratch buffers for encoding incidents.
+	bufs sync.Pool
+
 	// seqMu guards seqs. Sequences live outside transactions.
 	seqMu sync.Mutex
 	seqs  map[seqKey]int64
