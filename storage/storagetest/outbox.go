@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -75,6 +76,7 @@ func runOutbox(t *testing.T, open Opener) {
 	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
 	t.Run("transactions", func(t *testing.T) { testOutboxTx(t, open) })
+	t.Run("incident.Atomic from IncidentConfig", func(t *testing.T) { testIncidentAtomic(t, open) })
 	t.Run("claim and ack inside a transaction", func(t *testing.T) { testOutboxConsumerInTx(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testOutboxCancelled(t, open) })
 	t.Run("concurrent producers and consumers", func(t *testing.T) { testOutboxConcurrent(t, open) })
@@ -266,6 +268,74 @@ func testOutboxTx(t *testing.T, open Opener) {
 	assert.Equal(t, []itsm.Event{ev}, b.Events, "the event committed with its incident")
 	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...))
 	// Rollback is covered by the Transactor tests, which append too.
+}
+
+// testIncidentAtomic checks the incident.Atomic that storage.IncidentConfig
+// hands the incident service (the store's own, or the bridge over its
+// Transactor and Outbox): an incident write and its events commit together
+// or not at all, a nested Atomically is a savepoint, and the events become
+// claimable only once the outer call commits.
+func testIncidentAtomic(t *testing.T, open Opener) {
+	e, _, c := outboxEnv(t, open)
+	capability[storage.Transactor](t, e.store)
+	cfg, err := storage.IncidentConfig(e.store)
+	require.NoError(t, err)
+	atomic, ok := cfg.Repository.(incident.Atomic)
+	require.True(t, ok, "IncidentConfig on a store with transactions and an outbox gives an incident.Atomic")
+	ctx := context.Background()
+	boom := errors.New("boom")
+
+	kept, lost, inner := e.data(tenantA), e.data(tenantA), e.data(tenantA)
+	err = atomic.Atomically(ctx, func(ctx context.Context, tx incident.Tx) error {
+		if err := tx.Create(ctx, kept); err != nil {
+			return err
+		}
+		if err := tx.Append(ctx, e.event(kept, 1)); err != nil {
+			return err
+		}
+		nested, ok := tx.(incident.Atomic)
+		if !ok {
+			return nil // savepoints through Atomic are optional
+		}
+		err := nested.Atomically(ctx, func(ctx context.Context, tx incident.Tx) error {
+			if err := tx.Create(ctx, inner); err != nil {
+				return err
+			}
+			if err := tx.Append(ctx, e.event(inner, 1)); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			return fmt.Errorf("the nested call returned %v, not its own error", err)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	_, err = e.repo.Get(ctx, tenantA, inner.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "a failed nested call keeps nothing")
+
+	err = atomic.Atomically(ctx, func(ctx context.Context, tx incident.Tx) error {
+		if err := tx.Create(ctx, lost); err != nil {
+			return err
+		}
+		if err := tx.Append(ctx, e.event(lost, 1)); err != nil {
+			return err
+		}
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	_, err = e.repo.Get(ctx, tenantA, lost.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "a failed call writes nothing")
+
+	got, err := e.repo.Get(ctx, tenantA, kept.ID)
+	require.NoError(t, err)
+	assert.Equal(t, kept.Number, got.Number)
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	require.Len(t, b.Events, 1, "only the committed write's event")
+	assert.Equal(t, kept.ID.Ref(), b.Events[0].Subject)
+	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...))
 }
 
 // Claim and Ack called with a transaction's context run inside it, like
