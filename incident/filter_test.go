@@ -1,0 +1,104 @@
+package incident_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/sla"
+)
+
+// referenceMatches is Filter.Matches written directly on the record, as it
+// was before summaries existed: Matches and MatchesSummary must agree with
+// it on every record and filter.
+func referenceMatches(f incident.Filter, d *incident.Data) bool {
+	switch {
+	case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, d.Status),
+		len(f.Priorities) > 0 && !slices.Contains(f.Priorities, d.Priority),
+		f.Group != "" && d.Group != f.Group,
+		f.Assignee != "" && d.Assignee != f.Assignee,
+		!f.Parent.IsZero() && d.Parent != f.Parent,
+		len(f.Major) > 0 && !slices.Contains(f.Major, d.Major.Status),
+		!f.ResolvedBefore.IsZero() && (d.ResolvedAt.IsZero() || !d.ResolvedAt.Before(f.ResolvedBefore)),
+		len(f.SLAStages) > 0 && !slices.ContainsFunc(d.SLA.Timers, func(t sla.Timer) bool { return slices.Contains(f.SLAStages, t.Stage) }),
+		f.SLABreached != nil && d.SLABreached() != *f.SLABreached:
+		return false
+	}
+	if !f.SLANextBefore.IsZero() {
+		next, ok := d.SLANextAt()
+		if !ok || next.After(f.SLANextBefore) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFilterMatchesAgreesWithTheRecord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+	at := func() time.Time {
+		if rng.IntN(3) == 0 {
+			return time.Time{}
+		}
+		return t0.Add(time.Duration(rng.IntN(10)) * time.Hour)
+	}
+	parents := []incident.ID{{}, incident.IDFromUUID(uuid.New()), incident.IDFromUUID(uuid.New())}
+	stages := []sla.Stage{sla.StageRunning, sla.StagePaused, sla.StageCompleted, sla.StageCanceled}
+	for range 20000 {
+		d := incident.Data{
+			Status:     incident.Status(pick("new", "in_progress", "on_hold", "resolved")),
+			Priority:   itsm.Priority(1 + rng.IntN(4)),
+			Group:      pick("", "net", "apps"),
+			Assignee:   pick("", "ana", "bob"),
+			Parent:     parents[rng.IntN(3)],
+			Major:      incident.Major{Status: incident.MajorStatus(pick("none", "proposed", "accepted"))},
+			ResolvedAt: at(),
+		}
+		for range rng.IntN(3) {
+			d.SLA.Timers = append(d.SLA.Timers, sla.Timer{Stage: stages[rng.IntN(4)], Breached: rng.IntN(4) == 0, NextAt: at()})
+		}
+		var f incident.Filter
+		if rng.IntN(3) == 0 {
+			f.Statuses = []incident.Status{incident.Status(pick("new", "resolved"))}
+		}
+		if rng.IntN(3) == 0 {
+			f.Priorities = []itsm.Priority{itsm.Priority(1 + rng.IntN(4)), itsm.Priority(1 + rng.IntN(4))}
+		}
+		if rng.IntN(3) == 0 {
+			f.Group = pick("net", "apps")
+		}
+		if rng.IntN(3) == 0 {
+			f.Assignee = pick("ana", "bob")
+		}
+		if rng.IntN(3) == 0 {
+			f.Parent = parents[1+rng.IntN(2)]
+		}
+		if rng.IntN(3) == 0 {
+			f.Major = []incident.MajorStatus{incident.MajorStatus(pick("none", "accepted"))}
+		}
+		if rng.IntN(3) == 0 {
+			f.ResolvedBefore = t0.Add(time.Duration(rng.IntN(10)) * time.Hour)
+		}
+		if rng.IntN(3) == 0 {
+			f.SLAStages = []sla.Stage{stages[rng.IntN(4)]}
+		}
+		if rng.IntN(3) == 0 {
+			b := rng.IntN(2) == 0
+			f.SLABreached = &b
+		}
+		if rng.IntN(3) == 0 {
+			f.SLANextBefore = t0.Add(time.Duration(rng.IntN(10)) * time.Hour)
+		}
+		want := referenceMatches(f, &d)
+		require.Equal(t, want, f.Matches(&d), "filter %+v on %+v", f, d)
+		s := d.Summary()
+		require.Equal(t, want, f.MatchesSummary(&s))
+	}
+}
