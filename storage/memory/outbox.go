@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -22,6 +21,8 @@ type entry struct {
 	until time.Time
 	// gone marks an acknowledged event still in the queue.
 	gone bool
+	// acked is the number of the last Ack call that named the event.
+	acked uint64
 }
 
 // outbox is a queue in append order with an index by event ID.
@@ -30,6 +31,8 @@ type outbox struct {
 	byID  map[uuid.UUID]*entry
 	// dead counts gone entries still in queue.
 	dead int
+	// acks counts Ack calls, to number them for entry.acked.
+	acks uint64
 	// peak is the most entries byID has held since it was last made:
 	// Go maps never shrink, so compact remakes it once it holds far fewer.
 	peak int
@@ -163,6 +166,7 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 	return s.write(ctx, nil, func(t *tx) error {
 		box := &s.box
 		held := make([]*entry, 0, len(ids))
+		box.acks++ // this call's number, even if it fails below
 		for _, id := range ids {
 			e, ok := box.byID[id]
 			if !ok {
@@ -171,7 +175,10 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 			if e.lease != lease {
 				return fmt.Errorf("memory: event %s is not held by lease %s: %w", id, lease, itsm.ErrConflict)
 			}
-			if !slices.Contains(held, e) {
+			// An ID named twice is acknowledged once; the stamp tells in
+			// constant time (a search of held made a batch of n cost n²).
+			if e.acked != box.acks {
+				e.acked = box.acks
 				held = append(held, e)
 			}
 		}
