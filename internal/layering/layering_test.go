@@ -40,7 +40,7 @@ var layers = map[string][]string{
 	"change":              {"cmdb", "sla", "itsm"},
 	"problem":             {"incident", "sla", "itsm"},
 	"storage":             {"itsm", "sla", "cmdb", "incident", "problem", "change"},
-	"storage/memory":      {"storage", "itsm", "sla", "cmdb", "incident", "problem", "change"},
+	"storage/memory":      {"storage", "itsm", "sla", "cmdb", "incident", "problem", "change", "internal/wire"},
 	"storage/postgres":    {"storage", "itsm", "sla", "cmdb", "incident", "problem", "change"},
 	"storage/storagetest": {"storage", "itsmtest", "itsm", "sla", "cmdb", "incident", "problem", "change"},
 	"itsmtest/faults":     {"storage", "incident", "cmdb", "itsm"},

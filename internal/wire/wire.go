@@ -232,6 +232,20 @@ func (r *Reader) string() string {
 	return s
 }
 
+// Raw reads the next n bytes, a substring of the input.
+func (r *Reader) Raw(n int) string {
+	if r.err != nil {
+		return ""
+	}
+	if n < 0 || n > len(r.s)-r.off {
+		r.fail("bytes beyond the input")
+		return ""
+	}
+	s := r.s[r.off : r.off+n]
+	r.off += n
+	return s
+}
+
 // UUID reads 16 bytes.
 func (r *Reader) UUID() uuid.UUID {
 	var u uuid.UUID

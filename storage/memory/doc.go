@@ -44,8 +44,10 @@
 // and a decode whose strings share the stored one; Update and Create encode
 // once; List filters on the summaries, walking only the IDs after its cursor
 // until the page is full, and decodes the page. The outbox is a queue in
-// append order; Claim walks it from the oldest event; once a burst has been
-// delivered, the queue and its index shrink again.
+// append order of events kept encoded (a backlog costs the collector
+// nothing to scan); Claim walks it from the oldest event and decodes what
+// it hands out; once a burst has been delivered, the queue and its index
+// shrink again.
 //
 // # Errors
 //

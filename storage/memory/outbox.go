@@ -1,7 +1,7 @@
 package memory
 
 import (
-	"bytes"
+	"strings"
 	"context"
 	"fmt"
 	"strconv"
@@ -15,7 +15,9 @@ import (
 
 // entry is one event in the outbox.
 type entry struct {
-	ev itsm.Event
+	id uuid.UUID
+	// enc is the event's encoding (see appendEvent).
+	enc string
 	// lease holds the event until until; empty when never claimed.
 	lease storage.LeaseID
 	until time.Time
@@ -38,13 +40,6 @@ type outbox struct {
 	peak int
 }
 
-// cloneEvent copies e so that nothing it refers to is shared.
-func cloneEvent(e itsm.Event) itsm.Event {
-	e.Actor = e.Actor.Clone()
-	e.Payload = bytes.Clone(e.Payload)
-	return e
-}
-
 // Append adds events to the outbox; see storage.Outbox. Called with the
 // context of a transaction, the events commit or vanish with it.
 func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
@@ -58,33 +53,43 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 	if len(events) == 0 {
 		return ctx.Err()
 	}
-	// The entries of one append share one array, and their payloads one
-	// buffer: two allocations however many events there are.
-	size := 0
 	for i, e := range events {
-		size += len(e.Payload)
 		for _, prev := range events[:i] {
 			if prev.ID == e.ID {
 				return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 			}
 		}
 	}
+	// The entries of one append share one array, and their encodings one
+	// string: two allocations however many events there are. The
+	// encodings copy everything, so nothing is shared with the caller.
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 4096)
+		bp = &b
+	}
+	buf := (*bp)[:0]
+	ends := make([]int, len(events))
+	for i := range events {
+		buf = appendEvent(buf, &events[i])
+		ends[i] = len(buf)
+	}
+	all := string(buf)
+	if cap(buf) <= 1<<20 {
+		*bp = buf
+		s.bufs.Put(bp)
+	}
 	entries := make([]entry, len(events))
-	payloads := make([]byte, 0, size)
-	for i, e := range events {
-		e.Actor = e.Actor.Clone()
-		if e.Payload != nil {
-			k := len(payloads)
-			payloads = append(payloads, e.Payload...)
-			e.Payload = payloads[k:len(payloads):len(payloads)]
-		}
-		entries[i].ev = e
+	start := 0
+	for i := range events {
+		entries[i] = entry{id: events[i].ID, enc: all[start:ends[i]]}
+		start = ends[i]
 	}
 	return s.write(ctx, t, func(t *tx) error {
 		box := &s.box
 		for i := range entries {
-			if _, ok := box.byID[entries[i].ev.ID]; ok {
-				return fmt.Errorf("memory: event %s is already in the outbox: %w", entries[i].ev.ID, itsm.ErrAlreadyExists)
+			if _, ok := box.byID[entries[i].id]; ok {
+				return fmt.Errorf("memory: event %s is already in the outbox: %w", entries[i].id, itsm.ErrAlreadyExists)
 			}
 		}
 		if box.byID == nil {
@@ -92,11 +97,8 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		}
 		for i := range entries {
 			e := &entries[i]
-			// An event's tenant may share the text of a record read from
-			// this store, whose encoding it would keep alive while queued.
-			e.ev.Tenant = itsm.TenantID(s.intern(string(e.ev.Tenant)))
 			box.queue = append(box.queue, e)
-			box.byID[e.ev.ID] = e
+			box.byID[e.id] = e
 		}
 		box.peak = max(box.peak, len(box.byID))
 		t.onUndoAppend(len(entries))
@@ -131,11 +133,17 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		batch.Lease = storage.LeaseID("lease-" + strconv.FormatUint(s.leases, 10))
 		batch.Until = req.Until()
 		batch.Events = make([]itsm.Event, len(took))
+		for i, e := range took {
+			ev, err := decodeEvent(e.enc)
+			if err != nil {
+				return fmt.Errorf("memory: outbox event %s: %w", e.id, err)
+			}
+			batch.Events[i] = ev
+		}
 		prev := make([]entry, len(took))
 		for i, e := range took {
 			prev[i] = *e
 			e.lease, e.until = batch.Lease, batch.Until
-			batch.Events[i] = cloneEvent(e.ev)
 		}
 		t.onUndo(func() {
 			for i, e := range took {
@@ -184,14 +192,14 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 		}
 		for _, e := range held {
 			e.gone = true
-			delete(box.byID, e.ev.ID)
+			delete(box.byID, e.id)
 		}
 		box.dead += len(held)
 		if t != nil {
 			t.onUndo(func() {
 				for _, e := range held {
 					e.gone = false
-					box.byID[e.ev.ID] = e
+					box.byID[e.id] = e
 				}
 				box.dead -= len(held)
 			})
@@ -215,9 +223,8 @@ func (b *outbox) compact() {
 			// The events of one append share an array and a payload
 			// buffer: a survivor moves to memory of its own, so that it
 			// does not keep its delivered siblings alive.
-			c := &entry{ev: e.ev, lease: e.lease, until: e.until}
-			c.ev.Payload = bytes.Clone(e.ev.Payload)
-			b.byID[c.ev.ID] = c
+			c := &entry{id: e.id, enc: strings.Clone(e.enc), lease: e.lease, until: e.until}
+			b.byID[c.id] = c
 			live = append(live, c)
 		}
 	}

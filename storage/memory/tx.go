@@ -122,7 +122,7 @@ func (t *tx) rollbackTo(mark int) {
 			box := &t.s.box
 			tail := box.queue[len(box.queue)-u.appended:]
 			for _, e := range tail {
-				delete(box.byID, e.ev.ID)
+				delete(box.byID, e.id)
 			}
 			clear(tail)
 			box.queue = box.queue[:len(box.queue)-u.appended]
