@@ -1,10 +1,10 @@
 package memory
 
 import (
-	"strings"
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
