@@ -78,3 +78,24 @@ type incidentTx struct {
 func (t incidentTx) Append(ctx context.Context, events ...itsm.Event) error {
 	return t.outbox.Append(ctx, events...)
 }
+
+// CheckIncidentWrite adds to errs what an adapter relies on in an incident
+// it is asked to store: an ID, a valid tenant, a number, and version 0 for
+// a creation (the store sets 1) or the version read (1 or more) for an
+// update. The service validates everything else before saving; adapters
+// add what they themselves cannot hold.
+func CheckIncidentWrite(errs *itsm.FieldErrors, d *incident.Data, creating bool) {
+	if d.ID.IsZero() {
+		errs.Add("id", "must not be the zero ID")
+	}
+	errs.Merge("", d.Tenant.Validate())
+	if d.Number == "" {
+		errs.Add("number", "must not be empty")
+	}
+	switch {
+	case creating && d.Version != 0:
+		errs.Addf("version", "is %d; a new incident has version 0 (the store sets 1)", d.Version)
+	case !creating && d.Version < 1:
+		errs.Addf("version", "is %d; an update carries the version it read (1 or more)", d.Version)
+	}
+}

@@ -112,19 +112,7 @@ func (r *txIncidentRepo) List(ctx context.Context, tenant itsm.TenantID, f incid
 // validates the rest before saving.
 func checkRecord(d *incident.Data, creating bool) error {
 	var errs itsm.FieldErrors
-	if d.ID.IsZero() {
-		errs.Add("id", "must not be the zero ID")
-	}
-	errs.Merge("", d.Tenant.Validate())
-	if d.Number == "" {
-		errs.Add("number", "must not be empty")
-	}
-	switch {
-	case creating && d.Version != 0:
-		errs.Addf("version", "is %d; a new incident has version 0 (the store sets 1)", d.Version)
-	case !creating && d.Version < 1:
-		errs.Addf("version", "is %d; an update carries the version it read (1 or more)", d.Version)
-	}
+	storage.CheckIncidentWrite(&errs, d, creating)
 	return errs.Err()
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/storage"
 )
 
 // incidentRepo is the store's incident repository; calls made with a
@@ -80,19 +81,7 @@ func (r *txIncidentRepo) List(ctx context.Context, tenant itsm.TenantID, f incid
 // saving, and never produces such instants.
 func checkRecord(d *incident.Data, creating bool) error {
 	var errs itsm.FieldErrors
-	if d.ID.IsZero() {
-		errs.Add("id", "must not be the zero ID")
-	}
-	errs.Merge("", d.Tenant.Validate())
-	if d.Number == "" {
-		errs.Add("number", "must not be empty")
-	}
-	switch {
-	case creating && d.Version != 0:
-		errs.Addf("version", "is %d; a new incident has version 0 (the store sets 1)", d.Version)
-	case !creating && d.Version < 1:
-		errs.Addf("version", "is %d; an update carries the version it read (1 or more)", d.Version)
-	}
+	storage.CheckIncidentWrite(&errs, d, creating)
 	// The columns lists filter on keep microseconds; a finer instant would
 	// be listed as if truncated while Filter.Matches sees it whole.
 	if !wholeMicro(d.ResolvedAt) {
