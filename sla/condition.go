@@ -422,17 +422,26 @@ func (p *condPred) leaf(o *Observation, m *condMemory) bool {
 	return in == (p.op == OpIn)
 }
 
-// watched appends the paths p compares with OpChanged.
-func (p *condPred) watched(dst []string) []string {
+// leaves calls fn for every leaf of p, depth first; nil has none.
+func (p *condPred) leaves(fn func(leaf *condPred)) {
 	if p == nil {
-		return dst
+		return
 	}
-	if p.kind == condLeaf && p.op == OpChanged && !slices.Contains(dst, p.path) {
-		dst = append(dst, p.path)
+	if p.kind == condLeaf {
+		fn(p)
 	}
 	for i := range p.children {
-		dst = p.children[i].watched(dst)
+		p.children[i].leaves(fn)
 	}
+}
+
+// watched appends the paths p compares with OpChanged.
+func (p *condPred) watched(dst []string) []string {
+	p.leaves(func(l *condPred) {
+		if l.op == OpChanged && !slices.Contains(dst, l.path) {
+			dst = append(dst, l.path)
+		}
+	})
 	return dst
 }
 

@@ -14,14 +14,10 @@ func (e *Engine) ReadsField(name string) bool {
 
 // fieldNames appends the custom field names p reads.
 func (p *condPred) fieldNames(dst []string) []string {
-	if p == nil {
-		return dst
-	}
-	if p.kind == condLeaf && p.field == condFieldCustom && !slices.Contains(dst, p.name) {
-		dst = append(dst, p.name)
-	}
-	for i := range p.children {
-		dst = p.children[i].fieldNames(dst)
-	}
+	p.leaves(func(l *condPred) {
+		if l.field == condFieldCustom && !slices.Contains(dst, l.name) {
+			dst = append(dst, l.name)
+		}
+	})
 	return dst
 }
