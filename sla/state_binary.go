@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/itsmkit/itsmkit/internal/wire"
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
@@ -271,7 +272,7 @@ func (d *stateDecoder) uvarint(field string) uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := uvarintString(d.data[d.off:])
+	v, n := wire.UvarintString(d.data[d.off:])
 	switch {
 	case n == 0:
 		d.fail(field, io.ErrUnexpectedEOF)
@@ -288,7 +289,7 @@ func (d *stateDecoder) varint(field string) int64 {
 	if d.err != nil {
 		return 0
 	}
-	ux, n := uvarintString(d.data[d.off:])
+	ux, n := wire.UvarintString(d.data[d.off:])
 	v := int64(ux >> 1)
 	if ux&1 != 0 {
 		v = ^v
@@ -303,28 +304,6 @@ func (d *stateDecoder) varint(field string) int64 {
 	}
 	d.off += n
 	return v
-}
-
-// uvarintString is binary.Uvarint reading a string: the value and the
-// bytes read, 0 when s ends first, negative when the value overflows.
-func uvarintString(s string) (uint64, int) {
-	var v uint64
-	var shift uint
-	for i := 0; i < len(s); i++ {
-		if i == binary.MaxVarintLen64 {
-			return 0, -(i + 1)
-		}
-		c := s[i]
-		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				return 0, -(i + 1)
-			}
-			return v | uint64(c)<<shift, i + 1
-		}
-		v |= uint64(c&0x7f) << shift
-		shift += 7
-	}
-	return 0, 0
 }
 
 // int reads a varint that must fit an int.

@@ -132,26 +132,40 @@ func (r *Reader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
+	v, n := UvarintString(r.s[r.off:])
+	switch {
+	case n == 0:
+		r.fail("truncated varint")
+		return 0
+	case n < 0:
+		r.fail("varint overflows 64 bits")
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+// UvarintString is binary.Uvarint reading a string: the value and the
+// number of bytes read, 0 when s ends first, negative when the value
+// overflows 64 bits.
+func UvarintString(s string) (uint64, int) {
 	var v uint64
 	var shift uint
-	for i := 0; i < binary.MaxVarintLen64; i++ {
-		if r.off >= len(r.s) {
-			r.fail("truncated varint")
-			return 0
+	for i := 0; i < len(s); i++ {
+		if i == binary.MaxVarintLen64 {
+			return 0, -(i + 1)
 		}
-		c := r.s[r.off]
-		r.off++
+		c := s[i]
 		if c < 0x80 {
 			if i == binary.MaxVarintLen64-1 && c > 1 {
-				break
+				return 0, -(i + 1)
 			}
-			return v | uint64(c)<<shift
+			return v | uint64(c)<<shift, i + 1
 		}
 		v |= uint64(c&0x7f) << shift
 		shift += 7
 	}
-	r.fail("varint overflows 64 bits")
-	return 0
+	return 0, 0
 }
 
 // Varint reads a zig-zag signed varint.
