@@ -125,25 +125,34 @@ type stored struct {
 	sum incident.Summary
 }
 
-// encode turns d into what the store keeps, encoding into a scratch
-// buffer of the store's and copying the result into an exact-size string.
+// encode turns d into what the store keeps.
 func (s *Store) encode(d *incident.Data) (*stored, error) {
+	enc, err := s.encodeString(d.AppendBinary)
+	if err != nil {
+		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
+	}
+	return &stored{enc: enc, sum: d.Summary()}, nil
+}
+
+// encodeString runs write on one of the store's scratch buffers and
+// returns what it wrote as an exact-size string.
+func (s *Store) encodeString(write func(b []byte) ([]byte, error)) (string, error) {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 4096)
 		bp = &b
 	}
-	b, err := d.AppendBinary((*bp)[:0])
+	b, err := write((*bp)[:0])
 	if err != nil {
 		s.bufs.Put(bp)
-		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
+		return "", err
 	}
-	r := &stored{enc: string(b), sum: d.Summary()}
+	enc := string(b)
 	if cap(b) <= 1<<20 {
 		*bp = b
 		s.bufs.Put(bp)
 	}
-	return r, nil
+	return enc, nil
 }
 
 // detach gives the summary's text strings of its own, prev being the

@@ -63,22 +63,14 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 	// The entries of one append share one array, and their encodings one
 	// string: two allocations however many events there are. The
 	// encodings copy everything, so nothing is shared with the caller.
-	bp, _ := s.bufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, 0, 4096)
-		bp = &b
-	}
-	buf := (*bp)[:0]
 	ends := make([]int, len(events))
-	for i := range events {
-		buf = appendEvent(buf, &events[i])
-		ends[i] = len(buf)
-	}
-	all := string(buf)
-	if cap(buf) <= 1<<20 {
-		*bp = buf
-		s.bufs.Put(bp)
-	}
+	all, _ := s.encodeString(func(b []byte) ([]byte, error) {
+		for i := range events {
+			b = appendEvent(b, &events[i])
+			ends[i] = len(b)
+		}
+		return b, nil
+	})
 	entries := make([]entry, len(events))
 	start := 0
 	for i := range events {
