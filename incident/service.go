@@ -317,9 +317,6 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if inc.d.Tenant != tenant {
 			return Result{}, fmt.Errorf("incident: %s %s: the store returned a record of tenant %q", command, d.Number, inc.d.Tenant)
 		}
-		// The caller's tenant, equal to the record's, so that the events
-		// built below share no text with what the store returned.
-		inc.d.Tenant = tenant
 		if err := s.authorize(ctx, tenant, by, command, &inc.d); err != nil {
 			return Result{}, err
 		}
