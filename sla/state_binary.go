@@ -468,14 +468,7 @@ func (d *stateDecoder) state(s *State) error {
 			}
 		}
 	}
-	if n := d.count("timers", minTimerSize); n >= 0 {
-		s.Timers = make([]Timer, n)
-		for i := range s.Timers {
-			if d.timer(&s.Timers[i], s.Record); d.err != nil {
-				return fmt.Errorf("timers[%d].%w", i, d.err)
-			}
-		}
-	}
+	s.Timers = decodeList(d, "timers", minTimerSize, func(t *Timer) { d.timer(t, s.Record) })
 	if d.err == nil && d.rest() != 0 {
 		d.failf("end", "%d bytes left over", d.rest())
 	}
@@ -516,51 +509,45 @@ func (d *stateDecoder) timer(t *Timer, record itsm.Ref) {
 	t.ActualPaused = d.duration("actual_paused")
 	t.DueAt = d.time("due_at")
 	t.NextAt = d.time("next_at")
-	if n := d.count("marks", 3); n >= 0 {
-		t.Marks = make([]Mark, n)
-		for i := range t.Marks {
-			m := &t.Marks[i]
-			m.Threshold = d.str("threshold")
-			m.At = d.time("at")
-			m.Skipped = d.bool("skipped")
-			if d.err != nil {
-				d.err = fmt.Errorf("marks[%d].%w", i, d.err)
-				return
-			}
-		}
-	}
-	if n := d.count("segments", 3); n >= 0 {
-		t.Segments = make([]Segment, n)
-		for i := range t.Segments {
-			sg := &t.Segments[i]
-			sg.Kind = SegmentKind(d.str("kind"))
-			sg.From = d.time("from")
-			sg.To = d.time("to")
-			if d.err != nil {
-				d.err = fmt.Errorf("segments[%d].%w", i, d.err)
-				return
-			}
-		}
-	}
-	if n := d.count("changes", 10); n >= 0 {
-		t.Changes = make([]Change, n)
-		for i := range t.Changes {
-			c := &t.Changes[i]
-			c.At = d.time("at")
-			c.From = d.str("from")
-			c.To = d.str("to")
-			c.FromCalendar = d.str("from_calendar")
-			c.ToCalendar = d.str("to_calendar")
-			c.FromVersion = d.int("from_version")
-			c.ToVersion = d.int("to_version")
-			c.How = RetargetPolicy(d.str("how"))
-			c.Migrated = d.bool("migrated")
-			c.BreachedAt = d.time("breached_at")
-			if d.err != nil {
-				d.err = fmt.Errorf("changes[%d].%w", i, d.err)
-				return
-			}
-		}
-	}
+	t.Marks = decodeList(d, "marks", 3, func(m *Mark) {
+		m.Threshold = d.str("threshold")
+		m.At = d.time("at")
+		m.Skipped = d.bool("skipped")
+	})
+	t.Segments = decodeList(d, "segments", 3, func(sg *Segment) {
+		sg.Kind = SegmentKind(d.str("kind"))
+		sg.From = d.time("from")
+		sg.To = d.time("to")
+	})
+	t.Changes = decodeList(d, "changes", 10, func(c *Change) {
+		c.At = d.time("at")
+		c.From = d.str("from")
+		c.To = d.str("to")
+		c.FromCalendar = d.str("from_calendar")
+		c.ToCalendar = d.str("to_calendar")
+		c.FromVersion = d.int("from_version")
+		c.ToVersion = d.int("to_version")
+		c.How = RetargetPolicy(d.str("how"))
+		c.Migrated = d.bool("migrated")
+		c.BreachedAt = d.time("breached_at")
+	})
 	t.Seq = d.int("seq")
+}
+
+// decodeList reads a list written after its count: nil, or each element
+// read by one. A failure inside an element is named "<name>[i].<field>";
+// after it every read is a no-op.
+func decodeList[T any](d *stateDecoder, name string, minSize int, one func(*T)) []T {
+	n := d.count(name, minSize)
+	if n < 0 {
+		return nil
+	}
+	out := make([]T, n)
+	for i := range out {
+		if one(&out[i]); d.err != nil {
+			d.err = fmt.Errorf("%s[%d].%w", name, i, d.err)
+			return out
+		}
+	}
+	return out
 }
