@@ -99,28 +99,13 @@ type stateEncoder struct {
 func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *stateEncoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 
-func (e *stateEncoder) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
-	}
-}
+func (e *stateEncoder) bool(v bool) { e.b = wire.AppendBool(e.b, v) }
 
 // count writes a list's or map's length, 0 standing for nil.
-func (e *stateEncoder) count(isNil bool, n int) {
-	if isNil {
-		e.uvarint(0)
-		return
-	}
-	e.uvarint(uint64(n) + 1)
-}
+func (e *stateEncoder) count(isNil bool, n int) { e.b = wire.AppendLen(e.b, n, isNil) }
 
 // str writes s with its length in front.
-func (e *stateEncoder) str(s string) {
-	e.uvarint(uint64(len(s)))
-	e.b = append(e.b, s...)
-}
+func (e *stateEncoder) str(s string) { e.b = wire.AppendString(e.b, s) }
 
 // time writes t as a tag (0: the zero time; else 1 plus 2×µs+1 for whole
 // microseconds, or plus 2×ns), then its Unix seconds minus the previous
