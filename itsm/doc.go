@@ -28,9 +28,10 @@
 // NewLifecycle, which rejects unknown states, duplicate (state, action)
 // edges, states that cannot be reached, non-terminal dead ends, states from
 // which no terminal state can be reached, and transitions out of terminal
-// states. Can and Actions answer from a precomputed index without
-// allocating; Next runs the action through github.com/looplab/fsm (see
-// internal/fsmx), reusing pooled machines. Guards that depend on a record's
+// states. Can, Actions and Next answer from a precomputed index without
+// allocating; NewLifecycle drives every transition of the table through
+// github.com/looplab/fsm once (see internal/fsmx) and refuses a table looplab
+// reads differently. Guards that depend on a record's
 // data run in the practice package before Next; effects run after it.
 // A six-state table such as the incident baseline renders with Mermaid as:
 //

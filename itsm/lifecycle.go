@@ -58,12 +58,12 @@ const (
 // terminal states. It is safe for concurrent use and cheap to share: build one
 // per process and use it for every record.
 //
-// Can and Actions are answered from a precomputed index; Next runs the action
-// through looplab/fsm (inside internal/fsmx), reusing pooled machines.
+// Can, Actions and Next are answered from a precomputed index without
+// allocating; NewLifecycle checks that index against looplab/fsm (inside
+// internal/fsmx) once, when the lifecycle is built.
 type Lifecycle[S, A ~string] struct {
-	spec    LifecycleSpec[S, A]
-	index   map[S]*stateInfo[S, A]
-	machine *fsmx.Machine
+	spec  LifecycleSpec[S, A]
+	index map[S]*stateInfo[S, A]
 }
 
 type stateInfo[S, A ~string] struct {
@@ -184,11 +184,14 @@ func NewLifecycle[S, A ~string](spec LifecycleSpec[S, A]) (*Lifecycle[S, A], err
 			info.allowed[i] = string(e.action)
 		}
 	}
-	return &Lifecycle[S, A]{
-		spec:    cloneLifecycleSpec(spec),
-		index:   index,
-		machine: fsmx.New(string(spec.Initial), edges),
-	}, nil
+	states := make([]string, len(spec.States))
+	for i, st := range spec.States {
+		states[i] = string(st.State)
+	}
+	if err := fsmx.Check(string(spec.Initial), edges, states); err != nil {
+		return nil, NewValidationError("transitions", err.Error())
+	}
+	return &Lifecycle[S, A]{spec: cloneLifecycleSpec(spec), index: index}, nil
 }
 
 // checkName validates a state, action or lifecycle name: 1 to
@@ -406,23 +409,23 @@ func (l *Lifecycle[S, A]) Next(from S, action A) (S, error) {
 	if info.def.Terminal {
 		return from, l.refuse(from, action, fmt.Sprintf("%s is terminal", string(from)), nil)
 	}
-	to, outcome, err := l.machine.Fire(string(from), string(action))
-	switch outcome {
-	case fsmx.Moved:
-		next := S(to)
-		if l.index[next] == nil {
-			// Unreachable with a validated table; refuse rather than let an
-			// undeclared state escape.
-			return from, l.refuse(from, action, fmt.Sprintf("state machine produced undeclared state %q", to), info.allowed)
-		}
-		return next, nil
-	case fsmx.NotAllowed:
-		return from, l.refuse(from, action, fmt.Sprintf("%s is not allowed from %s", clip(string(action)), string(from)), info.allowed)
-	case fsmx.UnknownAction:
-		return from, l.refuse(from, action, fmt.Sprintf("%q is not an action of this lifecycle", clip(string(action))), info.allowed)
-	default:
-		return from, l.refuse(from, action, "state machine failed: "+err.Error(), info.allowed)
+	if to, ok := l.target(from, action); ok {
+		return to, nil
 	}
+	if !l.known(action) {
+		return from, l.refuse(from, action, fmt.Sprintf("%q is not an action of this lifecycle", clip(string(action))), info.allowed)
+	}
+	return from, l.refuse(from, action, fmt.Sprintf("%s is not allowed from %s", clip(string(action)), string(from)), info.allowed)
+}
+
+// known reports whether some transition of the lifecycle carries action.
+func (l *Lifecycle[S, A]) known(action A) bool {
+	for _, tr := range l.spec.Transitions {
+		if tr.Action == action {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Lifecycle[S, A]) refuse(from S, action A, reason string, allowed []string) error {

@@ -3,8 +3,11 @@
 // It turns a validated transition table into a Machine that answers "where does
 // this action lead from that state" by running the event through a looplab FSM,
 // and maps looplab's errors onto plain results. The kernel's itsm.Lifecycle
-// validates tables and answers Can and Actions from its own precomputed index;
-// only Next comes here.
+// validates tables and answers Can, Actions and Next from its own precomputed
+// index; Check runs each new table through looplab once, so that the index and
+// looplab never disagree. Next used to come here on every transition, at about
+// 0.4 µs and 5 allocations each (a tenth of an incident command's budget),
+// against a few nanoseconds for the index.
 //
 // looplab/fsm v1.0.3 has traits this package designs around:
 //   - an FSM holds mutexes and its current state, so it is never stored in an

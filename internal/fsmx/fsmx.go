@@ -3,6 +3,7 @@ package fsmx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/looplab/fsm"
@@ -78,4 +79,39 @@ func (m *Machine) Fire(from, action string) (string, Outcome, error) {
 		// Do not return an FSM in an unknown condition to the pool.
 		return from, Failed, err
 	}
+}
+
+// Check drives every edge of the table through one looplab FSM and returns an
+// error naming the first edge where looplab does not land on the edge's
+// target, and then, for each state in states, fires one action the table does
+// not allow from it (when there is one) and returns an error when looplab
+// accepts it. Tables are answered from their own index at run time; Check is
+// how a table and looplab are kept in agreement, run once per table.
+func Check(initial string, edges []Edge, states []string) error {
+	m := New(initial, edges)
+	out := make(map[string]map[string]bool, len(states))
+	for _, e := range edges {
+		if out[e.From] == nil {
+			out[e.From] = make(map[string]bool)
+		}
+		out[e.From][e.Action] = true
+	}
+	for _, e := range edges {
+		to, outcome, err := m.Fire(e.From, e.Action)
+		if outcome != Moved || to != e.To {
+			return fmt.Errorf("looplab/fsm takes %q from %q to %q (outcome %d, %v), the table to %q", e.Action, e.From, to, outcome, err, e.To)
+		}
+	}
+	for _, s := range states {
+		for _, e := range edges {
+			if out[s][e.Action] {
+				continue
+			}
+			if to, outcome, _ := m.Fire(s, e.Action); outcome == Moved {
+				return fmt.Errorf("looplab/fsm takes %q from %q to %q, which the table does not allow", e.Action, s, to)
+			}
+			break
+		}
+	}
+	return nil
 }

@@ -80,3 +80,36 @@ func BenchmarkFire(b *testing.B) {
 		}
 	})
 }
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name    string
+		edges   []fsmx.Edge
+		states  []string
+		wantErr string
+	}{
+		{
+			name:   "agreeing table",
+			edges:  []fsmx.Edge{{From: "a", Action: "go", To: "b"}, {From: "b", Action: "stay", To: "b"}, {From: "b", Action: "go", To: "c"}},
+			states: []string{"a", "b", "c"},
+		},
+		{
+			// looplab keeps one target per (from, action), so a table that
+			// declares two disagrees with it on one of them.
+			name:    "duplicate edge with another target",
+			edges:   []fsmx.Edge{{From: "a", Action: "go", To: "b"}, {From: "a", Action: "go", To: "c"}},
+			states:  []string{"a", "b", "c"},
+			wantErr: `looplab/fsm takes "go" from "a"`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := fsmx.Check(tc.states[0], tc.edges, tc.states)
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tc.wantErr)
+		})
+	}
+}
