@@ -17,22 +17,16 @@ func lifecycle(b testing.TB, d *desk) {
 		b.Fatal(err)
 	}
 	id := res.Incident.ID()
-	steps := []func() (incident.Result, error){
-		func() (incident.Result, error) { return d.svc.Assign(ctx, tenant, id, agent, "", "ana", "") },
-		func() (incident.Result, error) {
-			return d.svc.Hold(ctx, tenant, id, agent, incident.HoldAwaitingVendor, "")
-		},
-		func() (incident.Result, error) { return d.svc.Resume(ctx, tenant, id, agent, "") },
-		func() (incident.Result, error) {
-			return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay")
-		},
-		func() (incident.Result, error) { return d.svc.Close(ctx, tenant, id, agent, "") },
-	}
-	for _, step := range steps {
-		if _, err := step(); err != nil {
+	step := func(_ incident.Result, err error) {
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
+	step(d.svc.Assign(ctx, tenant, id, agent, "", "ana", ""))
+	step(d.svc.Hold(ctx, tenant, id, agent, incident.HoldAwaitingVendor, ""))
+	step(d.svc.Resume(ctx, tenant, id, agent, ""))
+	step(d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay"))
+	step(d.svc.Close(ctx, tenant, id, agent, ""))
 }
 
 // BenchmarkIncidentLifecycle measures one incident's whole life through the
