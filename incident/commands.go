@@ -48,6 +48,9 @@ type OpenInput struct {
 
 // validateRefs checks affected CIs and a service reference.
 func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
+	if refsOK(service, cis) {
+		return
+	}
 	if !service.IsZero() {
 		errs.Merge("service", service.Validate())
 	}
@@ -57,17 +60,50 @@ func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
 	}
 	seen := make(map[itsm.Ref]bool, len(cis))
 	for k, r := range cis {
-		f := fmt.Sprintf("cis[%d]", k)
-		errs.Merge(f, r.Validate())
+		if err := r.Validate(); err != nil {
+			errs.Merge(fmt.Sprintf("cis[%d]", k), err)
+		}
 		if seen[r] {
-			errs.Addf(f, "%s is listed twice", r)
+			errs.Addf(fmt.Sprintf("cis[%d]", k), "%s is listed twice", r)
 		}
 		seen[r] = true
 	}
 }
 
+// refsOK reports whether validateRefs accepts service and cis, recording
+// nothing.
+func refsOK(service itsm.Ref, cis []itsm.Ref) bool {
+	if !service.IsZero() && service.Validate() != nil || len(cis) > MaxCIs {
+		return false
+	}
+	for k := range cis {
+		if cis[k].Validate() != nil {
+			return false
+		}
+	}
+	switch {
+	case len(cis) < 2:
+	case len(cis) <= 16:
+		// A few CIs: comparing every pair beats building a set.
+		for k := 1; k < len(cis); k++ {
+			if slices.Contains(cis[:k], cis[k]) {
+				return false
+			}
+		}
+	default:
+		seen := make(map[itsm.Ref]struct{}, len(cis))
+		for _, r := range cis {
+			if _, dup := seen[r]; dup {
+				return false
+			}
+			seen[r] = struct{}{}
+		}
+	}
+	return true
+}
+
 func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty bool) {
-	if len(custom) == 0 {
+	if customOK(custom, allowEmpty) {
 		return
 	}
 	if len(custom) > MaxCustomFields {
@@ -87,6 +123,20 @@ func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty
 		}
 		checkText(errs, "custom."+k, v, MaxCustomValueLen, true)
 	}
+}
+
+// customOK reports whether validateCustom accepts custom, recording
+// nothing (and sorting nothing: the order matters only to the errors).
+func customOK(custom map[string]string, allowEmpty bool) bool {
+	if len(custom) > MaxCustomFields {
+		return false
+	}
+	for k, v := range custom {
+		if !isSlug(k) || v == "" && !allowEmpty || !textOK(v, MaxCustomValueLen, true) {
+			return false
+		}
+	}
+	return true
 }
 
 func validateShort(errs *itsm.FieldErrors, field, s string) {
