@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -264,5 +265,17 @@ type Number string
 // digits ("INC", 1234 → "INC0001234"); values beyond seven digits keep all
 // their digits.
 func FormatNumber(prefix string, n int64) Number {
-	return Number(fmt.Sprintf("%s%0*d", prefix, numberDigits, n))
+	if n < 0 {
+		return Number(fmt.Sprintf("%s%0*d", prefix, numberDigits, n))
+	}
+	// The string is the only allocation (fmt would box its arguments too).
+	var buf [64]byte
+	b := append(buf[:0], prefix...)
+	for k := numberDigits - 1; k > 0 && n < pow10[k]; k-- {
+		b = append(b, '0')
+	}
+	return Number(strconv.AppendInt(b, n, 10))
 }
+
+// pow10[k] is 10 to the power k.
+var pow10 = [numberDigits]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}
