@@ -128,7 +128,10 @@ func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty
 // customOK reports whether validateCustom accepts custom, recording
 // nothing (and sorting nothing: the order matters only to the errors).
 func customOK(custom map[string]string, allowEmpty bool) bool {
-	if len(custom) > MaxCustomFields {
+	switch {
+	case len(custom) == 0:
+		return true
+	case len(custom) > MaxCustomFields:
 		return false
 	}
 	for k, v := range custom {

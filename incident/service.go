@@ -604,6 +604,9 @@ func (s *Service) observedFields(d *Data) map[string]string {
 	if s.sla.ReadsField("reopens") {
 		put("reopens", strconv.Itoa(d.Reopens))
 	}
+	if len(d.Custom) == 0 {
+		return fields // skip starting an iteration over nothing
+	}
 	for k, v := range d.Custom {
 		if name := "custom." + k; v != "" && s.sla.ReadsField(name) {
 			put(name, v)

@@ -22,8 +22,17 @@ var safe = func() (t [256]bool) {
 // U+2029 as \u2028 and \u2029.
 func AppendString(b []byte, s string) []byte {
 	// Most strings need no escape at all: find the first byte that does,
-	// and copy everything before it at once.
+	// eight bytes at a time and then one by one, and copy everything
+	// before it at once.
 	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		t := s[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if unsafe8(w) != 0 {
+			break
+		}
+	}
 	for i < len(s) && safe[s[i]] {
 		i++
 	}
@@ -34,6 +43,30 @@ func AppendString(b []byte, s string) []byte {
 	}
 	return appendEscaped(b, s, i)
 }
+
+// Bytes repeated across a word, for unsafe8.
+const (
+	ones8 = 0x0101010101010101
+	high8 = 0x8080808080808080
+)
+
+// unsafe8 is not zero when one of the eight bytes of w is not safe: a
+// byte from 0x80 on, a control character, '\\', '<' or '>' (which differ
+// in one bit), or '"' or '&' (likewise). A byte test t(x) turns into a
+// word test through zero8, whose answer (some byte is zero) is exact: a
+// borrow in the subtraction starts only at a byte that is really zero,
+// or, for the controls, really below 0x20.
+func unsafe8(w uint64) uint64 {
+	t := w & high8                           // not ASCII
+	t |= (w - 0x20*ones8) &^ w & high8       // below 0x20
+	t |= zero8(w ^ '\\'*ones8)               // '\\'
+	t |= zero8((w | 0x02*ones8) ^ '>'*ones8) // '<' (0x3c) or '>' (0x3e)
+	t |= zero8((w | 0x04*ones8) ^ '&'*ones8) // '"' (0x22) or '&' (0x26)
+	return t
+}
+
+// zero8 is not zero when a byte of v is zero.
+func zero8(v uint64) uint64 { return (v - ones8) &^ v & high8 }
 
 // appendEscaped is AppendString's loop from s[i] on, the bytes before it
 // needing no escape.

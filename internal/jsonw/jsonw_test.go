@@ -2,6 +2,7 @@ package jsonw
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -102,4 +103,35 @@ func FuzzAppendTime(f *testing.F) {
 			require.Equal(t, string(js), string(AppendTime(nil, tm)))
 		}
 	})
+}
+
+// unsafe8 flags a word exactly when one of its bytes is not safe,
+// wherever the byte sits among safe ones.
+func TestUnsafe8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			for _, fill := range []byte{'a', ' ', '~', 0x7f, 0x21, 0x3d, 0x27, 0x5b, 0x5d} {
+				var w uint64
+				for k := 0; k < 8; k++ {
+					b := uint64(fill)
+					if k == pos {
+						b = uint64(c)
+					}
+					w |= b << (8 * k)
+				}
+				require.Equal(t, !safe[c], unsafe8(w) != 0, "byte %#x at %d among %q", c, pos, fill)
+			}
+		}
+	}
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	for _, s := range []string{"ana", "incident.resolved", "resolution@desk-agreement/priority-2", "with <html> & \"quotes\" in it"} {
+		b.Run(strconv.Itoa(len(s)), func(b *testing.B) {
+			buf := make([]byte, 0, 256)
+			for b.Loop() {
+				buf = AppendString(buf[:0], s)
+			}
+		})
+	}
 }
