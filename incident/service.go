@@ -448,12 +448,28 @@ func derivedEventType(command string) itsm.EventType {
 // for the history entries and comments added since the given counts, then
 // the SLA events. The events carry the version the save will produce.
 func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([]itsm.Event, error) {
-	version := inc.d.Version + 1
-	events := make([]itsm.Event, 0, len(inc.d.History)-history+len(inc.d.Comments)-comments+2)
+	// The timers advance first, so that the events and their payloads are
+	// sized for what the command emits (the SLA engine draws no IDs, so
+	// the events' IDs come in the same order). The incident was loaded (or
+	// built) for this command alone, so its timers advance in place; on an
+	// error it is discarded.
+	subject := inc.d.ID.Ref()
+	var slaEvents []sla.Event
+	if s.sla != nil {
+		if inc.d.SLA.Record.IsZero() {
+			inc.d.SLA.Record = subject
+		}
+		var err error
+		slaEvents, err = s.sla.ObserveInPlace(&inc.d.SLA, s.observation(inc, at))
+		if err != nil {
+			return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
+		}
+	}
+	events := make([]itsm.Event, 0, len(inc.d.History)-history+len(inc.d.Comments)-comments+len(slaEvents))
 	// Every payload of the command is written into one buffer, each
-	// clipped to its own length: room for the incident's own events and two
-	// SLA events; a command that emits more grows it.
-	size := 2 * slaPayloadSize
+	// clipped to its own length; an SLA event larger than the estimate
+	// grows it.
+	size := len(slaEvents) * slaPayloadSize
 	for k := history; k < len(inc.d.History); k++ {
 		size += entryPayloadSize(&inc.d.History[k])
 	}
@@ -465,7 +481,7 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 	// of a stored incident, the actor checked at the start of the command,
 	// types from a fixed table), so no second validation pass is spent on
 	// them here; the outbox validates what it stores.
-	ev := eventBase{tenant: inc.d.Tenant, subject: inc.d.ID.Ref(), version: version}
+	ev := eventBase{tenant: inc.d.Tenant, subject: subject, version: inc.d.Version + 1}
 	var err error
 	for k := history; k < len(inc.d.History); k++ {
 		h := &inc.d.History[k]
@@ -482,18 +498,6 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 		if events, err = s.addEvent(events, &ev, "incident.commented", buf[start:len(buf):len(buf)], c.At, &c.By); err != nil {
 			return nil, err
 		}
-	}
-	if s.sla == nil {
-		return events, nil
-	}
-	// The incident was loaded (or built) for this command alone, so its
-	// timers advance in place; on an error it is discarded.
-	if inc.d.SLA.Record.IsZero() {
-		inc.d.SLA.Record = ev.subject
-	}
-	slaEvents, err := s.sla.ObserveInPlace(&inc.d.SLA, s.observation(inc, at))
-	if err != nil {
-		return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
 	}
 	for k := range slaEvents {
 		se := &slaEvents[k]
