@@ -69,3 +69,14 @@ func TestFormatNumberAgreesWithFmt(t *testing.T) {
 	}
 	assert.Equal(t, 1.0, testing.AllocsPerRun(10, func() { _ = FormatNumber("INC", 1234) }))
 }
+
+func TestCommandNamesAreTheConcatenations(t *testing.T) {
+	for _, a := range []MajorAction{MajorPropose, MajorAccept, MajorReject, MajorDemote, "other"} {
+		assert.Equal(t, "major."+string(a), majorCommand(a))
+	}
+	for _, f := range []string{"problem", "change", "other"} {
+		link, unlink := linkCommands(f)
+		assert.Equal(t, "link_"+f, link)
+		assert.Equal(t, "unlink_"+f, unlink)
+	}
+}
