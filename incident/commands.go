@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ type OpenInput struct {
 
 // validateRefs checks affected CIs and a service reference.
 func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
+	if refsOK(service, cis) {
+		return
+	}
 	if !service.IsZero() {
 		errs.Merge("service", service.Validate())
 	}
@@ -57,17 +61,50 @@ func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
 	}
 	seen := make(map[itsm.Ref]bool, len(cis))
 	for k, r := range cis {
-		f := fmt.Sprintf("cis[%d]", k)
-		errs.Merge(f, r.Validate())
+		if err := r.Validate(); err != nil {
+			errs.Merge(fmt.Sprintf("cis[%d]", k), err)
+		}
 		if seen[r] {
-			errs.Addf(f, "%s is listed twice", r)
+			errs.Addf(fmt.Sprintf("cis[%d]", k), "%s is listed twice", r)
 		}
 		seen[r] = true
 	}
 }
 
+// refsOK reports whether validateRefs accepts service and cis, recording
+// nothing.
+func refsOK(service itsm.Ref, cis []itsm.Ref) bool {
+	if !service.IsZero() && service.Validate() != nil || len(cis) > MaxCIs {
+		return false
+	}
+	for k := range cis {
+		if cis[k].Validate() != nil {
+			return false
+		}
+	}
+	switch {
+	case len(cis) < 2:
+	case len(cis) <= 16:
+		// A few CIs: comparing every pair beats building a set.
+		for k := 1; k < len(cis); k++ {
+			if slices.Contains(cis[:k], cis[k]) {
+				return false
+			}
+		}
+	default:
+		seen := make(map[itsm.Ref]struct{}, len(cis))
+		for _, r := range cis {
+			if _, dup := seen[r]; dup {
+				return false
+			}
+			seen[r] = struct{}{}
+		}
+	}
+	return true
+}
+
 func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty bool) {
-	if len(custom) == 0 {
+	if customOK(custom, allowEmpty) {
 		return
 	}
 	if len(custom) > MaxCustomFields {
@@ -87,6 +124,23 @@ func validateCustom(errs *itsm.FieldErrors, custom map[string]string, allowEmpty
 		}
 		checkText(errs, "custom."+k, v, MaxCustomValueLen, true)
 	}
+}
+
+// customOK reports whether validateCustom accepts custom, recording
+// nothing (and sorting nothing: the order matters only to the errors).
+func customOK(custom map[string]string, allowEmpty bool) bool {
+	switch {
+	case len(custom) == 0:
+		return true
+	case len(custom) > MaxCustomFields:
+		return false
+	}
+	for k, v := range custom {
+		if !isSlug(k) || v == "" && !allowEmpty || !textOK(v, MaxCustomValueLen, true) {
+			return false
+		}
+	}
+	return true
 }
 
 func validateShort(errs *itsm.FieldErrors, field, s string) {
@@ -418,17 +472,21 @@ func (i *Incident) assign(e env, group, assignee string, reason string) error {
 	if group == "" {
 		group = i.d.Group
 	}
-	var changes []FieldChange
+	// The changes are gathered on the stack and kept in one allocation of
+	// their exact size.
+	var gathered [3]FieldChange
+	scratch := gathered[:0]
 	if group != i.d.Group {
-		changes = append(changes, FieldChange{Field: "group", From: i.d.Group, To: group})
+		scratch = append(scratch, FieldChange{Field: "group", From: i.d.Group, To: group})
 		if i.d.Group != "" {
 			i.d.Reassignments++
-			changes = append(changes, FieldChange{Field: "reassignments", From: fmt.Sprint(i.d.Reassignments - 1), To: fmt.Sprint(i.d.Reassignments)})
+			scratch = append(scratch, FieldChange{Field: "reassignments", From: strconv.Itoa(i.d.Reassignments - 1), To: strconv.Itoa(i.d.Reassignments)})
 		}
 	}
 	if assignee != i.d.Assignee {
-		changes = append(changes, FieldChange{Field: "assignee", From: i.d.Assignee, To: assignee})
+		scratch = append(scratch, FieldChange{Field: "assignee", From: i.d.Assignee, To: assignee})
 	}
+	changes := keep(scratch)
 	startsWork := e.pol.category(i.d.Status) == itsm.CategoryNew && e.pol.Lifecycle.Can(i.d.Status, ActionAssign)
 	if len(changes) == 0 && !startsWork {
 		return nil
@@ -582,7 +640,7 @@ func (i *Incident) reopen(e env, reason string) error {
 			return i.refuse(e, string(ActionReopen), fmt.Sprintf("closed %s ago, beyond the reopen window of %s", at.Sub(i.d.ClosedAt), e.pol.ReopenClosedWithin))
 		}
 	}
-	changes := []FieldChange{{Field: "reopens", From: fmt.Sprint(i.d.Reopens), To: fmt.Sprint(i.d.Reopens + 1)}}
+	changes := []FieldChange{{Field: "reopens", From: strconv.Itoa(i.d.Reopens), To: strconv.Itoa(i.d.Reopens + 1)}}
 	if i.d.Major.Status == MajorAccepted && !i.d.Major.ReviewedAt.IsZero() {
 		changes = append(changes, FieldChange{Field: "major.reviewed_at", From: i.d.Major.ReviewedAt.Format(time.RFC3339)})
 	}
@@ -681,23 +739,27 @@ func (i *Incident) escalate(e env, kind EscalationKind, group, reason string) er
 		return err
 	}
 	at := i.stamp(e.at)
-	changes := []FieldChange{{Field: "escalations", From: fmt.Sprint(i.d.Escalations), To: fmt.Sprint(i.d.Escalations + 1)}}
+	var gathered [4]FieldChange
+	scratch := append(gathered[:0], FieldChange{Field: "escalations", From: strconv.Itoa(i.d.Escalations), To: strconv.Itoa(i.d.Escalations + 1)})
+	command := "escalate.hierarchical"
 	if kind == EscalateFunctional {
-		changes = append(changes, FieldChange{Field: "group", From: i.d.Group, To: group}, FieldChange{Field: "assignee", From: i.d.Assignee})
+		command = "escalate.functional"
+		scratch = append(scratch, FieldChange{Field: "group", From: i.d.Group, To: group}, FieldChange{Field: "assignee", From: i.d.Assignee})
 		if i.d.Group != "" {
 			i.d.Reassignments++
-			changes = append(changes, FieldChange{Field: "reassignments", From: fmt.Sprint(i.d.Reassignments - 1), To: fmt.Sprint(i.d.Reassignments)})
+			scratch = append(scratch, FieldChange{Field: "reassignments", From: strconv.Itoa(i.d.Reassignments - 1), To: strconv.Itoa(i.d.Reassignments)})
 		}
 		i.d.Group, i.d.Assignee = group, ""
 	}
 	i.d.Escalations++
-	i.record(at, e.by, "escalate."+string(kind), i.d.Status, reason, changes)
+	i.record(at, e.by, command, i.d.Status, reason, keep(scratch))
 	return nil
 }
 
 // majorMove applies an action on the major-incident track.
 func (i *Incident) majorMove(e env, action MajorAction, reason, owner string) error {
-	if err := i.requireNotDone(e, "major."+string(action)); err != nil {
+	command := majorCommand(action)
+	if err := i.requireNotDone(e, command); err != nil {
 		return err
 	}
 	if action != MajorPropose && !e.by.HasRole(e.pol.MajorRole) {
@@ -728,7 +790,7 @@ func (i *Incident) majorMove(e env, action MajorAction, reason, owner string) er
 	if reason != "" {
 		i.d.Major.Reason = reason
 	}
-	i.record(i.stamp(e.at), e.by, "major."+string(action), i.d.Status, reason, changes)
+	i.record(i.stamp(e.at), e.by, command, i.d.Status, reason, changes)
 	return nil
 }
 
@@ -850,7 +912,8 @@ func clipBytes(s string, max int) string {
 // linkRecord sets the problem or change the incident is linked to; the zero
 // Ref unlinks. kinds lists the kinds of record the link may name.
 func (i *Incident) linkRecord(e env, field string, dst *itsm.Ref, ref itsm.Ref, kinds ...itsm.Kind) error {
-	if err := i.requireNotDone(e, "link_"+field); err != nil {
+	link, unlink := linkCommands(field)
+	if err := i.requireNotDone(e, link); err != nil {
 		return err
 	}
 	if !ref.IsZero() {
@@ -868,10 +931,48 @@ func (i *Incident) linkRecord(e env, field string, dst *itsm.Ref, ref itsm.Ref, 
 	}
 	changes := []FieldChange{{Field: field, From: refText(*dst), To: refText(ref)}}
 	*dst = ref
-	command := "link_" + field
+	command := link
 	if ref.IsZero() {
-		command = "unlink_" + field
+		command = unlink
 	}
 	i.record(i.stamp(e.at), e.by, command, i.d.Status, "", changes)
 	return nil
+}
+
+// keep copies changes gathered in a scratch array into a slice of their
+// own, of their exact length (nil when there are none).
+func keep(changes []FieldChange) []FieldChange {
+	if len(changes) == 0 {
+		return nil
+	}
+	return append(make([]FieldChange, 0, len(changes)), changes...)
+}
+
+// majorCommand names the command of a major-incident action, e.g.
+// "major.accept", without building the name for the actions the package
+// declares.
+func majorCommand(action MajorAction) string {
+	switch action {
+	case MajorPropose:
+		return "major.propose"
+	case MajorAccept:
+		return "major.accept"
+	case MajorReject:
+		return "major.reject"
+	case MajorDemote:
+		return "major.demote"
+	}
+	return "major." + string(action)
+}
+
+// linkCommands names the commands that link and unlink a record field,
+// e.g. "link_problem" and "unlink_problem".
+func linkCommands(field string) (link, unlink string) {
+	switch field {
+	case "problem":
+		return "link_problem", "unlink_problem"
+	case "change":
+		return "link_change", "unlink_change"
+	}
+	return "link_" + field, "unlink_" + field
 }

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -137,17 +138,15 @@ func isSlug(s string) bool {
 // control characters other than newline, carriage return and tab when
 // multiline (none at all otherwise).
 func checkText(errs *itsm.FieldErrors, field, s string, max int, multiline bool) bool {
+	if textOK(s, max, multiline) {
+		return true
+	}
 	switch {
 	case len(s) > max:
 		errs.Addf(field, "must be at most %d bytes, got %d", max, len(s))
 	case !utf8.ValidString(s):
 		errs.Add(field, "must be valid UTF-8")
-	case strings.ContainsFunc(s, func(r rune) bool {
-		if multiline && (r == '\n' || r == '\r' || r == '\t') {
-			return false
-		}
-		return unicode.IsControl(r)
-	}):
+	case hasControl(s, multiline):
 		errs.Add(field, "must not contain control characters")
 	default:
 		return true
@@ -155,13 +154,95 @@ func checkText(errs *itsm.FieldErrors, field, s string, max int, multiline bool)
 	return false
 }
 
+// textOK reports whether checkText accepts s, recording nothing. Text is
+// mostly printable ASCII, checked a byte at a time; from the first
+// non-ASCII byte on, the rest is decoded as UTF-8.
+func textOK(s string, max int, multiline bool) bool {
+	if len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch textClass[s[i]] {
+		case textPlain:
+		case textBreak:
+			if !multiline {
+				return false
+			}
+		case textControl:
+			return false
+		default:
+			rest := s[i:]
+			return utf8.ValidString(rest) && !hasControl(rest, multiline)
+		}
+	}
+	return true
+}
+
+// The classes of a byte of text, for textOK.
+const (
+	textPlain   = iota // printable ASCII
+	textBreak          // newline, carriage return, tab
+	textControl        // another ASCII control character
+	textOther          // the first byte of something not ASCII
+)
+
+// textClass classifies each byte for textOK.
+var textClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == '\n' || c == '\r' || c == '\t':
+			t[c] = textBreak
+		case c < 0x20 || c == 0x7f:
+			t[c] = textControl
+		case c >= utf8.RuneSelf:
+			t[c] = textOther
+		}
+	}
+	return t
+}()
+
+// hasControl reports whether s holds a control character checkText
+// refuses.
+func hasControl(s string, multiline bool) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		if multiline && (r == '\n' || r == '\r' || r == '\t') {
+			return false
+		}
+		return unicode.IsControl(r)
+	})
+}
+
 // checkRequired is checkText for a field that must not be blank.
 func checkRequired(errs *itsm.FieldErrors, field, s string, max int, multiline bool) bool {
-	if strings.TrimSpace(s) == "" {
+	if !notBlank(s) {
 		errs.Add(field, "must not be empty")
 		return false
 	}
 	return checkText(errs, field, s, max, multiline)
+}
+
+// requiredOK reports whether checkRequired accepts s, recording nothing.
+func requiredOK(s string, max int, multiline bool) bool {
+	return notBlank(s) && textOK(s, max, multiline)
+}
+
+// shortOK reports whether validateShort accepts s, recording nothing.
+func shortOK(s string) bool { return s == "" || textOK(s, MaxShortTextLen, false) }
+
+// notBlank reports whether s holds more than white space
+// (strings.TrimSpace(s) != ""), looking no further than its first
+// character that is not ASCII white space.
+func notBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+		case c < utf8.RuneSelf:
+			return true
+		default:
+			return strings.TrimSpace(s[i:]) != ""
+		}
+	}
+	return false
 }
 
 func clip(s string) string {
@@ -184,5 +265,17 @@ type Number string
 // digits ("INC", 1234 → "INC0001234"); values beyond seven digits keep all
 // their digits.
 func FormatNumber(prefix string, n int64) Number {
-	return Number(fmt.Sprintf("%s%0*d", prefix, numberDigits, n))
+	if n < 0 {
+		return Number(fmt.Sprintf("%s%0*d", prefix, numberDigits, n))
+	}
+	// The string is the only allocation (fmt would box its arguments too).
+	var buf [64]byte
+	b := append(buf[:0], prefix...)
+	for k := numberDigits - 1; k > 0 && n < pow10[k]; k-- {
+		b = append(b, '0')
+	}
+	return Number(strconv.AppendInt(b, n, 10))
 }
+
+// pow10[k] is 10 to the power k.
+var pow10 = [numberDigits]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000}

@@ -2,7 +2,6 @@ package incident
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/itsmkit/itsmkit/internal/jsonw"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -13,12 +12,6 @@ import (
 // command's cost. The output is the same JSON encoding/json produces for
 // these types (HTML escaping included), so payloads decode into Entry and
 // Comment with json.Unmarshal.
-
-func appendJSONTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
 
 func appendActorRef(b []byte, a itsm.ActorRef) []byte {
 	b = append(b, `{"id":`...)
@@ -47,7 +40,7 @@ func appendEntryPayload(b []byte, h *Entry) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendInt(b, int64(h.Seq), 10)
 	b = append(b, `,"at":`...)
-	b = appendJSONTime(b, h.At)
+	b = jsonw.AppendTime(b, h.At)
 	b = append(b, `,"by":`...)
 	b = appendActorRef(b, h.By)
 	b = append(b, `,"command":`...)
@@ -90,7 +83,7 @@ func commentPayloadSize(c *Comment) int { return 96 + len(c.Text) }
 // appendCommentPayload appends commentPayload's encoding to b.
 func appendCommentPayload(b []byte, c *Comment) []byte {
 	b = append(b, `{"at":`...)
-	b = appendJSONTime(b, c.At)
+	b = jsonw.AppendTime(b, c.At)
 	b = append(b, `,"by":`...)
 	b = appendActorRef(b, c.By)
 	b = append(b, `,"text":`...)

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/itsmkit/itsmkit/itsm"
 )
@@ -27,7 +28,124 @@ func Restore(pol Policy, d Data) (*Incident, error) {
 // restore is Restore for a policy already validated, as the service holds,
 // taking ownership of d: the caller must not use d afterwards (the service
 // passes what the repository just handed out, already a copy).
+//
+// Most stored records are valid, and restore runs on every command, so a
+// single pass that allocates nothing (wellFormed) answers first; only a
+// record it does not accept goes through the pass that names every problem
+// (dataErrors). The two must agree: wellFormed accepts exactly what
+// dataErrors finds nothing wrong with (FuzzRestoreFastPath checks it).
 func restore(pol *Policy, d Data) (*Incident, error) {
+	if wellFormed(pol, &d) {
+		return &Incident{d: d}, nil
+	}
+	if err := dataErrors(pol, &d); err != nil {
+		return nil, err
+	}
+	// Unreachable while the two agree; a record they disagree on is taken
+	// as dataErrors judges it.
+	return &Incident{d: d}, nil
+}
+
+// wellFormed reports whether dataErrors would find nothing wrong with d,
+// without building any error: the common case, checked cheaply.
+func wellFormed(pol *Policy, d *Data) bool {
+	if d.ID.IsZero() || d.Tenant.Validate() != nil || d.Number == "" || d.Version < 0 {
+		return false
+	}
+	cat, ok := pol.Lifecycle.Category(d.Status)
+	if !ok || !d.Major.Status.valid() {
+		return false
+	}
+	if !d.SLA.Record.IsZero() && d.SLA.Record != d.ID.Ref() {
+		return false
+	}
+	if !requiredOK(d.Title, MaxTitleLen, false) || !textOK(d.Description, MaxDescriptionLen, true) {
+		return false
+	}
+	if d.HoldReason != "" && !d.HoldReason.Valid() {
+		return false
+	}
+	if !refsOK(d.Service, d.CIs) {
+		return false
+	}
+	for k := range d.ImpactedServices {
+		if d.ImpactedServices[k].Validate() != nil {
+			return false
+		}
+	}
+	if !customOK(d.Custom, false) || len(d.Comments) > MaxComments {
+		return false
+	}
+	if _, ok := pol.Matrix.PriorityLevel(d.Priority); !ok {
+		return false
+	}
+	if _, err := pol.Matrix.Lookup(d.Impact, d.Urgency); err != nil {
+		return false
+	}
+	if d.Override != nil && d.Override.Priority != d.Priority {
+		return false
+	}
+	if !requiredOK(d.Caller, MaxShortTextLen, false) || !shortOK(d.Category) || !shortOK(d.Subcategory) ||
+		!shortOK(d.Group) || !shortOK(d.Assignee) {
+		return false
+	}
+	if d.Parent == d.ID {
+		return false
+	}
+	for k := range d.Comments {
+		c := &d.Comments[k]
+		if !textOK(c.Text, MaxCommentLen, true) || !normalInstant(c.At) {
+			return false
+		}
+	}
+	if (cat == itsm.CategoryWaiting) != (d.HoldReason != "") {
+		return false
+	}
+	switch cat {
+	case itsm.CategoryResolved, itsm.CategoryClosed:
+		if d.ResolvedAt.IsZero() || d.Resolution.Code == "" || cat == itsm.CategoryClosed && d.ClosedAt.IsZero() {
+			return false
+		}
+	case itsm.CategoryCanceled:
+		if d.Cancellation == nil {
+			return false
+		}
+	default:
+		if !d.ResolvedAt.IsZero() || !d.ClosedAt.IsZero() {
+			return false
+		}
+	}
+	history := d.History
+	n := len(history)
+	if n == 0 || n > maxHistoryEntries || history[n-1].To != d.Status {
+		return false
+	}
+	// normalInstant and the order, spelt out: this loop is the part of the
+	// check that grows with the incident's age.
+	var prev time.Time
+	for k := range history {
+		h := &history[k]
+		at := h.At
+		if h.Seq != k+1 || at != at.UTC() || at.Nanosecond()%1000 != 0 || at.IsZero() || k > 0 && at.Before(prev) {
+			return false
+		}
+		prev = at
+	}
+	return true
+}
+
+// normalInstant reports whether t is a non-zero UTC instant truncated to
+// the microsecond, as every stored instant must be:
+// !t.IsZero() && itsm.IsNormalized(t), spelt out so that it inlines into
+// the loop over the history (Normalize of a UTC instant without a
+// monotonic reading and whole microseconds is the instant itself).
+func normalInstant(t time.Time) bool {
+	return t == t.UTC() && t.Nanosecond()%1000 == 0 && !t.IsZero()
+}
+
+// dataErrors is restore's full pass: it names every problem of d, or
+// returns nil.
+func dataErrors(pol *Policy, d *Data) error {
 	var errs itsm.FieldErrors
 	if d.ID.IsZero() {
 		errs.Add("id", "must not be the zero ID")
@@ -134,8 +252,5 @@ func restore(pol *Policy, d Data) (*Incident, error) {
 			errs.Addf("history", "ends in %q but the status is %q", last.To, d.Status)
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return &Incident{d: d}, nil
+	return errs.Err()
 }

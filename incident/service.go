@@ -379,28 +379,64 @@ func (s *Service) save(ctx context.Context, repo Repository, inc *Incident, crea
 var slaActor = itsm.ActorRef{ID: "sla", Name: "SLA engine", Kind: itsm.ActorSystem}
 
 // eventType names the event a history entry's command emits, e.g.
-// "incident.resolved".
+// "incident.resolved": a constant for each command the package records, or
+// derivedEventType's name for any other.
 func eventType(command string) itsm.EventType {
 	switch command {
 	case "open":
 		return "incident.opened"
+	case "update":
+		return "incident.updated"
 	case "assign":
 		return "incident.assigned"
-	case "resolve":
-		return "incident.resolved"
-	case "close":
-		return "incident.closed"
+	case "reassign":
+		return "incident.reassigned"
 	case "hold":
 		return "incident.held"
+	case "resume":
+		return "incident.resumed"
+	case "resolve":
+		return "incident.resolved"
+	case "reopen":
+		return "incident.reopened"
+	case "close":
+		return "incident.closed"
+	case "cancel":
+		return "incident.canceled"
 	case "override_priority":
 		return "incident.priority_overridden"
 	case "escalate.functional", "escalate.hierarchical":
 		return "incident.escalated"
-	case "link_parent", "link_problem", "link_change":
-		return itsm.EventType("incident." + command[len("link_"):] + "_linked")
-	case "unlink_parent", "unlink_problem", "unlink_change":
-		return itsm.EventType("incident." + command[len("unlink_"):] + "_unlinked")
+	case "major.propose":
+		return "incident.major_proposed"
+	case "major.accept":
+		return "incident.major_accepted"
+	case "major.reject":
+		return "incident.major_rejected"
+	case "major.demote":
+		return "incident.major_demoted"
+	case "major.review":
+		return "incident.major_reviewed"
+	case "link_parent":
+		return "incident.parent_linked"
+	case "link_problem":
+		return "incident.problem_linked"
+	case "link_change":
+		return "incident.change_linked"
+	case "unlink_parent":
+		return "incident.parent_unlinked"
+	case "unlink_problem":
+		return "incident.problem_unlinked"
+	case "unlink_change":
+		return "incident.change_unlinked"
 	}
+	return derivedEventType(command)
+}
+
+// derivedEventType builds an event type from the name of a command
+// eventType does not list: the verb in the past tense, dots turned into
+// underscores ("major.propose" would be "incident.major_proposed").
+func derivedEventType(command string) itsm.EventType {
 	verb := strings.ReplaceAll(command, ".", "_")
 	if strings.HasSuffix(verb, "e") {
 		return itsm.EventType("incident." + verb + "d") // resume → resumed
@@ -412,12 +448,28 @@ func eventType(command string) itsm.EventType {
 // for the history entries and comments added since the given counts, then
 // the SLA events. The events carry the version the save will produce.
 func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([]itsm.Event, error) {
-	version := inc.d.Version + 1
-	events := make([]itsm.Event, 0, len(inc.d.History)-history+len(inc.d.Comments)-comments+2)
+	// The timers advance first, so that the events and their payloads are
+	// sized for what the command emits (the SLA engine draws no IDs, so
+	// the events' IDs come in the same order). The incident was loaded (or
+	// built) for this command alone, so its timers advance in place; on an
+	// error it is discarded.
+	subject := inc.d.ID.Ref()
+	var slaEvents []sla.Event
+	if s.sla != nil {
+		if inc.d.SLA.Record.IsZero() {
+			inc.d.SLA.Record = subject
+		}
+		var err error
+		slaEvents, err = s.sla.ObserveInPlace(&inc.d.SLA, s.observation(inc, at))
+		if err != nil {
+			return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
+		}
+	}
+	events := make([]itsm.Event, 0, len(inc.d.History)-history+len(inc.d.Comments)-comments+len(slaEvents))
 	// Every payload of the command is written into one buffer, each
-	// clipped to its own length: room for the incident's own events and two
-	// SLA events; a command that emits more grows it.
-	size := 2 * slaPayloadSize
+	// clipped to its own length; an SLA event larger than the estimate
+	// grows it.
+	size := len(slaEvents) * slaPayloadSize
 	for k := history; k < len(inc.d.History); k++ {
 		size += entryPayloadSize(&inc.d.History[k])
 	}
@@ -429,23 +481,13 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 	// of a stored incident, the actor checked at the start of the command,
 	// types from a fixed table), so no second validation pass is spent on
 	// them here; the outbox validates what it stores.
-	add := func(typ itsm.EventType, start int, at time.Time, by itsm.ActorRef) error {
-		id, err := s.ids.NewUUID()
-		if err != nil {
-			return fmt.Errorf("incident: drawing an event ID: %w", err)
-		}
-		events = append(events, itsm.Event{
-			ID: id, Type: typ, Tenant: inc.d.Tenant, Subject: inc.d.ID.Ref(), Version: version,
-			At: itsm.Normalize(at), Actor: itsm.Actor{ID: by.ID, Name: by.Name, Kind: by.Kind},
-			Payload: buf[start:len(buf):len(buf)],
-		})
-		return nil
-	}
+	ev := eventBase{tenant: inc.d.Tenant, subject: subject, version: inc.d.Version + 1}
+	var err error
 	for k := history; k < len(inc.d.History); k++ {
 		h := &inc.d.History[k]
 		start := len(buf)
 		buf = appendEntryPayload(buf, h)
-		if err := add(eventType(h.Command), start, h.At, h.By); err != nil {
+		if events, err = s.addEvent(events, &ev, eventType(h.Command), buf[start:len(buf):len(buf)], h.At, &h.By); err != nil {
 			return nil, err
 		}
 	}
@@ -453,33 +495,42 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 		c := &inc.d.Comments[k]
 		start := len(buf)
 		buf = appendCommentPayload(buf, c)
-		if err := add("incident.commented", start, c.At, c.By); err != nil {
+		if events, err = s.addEvent(events, &ev, "incident.commented", buf[start:len(buf):len(buf)], c.At, &c.By); err != nil {
 			return nil, err
 		}
 	}
-	if s.sla == nil {
-		return events, nil
-	}
-	// The incident was loaded (or built) for this command alone, so its
-	// timers advance in place; on an error it is discarded.
-	if inc.d.SLA.Record.IsZero() {
-		inc.d.SLA.Record = inc.d.ID.Ref()
-	}
-	slaEvents, err := s.sla.ObserveInPlace(&inc.d.SLA, s.observation(inc, at))
-	if err != nil {
-		return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
-	}
-	for _, ev := range slaEvents {
+	for k := range slaEvents {
+		se := &slaEvents[k]
 		start := len(buf)
-		buf, err = ev.AppendJSON(buf)
+		buf, err = se.AppendJSON(buf)
 		if err != nil {
-			return nil, fmt.Errorf("incident: encoding SLA event %s: %w", ev.Key, err)
+			return nil, fmt.Errorf("incident: encoding SLA event %s: %w", se.Key, err)
 		}
-		if err := add(slaEventType(ev.Kind), start, ev.At, slaActor); err != nil {
+		if events, err = s.addEvent(events, &ev, slaEventType(se.Kind), buf[start:len(buf):len(buf)], se.At, &slaActor); err != nil {
 			return nil, err
 		}
 	}
 	return events, nil
+}
+
+// eventBase is what every event of one command shares.
+type eventBase struct {
+	tenant  itsm.TenantID
+	subject itsm.Ref
+	version int64
+}
+
+// addEvent appends an event of the command to events, drawing its ID.
+func (s *Service) addEvent(events []itsm.Event, base *eventBase, typ itsm.EventType, payload []byte, at time.Time, by *itsm.ActorRef) ([]itsm.Event, error) {
+	id, err := s.ids.NewUUID()
+	if err != nil {
+		return nil, fmt.Errorf("incident: drawing an event ID: %w", err)
+	}
+	return append(events, itsm.Event{
+		ID: id, Type: typ, Tenant: base.tenant, Subject: base.subject, Version: base.version,
+		At: itsm.Normalize(at), Actor: itsm.Actor{ID: by.ID, Name: by.Name, Kind: by.Kind},
+		Payload: payload,
+	}), nil
 }
 
 // slaPayloadSize is about the size of an SLA event's payload.
@@ -516,38 +567,15 @@ func slaEventType(k sla.EventKind) itsm.EventType {
 // "custom.<name>".
 func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 	d := &inc.d
-	// Only the fields some condition reads are passed: most agreements read
-	// none, and then no map is built.
-	var fields map[string]string
-	put := func(k, v string) {
-		if v == "" || !s.sla.ReadsField(k) {
-			return
-		}
-		if fields == nil {
-			fields = make(map[string]string)
-		}
-		fields[k] = v
-	}
-	put("status", string(d.Status))
-	put("subcategory", d.Subcategory)
-	put("channel", string(d.Channel))
-	put("group", d.Group)
-	put("assignee", d.Assignee)
-	put("hold_reason", string(d.HoldReason))
-	put("major", string(d.Major.Status))
-	if s.sla.ReadsField("reopens") {
-		put("reopens", strconv.Itoa(d.Reopens))
-	}
-	for k, v := range d.Custom {
-		put("custom."+k, v)
-	}
 	obs := sla.Observation{
 		At:       at,
 		Opened:   d.OpenedAt,
 		Priority: d.Priority,
 		Category: d.Category,
 		State:    s.pol.category(d.Status),
-		Fields:   fields,
+		// Only the fields some condition reads are passed: most agreements
+		// read none, and then no map is built.
+		Fields: s.observedFields(d),
 	}
 	if !d.Service.IsZero() {
 		obs.Service = d.Service.String()
@@ -556,6 +584,39 @@ func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 		obs.At = st
 	}
 	return obs
+}
+
+// observedFields is the map of fields of d some SLA condition reads, or nil
+// when none reads any of them.
+func (s *Service) observedFields(d *Data) map[string]string {
+	var fields map[string]string
+	put := func(k, v string) {
+		if fields == nil {
+			fields = make(map[string]string)
+		}
+		fields[k] = v
+	}
+	for _, f := range [...]struct{ name, v string }{
+		{"status", string(d.Status)}, {"subcategory", d.Subcategory}, {"channel", string(d.Channel)},
+		{"group", d.Group}, {"assignee", d.Assignee}, {"hold_reason", string(d.HoldReason)},
+		{"major", string(d.Major.Status)},
+	} {
+		if f.v != "" && s.sla.ReadsField(f.name) {
+			put(f.name, f.v)
+		}
+	}
+	if s.sla.ReadsField("reopens") {
+		put("reopens", strconv.Itoa(d.Reopens))
+	}
+	if len(d.Custom) == 0 {
+		return fields // skip starting an iteration over nothing
+	}
+	for k, v := range d.Custom {
+		if name := "custom." + k; v != "" && s.sla.ReadsField(name) {
+			put(name, v)
+		}
+	}
+	return fields
 }
 
 // refreshImpact recomputes the services the incident's CIs reach when they

@@ -1,10 +1,14 @@
 package incident
 
 import (
+	"fmt"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/sla"
 )
 
@@ -12,5 +16,67 @@ func TestSLAEventType(t *testing.T) {
 	for _, k := range []sla.EventKind{sla.EventAttached, sla.EventPaused, sla.EventResumed, sla.EventCompleted,
 		sla.EventCanceled, sla.EventRetargeted, sla.EventThreshold, sla.EventBreached, "future_kind"} {
 		assert.Equal(t, "sla."+string(k), string(slaEventType(k)))
+	}
+}
+
+// eventTypeByRule is how event types were named before the table: the
+// table must give the same names.
+func eventTypeByRule(command string) itsm.EventType {
+	switch command {
+	case "open":
+		return "incident.opened"
+	case "assign":
+		return "incident.assigned"
+	case "resolve":
+		return "incident.resolved"
+	case "close":
+		return "incident.closed"
+	case "hold":
+		return "incident.held"
+	case "override_priority":
+		return "incident.priority_overridden"
+	case "escalate.functional", "escalate.hierarchical":
+		return "incident.escalated"
+	case "link_parent", "link_problem", "link_change":
+		return itsm.EventType("incident." + command[len("link_"):] + "_linked")
+	case "unlink_parent", "unlink_problem", "unlink_change":
+		return itsm.EventType("incident." + command[len("unlink_"):] + "_unlinked")
+	}
+	verb := strings.ReplaceAll(command, ".", "_")
+	if strings.HasSuffix(verb, "e") {
+		return itsm.EventType("incident." + verb + "d")
+	}
+	return itsm.EventType("incident." + verb + "ed")
+}
+
+func TestEventTypeTableKeepsTheNames(t *testing.T) {
+	for _, c := range []string{"open", "update", "assign", "reassign", "hold", "resume", "resolve", "reopen", "close",
+		"cancel", "override_priority", "escalate.functional", "escalate.hierarchical", "major.propose", "major.accept",
+		"major.reject", "major.demote", "major.review", "link_parent", "link_problem", "link_change", "unlink_parent",
+		"unlink_problem", "unlink_change", "future.command", "link_other"} {
+		assert.Equal(t, eventTypeByRule(c), eventType(c), c)
+		assert.NoError(t, eventType(c).Validate(), c)
+	}
+	assert.Zero(t, testing.AllocsPerRun(10, func() { _ = eventType("resume") }))
+}
+
+func TestFormatNumberAgreesWithFmt(t *testing.T) {
+	for _, n := range []int64{0, 1, 9, 10, 99, 1234, 999_999, 1_000_000, 9_999_999, 10_000_000, 123_456_789,
+		math.MaxInt64, -1, -12, -1_000_000, math.MinInt64} {
+		for _, prefix := range []string{"INC", "", "ABCDEFGH", strings.Repeat("P", 60)} {
+			assert.Equal(t, Number(fmt.Sprintf("%s%0*d", prefix, numberDigits, n)), FormatNumber(prefix, n), "%s %d", prefix, n)
+		}
+	}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(10, func() { _ = FormatNumber("INC", 1234) }))
+}
+
+func TestCommandNamesAreTheConcatenations(t *testing.T) {
+	for _, a := range []MajorAction{MajorPropose, MajorAccept, MajorReject, MajorDemote, "other"} {
+		assert.Equal(t, "major."+string(a), majorCommand(a))
+	}
+	for _, f := range []string{"problem", "change", "other"} {
+		link, unlink := linkCommands(f)
+		assert.Equal(t, "link_"+f, link)
+		assert.Equal(t, "unlink_"+f, unlink)
 	}
 }

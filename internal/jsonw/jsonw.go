@@ -1,6 +1,19 @@
 package jsonw
 
-import "unicode/utf8"
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// safe marks the bytes AppendString copies as they are: printable ASCII
+// other than '"', '\\', '<', '>' and '&'. Control characters and every
+// byte of a multi-byte sequence are not safe, and go the slow way.
+var safe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // AppendString appends s as a JSON string exactly as encoding/json's
 // Marshal writes it: '"' and '\\' escaped with a backslash; \b, \f, \n, \r
@@ -8,16 +21,65 @@ import "unicode/utf8"
 // '>' and '&' as \u00XX; each byte of invalid UTF-8 as \ufffd; U+2028 and
 // U+2029 as \u2028 and \u2029.
 func AppendString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
+	// Most strings need no escape at all: find the first byte that does,
+	// eight bytes at a time and then one by one, and copy everything
+	// before it at once.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		t := s[i : i+8]
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		if unsafe8(w) != 0 {
+			break
+		}
+	}
+	for i < len(s) && safe[s[i]] {
+		i++
+	}
 	b = append(b, '"')
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendEscaped(b, s, i)
+}
+
+// Bytes repeated across a word, for unsafe8.
+const (
+	ones8 = 0x0101010101010101
+	high8 = 0x8080808080808080
+)
+
+// unsafe8 is not zero when one of the eight bytes of w is not safe: a
+// byte from 0x80 on, a control character, '\\', '<' or '>' (which differ
+// in one bit), or '"' or '&' (likewise). A byte test t(x) turns into a
+// word test through zero8, whose answer (some byte is zero) is exact: a
+// borrow in the subtraction starts only at a byte that is really zero,
+// or, for the controls, really below 0x20.
+func unsafe8(w uint64) uint64 {
+	t := w & high8                           // not ASCII
+	t |= (w - 0x20*ones8) &^ w & high8       // below 0x20
+	t |= zero8(w ^ '\\'*ones8)               // '\\'
+	t |= zero8((w | 0x02*ones8) ^ '>'*ones8) // '<' (0x3c) or '>' (0x3e)
+	t |= zero8((w | 0x04*ones8) ^ '&'*ones8) // '"' (0x22) or '&' (0x26)
+	return t
+}
+
+// zero8 is not zero when a byte of v is zero.
+func zero8(v uint64) uint64 { return (v - ones8) &^ v & high8 }
+
+// appendEscaped is AppendString's loop from s[i] on, the bytes before it
+// needing no escape.
+func appendEscaped(b []byte, s string, i int) []byte {
+	const hexDigits = "0123456789abcdef"
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
+		if safe[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':
@@ -57,3 +119,76 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// The seconds since 1970 of the first instant of year 0 and of year
+// 10000: the years time.Time.MarshalJSON writes.
+const (
+	unixYear0     = -62167219200
+	unixYear10000 = 253402300800
+)
+
+// AppendTime appends t as a JSON string in RFC 3339 with as many digits of
+// the second's fraction as it needs, exactly as t.AppendFormat with
+// time.RFC3339Nano writes it between quotes (which, for the years 0 to
+// 9999, is what time.Time.MarshalJSON writes). Instants in UTC are written
+// directly, without the general formatter's work; others go through it.
+func AppendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	sec := t.Unix()
+	if t.Location() != time.UTC || sec < unixYear0 || sec >= unixYear10000 {
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"')
+	}
+	// Days since 1970-01-01 and the second of the day (sec is at least
+	// unixYear0, a whole number of days, so the shift keeps both
+	// non-negative before dividing).
+	const shift = -unixYear0
+	days := (sec+shift)/86400 - shift/86400
+	sod := int((sec + shift) % 86400)
+	year, month, day := civil(days)
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10))
+	b = append(b, '-', tens(month), ones(month), '-', tens(day), ones(day), 'T')
+	h, m, s := sod/3600, sod/60%60, sod%60
+	b = append(b, tens(h), ones(h), ':', tens(m), ones(m), ':', tens(s), ones(s))
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for k := 9; k >= 1; k-- {
+			frac[k] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z', '"')
+}
+
+// civil turns days since 1970-01-01 into a proleptic Gregorian date,
+// counting in 400-year eras from March 1 (so that the leap day ends a
+// year). days must be at least the first day of year 0.
+func civil(days int64) (year, month, day int) {
+	// Days since -0400-03-01: one era before 0000-03-01, so that every
+	// date from 0000-01-01 on counts from a positive number.
+	z := int(days) + 719468 + 146097
+	era := z / 146097
+	doe := z - era*146097                                  // day of the era, [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of the era, [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // day of the year from March 1, [0, 365]
+	mp := (5*doy + 2) / 153                                // month from March, [0, 11]
+	day = doy - (153*mp+2)/5 + 1
+	month = mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year = yoe + (era-1)*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+func tens(v int) byte { return byte('0' + v/10) }
+func ones(v int) byte { return byte('0' + v%10) }
