@@ -173,12 +173,28 @@ func appendJSONDecimal(b []byte, d decimal.Decimal) []byte {
 // appendUUID appends id in its canonical text form, as uuid.UUID.MarshalText
 // writes it.
 func appendUUID(b []byte, id [16]byte) []byte {
+	s := [36]byte{8: '-', 13: '-', 18: '-', 23: '-'}
+	putHex(&s, 0, id[0])
+	putHex(&s, 2, id[1])
+	putHex(&s, 4, id[2])
+	putHex(&s, 6, id[3])
+	putHex(&s, 9, id[4])
+	putHex(&s, 11, id[5])
+	putHex(&s, 14, id[6])
+	putHex(&s, 16, id[7])
+	putHex(&s, 19, id[8])
+	putHex(&s, 21, id[9])
+	putHex(&s, 24, id[10])
+	putHex(&s, 26, id[11])
+	putHex(&s, 28, id[12])
+	putHex(&s, 30, id[13])
+	putHex(&s, 32, id[14])
+	putHex(&s, 34, id[15])
+	return append(b, s[:]...)
+}
+
+// putHex writes x as two lowercase hex digits at s[at:at+2].
+func putHex(s *[36]byte, at int, x byte) {
 	const hexDigits = "0123456789abcdef"
-	for i, x := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hexDigits[x>>4], hexDigits[x&0x0f])
-	}
-	return b
+	s[at], s[at+1] = hexDigits[x>>4], hexDigits[x&0x0f]
 }

@@ -399,8 +399,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			}
 			t.Marks = append(t.Marks, Mark{Threshold: th.text, At: x, Skipped: suppress})
 			if !suppress {
-				ev := newEvent(t, EventThreshold, x)
-				ev.Key = t.eventKey("threshold", th.text)
+				ev := newEvent(t, EventThreshold, x, th.text)
 				ev.Threshold = th.pct
 				*evs = append(*evs, ev)
 			}
@@ -413,8 +412,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			if x.Before(to) {
 				t.Breached, t.BreachedAt = true, x
 				if !suppress {
-					ev := newEvent(t, EventBreached, x)
-					ev.Key = t.eventKey("breached")
+					ev := newEvent(t, EventBreached, x, "")
 					*evs = append(*evs, ev)
 				}
 			}
@@ -522,7 +520,7 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	if s == StageCanceled {
 		kind = EventCanceled
 	}
-	*evs = append(*evs, newEvent(t, kind, at))
+	*evs = append(*evs, newEvent(t, kind, at, ""))
 }
 
 // normalizeState normalises, in place, every instant of st with
@@ -860,7 +858,7 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	}
 	if g.name != t.Goal {
 		ch := retargetTimer(t, ct, g, ct.retarget, at)
-		ev := newEvent(t, EventRetargeted, at)
+		ev := newEvent(t, EventRetargeted, at, "")
 		if !ch.BreachedAt.IsZero() {
 			ev.Breached, ev.BreachedAt = true, ch.BreachedAt
 		}
@@ -870,10 +868,10 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	switch {
 	case paused && t.Stage == StageRunning:
 		setTimerStage(t, StagePaused, at)
-		*evs = append(*evs, newEvent(t, EventPaused, at))
+		*evs = append(*evs, newEvent(t, EventPaused, at, ""))
 	case !paused && t.Stage == StagePaused:
 		setTimerStage(t, StageRunning, at)
-		*evs = append(*evs, newEvent(t, EventResumed, at))
+		*evs = append(*evs, newEvent(t, EventResumed, at, ""))
 	}
 }
 
@@ -991,7 +989,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 				if moved {
 					migrateTimer(cur, cca, cct, g, at)
 				}
-				*evs = append(*evs, newEvent(cur, EventResumed, at))
+				*evs = append(*evs, newEvent(cur, EventResumed, at, ""))
 				e.goalAndPause(cur, cct, o, m, evs)
 				return nil
 			}
@@ -1016,7 +1014,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			return err
 		}
 	}
-	ev := newEvent(&t, EventAttached, at)
+	ev := newEvent(&t, EventAttached, at, "")
 	if t.Breached {
 		// Only a retroactive start attaches breached; its breach emitted
 		// nothing, so the attached event carries it.
