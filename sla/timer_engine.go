@@ -43,10 +43,33 @@ const (
 	maxLife = 100 * 365 * 24 * time.Hour
 )
 
-// inWindow reports whether t lies in the years the engine accepts.
+// The Unix seconds of the first instant of minYear and of maxYear in UTC.
+var (
+	minUnix = time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxUnix = time.Date(maxYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+)
+
+// inWindow reports whether t lies in the years the engine accepts, its
+// year read in its own location. An instant in UTC, as the engine's are,
+// is compared by its Unix seconds, sparing the calendar arithmetic of
+// Year.
 func inWindow(t time.Time) bool {
+	if t.Location() == time.UTC {
+		sec := t.Unix()
+		return sec >= minUnix && sec < maxUnix
+	}
 	y := t.Year()
 	return y >= minYear && y < maxYear
+}
+
+// norm returns itsm.Normalize(t). An instant already whole microseconds,
+// as stored instants are, takes only the inlined UTC conversion.
+func norm(t time.Time) time.Time {
+	u := t.UTC()
+	if u.Nanosecond()%1000 != 0 {
+		return itsm.Normalize(u)
+	}
+	return u
 }
 
 // checkInstant records in errs that field is outside the accepted years,
@@ -68,7 +91,10 @@ func outOfWindow(t time.Time) string {
 // for concurrent use. Every method is a pure function of its arguments.
 type Engine struct {
 	latest []*compAgreement // highest version of each ID, sorted by ID
-	all    map[versionKey]*compAgreement
+	// targets counts the targets of the latest versions: the most timers
+	// one observation attaches.
+	targets int
+	all     map[versionKey]*compAgreement
 	// few lists every version when there are at most fewVersions, for
 	// lookup without hashing the ID (see version); nil otherwise.
 	few     []*compAgreement
@@ -166,6 +192,9 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 		e.latest = append(e.latest, ca)
 	}
 	slices.SortFunc(e.latest, func(a, b *compAgreement) int { return cmp.Compare(a.id, b.id) })
+	for _, ca := range e.latest {
+		e.targets += len(ca.targets)
+	}
 	if len(e.all) <= fewVersions {
 		// Latest versions first: timers mostly run under them.
 		e.few = append(e.few, e.latest...)
@@ -365,7 +394,7 @@ func crossAt(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return itsm.Normalize(x), nil
+	return norm(x), nil
 }
 
 // accrueTimer brings a live timer from t.AsOf to to in its current stage,
@@ -435,8 +464,16 @@ func (e *Engine) refreshTimer(t *Timer) {
 	if t.Stage != StageRunning {
 		return
 	}
-	_, ct, g, ok := e.definition(t)
-	if !ok {
+	if _, ct, g, ok := e.definition(t); ok {
+		e.refreshWith(t, ct, g)
+	}
+}
+
+// refreshWith is refreshTimer for a timer whose definition is known: ct
+// and its goal g the timer is on.
+func (e *Engine) refreshWith(t *Timer, ct *compTarget, g *compGoal) {
+	t.DueAt, t.NextAt = time.Time{}, time.Time{}
+	if t.Stage != StageRunning {
 		return
 	}
 	switch rem := t.Within - t.BusinessElapsed; {
@@ -526,7 +563,7 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 // normalizeState normalises, in place, every instant of st with
 // itsm.Normalize.
 func normalizeState(st *State) {
-	st.AsOf = itsm.Normalize(st.AsOf)
+	st.AsOf = norm(st.AsOf)
 	for i := range st.Timers {
 		normalizeTimer(&st.Timers[i])
 	}
@@ -535,25 +572,25 @@ func normalizeState(st *State) {
 // normalizeTimer normalises, in place, every instant of t with
 // itsm.Normalize.
 func normalizeTimer(t *Timer) {
-	t.BreachedAt = itsm.Normalize(t.BreachedAt)
-	t.StartedAt = itsm.Normalize(t.StartedAt)
-	t.AttachedAt = itsm.Normalize(t.AttachedAt)
-	t.EndedAt = itsm.Normalize(t.EndedAt)
-	t.AsOf = itsm.Normalize(t.AsOf)
-	t.Since = itsm.Normalize(t.Since)
-	t.DueAt = itsm.Normalize(t.DueAt)
-	t.NextAt = itsm.Normalize(t.NextAt)
+	t.BreachedAt = norm(t.BreachedAt)
+	t.StartedAt = norm(t.StartedAt)
+	t.AttachedAt = norm(t.AttachedAt)
+	t.EndedAt = norm(t.EndedAt)
+	t.AsOf = norm(t.AsOf)
+	t.Since = norm(t.Since)
+	t.DueAt = norm(t.DueAt)
+	t.NextAt = norm(t.NextAt)
 	for i := range t.Marks {
 		m := &t.Marks[i]
-		m.At = itsm.Normalize(m.At)
+		m.At = norm(m.At)
 	}
 	for i := range t.Segments {
 		sg := &t.Segments[i]
-		sg.From, sg.To = itsm.Normalize(sg.From), itsm.Normalize(sg.To)
+		sg.From, sg.To = norm(sg.From), norm(sg.To)
 	}
 	for i := range t.Changes {
 		c := &t.Changes[i]
-		c.At, c.BreachedAt = itsm.Normalize(c.At), itsm.Normalize(c.BreachedAt)
+		c.At, c.BreachedAt = norm(c.At), norm(c.BreachedAt)
 	}
 }
 
@@ -565,7 +602,7 @@ func checkTimerState(st *State) error {
 	if err := st.Record.Validate(); err != nil {
 		errs.Merge("record", err)
 	}
-	stAsOf := itsm.Normalize(st.AsOf)
+	stAsOf := norm(st.AsOf)
 	if !stAsOf.IsZero() {
 		checkInstant(&errs, "as_of", stAsOf)
 	}
@@ -577,7 +614,7 @@ func checkTimerState(st *State) error {
 		if !t.Stage.Live() {
 			continue
 		}
-		asOf, started, since := itsm.Normalize(t.AsOf), itsm.Normalize(t.StartedAt), itsm.Normalize(t.Since)
+		asOf, started, since := norm(t.AsOf), norm(t.StartedAt), norm(t.Since)
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
 		if !asOf.Equal(stAsOf) {
 			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
@@ -618,7 +655,7 @@ func checkTimerState(st *State) error {
 func (e *Engine) checkLife(st *State, at time.Time, field string) error {
 	for i := range st.Timers {
 		t := &st.Timers[i]
-		if !t.Stage.Live() || at.Sub(itsm.Normalize(t.StartedAt)) <= maxLife {
+		if !t.Stage.Live() || at.Sub(norm(t.StartedAt)) <= maxLife {
 			continue
 		}
 		if _, _, _, ok := e.definition(t); ok {
@@ -628,20 +665,33 @@ func (e *Engine) checkLife(st *State, at time.Time, field string) error {
 	return nil
 }
 
+// timerDef is the compiled definition a live timer evaluates under, as
+// Engine.definition finds it.
+type timerDef struct {
+	ca *compAgreement
+	ct *compTarget
+	g  *compGoal
+}
+
 // removeUndefined cancels, as "removed" at out.AsOf and without accruing
 // anything (the calendar it counted on is gone with its definition), every
 // live timer whose agreement version, metric or goal the engine does not
-// hold.
-func (e *Engine) removeUndefined(out *State, evs *[]Event) {
+// hold. It appends to defs, and returns, the definition of each timer of
+// out in order, the zero timerDef for those not (or no longer) live, so
+// that the passes that follow look none up again.
+func (e *Engine) removeUndefined(out *State, evs *[]Event, defs []timerDef) []timerDef {
 	for i := range out.Timers {
 		t := &out.Timers[i]
-		if !t.Stage.Live() {
-			continue
+		var d timerDef
+		if t.Stage.Live() {
+			var ok bool
+			if d.ca, d.ct, d.g, ok = e.definition(t); !ok {
+				finishTimer(t, StageCanceled, "removed", out.AsOf, evs)
+			}
 		}
-		if _, _, _, ok := e.definition(t); !ok {
-			finishTimer(t, StageCanceled, "removed", out.AsOf, evs)
-		}
+		defs = append(defs, d)
 	}
+	return defs
 }
 
 // Observe applies one observation of the state's record and returns the new
@@ -710,15 +760,15 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, erro
 	if err := checkTimerState(st); err != nil {
 		return Observation{}, err
 	}
-	asOf := itsm.Normalize(st.AsOf)
+	asOf := norm(st.AsOf)
 	var errs itsm.FieldErrors
-	at := itsm.Normalize(obs.At)
+	at := norm(obs.At)
 	if obs.At.IsZero() {
 		errs.Add("at", "must be set")
 	} else if checkInstant(&errs, "at", at) && at.Before(asOf) {
 		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), asOf.Format(time.RFC3339Nano))
 	}
-	opened := itsm.Normalize(obs.Opened)
+	opened := norm(obs.Opened)
 	switch {
 	case obs.Opened.IsZero():
 		opened = at
@@ -749,8 +799,9 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 	normalizeState(st)
 	at := obs.At
 	var evs []Event
-	e.removeUndefined(st, &evs)
-	if err := e.advanceAll(st, at, &evs); err != nil {
+	var buf [4]timerDef
+	defs := e.removeUndefined(st, &evs, buf[:0])
+	if err := e.advanceAll(st, at, &evs, defs); err != nil {
 		return nil, err
 	}
 	mem := condMemory{seen: st.Observed, values: st.Previous}
@@ -758,23 +809,32 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 	// Live timers, each under its own definition.
 	for i := range st.Timers {
 		t := &st.Timers[i]
-		if !t.Stage.Live() {
-			continue
-		}
-		if ca, ct, _, ok := e.definition(t); ok {
-			e.evaluateLive(t, ca, ct, &obs, &mem, &evs)
+		if d := &defs[i]; t.Stage.Live() && d.ct != nil {
+			e.evaluateLive(t, d.ca, d.ct, &obs, &mem, &evs)
 		}
 	}
-	// Attach and reopen under the latest definitions.
+	// Attach and reopen under the latest definitions; room counts the
+	// targets left, the most timers and attached events still to come.
+	room := e.targets
 	for _, ca := range e.latest {
 		for j := range ca.targets {
-			if err := e.attach(st, ca, &ca.targets[j], &obs, &mem, &evs); err != nil {
+			if err := e.attach(st, ca, &ca.targets[j], &obs, &mem, &evs, room); err != nil {
 				return nil, err
 			}
+			room--
 		}
 	}
 	for i := range st.Timers {
-		e.refreshTimer(&st.Timers[i])
+		t := &st.Timers[i]
+		if i < len(defs) && defs[i].ct != nil {
+			// Live before this observation: still under the same version
+			// and target, on the goal it has now.
+			if g := defs[i].g; g.name == t.Goal {
+				e.refreshWith(t, defs[i].ct, g)
+				continue
+			}
+		}
+		e.refreshTimer(t)
 	}
 	st.Observed = true
 	if len(st.Timers) == 0 {
@@ -799,19 +859,15 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 
 // advanceAll accrues every live timer of out to at; out.Timers is already
 // a copy the caller owns. Timers whose definition is missing must have been
-// removed first; any left are skipped.
-func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
+// removed first; any left are skipped. defs holds the definition of each
+// timer, as removeUndefined returned them.
+func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event, defs []timerDef) error {
 	for i := range out.Timers {
 		t := &out.Timers[i]
-		if !t.Stage.Live() {
-			continue
-		}
-		_, ct, g, ok := e.definition(t)
-		if !ok {
-			continue
-		}
-		if err := accrueTimer(t, ct, g, at, false, evs); err != nil {
-			return err
+		if d := &defs[i]; t.Stage.Live() && d.ct != nil {
+			if err := accrueTimer(t, d.ct, d.g, at, false, evs); err != nil {
+				return err
+			}
 		}
 	}
 	out.AsOf = at
@@ -953,7 +1009,11 @@ func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory)
 		!ct.stop.holds(o, m, false) && !ct.cancel.holds(o, m, false)
 }
 
-func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) error {
+// attach attaches a new cycle of ct, or reopens a completed one, when its
+// conditions hold. room is at least 1 and counts the targets observe has
+// still to attach, this one included: the timers and attached events it may
+// yet add, for which the lists grow at once.
+func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event, room int) error {
 	at := o.At
 	idx := out.latest(ca.id, ct.metric)
 	cycle := 1
@@ -1020,9 +1080,15 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 		// nothing, so the attached event carries it.
 		ev.Breached, ev.BreachedAt = true, t.BreachedAt
 	}
+	if len(*evs) == cap(*evs) {
+		*evs = slices.Grow(*evs, room)
+	}
 	*evs = append(*evs, ev)
 	if ct.pause.holds(o, m, false) {
 		setTimerStage(&t, StagePaused, at)
+	}
+	if len(out.Timers) == cap(out.Timers) {
+		out.Timers = slices.Grow(out.Timers, room)
 	}
 	out.Timers = append(out.Timers, t)
 	return nil
@@ -1071,9 +1137,9 @@ func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, error) {
 	if err := checkTimerState(st); err != nil {
 		return time.Time{}, err
 	}
-	now = itsm.Normalize(now)
+	now = norm(now)
 	var errs itsm.FieldErrors
-	if checkInstant(&errs, "now", now) && now.Before(itsm.Normalize(st.AsOf)) {
+	if checkInstant(&errs, "now", now) && now.Before(norm(st.AsOf)) {
 		errs.Add("now", "is before the state's as_of")
 	}
 	if err := errs.Err(); err != nil {
@@ -1093,12 +1159,17 @@ func (e *Engine) advance(st *State, now time.Time) ([]Event, error) {
 		st.Timers = nil
 	}
 	var evs []Event
-	e.removeUndefined(st, &evs)
-	if err := e.advanceAll(st, now, &evs); err != nil {
+	var buf [4]timerDef
+	defs := e.removeUndefined(st, &evs, buf[:0])
+	if err := e.advanceAll(st, now, &evs, defs); err != nil {
 		return nil, err
 	}
 	for i := range st.Timers {
-		e.refreshTimer(&st.Timers[i])
+		if d := &defs[i]; d.ct != nil {
+			e.refreshWith(&st.Timers[i], d.ct, d.g)
+		} else {
+			e.refreshTimer(&st.Timers[i])
+		}
 	}
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	return evs, nil
@@ -1177,7 +1248,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	out := st.Clone()
 	normalizeState(&out)
 	var evs []Event
-	e.removeUndefined(&out, &evs)
+	defs := e.removeUndefined(&out, &evs, nil)
 	switch s {
 	case StrategyFrozen:
 		return out, evs, nil
@@ -1202,7 +1273,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		return State{}, nil, itsm.NewValidationError("history", "must hold the current observation")
 	}
 	now := history[len(history)-1]
-	at := itsm.Normalize(now.At)
+	at := norm(now.At)
 	var errs itsm.FieldErrors
 	if checkInstant(&errs, "history", at) && at.Before(out.AsOf) {
 		errs.Add("history", "last observation is before the state's as_of")
@@ -1213,7 +1284,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	if err := e.checkLife(&out, at, "history"); err != nil {
 		return State{}, nil, err
 	}
-	if err := e.advanceAll(&out, at, &evs); err != nil {
+	if err := e.advanceAll(&out, at, &evs, defs); err != nil {
 		return State{}, nil, err
 	}
 	now.At = at
@@ -1278,7 +1349,7 @@ func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 	default:
 		return time.Time{}, itsm.NewValidationError("stage", "the timer is not live")
 	}
-	now = itsm.Normalize(now)
+	now = norm(now)
 	var errs itsm.FieldErrors
 	checkInstant(&errs, "now", now)
 	if err := errs.Err(); err != nil {
