@@ -173,17 +173,21 @@ func appendJSONDecimal(b []byte, d decimal.Decimal) []byte {
 // appendUUID appends id in its canonical text form, as uuid.UUID.MarshalText
 // writes it.
 func appendUUID(b []byte, id [16]byte) []byte {
-	s := [36]byte{8: '-', 13: '-', 18: '-', 23: '-'}
+	var s [36]byte
 	putHex(&s, 0, id[0])
 	putHex(&s, 2, id[1])
 	putHex(&s, 4, id[2])
 	putHex(&s, 6, id[3])
+	s[8] = '-'
 	putHex(&s, 9, id[4])
 	putHex(&s, 11, id[5])
+	s[13] = '-'
 	putHex(&s, 14, id[6])
 	putHex(&s, 16, id[7])
+	s[18] = '-'
 	putHex(&s, 19, id[8])
 	putHex(&s, 21, id[9])
+	s[23] = '-'
 	putHex(&s, 24, id[10])
 	putHex(&s, 26, id[11])
 	putHex(&s, 28, id[12])
@@ -193,8 +197,16 @@ func appendUUID(b []byte, id [16]byte) []byte {
 	return append(b, s[:]...)
 }
 
+// hexPairs holds the two lowercase hex digits of each byte.
+var hexPairs = func() (t [256][2]byte) {
+	const hexDigits = "0123456789abcdef"
+	for x := range t {
+		t[x] = [2]byte{hexDigits[x>>4], hexDigits[x&0x0f]}
+	}
+	return t
+}()
+
 // putHex writes x as two lowercase hex digits at s[at:at+2].
 func putHex(s *[36]byte, at int, x byte) {
-	const hexDigits = "0123456789abcdef"
-	s[at], s[at+1] = hexDigits[x>>4], hexDigits[x&0x0f]
+	*(*[2]byte)(s[at : at+2]) = hexPairs[x]
 }

@@ -1024,6 +1024,11 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 		}
 		cycle = cur.Cycle + 1
 		if cur.Stage == StageCompleted {
+			if cur.Version == ca.version && ct.reopen == ReopenNever {
+				// It ran under the latest version, whose policy applies
+				// whether or not that still has its goal (see below).
+				return nil
+			}
 			// A completed cycle reopens under the version it ran under; when
 			// the engine no longer holds that version it moves onto the
 			// latest, as a migration keeping what it consumed.
@@ -1062,35 +1067,38 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 	if g == nil {
 		return nil
 	}
-	t := Timer{
-		Record: out.Record, Agreement: ca.id, Version: ca.version, Kind: ca.kind, Metric: ct.metric,
-		Cycle: cycle, Priority: o.Priority, Goal: g.name, Within: g.within, Calendar: g.calName,
-		Stage: StageRunning, StartedAt: at, AttachedAt: at, AsOf: at, Since: at,
+	// The timer is built where it will stay, at the end of the list (and
+	// taken off again if its retroactive start fails).
+	if len(out.Timers) == cap(out.Timers) {
+		out.Timers = slices.Grow(out.Timers, room)
 	}
+	n := len(out.Timers)
+	out.Timers = append(out.Timers, Timer{})
+	t := &out.Timers[n]
+	t.Record, t.Agreement, t.Version, t.Kind, t.Metric = out.Record, ca.id, ca.version, ca.kind, ct.metric
+	t.Cycle, t.Priority, t.Goal, t.Within, t.Calendar = cycle, o.Priority, g.name, g.within, g.calName
+	t.Stage, t.StartedAt, t.AttachedAt, t.AsOf, t.Since = StageRunning, at, at, at, at
 	if ct.startFrom == StartFromOpened && cycle == 1 && o.Opened.Before(at) {
 		t.StartedAt, t.AsOf, t.Since = o.Opened, o.Opened, o.Opened
 		var none []Event
-		if err := accrueTimer(&t, ct, g, at, true, &none); err != nil {
+		if err := accrueTimer(t, ct, g, at, true, &none); err != nil {
+			out.Timers = out.Timers[:n]
 			return err
 		}
-	}
-	ev := newEvent(&t, EventAttached, at, "")
-	if t.Breached {
-		// Only a retroactive start attaches breached; its breach emitted
-		// nothing, so the attached event carries it.
-		ev.Breached, ev.BreachedAt = true, t.BreachedAt
 	}
 	if len(*evs) == cap(*evs) {
 		*evs = slices.Grow(*evs, room)
 	}
-	*evs = append(*evs, ev)
+	*evs = append(*evs, newEvent(t, EventAttached, at, ""))
+	if t.Breached {
+		// Only a retroactive start attaches breached; its breach emitted
+		// nothing, so the attached event carries it.
+		ev := &(*evs)[len(*evs)-1]
+		ev.Breached, ev.BreachedAt = true, t.BreachedAt
+	}
 	if ct.pause.holds(o, m, false) {
-		setTimerStage(&t, StagePaused, at)
+		setTimerStage(t, StagePaused, at)
 	}
-	if len(out.Timers) == cap(out.Timers) {
-		out.Timers = slices.Grow(out.Timers, room)
-	}
-	out.Timers = append(out.Timers, t)
 	return nil
 }
 
