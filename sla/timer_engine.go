@@ -447,10 +447,10 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			}
 		}
 		t.BusinessElapsed += bw
-		t.ActualElapsed += to.Sub(a)
+		t.ActualElapsed += sub(to, a)
 	case StagePaused:
 		t.BusinessPaused += cal.Between(a, to)
-		t.ActualPaused += to.Sub(a)
+		t.ActualPaused += sub(to, a)
 	}
 	t.AsOf = to
 	return nil
@@ -563,7 +563,7 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 // normalizeState normalises, in place, every instant of st with
 // itsm.Normalize.
 func normalizeState(st *State) {
-	st.AsOf = norm(st.AsOf)
+	normAll(&st.AsOf)
 	for i := range st.Timers {
 		normalizeTimer(&st.Timers[i])
 	}
@@ -572,37 +572,60 @@ func normalizeState(st *State) {
 // normalizeTimer normalises, in place, every instant of t with
 // itsm.Normalize.
 func normalizeTimer(t *Timer) {
-	t.BreachedAt = norm(t.BreachedAt)
-	t.StartedAt = norm(t.StartedAt)
-	t.AttachedAt = norm(t.AttachedAt)
-	t.EndedAt = norm(t.EndedAt)
-	t.AsOf = norm(t.AsOf)
-	t.Since = norm(t.Since)
-	t.DueAt = norm(t.DueAt)
-	t.NextAt = norm(t.NextAt)
+	normAll(&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt)
 	for i := range t.Marks {
-		m := &t.Marks[i]
-		m.At = norm(m.At)
+		normAll(&t.Marks[i].At)
 	}
 	for i := range t.Segments {
 		sg := &t.Segments[i]
-		sg.From, sg.To = norm(sg.From), norm(sg.To)
+		normAll(&sg.From, &sg.To)
 	}
 	for i := range t.Changes {
 		c := &t.Changes[i]
-		c.At, c.BreachedAt = norm(c.At), norm(c.BreachedAt)
+		normAll(&c.At, &c.BreachedAt)
 	}
+}
+
+// normAll replaces each *p with norm(*p), with UTC inlined: one call for
+// a timer's eight instants rather than eight.
+func normAll(ps ...*time.Time) {
+	for _, p := range ps {
+		u := p.UTC()
+		if u.Nanosecond()%1000 != 0 {
+			u = itsm.Normalize(u)
+		}
+		*p = u
+	}
+}
+
+// sub returns t.Sub(u) for instants without monotonic clock readings, as
+// normalised ones are. Within 2³³ seconds (some 272 years) of each other,
+// the difference cannot overflow, and Sub's check for it is skipped.
+func sub(t, u time.Time) time.Duration {
+	if ds := t.Unix() - u.Unix(); ds > -1<<33 && ds < 1<<33 {
+		return time.Duration(ds)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
+	}
+	return t.Sub(u)
+}
+
+// stateFacts is what checkTimerState learns of a valid state.
+type stateFacts struct {
+	asOf     time.Time // the state's as_of, normalised
+	live     bool      // some timer is live
+	earliest time.Time // the earliest started_at of a live timer, normalised
 }
 
 // checkTimerState validates the parts of st the engine relies on, so that
 // no arithmetic on it can overflow. It judges st as normalizeState would
 // leave it, but does not modify it.
-func checkTimerState(st *State) error {
+func checkTimerState(st *State) (stateFacts, error) {
 	var errs itsm.FieldErrors
 	if err := st.Record.Validate(); err != nil {
 		errs.Merge("record", err)
 	}
+	var facts stateFacts
 	stAsOf := norm(st.AsOf)
+	facts.asOf = stAsOf
 	if !stAsOf.IsZero() {
 		checkInstant(&errs, "as_of", stAsOf)
 	}
@@ -615,6 +638,9 @@ func checkTimerState(st *State) error {
 			continue
 		}
 		asOf, started, since := norm(t.AsOf), norm(t.StartedAt), norm(t.Since)
+		if !facts.live || started.Before(facts.earliest) {
+			facts.live, facts.earliest = true, started
+		}
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
 		if !asOf.Equal(stAsOf) {
 			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
@@ -624,38 +650,49 @@ func checkTimerState(st *State) error {
 			errs.Add(field("started_at"), outOfWindow(started))
 		case started.After(asOf):
 			errs.Add(field("started_at"), "must not be after as_of")
-		case asOf.Sub(started) > maxLife:
+		case sub(asOf, started) > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
 		case since.Before(started) || since.After(asOf):
 			errs.Add(field("since"), "must lie between started_at and as_of")
 		}
-		for _, d := range [...]struct {
-			name string
-			d    time.Duration
-		}{
-			{"business_elapsed", t.BusinessElapsed}, {"actual_elapsed", t.ActualElapsed},
-			{"business_paused", t.BusinessPaused}, {"actual_paused", t.ActualPaused},
-		} {
-			if d.d < 0 || d.d > maxLife {
-				errs.Add(field(d.name), "must be between 0 and 100 years")
+		if outOfLife(t.BusinessElapsed) || outOfLife(t.ActualElapsed) || outOfLife(t.BusinessPaused) || outOfLife(t.ActualPaused) {
+			for _, d := range [...]struct {
+				name string
+				d    time.Duration
+			}{
+				{"business_elapsed", t.BusinessElapsed}, {"actual_elapsed", t.ActualElapsed},
+				{"business_paused", t.BusinessPaused}, {"actual_paused", t.ActualPaused},
+			} {
+				if outOfLife(d.d) {
+					errs.Add(field(d.name), "must be between 0 and 100 years")
+				}
 			}
 		}
 		if t.Within <= 0 || t.Within > maxWithin {
 			errs.Add(field("within"), "must be above 0 and at most 20 years")
 		}
 	}
-	return errs.Err()
+	return facts, errs.Err()
 }
+
+// outOfLife reports whether d lies outside the durations a timer can
+// accrue, 0 to 100 years.
+func outOfLife(d time.Duration) bool { return d < 0 || d > maxLife }
 
 // checkLife returns a *itsm.ValidationError naming field when accruing the
 // live timers of st up to at would make one live more than 100 years.
 // Timers whose definition the engine does not hold are skipped: they are
 // canceled as "removed" before anything accrues. It does not modify st,
-// and judges it as normalizeState would leave it.
-func (e *Engine) checkLife(st *State, at time.Time, field string) error {
+// and judges it as normalizeState would leave it. facts are
+// checkTimerState's of st, or of a state whose live timers include st's:
+// when at is within 100 years of the earliest start, no timer is looked at.
+func (e *Engine) checkLife(st *State, facts stateFacts, at time.Time, field string) error {
+	if !facts.live || sub(at, facts.earliest) <= maxLife {
+		return nil
+	}
 	for i := range st.Timers {
 		t := &st.Timers[i]
-		if !t.Stage.Live() || at.Sub(norm(t.StartedAt)) <= maxLife {
+		if !t.Stage.Live() || sub(at, norm(t.StartedAt)) <= maxLife {
 			continue
 		}
 		if _, _, _, ok := e.definition(t); ok {
@@ -757,10 +794,11 @@ func (e *Engine) ObserveInPlace(st *State, obs Observation) ([]Event, error) {
 // modifying st, and returns obs with its instants normalised and Opened
 // defaulted to At.
 func (e *Engine) checkObservation(st *State, obs Observation) (Observation, error) {
-	if err := checkTimerState(st); err != nil {
+	facts, err := checkTimerState(st)
+	if err != nil {
 		return Observation{}, err
 	}
-	asOf := norm(st.AsOf)
+	asOf := facts.asOf
 	var errs itsm.FieldErrors
 	at := norm(obs.At)
 	if obs.At.IsZero() {
@@ -775,7 +813,7 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, erro
 	case !checkInstant(&errs, "opened", opened):
 	case opened.After(at):
 		errs.Add("opened", "must not be after at")
-	case at.Sub(opened) > maxLife:
+	case sub(at, opened) > maxLife:
 		errs.Add("opened", "must not be more than 100 years before at")
 	}
 	if !obs.State.Valid() {
@@ -784,7 +822,7 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, erro
 	if err := errs.Err(); err != nil {
 		return Observation{}, err
 	}
-	if err := e.checkLife(st, at, "at"); err != nil {
+	if err := e.checkLife(st, facts, at, "at"); err != nil {
 		return Observation{}, err
 	}
 	obs.At, obs.Opened = at, opened
@@ -1142,18 +1180,19 @@ func (e *Engine) AdvanceInPlace(st *State, now time.Time) ([]Event, error) {
 // checkAdvance makes every check Advance makes on st and now, without
 // modifying st, and returns now normalised.
 func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, error) {
-	if err := checkTimerState(st); err != nil {
+	facts, err := checkTimerState(st)
+	if err != nil {
 		return time.Time{}, err
 	}
 	now = norm(now)
 	var errs itsm.FieldErrors
-	if checkInstant(&errs, "now", now) && now.Before(norm(st.AsOf)) {
+	if checkInstant(&errs, "now", now) && now.Before(facts.asOf) {
 		errs.Add("now", "is before the state's as_of")
 	}
 	if err := errs.Err(); err != nil {
 		return time.Time{}, err
 	}
-	if err := e.checkLife(st, now, "now"); err != nil {
+	if err := e.checkLife(st, facts, now, "now"); err != nil {
 		return time.Time{}, err
 	}
 	return now, nil
@@ -1250,7 +1289,8 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	default:
 		return State{}, nil, itsm.NewValidationError("strategy", fmt.Sprintf("%d is not a strategy", uint8(s)))
 	}
-	if err := checkTimerState(&st); err != nil {
+	facts, err := checkTimerState(&st)
+	if err != nil {
 		return State{}, nil, err
 	}
 	out := st.Clone()
@@ -1289,7 +1329,8 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	if err := errs.Err(); err != nil {
 		return State{}, nil, err
 	}
-	if err := e.checkLife(&out, at, "history"); err != nil {
+	// out's live timers are some of st's, started when they were.
+	if err := e.checkLife(&out, facts, at, "history"); err != nil {
 		return State{}, nil, err
 	}
 	if err := e.advanceAll(&out, at, &evs, defs); err != nil {
@@ -1319,7 +1360,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		migrateTimer(t, ca, ct, g, at)
 	}
 	// out is a copy of its own, Previous included.
-	now, err := e.checkObservation(&out, now)
+	now, err = e.checkObservation(&out, now)
 	if err != nil {
 		return State{}, nil, err
 	}
