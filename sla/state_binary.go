@@ -238,22 +238,41 @@ type stateDecoder struct {
 	err     error
 }
 
-// fail records the first failure, at field.
+// fail records the first failure, at field, and moves to the end of the
+// input, so that the inline path of uvarint reads no more.
 func (d *stateDecoder) fail(field string, cause error) {
 	if d.err == nil {
 		d.err = fmt.Errorf("%s: %w", field, cause)
+		d.off = len(d.data)
 	}
 }
 
 func (d *stateDecoder) failf(field, format string, args ...any) {
 	if d.err == nil {
 		d.err = fmt.Errorf("%s: %w: %s", field, errCorrupt, fmt.Sprintf(format, args...))
+		d.off = len(d.data)
 	}
 }
 
 func (d *stateDecoder) rest() int { return len(d.data) - d.off }
 
+// uvarint reads an unsigned varint. One or two bytes, as most are, are
+// read here; a failure moved to the end of the input (see fail), so that
+// every later read takes uvarintSlow, which returns 0.
 func (d *stateDecoder) uvarint(field string) uint64 {
+	s := d.data[d.off:]
+	if len(s) > 0 && s[0] < 0x80 {
+		d.off++
+		return uint64(s[0])
+	}
+	if len(s) > 1 && s[1] < 0x80 {
+		d.off += 2
+		return uint64(s[0]&0x7f) | uint64(s[1])<<7
+	}
+	return d.uvarintSlow(field)
+}
+
+func (d *stateDecoder) uvarintSlow(field string) uint64 {
 	if d.err != nil {
 		return 0
 	}
@@ -270,24 +289,13 @@ func (d *stateDecoder) uvarint(field string) uint64 {
 	return v
 }
 
+// varint reads a zig-zag signed varint.
 func (d *stateDecoder) varint(field string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	ux, n := wire.UvarintString(d.data[d.off:])
+	ux := d.uvarint(field)
 	v := int64(ux >> 1)
 	if ux&1 != 0 {
 		v = ^v
 	}
-	switch {
-	case n == 0:
-		d.fail(field, io.ErrUnexpectedEOF)
-		return 0
-	case n < 0:
-		d.failf(field, "varint overflows 64 bits")
-		return 0
-	}
-	d.off += n
 	return v
 }
 

@@ -275,12 +275,22 @@ func (t *Timer) appendKey(b []byte) []byte {
 	return strconv.AppendInt(b, int64(t.Cycle), 10)
 }
 
-// eventKey returns the timer's Key followed by "/" and each part.
-func (t *Timer) eventKey(parts ...string) string {
-	b := t.appendKey(make([]byte, 0, 128))
-	for _, p := range parts {
+// eventKey returns the key of t's event of kind (see Event.Key): t's Key,
+// "/" and kind, then "/" and threshold for a threshold, nothing more for
+// the breach, "/" and t.Seq for a lifecycle event.
+func (t *Timer) eventKey(kind EventKind, threshold string) string {
+	var buf [128]byte
+	b := t.appendKey(buf[:0])
+	b = append(b, '/')
+	b = append(b, kind...)
+	switch kind {
+	case EventThreshold:
 		b = append(b, '/')
-		b = append(b, p...)
+		b = append(b, threshold...)
+	case EventBreached:
+	default:
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(t.Seq), 10)
 	}
 	return string(b)
 }
@@ -445,14 +455,14 @@ type Event struct {
 	BreachedAt time.Time `json:"breached_at,omitzero"`
 }
 
-// newEvent returns a lifecycle event of t, counting it in t.Seq; threshold
-// and breach events overwrite the key.
-func newEvent(t *Timer, kind EventKind, at time.Time) Event {
+// newEvent returns an event of kind of t, counting a lifecycle event in
+// t.Seq; threshold names a threshold event's percentage, as decimal text.
+func newEvent(t *Timer, kind EventKind, at time.Time, threshold string) Event {
 	if kind != EventThreshold && kind != EventBreached {
 		t.Seq++
 	}
 	return Event{
-		Key:       t.eventKey(string(kind), strconv.Itoa(t.Seq)),
+		Key:       t.eventKey(kind, threshold),
 		Kind:      kind,
 		At:        at,
 		Record:    t.Record,

@@ -43,10 +43,33 @@ const (
 	maxLife = 100 * 365 * 24 * time.Hour
 )
 
-// inWindow reports whether t lies in the years the engine accepts.
+// The Unix seconds of the first instant of minYear and of maxYear in UTC.
+var (
+	minUnix = time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxUnix = time.Date(maxYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+)
+
+// inWindow reports whether t lies in the years the engine accepts, its
+// year read in its own location. An instant in UTC, as the engine's are,
+// is compared by its Unix seconds, sparing the calendar arithmetic of
+// Year.
 func inWindow(t time.Time) bool {
+	if t.Location() == time.UTC {
+		sec := t.Unix()
+		return sec >= minUnix && sec < maxUnix
+	}
 	y := t.Year()
 	return y >= minYear && y < maxYear
+}
+
+// norm returns itsm.Normalize(t). An instant already whole microseconds,
+// as stored instants are, takes only the inlined UTC conversion.
+func norm(t time.Time) time.Time {
+	u := t.UTC()
+	if u.Nanosecond()%1000 != 0 {
+		return itsm.Normalize(u)
+	}
+	return u
 }
 
 // checkInstant records in errs that field is outside the accepted years,
@@ -68,7 +91,10 @@ func outOfWindow(t time.Time) string {
 // for concurrent use. Every method is a pure function of its arguments.
 type Engine struct {
 	latest []*compAgreement // highest version of each ID, sorted by ID
-	all    map[versionKey]*compAgreement
+	// targets counts the targets of the latest versions: the most timers
+	// one observation attaches.
+	targets int
+	all     map[versionKey]*compAgreement
 	// few lists every version when there are at most fewVersions, for
 	// lookup without hashing the ID (see version); nil otherwise.
 	few     []*compAgreement
@@ -166,6 +192,9 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 		e.latest = append(e.latest, ca)
 	}
 	slices.SortFunc(e.latest, func(a, b *compAgreement) int { return cmp.Compare(a.id, b.id) })
+	for _, ca := range e.latest {
+		e.targets += len(ca.targets)
+	}
 	if len(e.all) <= fewVersions {
 		// Latest versions first: timers mostly run under them.
 		e.few = append(e.few, e.latest...)
@@ -365,7 +394,7 @@ func crossAt(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return itsm.Normalize(x), nil
+	return norm(x), nil
 }
 
 // accrueTimer brings a live timer from t.AsOf to to in its current stage,
@@ -399,8 +428,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			}
 			t.Marks = append(t.Marks, Mark{Threshold: th.text, At: x, Skipped: suppress})
 			if !suppress {
-				ev := newEvent(t, EventThreshold, x)
-				ev.Key = t.eventKey("threshold", th.text)
+				ev := newEvent(t, EventThreshold, x, th.text)
 				ev.Threshold = th.pct
 				*evs = append(*evs, ev)
 			}
@@ -413,17 +441,16 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			if x.Before(to) {
 				t.Breached, t.BreachedAt = true, x
 				if !suppress {
-					ev := newEvent(t, EventBreached, x)
-					ev.Key = t.eventKey("breached")
+					ev := newEvent(t, EventBreached, x, "")
 					*evs = append(*evs, ev)
 				}
 			}
 		}
 		t.BusinessElapsed += bw
-		t.ActualElapsed += to.Sub(a)
+		t.ActualElapsed += sub(to, a)
 	case StagePaused:
 		t.BusinessPaused += cal.Between(a, to)
-		t.ActualPaused += to.Sub(a)
+		t.ActualPaused += sub(to, a)
 	}
 	t.AsOf = to
 	return nil
@@ -437,8 +464,16 @@ func (e *Engine) refreshTimer(t *Timer) {
 	if t.Stage != StageRunning {
 		return
 	}
-	_, ct, g, ok := e.definition(t)
-	if !ok {
+	if _, ct, g, ok := e.definition(t); ok {
+		e.refreshWith(t, ct, g)
+	}
+}
+
+// refreshWith is refreshTimer for a timer whose definition is known: ct
+// and its goal g the timer is on.
+func (e *Engine) refreshWith(t *Timer, ct *compTarget, g *compGoal) {
+	t.DueAt, t.NextAt = time.Time{}, time.Time{}
+	if t.Stage != StageRunning {
 		return
 	}
 	switch rem := t.Within - t.BusinessElapsed; {
@@ -522,13 +557,13 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	if s == StageCanceled {
 		kind = EventCanceled
 	}
-	*evs = append(*evs, newEvent(t, kind, at))
+	*evs = append(*evs, newEvent(t, kind, at, ""))
 }
 
 // normalizeState normalises, in place, every instant of st with
 // itsm.Normalize.
 func normalizeState(st *State) {
-	st.AsOf = itsm.Normalize(st.AsOf)
+	normAll(&st.AsOf)
 	for i := range st.Timers {
 		normalizeTimer(&st.Timers[i])
 	}
@@ -537,37 +572,60 @@ func normalizeState(st *State) {
 // normalizeTimer normalises, in place, every instant of t with
 // itsm.Normalize.
 func normalizeTimer(t *Timer) {
-	t.BreachedAt = itsm.Normalize(t.BreachedAt)
-	t.StartedAt = itsm.Normalize(t.StartedAt)
-	t.AttachedAt = itsm.Normalize(t.AttachedAt)
-	t.EndedAt = itsm.Normalize(t.EndedAt)
-	t.AsOf = itsm.Normalize(t.AsOf)
-	t.Since = itsm.Normalize(t.Since)
-	t.DueAt = itsm.Normalize(t.DueAt)
-	t.NextAt = itsm.Normalize(t.NextAt)
+	normAll(&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt)
 	for i := range t.Marks {
-		m := &t.Marks[i]
-		m.At = itsm.Normalize(m.At)
+		normAll(&t.Marks[i].At)
 	}
 	for i := range t.Segments {
 		sg := &t.Segments[i]
-		sg.From, sg.To = itsm.Normalize(sg.From), itsm.Normalize(sg.To)
+		normAll(&sg.From, &sg.To)
 	}
 	for i := range t.Changes {
 		c := &t.Changes[i]
-		c.At, c.BreachedAt = itsm.Normalize(c.At), itsm.Normalize(c.BreachedAt)
+		normAll(&c.At, &c.BreachedAt)
 	}
+}
+
+// normAll replaces each *p with norm(*p), with UTC inlined: one call for
+// a timer's eight instants rather than eight.
+func normAll(ps ...*time.Time) {
+	for _, p := range ps {
+		u := p.UTC()
+		if u.Nanosecond()%1000 != 0 {
+			u = itsm.Normalize(u)
+		}
+		*p = u
+	}
+}
+
+// sub returns t.Sub(u) for instants without monotonic clock readings, as
+// normalised ones are. Within 2³³ seconds (some 272 years) of each other,
+// the difference cannot overflow, and Sub's check for it is skipped.
+func sub(t, u time.Time) time.Duration {
+	if ds := t.Unix() - u.Unix(); ds > -1<<33 && ds < 1<<33 {
+		return time.Duration(ds)*time.Second + time.Duration(t.Nanosecond()-u.Nanosecond())
+	}
+	return t.Sub(u)
+}
+
+// stateFacts is what checkTimerState learns of a valid state.
+type stateFacts struct {
+	asOf     time.Time // the state's as_of, normalised
+	live     bool      // some timer is live
+	earliest time.Time // the earliest started_at of a live timer, normalised
 }
 
 // checkTimerState validates the parts of st the engine relies on, so that
 // no arithmetic on it can overflow. It judges st as normalizeState would
 // leave it, but does not modify it.
-func checkTimerState(st *State) error {
+func checkTimerState(st *State) (stateFacts, error) {
 	var errs itsm.FieldErrors
 	if err := st.Record.Validate(); err != nil {
 		errs.Merge("record", err)
 	}
-	stAsOf := itsm.Normalize(st.AsOf)
+	var facts stateFacts
+	stAsOf := norm(st.AsOf)
+	facts.asOf = stAsOf
 	if !stAsOf.IsZero() {
 		checkInstant(&errs, "as_of", stAsOf)
 	}
@@ -579,7 +637,10 @@ func checkTimerState(st *State) error {
 		if !t.Stage.Live() {
 			continue
 		}
-		asOf, started, since := itsm.Normalize(t.AsOf), itsm.Normalize(t.StartedAt), itsm.Normalize(t.Since)
+		asOf, started, since := norm(t.AsOf), norm(t.StartedAt), norm(t.Since)
+		if !facts.live || started.Before(facts.earliest) {
+			facts.live, facts.earliest = true, started
+		}
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
 		if !asOf.Equal(stAsOf) {
 			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
@@ -589,38 +650,49 @@ func checkTimerState(st *State) error {
 			errs.Add(field("started_at"), outOfWindow(started))
 		case started.After(asOf):
 			errs.Add(field("started_at"), "must not be after as_of")
-		case asOf.Sub(started) > maxLife:
+		case sub(asOf, started) > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
 		case since.Before(started) || since.After(asOf):
 			errs.Add(field("since"), "must lie between started_at and as_of")
 		}
-		for _, d := range [...]struct {
-			name string
-			d    time.Duration
-		}{
-			{"business_elapsed", t.BusinessElapsed}, {"actual_elapsed", t.ActualElapsed},
-			{"business_paused", t.BusinessPaused}, {"actual_paused", t.ActualPaused},
-		} {
-			if d.d < 0 || d.d > maxLife {
-				errs.Add(field(d.name), "must be between 0 and 100 years")
+		if outOfLife(t.BusinessElapsed) || outOfLife(t.ActualElapsed) || outOfLife(t.BusinessPaused) || outOfLife(t.ActualPaused) {
+			for _, d := range [...]struct {
+				name string
+				d    time.Duration
+			}{
+				{"business_elapsed", t.BusinessElapsed}, {"actual_elapsed", t.ActualElapsed},
+				{"business_paused", t.BusinessPaused}, {"actual_paused", t.ActualPaused},
+			} {
+				if outOfLife(d.d) {
+					errs.Add(field(d.name), "must be between 0 and 100 years")
+				}
 			}
 		}
 		if t.Within <= 0 || t.Within > maxWithin {
 			errs.Add(field("within"), "must be above 0 and at most 20 years")
 		}
 	}
-	return errs.Err()
+	return facts, errs.Err()
 }
+
+// outOfLife reports whether d lies outside the durations a timer can
+// accrue, 0 to 100 years.
+func outOfLife(d time.Duration) bool { return d < 0 || d > maxLife }
 
 // checkLife returns a *itsm.ValidationError naming field when accruing the
 // live timers of st up to at would make one live more than 100 years.
 // Timers whose definition the engine does not hold are skipped: they are
 // canceled as "removed" before anything accrues. It does not modify st,
-// and judges it as normalizeState would leave it.
-func (e *Engine) checkLife(st *State, at time.Time, field string) error {
+// and judges it as normalizeState would leave it. facts are
+// checkTimerState's of st, or of a state whose live timers include st's:
+// when at is within 100 years of the earliest start, no timer is looked at.
+func (e *Engine) checkLife(st *State, facts stateFacts, at time.Time, field string) error {
+	if !facts.live || sub(at, facts.earliest) <= maxLife {
+		return nil
+	}
 	for i := range st.Timers {
 		t := &st.Timers[i]
-		if !t.Stage.Live() || at.Sub(itsm.Normalize(t.StartedAt)) <= maxLife {
+		if !t.Stage.Live() || sub(at, norm(t.StartedAt)) <= maxLife {
 			continue
 		}
 		if _, _, _, ok := e.definition(t); ok {
@@ -630,20 +702,33 @@ func (e *Engine) checkLife(st *State, at time.Time, field string) error {
 	return nil
 }
 
+// timerDef is the compiled definition a live timer evaluates under, as
+// Engine.definition finds it.
+type timerDef struct {
+	ca *compAgreement
+	ct *compTarget
+	g  *compGoal
+}
+
 // removeUndefined cancels, as "removed" at out.AsOf and without accruing
 // anything (the calendar it counted on is gone with its definition), every
 // live timer whose agreement version, metric or goal the engine does not
-// hold.
-func (e *Engine) removeUndefined(out *State, evs *[]Event) {
+// hold. It appends to defs, and returns, the definition of each timer of
+// out in order, the zero timerDef for those not (or no longer) live, so
+// that the passes that follow look none up again.
+func (e *Engine) removeUndefined(out *State, evs *[]Event, defs []timerDef) []timerDef {
 	for i := range out.Timers {
 		t := &out.Timers[i]
-		if !t.Stage.Live() {
-			continue
+		var d timerDef
+		if t.Stage.Live() {
+			var ok bool
+			if d.ca, d.ct, d.g, ok = e.definition(t); !ok {
+				finishTimer(t, StageCanceled, "removed", out.AsOf, evs)
+			}
 		}
-		if _, _, _, ok := e.definition(t); !ok {
-			finishTimer(t, StageCanceled, "removed", out.AsOf, evs)
-		}
+		defs = append(defs, d)
 	}
+	return defs
 }
 
 // Observe applies one observation of the state's record and returns the new
@@ -709,25 +794,26 @@ func (e *Engine) ObserveInPlace(st *State, obs Observation) ([]Event, error) {
 // modifying st, and returns obs with its instants normalised and Opened
 // defaulted to At.
 func (e *Engine) checkObservation(st *State, obs Observation) (Observation, error) {
-	if err := checkTimerState(st); err != nil {
+	facts, err := checkTimerState(st)
+	if err != nil {
 		return Observation{}, err
 	}
-	asOf := itsm.Normalize(st.AsOf)
+	asOf := facts.asOf
 	var errs itsm.FieldErrors
-	at := itsm.Normalize(obs.At)
+	at := norm(obs.At)
 	if obs.At.IsZero() {
 		errs.Add("at", "must be set")
 	} else if checkInstant(&errs, "at", at) && at.Before(asOf) {
 		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), asOf.Format(time.RFC3339Nano))
 	}
-	opened := itsm.Normalize(obs.Opened)
+	opened := norm(obs.Opened)
 	switch {
 	case obs.Opened.IsZero():
 		opened = at
 	case !checkInstant(&errs, "opened", opened):
 	case opened.After(at):
 		errs.Add("opened", "must not be after at")
-	case at.Sub(opened) > maxLife:
+	case sub(at, opened) > maxLife:
 		errs.Add("opened", "must not be more than 100 years before at")
 	}
 	if !obs.State.Valid() {
@@ -736,7 +822,7 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, erro
 	if err := errs.Err(); err != nil {
 		return Observation{}, err
 	}
-	if err := e.checkLife(st, at, "at"); err != nil {
+	if err := e.checkLife(st, facts, at, "at"); err != nil {
 		return Observation{}, err
 	}
 	obs.At, obs.Opened = at, opened
@@ -751,8 +837,9 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 	normalizeState(st)
 	at := obs.At
 	var evs []Event
-	e.removeUndefined(st, &evs)
-	if err := e.advanceAll(st, at, &evs); err != nil {
+	var buf [4]timerDef
+	defs := e.removeUndefined(st, &evs, buf[:0])
+	if err := e.advanceAll(st, at, &evs, defs); err != nil {
 		return nil, err
 	}
 	mem := condMemory{seen: st.Observed, values: st.Previous}
@@ -760,23 +847,32 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 	// Live timers, each under its own definition.
 	for i := range st.Timers {
 		t := &st.Timers[i]
-		if !t.Stage.Live() {
-			continue
-		}
-		if ca, ct, _, ok := e.definition(t); ok {
-			e.evaluateLive(t, ca, ct, &obs, &mem, &evs)
+		if d := &defs[i]; t.Stage.Live() && d.ct != nil {
+			e.evaluateLive(t, d.ca, d.ct, &obs, &mem, &evs)
 		}
 	}
-	// Attach and reopen under the latest definitions.
+	// Attach and reopen under the latest definitions; room counts the
+	// targets left, the most timers and attached events still to come.
+	room := e.targets
 	for _, ca := range e.latest {
 		for j := range ca.targets {
-			if err := e.attach(st, ca, &ca.targets[j], &obs, &mem, &evs); err != nil {
+			if err := e.attach(st, ca, &ca.targets[j], &obs, &mem, &evs, room); err != nil {
 				return nil, err
 			}
+			room--
 		}
 	}
 	for i := range st.Timers {
-		e.refreshTimer(&st.Timers[i])
+		t := &st.Timers[i]
+		if i < len(defs) && defs[i].ct != nil {
+			// Live before this observation: still under the same version
+			// and target, on the goal it has now.
+			if g := defs[i].g; g.name == t.Goal {
+				e.refreshWith(t, defs[i].ct, g)
+				continue
+			}
+		}
+		e.refreshTimer(t)
 	}
 	st.Observed = true
 	if len(st.Timers) == 0 {
@@ -801,19 +897,15 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 
 // advanceAll accrues every live timer of out to at; out.Timers is already
 // a copy the caller owns. Timers whose definition is missing must have been
-// removed first; any left are skipped.
-func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event) error {
+// removed first; any left are skipped. defs holds the definition of each
+// timer, as removeUndefined returned them.
+func (e *Engine) advanceAll(out *State, at time.Time, evs *[]Event, defs []timerDef) error {
 	for i := range out.Timers {
 		t := &out.Timers[i]
-		if !t.Stage.Live() {
-			continue
-		}
-		_, ct, g, ok := e.definition(t)
-		if !ok {
-			continue
-		}
-		if err := accrueTimer(t, ct, g, at, false, evs); err != nil {
-			return err
+		if d := &defs[i]; t.Stage.Live() && d.ct != nil {
+			if err := accrueTimer(t, d.ct, d.g, at, false, evs); err != nil {
+				return err
+			}
 		}
 	}
 	out.AsOf = at
@@ -860,7 +952,7 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	}
 	if g.name != t.Goal {
 		ch := retargetTimer(t, ct, g, ct.retarget, at)
-		ev := newEvent(t, EventRetargeted, at)
+		ev := newEvent(t, EventRetargeted, at, "")
 		if !ch.BreachedAt.IsZero() {
 			ev.Breached, ev.BreachedAt = true, ch.BreachedAt
 		}
@@ -870,10 +962,10 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	switch {
 	case paused && t.Stage == StageRunning:
 		setTimerStage(t, StagePaused, at)
-		*evs = append(*evs, newEvent(t, EventPaused, at))
+		*evs = append(*evs, newEvent(t, EventPaused, at, ""))
 	case !paused && t.Stage == StagePaused:
 		setTimerStage(t, StageRunning, at)
-		*evs = append(*evs, newEvent(t, EventResumed, at))
+		*evs = append(*evs, newEvent(t, EventResumed, at, ""))
 	}
 }
 
@@ -955,7 +1047,11 @@ func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory)
 		!ct.stop.holds(o, m, false) && !ct.cancel.holds(o, m, false)
 }
 
-func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event) error {
+// attach attaches a new cycle of ct, or reopens a completed one, when its
+// conditions hold. room is at least 1 and counts the targets observe has
+// still to attach, this one included: the timers and attached events it may
+// yet add, for which the lists grow at once.
+func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event, room int) error {
 	at := o.At
 	idx := out.latest(ca.id, ct.metric)
 	cycle := 1
@@ -966,6 +1062,11 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 		}
 		cycle = cur.Cycle + 1
 		if cur.Stage == StageCompleted {
+			if cur.Version == ca.version && ct.reopen == ReopenNever {
+				// It ran under the latest version, whose policy applies
+				// whether or not that still has its goal (see below).
+				return nil
+			}
 			// A completed cycle reopens under the version it ran under; when
 			// the engine no longer holds that version it moves onto the
 			// latest, as a migration keeping what it consumed.
@@ -991,7 +1092,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 				if moved {
 					migrateTimer(cur, cca, cct, g, at)
 				}
-				*evs = append(*evs, newEvent(cur, EventResumed, at))
+				*evs = append(*evs, newEvent(cur, EventResumed, at, ""))
 				e.goalAndPause(cur, cct, o, m, evs)
 				return nil
 			}
@@ -1004,29 +1105,38 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 	if g == nil {
 		return nil
 	}
-	t := Timer{
-		Record: out.Record, Agreement: ca.id, Version: ca.version, Kind: ca.kind, Metric: ct.metric,
-		Cycle: cycle, Priority: o.Priority, Goal: g.name, Within: g.within, Calendar: g.calName,
-		Stage: StageRunning, StartedAt: at, AttachedAt: at, AsOf: at, Since: at,
+	// The timer is built where it will stay, at the end of the list (and
+	// taken off again if its retroactive start fails).
+	if len(out.Timers) == cap(out.Timers) {
+		out.Timers = slices.Grow(out.Timers, room)
 	}
+	n := len(out.Timers)
+	out.Timers = append(out.Timers, Timer{})
+	t := &out.Timers[n]
+	t.Record, t.Agreement, t.Version, t.Kind, t.Metric = out.Record, ca.id, ca.version, ca.kind, ct.metric
+	t.Cycle, t.Priority, t.Goal, t.Within, t.Calendar = cycle, o.Priority, g.name, g.within, g.calName
+	t.Stage, t.StartedAt, t.AttachedAt, t.AsOf, t.Since = StageRunning, at, at, at, at
 	if ct.startFrom == StartFromOpened && cycle == 1 && o.Opened.Before(at) {
 		t.StartedAt, t.AsOf, t.Since = o.Opened, o.Opened, o.Opened
 		var none []Event
-		if err := accrueTimer(&t, ct, g, at, true, &none); err != nil {
+		if err := accrueTimer(t, ct, g, at, true, &none); err != nil {
+			out.Timers = out.Timers[:n]
 			return err
 		}
 	}
-	ev := newEvent(&t, EventAttached, at)
+	if len(*evs) == cap(*evs) {
+		*evs = slices.Grow(*evs, room)
+	}
+	*evs = append(*evs, newEvent(t, EventAttached, at, ""))
 	if t.Breached {
 		// Only a retroactive start attaches breached; its breach emitted
 		// nothing, so the attached event carries it.
+		ev := &(*evs)[len(*evs)-1]
 		ev.Breached, ev.BreachedAt = true, t.BreachedAt
 	}
-	*evs = append(*evs, ev)
 	if ct.pause.holds(o, m, false) {
-		setTimerStage(&t, StagePaused, at)
+		setTimerStage(t, StagePaused, at)
 	}
-	out.Timers = append(out.Timers, t)
 	return nil
 }
 
@@ -1070,18 +1180,19 @@ func (e *Engine) AdvanceInPlace(st *State, now time.Time) ([]Event, error) {
 // checkAdvance makes every check Advance makes on st and now, without
 // modifying st, and returns now normalised.
 func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, error) {
-	if err := checkTimerState(st); err != nil {
+	facts, err := checkTimerState(st)
+	if err != nil {
 		return time.Time{}, err
 	}
-	now = itsm.Normalize(now)
+	now = norm(now)
 	var errs itsm.FieldErrors
-	if checkInstant(&errs, "now", now) && now.Before(itsm.Normalize(st.AsOf)) {
+	if checkInstant(&errs, "now", now) && now.Before(facts.asOf) {
 		errs.Add("now", "is before the state's as_of")
 	}
 	if err := errs.Err(); err != nil {
 		return time.Time{}, err
 	}
-	if err := e.checkLife(st, now, "now"); err != nil {
+	if err := e.checkLife(st, facts, now, "now"); err != nil {
 		return time.Time{}, err
 	}
 	return now, nil
@@ -1095,12 +1206,17 @@ func (e *Engine) advance(st *State, now time.Time) ([]Event, error) {
 		st.Timers = nil
 	}
 	var evs []Event
-	e.removeUndefined(st, &evs)
-	if err := e.advanceAll(st, now, &evs); err != nil {
+	var buf [4]timerDef
+	defs := e.removeUndefined(st, &evs, buf[:0])
+	if err := e.advanceAll(st, now, &evs, defs); err != nil {
 		return nil, err
 	}
 	for i := range st.Timers {
-		e.refreshTimer(&st.Timers[i])
+		if d := &defs[i]; d.ct != nil {
+			e.refreshWith(&st.Timers[i], d.ct, d.g)
+		} else {
+			e.refreshTimer(&st.Timers[i])
+		}
 	}
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	return evs, nil
@@ -1173,13 +1289,14 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	default:
 		return State{}, nil, itsm.NewValidationError("strategy", fmt.Sprintf("%d is not a strategy", uint8(s)))
 	}
-	if err := checkTimerState(&st); err != nil {
+	facts, err := checkTimerState(&st)
+	if err != nil {
 		return State{}, nil, err
 	}
 	out := st.Clone()
 	normalizeState(&out)
 	var evs []Event
-	e.removeUndefined(&out, &evs)
+	defs := e.removeUndefined(&out, &evs, nil)
 	switch s {
 	case StrategyFrozen:
 		return out, evs, nil
@@ -1204,7 +1321,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		return State{}, nil, itsm.NewValidationError("history", "must hold the current observation")
 	}
 	now := history[len(history)-1]
-	at := itsm.Normalize(now.At)
+	at := norm(now.At)
 	var errs itsm.FieldErrors
 	if checkInstant(&errs, "history", at) && at.Before(out.AsOf) {
 		errs.Add("history", "last observation is before the state's as_of")
@@ -1212,10 +1329,11 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 	if err := errs.Err(); err != nil {
 		return State{}, nil, err
 	}
-	if err := e.checkLife(&out, at, "history"); err != nil {
+	// out's live timers are some of st's, started when they were.
+	if err := e.checkLife(&out, facts, at, "history"); err != nil {
 		return State{}, nil, err
 	}
-	if err := e.advanceAll(&out, at, &evs); err != nil {
+	if err := e.advanceAll(&out, at, &evs, defs); err != nil {
 		return State{}, nil, err
 	}
 	now.At = at
@@ -1242,7 +1360,7 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		migrateTimer(t, ca, ct, g, at)
 	}
 	// out is a copy of its own, Previous included.
-	now, err := e.checkObservation(&out, now)
+	now, err = e.checkObservation(&out, now)
 	if err != nil {
 		return State{}, nil, err
 	}
@@ -1280,7 +1398,7 @@ func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 	default:
 		return time.Time{}, itsm.NewValidationError("stage", "the timer is not live")
 	}
-	now = itsm.Normalize(now)
+	now = norm(now)
 	var errs itsm.FieldErrors
 	checkInstant(&errs, "now", now)
 	if err := errs.Err(); err != nil {
