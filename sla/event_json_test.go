@@ -3,7 +3,6 @@ package sla
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -161,61 +160,3 @@ func BenchmarkEventJSON(b *testing.B) {
 	}
 }
 
-// FuzzJSONTime requires appendJSONTime to write what time.Time.MarshalJSON
-// writes, or to fail where it fails, in UTC (the digit-by-digit path) and
-// in other zones.
-func FuzzJSONTime(f *testing.F) {
-	for _, t := range []time.Time{
-		tmDay(3, 9, 0), tmDay(3, 9, 0).Add(123456 * time.Microsecond), tmDay(3, 9, 0).Add(1),
-		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
-		time.Date(0, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2024, 2, 29, 12, 0, 0, 100, time.UTC), time.Date(1900, 3, 1, 0, 0, 0, 10, time.UTC),
-	} {
-		f.Add(t.Unix(), int64(t.Nanosecond()), uint8(0))
-	}
-	zones := []*time.Location{time.UTC, time.FixedZone("UTC", 0), time.FixedZone("east", 5*3600+1800)}
-	f.Fuzz(func(t *testing.T, sec, nsec int64, zone uint8) {
-		at := time.Unix(sec, nsec).In(zones[int(zone)%len(zones)])
-		want, wantErr := at.MarshalJSON()
-		got, err := appendJSONTime([]byte("x"), at)
-		if wantErr != nil {
-			require.Error(t, err)
-			require.Equal(t, "x", string(got))
-			return
-		}
-		require.NoError(t, err)
-		require.Equal(t, "x"+string(want), string(got))
-	})
-}
-
-// FuzzJSONString requires appendJSONString to write what json.Marshal
-// writes for a string.
-func FuzzJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", "incident:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/desk/response/1/attached/1",
-		"1234567\"", "<1234567", "12345678>", "&", "a\\b", "tab\there", "\x7f\x1f", "é", "\u2028 line",
-		"\xff", "0123456789abcdef\x00", "!#$%'()*+,-./:;=?@[]^_`{|}~", "\x21\x23\x25\x27\x3b\x3d\x3f\x5b\x5d"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, err := json.Marshal(s)
-		require.NoError(t, err)
-		require.Equal(t, "x"+string(want), string(appendJSONString([]byte("x"), s)))
-	})
-}
-
-// TestJSONPlainEveryByte requires jsonPlain to flag exactly the special
-// bytes at every position of a word and of the short-string loop.
-func TestJSONPlainEveryByte(t *testing.T) {
-	for _, n := range []int{1, 7, 8, 9, 15, 16, 17} {
-		for pos := range n {
-			for c := range 256 {
-				b := []byte(strings.Repeat("a", n))
-				b[pos] = byte(c)
-				want, err := json.Marshal(string(b))
-				require.NoError(t, err)
-				plain := string(want) == `"`+string(b)+`"`
-				require.Equal(t, plain, jsonPlain(string(b)), "byte %#x at %d of %d", c, pos, n)
-			}
-		}
-	}
-}

@@ -133,6 +133,24 @@ const (
 // 9999, is what time.Time.MarshalJSON writes). Instants in UTC are written
 // directly, without the general formatter's work; others go through it.
 func AppendTime(b []byte, t time.Time) []byte {
+	return appendTime(b, t)
+}
+
+// AppendMarshalTime appends t exactly as time.Time.MarshalJSON writes it,
+// and refuses, as it does, an instant whose year lies outside 0 to 9999 (b
+// comes back unchanged then).
+func AppendMarshalTime(b []byte, t time.Time) ([]byte, error) {
+	if sec := t.Unix(); t.Location() == time.UTC && sec >= unixYear0 && sec < unixYear10000 {
+		return appendTime(b, t), nil
+	}
+	out, err := t.AppendText(append(b, '"'))
+	if err != nil {
+		return b, err
+	}
+	return append(out, '"'), nil
+}
+
+func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	sec := t.Unix()
 	if t.Location() != time.UTC || sec < unixYear0 || sec >= unixYear10000 {

@@ -107,6 +107,33 @@ func FuzzAppendTime(f *testing.F) {
 
 // unsafe8 flags a word exactly when one of its bytes is not safe,
 // wherever the byte sits among safe ones.
+// FuzzAppendMarshalTime requires AppendMarshalTime to write what time.Time.MarshalJSON
+// writes, or to fail where it fails, in UTC (the digit-by-digit path) and
+// in other zones.
+func FuzzAppendMarshalTime(f *testing.F) {
+	for _, t := range []time.Time{
+		time.Date(2026, 11, 4, 9, 0, 0, 0, time.UTC), time.Date(2026, 11, 4, 9, 0, 0, 123456000, time.UTC), time.Date(2026, 11, 4, 9, 0, 0, 1, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(0, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 12, 0, 0, 100, time.UTC), time.Date(1900, 3, 1, 0, 0, 0, 10, time.UTC),
+	} {
+		f.Add(t.Unix(), int64(t.Nanosecond()), uint8(0))
+	}
+	zones := []*time.Location{time.UTC, time.FixedZone("UTC", 0), time.FixedZone("east", 5*3600+1800)}
+	f.Fuzz(func(t *testing.T, sec, nsec int64, zone uint8) {
+		at := time.Unix(sec, nsec).In(zones[int(zone)%len(zones)])
+		want, wantErr := at.MarshalJSON()
+		got, err := AppendMarshalTime([]byte("x"), at)
+		if wantErr != nil {
+			require.Error(t, err)
+			require.Equal(t, "x", string(got))
+			return
+		}
+		require.NoError(t, err)
+		require.Equal(t, "x"+string(want), string(got))
+	})
+}
+
 func TestUnsafe8(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		for pos := 0; pos < 8; pos++ {
