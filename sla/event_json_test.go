@@ -159,4 +159,3 @@ func BenchmarkEventJSON(b *testing.B) {
 		})
 	}
 }
-
