@@ -9,6 +9,7 @@ import (
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/itsmtest"
+	"github.com/itsmkit/itsmkit/storage"
 	"github.com/itsmkit/itsmkit/storage/memory"
 )
 
@@ -212,5 +213,53 @@ func BenchmarkHeapPerClosedIncident(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/incident")
 		runtime.KeepAlive(s)
+	}
+}
+
+// BenchmarkAtomically updates an incident being worked on and appends
+// three events in one incident.Atomic transaction, as a command does on a
+// store that is not the service's own.
+func BenchmarkAtomically(b *testing.B) {
+	s := memory.New()
+	ctx := context.Background()
+	ids := itsmtest.NewIDs(1)
+	d := inProgress(ids, 1)
+	if err := s.Incidents().Create(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	d.Version = 1
+	atomic := s.Incidents().(incident.Atomic)
+	events := make([]itsm.Event, 3)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range events {
+			id, _ := ids.NewUUID()
+			events[i] = itsm.Event{
+				ID: id, Type: "incident.assigned", Tenant: "acme", Subject: d.ID.Ref(), Version: d.Version + 1,
+				At: d.UpdatedAt, Actor: itsm.Actor{ID: "ana"}, Payload: []byte(`{"seq":2}`),
+			}
+		}
+		err := atomic.Atomically(ctx, func(ctx context.Context, tx incident.Tx) error {
+			if err := tx.Update(ctx, d); err != nil {
+				return err
+			}
+			return tx.Append(ctx, events...)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Version++
+	}
+}
+
+// BenchmarkInTx runs an empty transaction.
+func BenchmarkInTx(b *testing.B) {
+	s := memory.New()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.InTx(ctx, func(context.Context, storage.Store) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
