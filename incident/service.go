@@ -109,8 +109,12 @@ type ImpactFunc func(ctx context.Context, tenant itsm.TenantID, cis []itsm.Ref) 
 // conflict) and returns what happened as events. It holds no state between
 // calls and is safe for concurrent use.
 type Service struct {
-	repo     Repository
-	atomic   Atomic
+	repo   Repository
+	atomic Atomic
+	// shared is repo when it can lend its stored records, commit when it
+	// saves a command in one step (see share.go).
+	shared   sharedGetter
+	commit   ownedCommitter
 	numbers  Numbers
 	pol      Policy
 	sla      *sla.Engine
@@ -155,6 +159,12 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if a, ok := cfg.Repository.(Atomic); ok {
 		s.atomic = a
+	}
+	if g, ok := cfg.Repository.(sharedGetter); ok {
+		s.shared = g
+	}
+	if c, ok := cfg.Repository.(ownedCommitter); ok && s.atomic != nil {
+		s.commit = c
 	}
 	if s.attempts == 0 {
 		s.attempts = 5
@@ -306,7 +316,13 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		d, err := s.repo.Get(ctx, tenant, id)
+		var d Data
+		var err error
+		if s.shared != nil {
+			d, err = s.shared.GetShared(ctx, tenant, id)
+		} else {
+			d, err = s.repo.Get(ctx, tenant, id)
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: loading: %w", command, id, err)
 		}
@@ -319,6 +335,9 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		}
 		if err := s.authorize(ctx, tenant, by, command, &inc.d); err != nil {
 			return Result{}, err
+		}
+		if s.shared != nil {
+			inc.d.detach() // the record is lent: copy what the command may change
 		}
 		e := env{pol: &s.pol, at: s.clock.Now(), by: by}
 		history, comments := len(inc.d.History), len(inc.d.Comments)
@@ -351,6 +370,9 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 // Atomic store, appends its events in the same transaction, after verify
 // (when not nil) has confirmed what the decision relied on.
 func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event, create bool, verify check) error {
+	if s.commit != nil && verify == nil {
+		return s.commit.CommitOwned(ctx, &inc.d, create, events)
+	}
 	if s.atomic == nil {
 		return s.save(ctx, s.repo, inc, create, verify)
 	}
@@ -362,12 +384,20 @@ func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event,
 	})
 }
 
-// save is write's part inside the transaction.
+// save is write's part inside the transaction. A repository that can
+// adopt the record takes inc's data over (see share.go): the service only
+// reads inc afterwards.
 func (s *Service) save(ctx context.Context, repo Repository, inc *Incident, create bool, verify check) error {
 	if verify != nil {
 		if err := verify(ctx, repo, inc); err != nil {
 			return err
 		}
+	}
+	if o, ok := repo.(ownedWriter); ok {
+		if create {
+			return o.CreateOwned(ctx, &inc.d)
+		}
+		return o.UpdateOwned(ctx, &inc.d)
 	}
 	if create {
 		return repo.Create(ctx, inc.d)

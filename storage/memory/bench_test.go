@@ -9,6 +9,7 @@ import (
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/itsmtest"
+	"github.com/itsmkit/itsmkit/storage"
 	"github.com/itsmkit/itsmkit/storage/memory"
 )
 
@@ -45,6 +46,17 @@ func closed(ids *itsmtest.IDs, n int64) incident.Data {
 		Major:      incident.Major{Status: incident.MajorNone},
 		History:    history,
 	}
+}
+
+// inProgress returns an incident being worked on: the first two entries of
+// closed's history, which the store keeps decoded.
+func inProgress(ids *itsmtest.IDs, n int64) incident.Data {
+	d := closed(ids, n)
+	d.History = d.History[:2:2]
+	d.Status = incident.StatusInProgress
+	d.UpdatedAt = d.History[1].At
+	d.Resolution, d.ResolvedAt, d.ClosedAt = incident.Resolution{}, time.Time{}, time.Time{}
+	return d
 }
 
 func filled(b *testing.B, n int) (*memory.Store, []incident.Data) {
@@ -95,6 +107,50 @@ func BenchmarkUpdate(b *testing.B) {
 	repo := s.Incidents()
 	ctx := context.Background()
 	d := all[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := repo.Update(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+		d.Version++
+	}
+}
+
+// BenchmarkGetOpen reads incidents being worked on, which the store keeps
+// decoded: a Get is a deep copy rather than a decode.
+func BenchmarkGetOpen(b *testing.B) {
+	s := memory.New()
+	ids := itsmtest.NewIDs(1)
+	ctx := context.Background()
+	all := make([]incident.Data, 1000)
+	for i := range all {
+		all[i] = inProgress(ids, int64(i+1))
+		if err := s.Incidents().Create(ctx, all[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	repo := s.Incidents()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := repo.Get(ctx, "acme", all[i%len(all)].ID); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkUpdateOpen updates an incident being worked on: a deep copy
+// rather than an encoding.
+func BenchmarkUpdateOpen(b *testing.B) {
+	s := memory.New()
+	ctx := context.Background()
+	d := inProgress(itsmtest.NewIDs(1), 1)
+	if err := s.Incidents().Create(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	d.Version = 1
+	repo := s.Incidents()
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := repo.Update(ctx, d); err != nil {
@@ -157,5 +213,53 @@ func BenchmarkHeapPerClosedIncident(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/incident")
 		runtime.KeepAlive(s)
+	}
+}
+
+// BenchmarkAtomically updates an incident being worked on and appends
+// three events in one incident.Atomic transaction, as a command does on a
+// store that is not the service's own.
+func BenchmarkAtomically(b *testing.B) {
+	s := memory.New()
+	ctx := context.Background()
+	ids := itsmtest.NewIDs(1)
+	d := inProgress(ids, 1)
+	if err := s.Incidents().Create(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	d.Version = 1
+	atomic := s.Incidents().(incident.Atomic)
+	events := make([]itsm.Event, 3)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range events {
+			id, _ := ids.NewUUID()
+			events[i] = itsm.Event{
+				ID: id, Type: "incident.assigned", Tenant: "acme", Subject: d.ID.Ref(), Version: d.Version + 1,
+				At: d.UpdatedAt, Actor: itsm.Actor{ID: "ana"}, Payload: []byte(`{"seq":2}`),
+			}
+		}
+		err := atomic.Atomically(ctx, func(ctx context.Context, tx incident.Tx) error {
+			if err := tx.Update(ctx, d); err != nil {
+				return err
+			}
+			return tx.Append(ctx, events...)
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Version++
+	}
+}
+
+// BenchmarkInTx runs an empty transaction.
+func BenchmarkInTx(b *testing.B) {
+	s := memory.New()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.InTx(ctx, func(context.Context, storage.Store) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,10 +1,12 @@
 // Package memory is itsmkit's embedded default storage adapter: every
 // repository and every capability of package storage, kept in the process's
 // memory. It is complete, safe for concurrent use and never shares mutable
-// data with its callers (incidents are kept in their compact binary
-// encoding and decoded on the way out; CMDB records are copied with their
-// Clone method), but it is not durable: everything is lost when the process
-// ends.
+// data with its callers (incidents are copied or decoded on the way out and
+// copied or encoded on the way in; CMDB records are copied with their Clone
+// method), but it is not durable: everything is lost when the process
+// ends. The one exception is incident.Service, which the store lends its
+// records to, under a rule the two packages keep between them (see
+// incident's share.go).
 // It suits tests, demos, examples and single-process tools; it passes the
 // conformance suite in storage/storagetest.
 //
@@ -36,14 +38,17 @@
 // # Costs
 //
 // Each tenant keeps its incidents in a map by ID, a map by number and a
-// slice of IDs in ascending order (new UUIDv7 IDs append at its end). An
-// incident is stored as its binary encoding (incident.Data.AppendBinary) in
-// a string, beside an incident.Summary of the fields filters read: about
-// 1.2 KB of heap for a closed incident with two SLA timers, with nothing in
-// it for the garbage collector to scan. Get and GetByNumber are a map lookup
-// and a decode whose strings share the stored one; Update and Create encode
-// once; List filters on the summaries, walking only the IDs after its cursor
-// until the page is full, and decodes the page. The outbox is a queue in
+// slice of IDs in ascending order (new UUIDv7 IDs append at its end),
+// each beside an incident.Summary of the fields filters read. An incident
+// being worked on is kept decoded, so that the commands on it neither
+// decode nor encode it; once closed or canceled it is kept as its binary
+// encoding (incident.Data.AppendBinary) in a string: about 1.2 KB of heap
+// for a closed incident with two SLA timers, with nothing in it for the
+// garbage collector to scan. Get and GetByNumber are a map lookup and a
+// deep copy, or a decode whose strings share the stored one; Update and
+// Create copy, or encode once; List filters on the summaries, walking only
+// the IDs after its cursor until the page is full, and copies or decodes
+// the page. The outbox is a queue in
 // append order of events kept encoded (a backlog costs the collector
 // nothing to scan); Claim walks it from the oldest event and decodes what
 // it hands out; once a burst has been delivered, the queue and its index

@@ -20,7 +20,7 @@ type txIncidentRepo tx
 
 // Create stores a copy of d as version 1; see incident.Repository.
 func (r *incidentRepo) Create(ctx context.Context, d incident.Data) error {
-	return (*Store)(r).create(ctx, nil, d)
+	return (*Store)(r).create(ctx, nil, &d, false)
 }
 
 // Get returns a copy of the stored incident; see incident.Repository.
@@ -37,7 +37,35 @@ func (r *incidentRepo) GetByNumber(ctx context.Context, tenant itsm.TenantID, nu
 // Update replaces the stored incident when its version is still d.Version;
 // see incident.Repository.
 func (r *incidentRepo) Update(ctx context.Context, d incident.Data) error {
-	return (*Store)(r).update(ctx, nil, d)
+	return (*Store)(r).update(ctx, nil, &d, false)
+}
+
+// The methods below are for incident.Service alone, which finds them by
+// type assertion: they lend the stored record without copying it and adopt
+// the record written (the rule both sides follow is in incident's
+// share.go). Nothing else may call them.
+
+// GetShared is Get for incident.Service: the record shares memory with
+// the store, and the caller changes nothing it reaches.
+func (r *incidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	return (*Store)(r).getShared(ctx, nil, tenant, id)
+}
+
+// CreateOwned is Create for incident.Service, adopting *d's memory.
+func (r *incidentRepo) CreateOwned(ctx context.Context, d *incident.Data) error {
+	return (*Store)(r).create(ctx, nil, d, true)
+}
+
+// UpdateOwned is Update for incident.Service, adopting *d's memory.
+func (r *incidentRepo) UpdateOwned(ctx context.Context, d *incident.Data) error {
+	return (*Store)(r).update(ctx, nil, d, true)
+}
+
+// CommitOwned is, for incident.Service, Atomically with a function that
+// creates (or updates) d with CreateOwned (UpdateOwned) and appends
+// events, whose validity it trusts.
+func (r *incidentRepo) CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event) error {
+	return (*Store)(r).commitOwned(ctx, d, create, events)
 }
 
 // List returns a page of the tenant's matching incidents; see
@@ -85,7 +113,7 @@ func (r *txIncidentRepo) Append(ctx context.Context, events ...itsm.Event) error
 
 // Create stores a copy of d inside the transaction.
 func (r *txIncidentRepo) Create(ctx context.Context, d incident.Data) error {
-	return r.s.create(ctx, (*tx)(r), d)
+	return r.s.create(ctx, (*tx)(r), &d, false)
 }
 
 // Get reads inside the transaction, seeing its own writes.
@@ -100,7 +128,24 @@ func (r *txIncidentRepo) GetByNumber(ctx context.Context, tenant itsm.TenantID, 
 
 // Update writes inside the transaction.
 func (r *txIncidentRepo) Update(ctx context.Context, d incident.Data) error {
-	return r.s.update(ctx, (*tx)(r), d)
+	return r.s.update(ctx, (*tx)(r), &d, false)
+}
+
+// GetShared is GetShared inside the transaction (for incident.Service).
+func (r *txIncidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	return r.s.getShared(ctx, (*tx)(r), tenant, id)
+}
+
+// CreateOwned is CreateOwned inside the transaction (for
+// incident.Service).
+func (r *txIncidentRepo) CreateOwned(ctx context.Context, d *incident.Data) error {
+	return r.s.create(ctx, (*tx)(r), d, true)
+}
+
+// UpdateOwned is UpdateOwned inside the transaction (for
+// incident.Service).
+func (r *txIncidentRepo) UpdateOwned(ctx context.Context, d *incident.Data) error {
+	return r.s.update(ctx, (*tx)(r), d, true)
 }
 
 // List reads inside the transaction, seeing its own writes.
@@ -116,43 +161,99 @@ func checkRecord(d *incident.Data, creating bool) error {
 	return errs.Err()
 }
 
-// stored is one incident as the store keeps it: its binary encoding, as a
-// string so that the text of a record read back shares it instead of
-// being copied, and the summary that identifies it and that filters read.
-// A stored value never changes: an update replaces it.
+// stored is one incident as the store keeps it: the summary that
+// identifies it and that filters read, and the record itself, kept one of
+// two ways. An incident still being worked on is kept decoded (hot), so
+// that the commands that follow one another on it neither decode nor
+// encode it. One that is done (closed or canceled: see isDone) is kept as
+// its binary encoding in a string, pointer-free and about a third of the
+// size, whose text a record read back shares instead of copying; a
+// command on it (a reopen) decodes it once and stores it hot again.
+//
+// A stored value never changes, whichever way it keeps the record: an
+// update replaces it. That is what lets readers use it after letting go of
+// the lock, and lets the store lend a hot record to incident.Service
+// without copying it (see getShared).
 type stored struct {
-	enc string
 	sum incident.Summary
+	// hot is the decoded record, or nil when enc holds it.
+	hot *incident.Data
+	enc string
 }
 
-// encode turns d into what the store keeps.
-func (s *Store) encode(d *incident.Data) (*stored, error) {
-	enc, err := s.encodeString(d.AppendBinary)
-	if err != nil {
-		return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
+// hotStored is a stored with its decoded record, allocated together.
+type hotStored struct {
+	stored
+	d incident.Data
+}
+
+// isDone reports whether d is kept encoded: a closed incident (ClosedAt is
+// set exactly in a closed state's category) or a canceled one (the only
+// kind with a Cancellation). The store knows no lifecycle, so it reads
+// what the categories imply; a record it judges wrongly is only kept the
+// other way, never served differently.
+func isDone(d *incident.Data) bool {
+	return !d.ClosedAt.IsZero() || d.Cancellation != nil
+}
+
+// keep turns d, at the given version, into what the store keeps; *d
+// itself is left as it is. When owned is set the store takes the memory d
+// reaches over (the caller never changes it again); otherwise a hot record
+// is a deep copy, so that nothing is shared with the caller.
+func (s *Store) keep(d *incident.Data, version int64, owned bool) (*stored, error) {
+	if isDone(d) {
+		e := *d
+		e.Version = version
+		enc, err := s.encodeString(e.AppendBinary)
+		if err != nil {
+			return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
+		}
+		return &stored{enc: enc, sum: e.Summary()}, nil
 	}
-	return &stored{enc: enc, sum: d.Summary()}, nil
+	h := &hotStored{d: *d}
+	if !owned {
+		h.d = h.d.Clone()
+	}
+	h.d.Version = version
+	h.hot = &h.d
+	h.sum = h.d.Summary()
+	return &h.stored, nil
 }
 
 // encodeString runs write on one of the store's scratch buffers and
 // returns what it wrote as an exact-size string.
 func (s *Store) encodeString(write func(b []byte) ([]byte, error)) (string, error) {
+	bp := s.buffer()
+	b, err := write((*bp)[:0])
+	if err != nil {
+		s.release(bp, nil)
+		return "", err
+	}
+	enc := string(b)
+	s.release(bp, b)
+	return enc, nil
+}
+
+// buffer returns one of the store's scratch buffers.
+func (s *Store) buffer() *[]byte {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 4096)
 		bp = &b
 	}
-	b, err := write((*bp)[:0])
-	if err != nil {
-		s.bufs.Put(bp)
-		return "", err
+	return bp
+}
+
+// release gives back a scratch buffer that buffer returned, keeping b
+// (what it became by appending to it) unless b is nil or very large.
+func (s *Store) release(bp *[]byte, b []byte) {
+	if cap(b) > 1<<20 {
+		return
 	}
-	enc := string(b)
-	if cap(b) <= 1<<20 {
+	if b != nil {
 		*bp = b
-		s.bufs.Put(bp)
 	}
-	return enc, nil
+	s.bufs.Put(bp)
 }
 
 // detach gives the summary's text strings of its own, prev being the
@@ -198,6 +299,22 @@ func (s *Store) intern(v string) string {
 
 // decode returns the record r holds, sharing nothing mutable with it.
 func (r *stored) decode() (incident.Data, error) {
+	if r.hot != nil {
+		return r.hot.Clone(), nil
+	}
+	return r.decodeEnc()
+}
+
+// shared returns the record r holds, sharing memory with it when it is hot
+// (see getShared).
+func (r *stored) shared() (incident.Data, error) {
+	if r.hot != nil {
+		return *r.hot, nil
+	}
+	return r.decodeEnc()
+}
+
+func (r *stored) decodeEnc() (incident.Data, error) {
 	var d incident.Data
 	if err := d.DecodeString(r.enc); err != nil {
 		return incident.Data{}, fmt.Errorf("memory: incident %s: %w", r.sum.ID, err)
@@ -205,74 +322,175 @@ func (r *stored) decode() (incident.Data, error) {
 	return d, nil
 }
 
-func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
-	if err := checkRecord(&d, true); err != nil {
-		return err
-	}
-	d.Version = 1
-	c, err := s.encode(&d)
+// create stores *d as version 1, taking its memory over when owned is set
+// (see keep).
+func (s *Store) create(ctx context.Context, t *tx, d *incident.Data, owned bool) error {
+	w, err := s.prepare(d, true, owned)
 	if err != nil {
 		return err
 	}
-	id, ten, number := d.ID, d.Tenant, d.Number
 	return s.write(ctx, t, func(t *tx) error {
-		tn := s.tenantFor(ten, true)
-		if _, ok := tn.byID[id]; ok {
-			return fmt.Errorf("memory: incident %s in tenant %s: %w", id, ten, itsm.ErrAlreadyExists)
+		tn, cur, err := s.check(&w)
+		if err != nil {
+			return err
 		}
-		if _, ok := tn.byNumber[number]; ok {
-			return fmt.Errorf("memory: incident number %s in tenant %s: %w", number, ten, itsm.ErrAlreadyExists)
-		}
-		s.detach(&c.sum, nil)
-		tn.insert(c)
-		t.onUndoIncident(tn, nil, c)
+		s.apply(t, &w, tn, cur)
 		return nil
 	})
 }
 
-func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
-	if err := checkRecord(&d, false); err != nil {
-		return err
-	}
-	read := d.Version
-	d.Version++
-	c, err := s.encode(&d)
+// update replaces the stored incident with *d at the next version, taking
+// its memory over when owned is set (see keep).
+func (s *Store) update(ctx context.Context, t *tx, d *incident.Data, owned bool) error {
+	w, err := s.prepare(d, false, owned)
 	if err != nil {
 		return err
 	}
-	// The closure below reads copies, not d, so that d stays on the stack.
-	id, ten := d.ID, d.Tenant
 	return s.write(ctx, t, func(t *tx) error {
-		tn := s.tenantFor(ten, false)
-		var cur *stored
-		if tn != nil {
-			cur = tn.byID[id]
+		tn, cur, err := s.check(&w)
+		if err != nil {
+			return err
 		}
-		switch {
-		case cur == nil:
-			return fmt.Errorf("memory: incident %s in tenant %s: %w", id, ten, itsm.ErrNotFound)
-		case cur.sum.Version != read:
-			return fmt.Errorf("memory: incident %s is at version %d, not %d: %w", id, cur.sum.Version, read, itsm.ErrConflict)
-		case cur.sum.Number != c.sum.Number:
-			return itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", cur.sum.Number, c.sum.Number))
+		s.apply(t, &w, tn, cur)
+		return nil
+	})
+}
+
+// incidentWrite is a creation or update of an incident, prepared (checked
+// and turned into what the store keeps) before taking the lock. It copies
+// what the locked part reads of the record, so that the record itself
+// stays on the caller's stack.
+type incidentWrite struct {
+	c      *stored
+	id     incident.ID
+	tenant itsm.TenantID
+	number incident.Number
+	create bool
+	// read is the version an update read.
+	read int64
+}
+
+// prepare checks *d for a creation or an update and builds what the store
+// will keep.
+func (s *Store) prepare(d *incident.Data, create, owned bool) (incidentWrite, error) {
+	if err := checkRecord(d, create); err != nil {
+		return incidentWrite{}, err
+	}
+	version := int64(1)
+	if !create {
+		version = d.Version + 1
+	}
+	c, err := s.keep(d, version, owned)
+	if err != nil {
+		return incidentWrite{}, err
+	}
+	return incidentWrite{c: c, id: d.ID, tenant: d.Tenant, number: d.Number, create: create, read: d.Version}, nil
+}
+
+// check returns why w cannot be applied now, or the tenant it goes to
+// (nil for a creation in a tenant with nothing stored yet) and the record
+// it replaces (nil for a creation). It changes nothing. Callers hold the
+// store exclusively.
+func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
+	tn := s.tenantFor(w.tenant, false)
+	if w.create {
+		if tn == nil {
+			return nil, nil, nil
 		}
-		// Stored values are never changed in place: readers decode them
-		// after letting go of the lock.
-		s.detach(&c.sum, cur)
-		tn.replace(cur, c)
-		t.onUndoIncident(tn, cur, c)
+		if _, ok := tn.byID[w.id]; ok {
+			return nil, nil, fmt.Errorf("memory: incident %s in tenant %s: %w", w.id, w.tenant, itsm.ErrAlreadyExists)
+		}
+		if _, ok := tn.byNumber[w.number]; ok {
+			return nil, nil, fmt.Errorf("memory: incident number %s in tenant %s: %w", w.number, w.tenant, itsm.ErrAlreadyExists)
+		}
+		return tn, nil, nil
+	}
+	var cur *stored
+	if tn != nil {
+		cur = tn.byID[w.id]
+	}
+	switch {
+	case cur == nil:
+		return nil, nil, fmt.Errorf("memory: incident %s in tenant %s: %w", w.id, w.tenant, itsm.ErrNotFound)
+	case cur.sum.Version != w.read:
+		return nil, nil, fmt.Errorf("memory: incident %s is at version %d, not %d: %w", w.id, cur.sum.Version, w.read, itsm.ErrConflict)
+	case cur.sum.Number != w.number:
+		return nil, nil, itsm.NewValidationError("number", fmt.Sprintf("cannot change from %s to %s", cur.sum.Number, w.number))
+	}
+	return tn, cur, nil
+}
+
+// apply makes the write check allowed, recording how to undo it on t (nil
+// outside a transaction). Callers hold the store exclusively.
+func (s *Store) apply(t *tx, w *incidentWrite, tn *tenant, cur *stored) {
+	if tn == nil {
+		tn = s.tenantFor(w.tenant, true)
+	}
+	s.detach(&w.c.sum, cur)
+	if cur == nil {
+		tn.insert(w.c)
+	} else {
+		// Stored values are never changed in place: readers decode or
+		// copy them after letting go of the lock.
+		tn.replace(cur, w.c)
+	}
+	t.onUndoIncident(tn, cur, w.c)
+}
+
+// commitOwned saves an incident and appends its events in one step, for
+// incident.Service (incident's ownedCommitter): everything is checked
+// before anything changes, so it needs neither a transaction nor an undo
+// log of its own; inside a caller's transaction it records its undo steps
+// there. It takes d's memory over and trusts the events to be valid.
+func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event) error {
+	w, err := s.prepare(d, create, true)
+	if err != nil {
+		return err
+	}
+	entries, err := s.prepareEvents(events, false)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, nil, func(t *tx) error {
+		tn, cur, err := s.check(&w)
+		if err != nil {
+			return err
+		}
+		if err := s.checkEvents(entries); err != nil {
+			return err
+		}
+		s.apply(t, &w, tn, cur)
+		s.addEvents(t, entries)
 		return nil
 	})
 }
 
 func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	found, err := s.lookup(ctx, t, tenant, id)
+	if err != nil {
+		return incident.Data{}, err
+	}
+	return found.decode()
+}
+
+// getShared is get lending a hot record rather than copying it.
+func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+	found, err := s.lookup(ctx, t, tenant, id)
+	if err != nil {
+		return incident.Data{}, err
+	}
+	return found.shared()
+}
+
+// lookup returns the stored incident id of tenant, or itsm.ErrNotFound.
+func (s *Store) lookup(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (*stored, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
 	if id.IsZero() {
 		errs.Add("id", "must not be the zero ID")
 	}
 	if err := errs.Err(); err != nil {
-		return incident.Data{}, err
+		return nil, err
 	}
 	var found *stored
 	err := s.read(ctx, t, func() error {
@@ -282,12 +500,12 @@ func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id inciden
 		return nil
 	})
 	if err != nil {
-		return incident.Data{}, err
+		return nil, err
 	}
 	if found == nil {
-		return incident.Data{}, fmt.Errorf("memory: incident %s in tenant %s: %w", id, tenant, itsm.ErrNotFound)
+		return nil, fmt.Errorf("memory: incident %s in tenant %s: %w", id, tenant, itsm.ErrNotFound)
 	}
-	return found.decode()
+	return found, nil
 }
 
 func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, number incident.Number) (incident.Data, error) {

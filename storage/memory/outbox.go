@@ -47,55 +47,91 @@ func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
-	if err := storage.ValidateEvents(events); err != nil {
+	entries, err := s.prepareEvents(events, true)
+	if err != nil {
 		return err
 	}
-	if len(events) == 0 {
+	if len(entries) == 0 {
 		return ctx.Err()
+	}
+	return s.write(ctx, t, func(t *tx) error {
+		if err := s.checkEvents(entries); err != nil {
+			return err
+		}
+		s.addEvents(t, entries)
+		return nil
+	})
+}
+
+// prepareEvents checks events for an append (validating each one when
+// validate is set) and encodes them into the entries the outbox keeps.
+// The entries of one append share one array, and their encodings one
+// string: two allocations however many events there are. The encodings
+// copy everything, so nothing is shared with the caller.
+func (s *Store) prepareEvents(events []itsm.Event, validate bool) ([]entry, error) {
+	if validate {
+		if err := storage.ValidateEvents(events); err != nil {
+			return nil, err
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil
 	}
 	for i, e := range events {
 		for _, prev := range events[:i] {
 			if prev.ID == e.ID {
-				return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+				return nil, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 			}
 		}
 	}
-	// The entries of one append share one array, and their encodings one
-	// string: two allocations however many events there are. The
-	// encodings copy everything, so nothing is shared with the caller.
-	ends := make([]int, len(events))
-	all, _ := s.encodeString(func(b []byte) ([]byte, error) {
-		for i := range events {
-			b = appendEvent(b, &events[i])
-			ends[i] = len(b)
-		}
-		return b, nil
-	})
+	var small [16]int // where each encoding ends: a command emits a few
+	ends := small[:0]
+	bp := s.buffer()
+	b := (*bp)[:0]
+	for i := range events {
+		b = appendEvent(b, &events[i])
+		ends = append(ends, len(b))
+	}
+	all := string(b)
+	s.release(bp, b)
 	entries := make([]entry, len(events))
 	start := 0
-	for i := range events {
+	for i := range entries {
 		entries[i] = entry{id: events[i].ID, enc: all[start:ends[i]]}
 		start = ends[i]
 	}
-	return s.write(ctx, t, func(t *tx) error {
-		box := &s.box
-		for i := range entries {
-			if _, ok := box.byID[entries[i].id]; ok {
-				return fmt.Errorf("memory: event %s is already in the outbox: %w", entries[i].id, itsm.ErrAlreadyExists)
-			}
+	return entries, nil
+}
+
+// checkEvents returns itsm.ErrAlreadyExists when one of the entries'
+// events is already in the outbox. Callers hold the store exclusively.
+func (s *Store) checkEvents(entries []entry) error {
+	for i := range entries {
+		if _, ok := s.box.byID[entries[i].id]; ok {
+			return fmt.Errorf("memory: event %s is already in the outbox: %w", entries[i].id, itsm.ErrAlreadyExists)
 		}
-		if box.byID == nil {
-			box.byID = make(map[uuid.UUID]*entry)
-		}
-		for i := range entries {
-			e := &entries[i]
-			box.queue = append(box.queue, e)
-			box.byID[e.id] = e
-		}
-		box.peak = max(box.peak, len(box.byID))
-		t.onUndoAppend(len(entries))
-		return nil
-	})
+	}
+	return nil
+}
+
+// addEvents appends the entries checkEvents accepted to the outbox,
+// recording how to undo it on t (nil outside a transaction). Callers hold
+// the store exclusively.
+func (s *Store) addEvents(t *tx, entries []entry) {
+	if len(entries) == 0 {
+		return
+	}
+	box := &s.box
+	if box.byID == nil {
+		box.byID = make(map[uuid.UUID]*entry)
+	}
+	for i := range entries {
+		e := &entries[i]
+		box.queue = append(box.queue, e)
+		box.byID[e.id] = e
+	}
+	box.peak = max(box.peak, len(box.byID))
+	t.onUndoAppend(len(entries))
 }
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.

@@ -20,6 +20,9 @@ type tx struct {
 	undo []undoStep
 	// root is the transaction's outermost level.
 	root scope
+	// first backs undo while it is short: a command's transaction (an
+	// incident write and an append) then allocates nothing for its log.
+	first [4]undoStep
 }
 
 // scope is one level of a transaction: its root or a savepoint opened in
@@ -35,6 +38,33 @@ type scope struct {
 	ended bool
 	// mark is how long t.undo was when the savepoint opened.
 	mark int
+	// ctx is the context the level's function gets.
+	ctx scopeCtx
+}
+
+// scopeCtx is the context a level of a transaction hands to its function:
+// the caller's context, carrying the level under txKey{s}. It is what
+// context.WithValue would make, kept inside the scope so that opening a
+// transaction or a savepoint allocates one object, not two.
+type scopeCtx struct {
+	context.Context
+	sc *scope
+}
+
+// Value returns the level for its store's txKey, and otherwise what the
+// caller's context holds.
+func (c *scopeCtx) Value(key any) any {
+	if k, ok := key.(txKey); ok && k.s == c.sc.t.s {
+		return c.sc
+	}
+	return c.Context.Value(key)
+}
+
+// open makes sc the level calls made with the context it returns run at,
+// ctx being the context it was opened with.
+func (sc *scope) open(ctx context.Context) context.Context {
+	sc.ctx = scopeCtx{Context: ctx, sc: sc}
+	return &sc.ctx
 }
 
 // at returns the level of t that calls made with ctx run at: the one ctx
@@ -177,6 +207,7 @@ func inTx[F any](s *Store, ctx context.Context, fn F, call func(F, context.Conte
 	s.mu.Lock()
 	t := &tx{s: s}
 	t.root.t = t
+	t.undo = t.first[:0]
 	committed := false
 	defer func() {
 		// Runs on return and on panic alike: a transaction that did not
@@ -186,14 +217,17 @@ func inTx[F any](s *Store, ctx context.Context, fn F, call func(F, context.Conte
 			t.rollbackTo(0)
 		}
 		t.done = true
+		// A context the function kept must not keep what the log points
+		// to alive.
 		t.undo = nil
+		clear(t.first[:])
 		t.mu.Unlock()
 		s.mu.Unlock()
 	}()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := call(fn, context.WithValue(ctx, txKey{s}, &t.root), t)
+	err := call(fn, t.root.open(ctx), t)
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -234,7 +268,7 @@ func savepoint[F any](t *tx, ctx context.Context, fn F, call func(F, context.Con
 			_ = t.closeSavepoint(parent, sp, false)
 		}
 	}()
-	err = call(fn, context.WithValue(ctx, txKey{t.s}, sp), t)
+	err = call(fn, sp.open(ctx), t)
 	if err == nil {
 		err = ctx.Err()
 	}

@@ -1,0 +1,93 @@
+package incident
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/itsmkit/itsmkit/itsm"
+)
+
+// A store may lend the service the record it keeps instead of a copy, and
+// take the record the service saves instead of copying it: a command then
+// pays for no copy of the incident on either side of its round trip.
+// storage/memory does, for the records it keeps decoded. The two sides
+// follow one rule:
+//
+//   - A record lent by getShared shares its slices, maps and pointers with
+//     the store, which hands the same memory to every reader. The service
+//     treats all of it as immutable; before a command changes the record
+//     it calls (*Data).detach, which copies what commands change in place
+//     and clips what they append to.
+//   - A record given to createOwned or updateOwned becomes the store's: the
+//     service never changes it afterwards (a Result's Incident only hands
+//     out copies, and the service reads it only to cascade).
+//
+// A store that commits a command's write and its events in one step,
+// without running a function in a transaction, offers ownedCommitter too.
+//
+// The interfaces are unexported: hosts cannot be asked to follow the rule,
+// and a repository that wraps a store (storage's bridge, a host's
+// decorator) does not offer these methods, so the service falls back to
+// Repository's copying ones.
+
+// sharedGetter is a Repository that can lend its stored record.
+type sharedGetter interface {
+	// GetShared is Get, except that the record returned may share memory
+	// with the store and with every other reader of it; the caller must
+	// not change anything it reaches through a slice, map or pointer.
+	GetShared(ctx context.Context, tenant itsm.TenantID, id ID) (Data, error)
+}
+
+// ownedWriter is a Repository (or the Tx of an Atomic one) that can adopt
+// the record it stores.
+type ownedWriter interface {
+	// CreateOwned is Create, taking *d over: the caller never changes
+	// anything d reaches afterwards. The store does not change *d itself.
+	CreateOwned(ctx context.Context, d *Data) error
+	// UpdateOwned is Update, taking *d over as CreateOwned does.
+	UpdateOwned(ctx context.Context, d *Data) error
+}
+
+// ownedCommitter is an Atomic repository that saves a command's result in
+// one step: what Atomically with a function that writes d (ownedWriter's
+// way) and appends events would do, without a function, a transaction
+// object or its context. The events are the service's own, built from
+// parts it has validated, so the store may skip validating them again;
+// it keeps nothing of them (the service hands the same events to its
+// caller).
+type ownedCommitter interface {
+	CommitOwned(ctx context.Context, d *Data, create bool, events []itsm.Event) error
+}
+
+// detach makes d safe for a command to change when it may share memory
+// with a store (see sharedGetter): afterwards no change a command makes
+// through d reaches memory that anyone else can see. Commands only append
+// to CIs, ImpactedServices and Comments (and assign new slices to them), so
+// clipping those to their length makes any append reallocate. They
+// replace Override and Cancellation rather than write through them. What
+// they change in place is copied: the history array (a command appends an
+// entry and may then add changes to it, so the copy has room for a couple
+// more entries and each entry's changes are clipped), the custom fields
+// (Update sets and deletes keys), and the SLA state, whose timers the
+// engine advances in place (normalising every instant of every list, so
+// the timers' own lists are copied too) and whose Previous map it refills.
+// The aliasing guard test in share_test.go runs every command against a
+// store that checks what it lent is unchanged.
+func (d *Data) detach() {
+	d.CIs = slices.Clip(d.CIs)
+	d.ImpactedServices = slices.Clip(d.ImpactedServices)
+	d.Comments = slices.Clip(d.Comments)
+	if d.History != nil {
+		h := make([]Entry, len(d.History), len(d.History)+2)
+		copy(h, d.History)
+		for k := range h {
+			h[k].Changes = slices.Clip(h[k].Changes)
+		}
+		d.History = h
+	}
+	if d.Custom != nil {
+		d.Custom = maps.Clone(d.Custom)
+	}
+	d.SLA = d.SLA.Clone()
+}
