@@ -253,7 +253,6 @@ func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor,
 	if err := s.write(ctx, inc, events, true, nil); err != nil {
 		return Result{}, fmt.Errorf("incident: open %s: saving: %w", inc.d.Number, err)
 	}
-	inc.d.Version = 1
 	return Result{Incident: inc, Events: events}, nil
 }
 
@@ -361,7 +360,6 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: saving (attempt %d): %w", command, inc.d.Number, attempt, err)
 		}
-		inc.d.Version++
 		return Result{Incident: inc, Events: events}, nil
 	}
 }
@@ -369,19 +367,33 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 // write saves the incident (creating it when create is set) and, under an
 // Atomic store, appends its events in the same transaction, after verify
 // (when not nil) has confirmed what the decision relied on.
+//
+// On success inc.d.Version is the version stored: a store that adopted the
+// record set it (see share.go); otherwise write does, and only then, since
+// an adopted record is never written to again.
 func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event, create bool, verify check) error {
-	if s.commit != nil && verify == nil {
-		return s.commit.CommitOwned(ctx, &inc.d, create, events)
+	read := inc.d.Version
+	var err error
+	switch {
+	case s.commit != nil && verify == nil:
+		err = s.commit.CommitOwned(ctx, &inc.d, create, events)
+	case s.atomic == nil:
+		err = s.save(ctx, s.repo, inc, create, verify)
+	default:
+		err = s.atomic.Atomically(ctx, func(ctx context.Context, tx Tx) error {
+			if err := s.save(ctx, tx, inc, create, verify); err != nil {
+				return err
+			}
+			return tx.Append(ctx, events...)
+		})
 	}
-	if s.atomic == nil {
-		return s.save(ctx, s.repo, inc, create, verify)
+	if err != nil {
+		return err
 	}
-	return s.atomic.Atomically(ctx, func(ctx context.Context, tx Tx) error {
-		if err := s.save(ctx, tx, inc, create, verify); err != nil {
-			return err
-		}
-		return tx.Append(ctx, events...)
-	})
+	if inc.d.Version == read {
+		inc.d.Version = read + 1 // creation: 0 becomes 1
+	}
+	return nil
 }
 
 // save is write's part inside the transaction. A repository that can

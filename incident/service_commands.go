@@ -422,7 +422,6 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: advance_sla %s: saving: %w", inc.d.Number, err)
 		}
-		inc.d.Version++
 		return Result{Incident: inc, Events: events}, nil
 	}
 }

@@ -19,9 +19,11 @@ import (
 //     treats all of it as immutable; before a command changes the record
 //     it calls (*Data).detach, which copies what commands change in place
 //     and clips what they append to.
-//   - A record given to createOwned or updateOwned becomes the store's: the
-//     service never changes it afterwards (a Result's Incident only hands
-//     out copies, and the service reads it only to cascade).
+//   - A record given to createOwned or updateOwned becomes the store's,
+//     which may keep the very Data (the one inside the command's Incident)
+//     and sets its Version: the service never changes it afterwards (a
+//     Result's Incident only hands out copies, and the service reads it
+//     only to cascade).
 //
 // A store that commits a command's write and its events in one step,
 // without running a function in a transaction, offers ownedCommitter too.
@@ -42,10 +44,13 @@ type sharedGetter interface {
 // ownedWriter is a Repository (or the Tx of an Atomic one) that can adopt
 // the record it stores.
 type ownedWriter interface {
-	// CreateOwned is Create, taking *d over: the caller never changes
-	// anything d reaches afterwards. The store does not change *d itself.
+	// CreateOwned is Create, taking d over: the store may keep d itself
+	// and sets d.Version to the version it stores (1); the caller never
+	// changes anything d reaches afterwards, and discards d when the call
+	// fails.
 	CreateOwned(ctx context.Context, d *Data) error
-	// UpdateOwned is Update, taking *d over as CreateOwned does.
+	// UpdateOwned is Update, taking d over as CreateOwned does (d.Version
+	// becomes the version stored).
 	UpdateOwned(ctx context.Context, d *Data) error
 }
 

@@ -51,12 +51,14 @@ func (r *incidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id i
 	return (*Store)(r).getShared(ctx, nil, tenant, id)
 }
 
-// CreateOwned is Create for incident.Service, adopting *d's memory.
+// CreateOwned is Create for incident.Service, adopting d itself and
+// setting its Version to 1.
 func (r *incidentRepo) CreateOwned(ctx context.Context, d *incident.Data) error {
 	return (*Store)(r).create(ctx, nil, d, true)
 }
 
-// UpdateOwned is Update for incident.Service, adopting *d's memory.
+// UpdateOwned is Update for incident.Service, adopting d itself and
+// setting its Version to the version stored.
 func (r *incidentRepo) UpdateOwned(ctx context.Context, d *incident.Data) error {
 	return (*Store)(r).update(ctx, nil, d, true)
 }
@@ -196,10 +198,11 @@ func isDone(d *incident.Data) bool {
 	return !d.ClosedAt.IsZero() || d.Cancellation != nil
 }
 
-// keep turns d, at the given version, into what the store keeps; *d
-// itself is left as it is. When owned is set the store takes the memory d
-// reaches over (the caller never changes it again); otherwise a hot record
-// is a deep copy, so that nothing is shared with the caller.
+// keep turns d, at the given version, into what the store keeps. When
+// owned is set the store takes d itself over, setting its Version (the
+// caller never changes it again, and must discard it if the write then
+// fails); otherwise *d is left as it is and a hot record is a deep copy, so
+// that nothing is shared with the caller.
 func (s *Store) keep(d *incident.Data, version int64, owned bool) (*stored, error) {
 	if isDone(d) {
 		e := *d
@@ -208,12 +211,16 @@ func (s *Store) keep(d *incident.Data, version int64, owned bool) (*stored, erro
 		if err != nil {
 			return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
 		}
+		if owned {
+			d.Version = version
+		}
 		return &stored{enc: enc, sum: e.Summary()}, nil
 	}
-	h := &hotStored{d: *d}
-	if !owned {
-		h.d = h.d.Clone()
+	if owned {
+		d.Version = version
+		return &stored{hot: d, sum: d.Summary()}, nil
 	}
+	h := &hotStored{d: d.Clone()}
 	h.d.Version = version
 	h.hot = &h.d
 	h.sum = h.d.Summary()
@@ -380,11 +387,12 @@ func (s *Store) prepare(d *incident.Data, create, owned bool) (incidentWrite, er
 	if !create {
 		version = d.Version + 1
 	}
+	read := d.Version
 	c, err := s.keep(d, version, owned)
 	if err != nil {
 		return incidentWrite{}, err
 	}
-	return incidentWrite{c: c, id: d.ID, tenant: d.Tenant, number: d.Number, create: create, read: d.Version}, nil
+	return incidentWrite{c: c, id: d.ID, tenant: d.Tenant, number: d.Number, create: create, read: read}, nil
 }
 
 // check returns why w cannot be applied now, or the tenant it goes to
