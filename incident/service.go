@@ -316,17 +316,20 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 			return Result{}, err
 		}
 		var d Data
+		var owner any
 		var err error
 		if s.shared != nil {
-			d, err = s.shared.GetShared(ctx, tenant, id)
+			d, owner, err = s.shared.GetShared(ctx, tenant, id)
 		} else {
 			d, err = s.repo.Get(ctx, tenant, id)
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: loading: %w", command, id, err)
 		}
-		inc, err := restore(&s.pol, d)
-		if err != nil {
+		var inc *Incident
+		if owner == any(s) {
+			inc = &Incident{d: d} // saved by this service's own command (see share.go)
+		} else if inc, err = restore(&s.pol, d); err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
 		}
 		if inc.d.Tenant != tenant {
@@ -376,7 +379,7 @@ func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event,
 	var err error
 	switch {
 	case s.commit != nil && verify == nil:
-		err = s.commit.CommitOwned(ctx, &inc.d, create, events)
+		err = s.commit.CommitOwned(ctx, &inc.d, create, events, s)
 	case s.atomic == nil:
 		err = s.save(ctx, s.repo, inc, create, verify)
 	default:
@@ -407,9 +410,9 @@ func (s *Service) save(ctx context.Context, repo Repository, inc *Incident, crea
 	}
 	if o, ok := repo.(ownedWriter); ok {
 		if create {
-			return o.CreateOwned(ctx, &inc.d)
+			return o.CreateOwned(ctx, &inc.d, s)
 		}
-		return o.UpdateOwned(ctx, &inc.d)
+		return o.UpdateOwned(ctx, &inc.d, s)
 	}
 	if create {
 		return repo.Create(ctx, inc.d)

@@ -25,6 +25,13 @@ import (
 //     Result's Incident only hands out copies, and the service reads it
 //     only to cascade).
 //
+// The service adopts records with itself as their owner, and does not
+// check again a record GetShared says it owns: that is the very Data one of
+// its own commands produced and saved, under its own policy, which nothing
+// has changed since (a write through Repository replaces the record with a
+// copy that has no owner). Every other record is checked by restore as
+// storage is checked anywhere else.
+//
 // A store that commits a command's write and its events in one step,
 // without running a function in a transaction, offers ownedCommitter too.
 //
@@ -38,7 +45,9 @@ type sharedGetter interface {
 	// GetShared is Get, except that the record returned may share memory
 	// with the store and with every other reader of it; the caller must
 	// not change anything it reaches through a slice, map or pointer.
-	GetShared(ctx context.Context, tenant itsm.TenantID, id ID) (Data, error)
+	// owner is the owner the record was adopted from, when the store
+	// keeps the very record an owned write gave it, and nil otherwise.
+	GetShared(ctx context.Context, tenant itsm.TenantID, id ID) (d Data, owner any, err error)
 }
 
 // ownedWriter is a Repository (or the Tx of an Atomic one) that can adopt
@@ -48,10 +57,12 @@ type ownedWriter interface {
 	// and sets d.Version to the version it stores (1); the caller never
 	// changes anything d reaches afterwards, and discards d when the call
 	// fails.
-	CreateOwned(ctx context.Context, d *Data) error
+	// owner (never nil) is what GetShared reports for the record for as
+	// long as the store keeps d itself.
+	CreateOwned(ctx context.Context, d *Data, owner any) error
 	// UpdateOwned is Update, taking d over as CreateOwned does (d.Version
 	// becomes the version stored).
-	UpdateOwned(ctx context.Context, d *Data) error
+	UpdateOwned(ctx context.Context, d *Data, owner any) error
 }
 
 // ownedCommitter is an Atomic repository that saves a command's result in
@@ -62,7 +73,7 @@ type ownedWriter interface {
 // it keeps nothing of them (the service hands the same events to its
 // caller).
 type ownedCommitter interface {
-	CommitOwned(ctx context.Context, d *Data, create bool, events []itsm.Event) error
+	CommitOwned(ctx context.Context, d *Data, create bool, events []itsm.Event, owner any) error
 }
 
 // detach makes d safe for a command to change when it may share memory

@@ -30,14 +30,14 @@ import (
 // The store methods the guard wraps, as incident declares them unexported.
 type (
 	sharedGetter interface {
-		GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error)
+		GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error)
 	}
 	ownedWriter interface {
-		CreateOwned(ctx context.Context, d *incident.Data) error
-		UpdateOwned(ctx context.Context, d *incident.Data) error
+		CreateOwned(ctx context.Context, d *incident.Data, owner any) error
+		UpdateOwned(ctx context.Context, d *incident.Data, owner any) error
 	}
 	ownedCommitter interface {
-		CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event) error
+		CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event, owner any) error
 	}
 )
 
@@ -83,11 +83,22 @@ type ledger struct {
 	steps int
 	// events are those the service handed the store without validation.
 	events []itsm.Event
+	// pol is the service's policy; refused are the errors of restoring the
+	// records the store adopted under it.
+	pol     *incident.Policy
+	refused []error
 }
 
 func (l *ledger) note(how string, d incident.Data) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if how == "adopted" && l.pol != nil {
+		// The service does not check again a record it saved itself: it
+		// must be one that restoring would accept.
+		if _, err := incident.Restore(*l.pol, d); err != nil {
+			l.refused = append(l.refused, err)
+		}
+	}
 	l.all = append(l.all, witness{how: how, step: l.steps, shared: d, want: d.Clone(), tails: tails(&d)})
 }
 
@@ -116,6 +127,7 @@ func (l *ledger) check(t *testing.T, step string) {
 	for _, e := range l.events {
 		require.NoError(t, e.Validate(), "after %s, the service committed an invalid event", step)
 	}
+	require.Empty(t, l.refused, "after %s, the service saved a record that restoring refuses", step)
 	l.events = l.events[:0]
 }
 
@@ -128,12 +140,12 @@ type guardRepo struct {
 	commit bool
 }
 
-func (g *guardRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
-	d, err := g.Repository.(sharedGetter).GetShared(ctx, tenant, id)
+func (g *guardRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
+	d, owner, err := g.Repository.(sharedGetter).GetShared(ctx, tenant, id)
 	if err == nil {
 		g.l.note("lent", d)
 	}
-	return d, err
+	return d, owner, err
 }
 
 func (g *guardRepo) Atomically(ctx context.Context, fn func(ctx context.Context, tx incident.Tx) error) error {
@@ -145,8 +157,8 @@ func (g *guardRepo) Atomically(ctx context.Context, fn func(ctx context.Context,
 // guardCommitRepo is guardRepo with CommitOwned.
 type guardCommitRepo struct{ *guardRepo }
 
-func (g guardCommitRepo) CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event) error {
-	err := g.Repository.(ownedCommitter).CommitOwned(ctx, d, create, events)
+func (g guardCommitRepo) CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event, owner any) error {
+	err := g.Repository.(ownedCommitter).CommitOwned(ctx, d, create, events, owner)
 	if err == nil {
 		g.l.note("adopted", *d)
 		g.l.mu.Lock()
@@ -161,16 +173,16 @@ type guardTx struct {
 	l *ledger
 }
 
-func (g *guardTx) CreateOwned(ctx context.Context, d *incident.Data) error {
-	err := g.Tx.(ownedWriter).CreateOwned(ctx, d)
+func (g *guardTx) CreateOwned(ctx context.Context, d *incident.Data, owner any) error {
+	err := g.Tx.(ownedWriter).CreateOwned(ctx, d, owner)
 	if err == nil {
 		g.l.note("adopted", *d)
 	}
 	return err
 }
 
-func (g *guardTx) UpdateOwned(ctx context.Context, d *incident.Data) error {
-	err := g.Tx.(ownedWriter).UpdateOwned(ctx, d)
+func (g *guardTx) UpdateOwned(ctx context.Context, d *incident.Data, owner any) error {
+	err := g.Tx.(ownedWriter).UpdateOwned(ctx, d, owner)
 	if err == nil {
 		g.l.note("adopted", *d)
 	}
@@ -236,6 +248,8 @@ func newGuardDesk(t *testing.T, commit, reopenClosed bool) *guardDesk {
 	}
 	svc, err := incident.NewService(cfg)
 	require.NoError(t, err)
+	pol := svc.Policy()
+	l.pol = &pol
 	return &guardDesk{svc: svc, clock: clock, l: l}
 }
 
@@ -477,4 +491,37 @@ func FuzzServiceKeepsSharedRecordsIntact(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64, commit, reopen bool) {
 		runGuarded(t, seed, 60, commit, reopen)
 	})
+}
+
+// TestServiceChecksRecordsItDidNotSave requires the service to restore (and
+// so check) a record that reached the store through Repository rather than
+// through one of its own commands: only the records it saved itself skip
+// the check.
+func TestServiceChecksRecordsItDidNotSave(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		tamper func(d *incident.Data)
+		field  string
+	}{
+		{"priority outside the matrix", func(d *incident.Data) { d.Priority = 42 }, "priority"},
+		{"undeclared status", func(d *incident.Data) { d.Status = "limbo" }, "status"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, false)
+			inc := d.open(t)
+			repo, err := storage.IncidentConfig(d.store)
+			require.NoError(t, err)
+			data, err := repo.Repository.Get(ctx, tenant, inc.ID())
+			require.NoError(t, err)
+			tc.tamper(&data)
+			require.NoError(t, repo.Repository.Update(ctx, data))
+
+			_, err = d.svc.Assign(ctx, tenant, inc.ID(), agent, "", "ana", "")
+			var verr *itsm.ValidationError
+			require.ErrorAs(t, err, &verr)
+			require.ErrorContains(t, err, "stored record")
+			require.ErrorContains(t, err, tc.field)
+		})
+	}
 }

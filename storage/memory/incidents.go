@@ -20,7 +20,7 @@ type txIncidentRepo tx
 
 // Create stores a copy of d as version 1; see incident.Repository.
 func (r *incidentRepo) Create(ctx context.Context, d incident.Data) error {
-	return (*Store)(r).create(ctx, nil, &d, false)
+	return (*Store)(r).create(ctx, nil, &d, nil)
 }
 
 // Get returns a copy of the stored incident; see incident.Repository.
@@ -37,7 +37,7 @@ func (r *incidentRepo) GetByNumber(ctx context.Context, tenant itsm.TenantID, nu
 // Update replaces the stored incident when its version is still d.Version;
 // see incident.Repository.
 func (r *incidentRepo) Update(ctx context.Context, d incident.Data) error {
-	return (*Store)(r).update(ctx, nil, &d, false)
+	return (*Store)(r).update(ctx, nil, &d, nil)
 }
 
 // The methods below are for incident.Service alone, which finds them by
@@ -47,27 +47,27 @@ func (r *incidentRepo) Update(ctx context.Context, d incident.Data) error {
 
 // GetShared is Get for incident.Service: the record shares memory with
 // the store, and the caller changes nothing it reaches.
-func (r *incidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+func (r *incidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
 	return (*Store)(r).getShared(ctx, nil, tenant, id)
 }
 
-// CreateOwned is Create for incident.Service, adopting d itself and
-// setting its Version to 1.
-func (r *incidentRepo) CreateOwned(ctx context.Context, d *incident.Data) error {
-	return (*Store)(r).create(ctx, nil, d, true)
+// CreateOwned is Create for incident.Service, adopting d itself from
+// owner and setting its Version to 1.
+func (r *incidentRepo) CreateOwned(ctx context.Context, d *incident.Data, owner any) error {
+	return (*Store)(r).create(ctx, nil, d, owner)
 }
 
-// UpdateOwned is Update for incident.Service, adopting d itself and
-// setting its Version to the version stored.
-func (r *incidentRepo) UpdateOwned(ctx context.Context, d *incident.Data) error {
-	return (*Store)(r).update(ctx, nil, d, true)
+// UpdateOwned is Update for incident.Service, adopting d itself from
+// owner and setting its Version to the version stored.
+func (r *incidentRepo) UpdateOwned(ctx context.Context, d *incident.Data, owner any) error {
+	return (*Store)(r).update(ctx, nil, d, owner)
 }
 
 // CommitOwned is, for incident.Service, Atomically with a function that
 // creates (or updates) d with CreateOwned (UpdateOwned) and appends
 // events, whose validity it trusts.
-func (r *incidentRepo) CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event) error {
-	return (*Store)(r).commitOwned(ctx, d, create, events)
+func (r *incidentRepo) CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event, owner any) error {
+	return (*Store)(r).commitOwned(ctx, d, create, events, owner)
 }
 
 // List returns a page of the tenant's matching incidents; see
@@ -115,7 +115,7 @@ func (r *txIncidentRepo) Append(ctx context.Context, events ...itsm.Event) error
 
 // Create stores a copy of d inside the transaction.
 func (r *txIncidentRepo) Create(ctx context.Context, d incident.Data) error {
-	return r.s.create(ctx, (*tx)(r), &d, false)
+	return r.s.create(ctx, (*tx)(r), &d, nil)
 }
 
 // Get reads inside the transaction, seeing its own writes.
@@ -130,24 +130,24 @@ func (r *txIncidentRepo) GetByNumber(ctx context.Context, tenant itsm.TenantID, 
 
 // Update writes inside the transaction.
 func (r *txIncidentRepo) Update(ctx context.Context, d incident.Data) error {
-	return r.s.update(ctx, (*tx)(r), &d, false)
+	return r.s.update(ctx, (*tx)(r), &d, nil)
 }
 
 // GetShared is GetShared inside the transaction (for incident.Service).
-func (r *txIncidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+func (r *txIncidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
 	return r.s.getShared(ctx, (*tx)(r), tenant, id)
 }
 
 // CreateOwned is CreateOwned inside the transaction (for
 // incident.Service).
-func (r *txIncidentRepo) CreateOwned(ctx context.Context, d *incident.Data) error {
-	return r.s.create(ctx, (*tx)(r), d, true)
+func (r *txIncidentRepo) CreateOwned(ctx context.Context, d *incident.Data, owner any) error {
+	return r.s.create(ctx, (*tx)(r), d, owner)
 }
 
 // UpdateOwned is UpdateOwned inside the transaction (for
 // incident.Service).
-func (r *txIncidentRepo) UpdateOwned(ctx context.Context, d *incident.Data) error {
-	return r.s.update(ctx, (*tx)(r), d, true)
+func (r *txIncidentRepo) UpdateOwned(ctx context.Context, d *incident.Data, owner any) error {
+	return r.s.update(ctx, (*tx)(r), d, owner)
 }
 
 // List reads inside the transaction, seeing its own writes.
@@ -180,7 +180,9 @@ type stored struct {
 	sum incident.Summary
 	// hot is the decoded record, or nil when enc holds it.
 	hot *incident.Data
-	enc string
+	// owner is who hot was adopted from (see keep), or nil.
+	owner any
+	enc   string
 }
 
 // hotStored is a stored with its decoded record, allocated together.
@@ -199,11 +201,12 @@ func isDone(d *incident.Data) bool {
 }
 
 // keep turns d, at the given version, into what the store keeps. When
-// owned is set the store takes d itself over, setting its Version (the
-// caller never changes it again, and must discard it if the write then
-// fails); otherwise *d is left as it is and a hot record is a deep copy, so
-// that nothing is shared with the caller.
-func (s *Store) keep(d *incident.Data, version int64, owned bool) (*stored, error) {
+// owner is not nil the store takes d itself over from it, setting its
+// Version (the caller never changes it again, and must discard it if the
+// write then fails), and getShared reports owner with it; otherwise *d is
+// left as it is and a hot record is a deep copy, so that nothing is shared
+// with the caller.
+func (s *Store) keep(d *incident.Data, version int64, owner any) (*stored, error) {
 	if isDone(d) {
 		e := *d
 		e.Version = version
@@ -211,14 +214,14 @@ func (s *Store) keep(d *incident.Data, version int64, owned bool) (*stored, erro
 		if err != nil {
 			return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
 		}
-		if owned {
+		if owner != nil {
 			d.Version = version
 		}
 		return &stored{enc: enc, sum: e.Summary()}, nil
 	}
-	if owned {
+	if owner != nil {
 		d.Version = version
-		return &stored{hot: d, sum: d.Summary()}, nil
+		return &stored{hot: d, owner: owner, sum: d.Summary()}, nil
 	}
 	h := &hotStored{d: d.Clone()}
 	h.d.Version = version
@@ -314,11 +317,12 @@ func (r *stored) decode() (incident.Data, error) {
 
 // shared returns the record r holds, sharing memory with it when it is hot
 // (see getShared).
-func (r *stored) shared() (incident.Data, error) {
+func (r *stored) shared() (incident.Data, any, error) {
 	if r.hot != nil {
-		return *r.hot, nil
+		return *r.hot, r.owner, nil
 	}
-	return r.decodeEnc()
+	d, err := r.decodeEnc()
+	return d, nil, err
 }
 
 func (r *stored) decodeEnc() (incident.Data, error) {
@@ -329,10 +333,10 @@ func (r *stored) decodeEnc() (incident.Data, error) {
 	return d, nil
 }
 
-// create stores *d as version 1, taking its memory over when owned is set
-// (see keep).
-func (s *Store) create(ctx context.Context, t *tx, d *incident.Data, owned bool) error {
-	w, err := s.prepare(d, true, owned)
+// create stores *d as version 1, taking d over from owner when that is not
+// nil (see keep).
+func (s *Store) create(ctx context.Context, t *tx, d *incident.Data, owner any) error {
+	w, err := s.prepare(d, true, owner)
 	if err != nil {
 		return err
 	}
@@ -347,9 +351,9 @@ func (s *Store) create(ctx context.Context, t *tx, d *incident.Data, owned bool)
 }
 
 // update replaces the stored incident with *d at the next version, taking
-// its memory over when owned is set (see keep).
-func (s *Store) update(ctx context.Context, t *tx, d *incident.Data, owned bool) error {
-	w, err := s.prepare(d, false, owned)
+// d over from owner when that is not nil (see keep).
+func (s *Store) update(ctx context.Context, t *tx, d *incident.Data, owner any) error {
+	w, err := s.prepare(d, false, owner)
 	if err != nil {
 		return err
 	}
@@ -379,7 +383,7 @@ type incidentWrite struct {
 
 // prepare checks *d for a creation or an update and builds what the store
 // will keep.
-func (s *Store) prepare(d *incident.Data, create, owned bool) (incidentWrite, error) {
+func (s *Store) prepare(d *incident.Data, create bool, owner any) (incidentWrite, error) {
 	if err := checkRecord(d, create); err != nil {
 		return incidentWrite{}, err
 	}
@@ -388,7 +392,7 @@ func (s *Store) prepare(d *incident.Data, create, owned bool) (incidentWrite, er
 		version = d.Version + 1
 	}
 	read := d.Version
-	c, err := s.keep(d, version, owned)
+	c, err := s.keep(d, version, owner)
 	if err != nil {
 		return incidentWrite{}, err
 	}
@@ -450,8 +454,8 @@ func (s *Store) apply(t *tx, w *incidentWrite, tn *tenant, cur *stored) {
 // before anything changes, so it needs neither a transaction nor an undo
 // log of its own; inside a caller's transaction it records its undo steps
 // there. It takes d's memory over and trusts the events to be valid.
-func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event) error {
-	w, err := s.prepare(d, create, true)
+func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event, owner any) error {
+	w, err := s.prepare(d, create, owner)
 	if err != nil {
 		return err
 	}
@@ -482,10 +486,10 @@ func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id inciden
 }
 
 // getShared is get lending a hot record rather than copying it.
-func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (incident.Data, error) {
+func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
 	found, err := s.lookup(ctx, t, tenant, id)
 	if err != nil {
-		return incident.Data{}, err
+		return incident.Data{}, nil, err
 	}
 	return found.shared()
 }
