@@ -85,9 +85,10 @@ type ownedCommitter interface {
 // they change in place is copied: the history array (a command appends an
 // entry and may then add changes to it, so the copy has room for a couple
 // more entries and each entry's changes are clipped), the custom fields
-// (Update sets and deletes keys), and the SLA state, whose timers the
-// engine advances in place (normalising every instant of every list, so
-// the timers' own lists are copied too) and whose Previous map it refills.
+// (Update sets and deletes keys), and the SLA state's timers array, which
+// the engine advances in place; under the engine's copy-on-write rule
+// (see sla.State.Detach) the timers' lists only need clipping and the
+// Previous map no copy.
 // The aliasing guard test in share_test.go runs every command against a
 // store that checks what it lent is unchanged.
 func (d *Data) detach() {
@@ -105,5 +106,5 @@ func (d *Data) detach() {
 	if d.Custom != nil {
 		d.Custom = maps.Clone(d.Custom)
 	}
-	d.SLA = d.SLA.Clone()
+	d.SLA.Detach()
 }

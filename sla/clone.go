@@ -1,6 +1,9 @@
 package sla
 
-import "maps"
+import (
+	"maps"
+	"slices"
+)
 
 // Clone returns a deep copy of the timer: its marks, segments and changes
 // are copied, so the copy shares nothing with t.
@@ -65,4 +68,40 @@ func cloneTimers(ts []Timer, spare int) []Timer {
 		out[i] = t
 	}
 	return out
+}
+
+// Detach prepares *s, which may share memory with other states (a copy
+// made by assignment, or a state a store lends to every reader), for
+// Engine.ObserveInPlace and Engine.AdvanceInPlace: afterwards nothing they
+// do to *s changes what another state sees. It copies the Timers array, in
+// one allocation and without spare capacity, and clips each timer's Marks,
+// Segments and Changes to their length; the lists' elements and the
+// Previous map stay shared.
+//
+// That is enough because the in-place methods follow a copy-on-write rule.
+// They write the State's own fields (AsOf, Observed, Previous, Timers) and
+// the fields of each Timer in the Timers array, and nothing else: they
+// never write into an existing element of a timer's Marks, Segments or
+// Changes, only append to them (which reallocates a clipped list) or
+// replace them with new lists; they never write into the Previous map,
+// only keep it or replace it with a new one; and they grow the Timers array
+// by append, which reallocates the copy. Writing the value already there
+// counts as a write (the race detector sees it), so they normalise an
+// instant only when it is not normalised already.
+//
+// Detach does not make *s safe for the caller's own changes to the lists'
+// elements or the map; use Clone for that.
+func (s *State) Detach() {
+	if s.Timers == nil {
+		return
+	}
+	ts := make([]Timer, len(s.Timers))
+	copy(ts, s.Timers)
+	for i := range ts {
+		t := &ts[i]
+		t.Marks = slices.Clip(t.Marks)
+		t.Segments = slices.Clip(t.Segments)
+		t.Changes = slices.Clip(t.Changes)
+	}
+	s.Timers = ts
 }

@@ -88,7 +88,10 @@
 //
 // A host that owns the State it loaded (decoded or cloned for the call) can
 // advance it with Engine.ObserveInPlace and Engine.AdvanceInPlace instead,
-// which give the same results without copying it.
+// which give the same results without copying it. They follow a
+// copy-on-write rule, so a State that shares memory with others (one a
+// store lends to every reader) needs only State.Detach, which copies its
+// Timers array, before them.
 //
 // # Storage
 //

@@ -156,8 +156,9 @@ type Change struct {
 // and its Timers as immutable: the Engine returns new ones, never modifies
 // what it is given, and what it returns shares no memory with its input, so
 // a caller may modify either freely. The exceptions are
-// Engine.ObserveInPlace and Engine.AdvanceInPlace, which update a State the
-// caller owns exclusively where it is, to spare the copy.
+// Engine.ObserveInPlace and Engine.AdvanceInPlace, which update a State
+// where it is, to spare the copy; they follow a copy-on-write rule, so a
+// State that shares memory with others needs only State.Detach first.
 type Timer struct {
 	// Record is the record measured.
 	Record itsm.Ref `json:"record"`

@@ -560,8 +560,11 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	*evs = append(*evs, newEvent(t, kind, at, ""))
 }
 
-// normalizeState normalises, in place, every instant of st with
-// itsm.Normalize.
+// normalizeState normalises every instant of st with itsm.Normalize,
+// following the copy-on-write rule of State.Detach: it writes only the
+// instants that change (stored ones, whole microseconds in UTC already,
+// stay as they are, unwritten), st's and its timers' own in place, and
+// copies a timer's list before changing an instant in it.
 func normalizeState(st *State) {
 	normAll(&st.AsOf)
 	for i := range st.Timers {
@@ -569,32 +572,63 @@ func normalizeState(st *State) {
 	}
 }
 
-// normalizeTimer normalises, in place, every instant of t with
-// itsm.Normalize.
+// normalizeTimer normalises every instant of t as normalizeState does: its
+// own in place, and those of its marks, segments and changes in a copy of
+// the list, made only when one of them changes.
 func normalizeTimer(t *Timer) {
 	normAll(&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt)
 	for i := range t.Marks {
-		normAll(&t.Marks[i].At)
+		if !isNorm(t.Marks[i].At) {
+			t.Marks = slices.Clone(t.Marks)
+			for j := i; j < len(t.Marks); j++ {
+				normAll(&t.Marks[j].At)
+			}
+			break
+		}
 	}
 	for i := range t.Segments {
-		sg := &t.Segments[i]
-		normAll(&sg.From, &sg.To)
+		if sg := &t.Segments[i]; !isNorm(sg.From) || !isNorm(sg.To) {
+			t.Segments = slices.Clone(t.Segments)
+			for j := i; j < len(t.Segments); j++ {
+				sg := &t.Segments[j]
+				normAll(&sg.From, &sg.To)
+			}
+			break
+		}
 	}
 	for i := range t.Changes {
-		c := &t.Changes[i]
-		normAll(&c.At, &c.BreachedAt)
+		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
+			t.Changes = slices.Clone(t.Changes)
+			for j := i; j < len(t.Changes); j++ {
+				c := &t.Changes[j]
+				normAll(&c.At, &c.BreachedAt)
+			}
+			break
+		}
 	}
 }
 
+// isNorm reports whether t is its own normalised form, bit for bit: in
+// UTC, without a monotonic clock reading, whole microseconds. UTC returns
+// t's very bits when it is in UTC without a monotonic reading, so t
+// compares equal to it with == (not Equal, which ignores the location).
+func isNorm(t time.Time) bool {
+	u := t.UTC()
+	return u == t && u.Nanosecond()%1000 == 0
+}
+
 // normAll replaces each *p with norm(*p), with UTC inlined: one call for
-// a timer's eight instants rather than eight.
+// a timer's eight instants rather than eight. It writes only the instants
+// that change, so that the instants already normalised are never written.
 func normAll(ps ...*time.Time) {
 	for _, p := range ps {
 		u := p.UTC()
 		if u.Nanosecond()%1000 != 0 {
 			u = itsm.Normalize(u)
 		}
-		*p = u
+		if u != *p {
+			*p = u
+		}
 	}
 }
 
@@ -768,12 +802,14 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 
 // ObserveInPlace is Observe advancing *st in place instead of returning a
 // new state: the same observation applied to equal states gives an equal
-// state and the same events. It copies nothing of the state: its timers,
-// their marks, segments and changes and its Previous map are updated or
-// appended to where they are, so the caller must own *st exclusively,
-// backing arrays and map included (for instance a state just decoded or
-// cloned for this call), and nothing else may read or write it meanwhile.
-// The events returned share no memory with *st.
+// state and the same events. It copies nothing of the state: its timers
+// are updated where they are, and their marks, segments and changes
+// appended to. It follows the copy-on-write rule State.Detach describes,
+// so the caller must own *st's Timers array exclusively (and nothing else
+// may read or write it meanwhile), but may share the timers' lists and the
+// Previous map with other states, as long as it clips the lists: a state
+// just decoded, cloned or Detached for this call will do. The events
+// returned share no memory with *st.
 //
 // Every check Observe makes on obs and on the stored state is made before
 // *st is touched: a *itsm.ValidationError leaves *st exactly as it was.
@@ -829,11 +865,12 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, erro
 	return obs, nil
 }
 
-// observe applies obs, checked by checkObservation, to st in place. Its
-// timers must be the caller's own; its Previous map is only read, and then
-// replaced by a new map, or cleared and refilled when reusePrevious is set
-// (the caller owns it too). On a calendar's error st is partly advanced.
-func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Event, error) {
+// observe applies obs, checked by checkObservation, to st in place,
+// following the rule of State.Detach. Its Previous map is only read, and
+// then replaced by a new map, or kept when keepPrevious is set and it
+// holds the values obs has (see nextPrevious). On a calendar's error st is
+// partly advanced.
+func (e *Engine) observe(st *State, obs Observation, keepPrevious bool) ([]Event, error) {
 	normalizeState(st)
 	at := obs.At
 	var evs []Event
@@ -878,21 +915,43 @@ func (e *Engine) observe(st *State, obs Observation, reusePrevious bool) ([]Even
 	if len(st.Timers) == 0 {
 		st.Timers = nil
 	}
-	prev := st.Previous
-	switch {
-	case len(e.watched) == 0:
-		prev = nil
-	case reusePrevious && prev != nil:
-		clear(prev)
-	default:
-		prev = make(map[string]string, len(e.watched))
-	}
-	for _, p := range e.watched {
-		prev[p] = readConditionPath(&obs, p)
-	}
-	st.Previous = prev
+	st.Previous = e.nextPrevious(st.Previous, &obs, keepPrevious)
 	slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 	return evs, nil
+}
+
+// nextPrevious returns what State.Previous holds after observation o: the
+// values of the watched paths in o, nil when none are watched. It never
+// writes into old. With keep set it returns old itself when old holds
+// exactly those values (the usual case: few observations change a
+// watched field), sparing the allocation; otherwise it builds a new map.
+func (e *Engine) nextPrevious(old map[string]string, o *Observation, keep bool) map[string]string {
+	if len(e.watched) == 0 {
+		return nil
+	}
+	var out map[string]string
+	if !keep || len(old) != len(e.watched) {
+		out = make(map[string]string, len(e.watched))
+	}
+	for k, p := range e.watched {
+		v := readConditionPath(o, p)
+		if out == nil {
+			// old has as many keys as e.watched, which has no duplicates:
+			// if it holds each path with its value, it holds nothing else.
+			if w, ok := old[p]; ok && w == v {
+				continue
+			}
+			out = make(map[string]string, len(e.watched))
+			for _, q := range e.watched[:k] {
+				out[q] = old[q]
+			}
+		}
+		out[p] = v
+	}
+	if out == nil {
+		return old
+	}
+	return out
 }
 
 // advanceAll accrues every live timer of out to at; out.Timers is already
@@ -1166,9 +1225,10 @@ func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
 
 // AdvanceInPlace is Advance advancing *st in place instead of returning a
 // new state, with the results Advance gives. As for ObserveInPlace, the
-// caller must own *st exclusively, backing arrays included; a
-// *itsm.ValidationError leaves *st exactly as it was, while a calendar's
-// own error leaves it partly advanced, to be discarded.
+// caller must own *st's Timers array exclusively and may share the rest
+// under the copy-on-write rule of State.Detach; a *itsm.ValidationError
+// leaves *st exactly as it was, while a calendar's own error leaves it
+// partly advanced, to be discarded.
 func (e *Engine) AdvanceInPlace(st *State, now time.Time) ([]Event, error) {
 	now, err := e.checkAdvance(st, now)
 	if err != nil {

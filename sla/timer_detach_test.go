@@ -1,0 +1,193 @@
+package sla
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// tmSpare returns s in a new array with k more elements of spare capacity
+// holding fill, so that a write into the spare capacity shows.
+func tmSpare[T any](s []T, k int, fill T) []T {
+	if s == nil {
+		return nil
+	}
+	out := make([]T, len(s), len(s)+k)
+	copy(out, s)
+	for range k {
+		out = append(out, fill)
+	}
+	return out[:len(s)]
+}
+
+// tmTail returns a check that s's spare capacity still holds what it
+// holds now.
+func tmTail[T any](s []T) func() bool {
+	spare := s[len(s):cap(s)]
+	was := slices.Clone(spare)
+	return func() bool { return reflect.DeepEqual(was, slices.Clone(spare)) }
+}
+
+// tmShare makes st look like a state a store lends to every reader: its
+// lists get spare capacity holding sentinels (sometimes), its instants are
+// denormalised (with denorm), and its Previous map holds a stale entry
+// (sometimes). It returns checks that the spare capacity is untouched.
+func tmShare(st *State, r *rand.Rand, denorm bool) []func() bool {
+	if denorm {
+		tmDenormalize(st, r)
+	}
+	if st.Previous != nil && r.IntN(2) == 0 {
+		st.Previous["fields.stale"] = "x"
+	}
+	if r.IntN(3) > 0 {
+		st.Timers = tmSpare(st.Timers, 1+r.IntN(3), Timer{Goal: "sentinel"})
+	}
+	for i := range st.Timers {
+		tm := &st.Timers[i]
+		if r.IntN(3) > 0 {
+			tm.Marks = tmSpare(tm.Marks, 1+r.IntN(3), Mark{Threshold: "sentinel"})
+			tm.Segments = tmSpare(tm.Segments, 1+r.IntN(3), Segment{Kind: "sentinel"})
+			tm.Changes = tmSpare(tm.Changes, 1+r.IntN(3), Change{To: "sentinel"})
+		}
+	}
+	checks := []func() bool{tmTail(st.Timers)}
+	for i := range st.Timers {
+		tm := &st.Timers[i]
+		checks = append(checks, tmTail(tm.Marks), tmTail(tm.Segments), tmTail(tm.Changes))
+	}
+	return checks
+}
+
+// tmCheckDetached walks steps with states that share memory: at each step
+// the state so far is the shared original, a Detached copy of it goes
+// through ObserveInPlace or AdvanceInPlace, and the original must come out
+// exactly as it was, spare capacity included, while the copy must equal
+// what Observe or Advance make of the original. Meanwhile another goroutine
+// reads the original, so that under -race even a write of the value
+// already there fails. The next step starts from the copy, which shares
+// what the engine left alone with every original before it.
+func tmCheckDetached(t testing.TB, e *Engine, steps []tmStep, r *rand.Rand, denorm bool) {
+	t.Helper()
+	orig := State{Record: tmRecord}
+	for k, s := range steps {
+		tails := tmShare(&orig, r, denorm)
+		snap := orig.Clone()
+		var (
+			next, mine State
+			want, got  []Event
+			err        error
+		)
+		if s.advance {
+			next, want, err = e.Advance(orig, s.obs.At)
+		} else {
+			next, want, err = e.Observe(orig, s.obs)
+		}
+		require.NoError(t, err)
+
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			// A reader of the original, as another command on a lent
+			// record would be.
+			_ = reflect.DeepEqual(orig, snap)
+			_, _ = orig.AppendBinary(nil)
+		})
+		mine = orig
+		mine.Detach()
+		if s.advance {
+			got, err = e.AdvanceInPlace(&mine, s.obs.At)
+		} else {
+			got, err = e.ObserveInPlace(&mine, s.obs)
+		}
+		wg.Wait()
+		require.NoError(t, err)
+		require.Equal(t, snap, orig, "step %d: the in-place method changed the original through a Detached copy", k)
+		for j, ok := range tails {
+			require.True(t, ok(), "step %d: the in-place method wrote past the end of shared list %d", k, j)
+		}
+		require.Equal(t, next, mine, "step %d: in place on a Detached copy and copying states differ", k)
+		require.Equal(t, want, got, "step %d: in place on a Detached copy and copying events differ", k)
+		orig = mine
+	}
+}
+
+func TestInPlaceLeavesWhatDetachSharesAlone(t *testing.T) {
+	engines := []struct {
+		name string
+		e    *Engine
+	}{
+		{"one version", tmReplayEngine(t)},
+		{"two versions", tmTwoVersions(t)},
+		{"office", tmEngine(t, "office", tmResponse(), tmResolution())},
+	}
+	for _, eng := range engines {
+		for _, denorm := range []bool{false, true} {
+			for seed := range uint64(150) {
+				t.Run(eng.name+"/denorm="+strconv.FormatBool(denorm)+"/"+strconv.FormatUint(seed, 10), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(seed, 0xde7a))
+					tmCheckDetached(t, eng.e, tmRandomSteps(func(n int) int { return r.IntN(n) }), r, denorm)
+				})
+			}
+		}
+	}
+}
+
+func FuzzInPlaceOnDetached(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, false)
+	f.Add([]byte("a resolution paused while awaiting the caller"), true)
+	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 17, 42, 3, 3, 3}, true)
+	e := tmTwoVersions(f)
+	f.Fuzz(func(t *testing.T, data []byte, denorm bool) {
+		i := 0
+		next := func(n int) int {
+			if i >= len(data) {
+				return 0
+			}
+			v := int(data[i])
+			if i+1 < len(data) {
+				v = v<<8 | int(data[i+1])
+			}
+			i += 2
+			return v % n
+		}
+		tmCheckDetached(t, e, tmRandomSteps(next), rand.New(rand.NewPCG(uint64(len(data)), 5)), denorm)
+	})
+}
+
+func TestDetachCopiesOnlyTheTimersArray(t *testing.T) {
+	var nilState State
+	nilState.Detach()
+	require.Nil(t, nilState.Timers)
+
+	empty := State{Timers: make([]Timer, 0, 4)}
+	empty.Detach()
+	require.NotNil(t, empty.Timers)
+	require.Zero(t, cap(empty.Timers))
+
+	at := tmDay(3, 9, 0)
+	orig := State{
+		Record:   tmRecord,
+		Previous: map[string]string{"priority": "2"},
+		Timers: []Timer{{
+			Metric:   "resolution",
+			Marks:    make([]Mark, 1, 3),
+			Segments: []Segment{{Kind: SegmentRunning, From: at, To: at}},
+		}, {Metric: "response"}},
+	}
+	d := orig
+	d.Detach()
+	require.Equal(t, orig, d)
+	require.NotSame(t, &orig.Timers[0], &d.Timers[0])
+	require.Equal(t, len(d.Timers), cap(d.Timers))
+	require.Same(t, &orig.Timers[0].Marks[0], &d.Timers[0].Marks[0], "the lists' elements stay shared")
+	require.Equal(t, 1, cap(d.Timers[0].Marks))
+	allocs := testing.AllocsPerRun(100, func() {
+		d := orig
+		d.Detach()
+	})
+	require.Equal(t, 1.0, allocs)
+}
