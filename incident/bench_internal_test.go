@@ -44,7 +44,7 @@ func benchIncident(tb testing.TB, pol *Policy, entries int) *Incident {
 func BenchmarkRestore(b *testing.B) {
 	pol := DefaultPolicy()
 	for _, n := range []int{6, 200} {
-		d := benchIncident(b, &pol, n).d
+		d := *benchIncident(b, &pol, n).d
 		b.Run("history="+strconv.Itoa(len(d.History)), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -175,7 +175,7 @@ func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Inc
 		return nil, err
 	}
 	at := itsm.Normalize(e.at)
-	inc := &Incident{d: Data{
+	inc := newIncident(Data{
 		ID:          id,
 		Tenant:      tenant,
 		Number:      number,
@@ -196,7 +196,7 @@ func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Inc
 		OpenedAt:    at,
 		Custom:      maps.Clone(in.Custom),
 		Major:       Major{Status: MajorNone},
-	}}
+	})
 	inc.record(at, e.by, "open", inc.d.Status, "", nil)
 	return inc, nil
 }

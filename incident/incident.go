@@ -239,7 +239,21 @@ func (d *Data) SLANextAt() (time.Time, bool) {
 // Incident is a value owned by one goroutine at a time; Service hands out
 // copies.
 type Incident struct {
-	d Data
+	// d is the record. A store that adopts a saved record (see share.go)
+	// keeps d itself, so an Incident holds it through a pointer: a host
+	// that overwrites its Incident value replaces its own pointer, never
+	// the stored record.
+	d *Data
+}
+
+// newIncident returns an Incident holding d, both in one allocation.
+func newIncident(d Data) *Incident {
+	b := &struct {
+		inc Incident
+		d   Data
+	}{d: d}
+	b.inc.d = &b.d
+	return &b.inc
 }
 
 // Data returns a deep copy of the incident as plain data.
@@ -324,7 +338,7 @@ func (i *Incident) SLA() sla.State { return i.d.SLA.Clone() }
 func (i *Incident) MarshalJSON() ([]byte, error) { return json.Marshal(i.d) }
 
 // Clone returns an independent copy.
-func (i *Incident) Clone() *Incident { return &Incident{d: i.d.Clone()} }
+func (i *Incident) Clone() *Incident { return newIncident(i.d.Clone()) }
 
 // lastAt is the instant of the latest history entry.
 func (i *Incident) lastAt() time.Time {

@@ -36,14 +36,14 @@ func Restore(pol Policy, d Data) (*Incident, error) {
 // dataErrors finds nothing wrong with (FuzzRestoreFastPath checks it).
 func restore(pol *Policy, d Data) (*Incident, error) {
 	if wellFormed(pol, &d) {
-		return &Incident{d: d}, nil
+		return newIncident(d), nil
 	}
 	if err := dataErrors(pol, &d); err != nil {
 		return nil, err
 	}
 	// Unreachable while the two agree; a record they disagree on is taken
 	// as dataErrors judges it.
-	return &Incident{d: d}, nil
+	return newIncident(d), nil
 }
 
 // wellFormed reports whether dataErrors would find nothing wrong with d,

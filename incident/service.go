@@ -233,6 +233,12 @@ func (s *Service) Open(ctx context.Context, tenant itsm.TenantID, by itsm.Actor,
 		return Result{}, fmt.Errorf("incident: open: drawing an ID: %w", err)
 	}
 	e := env{pol: &s.pol, at: s.clock.Now(), by: by}
+	if e.at.IsZero() {
+		// Later commands never go back before the last entry; the first
+		// one has no entry to hold to, and its events are not checked
+		// again on the owned path (see share.go).
+		return Result{}, itsm.NewValidationError("clock", "returned the zero instant")
+	}
 	// Decide before drawing a number, so bad input consumes none.
 	inc, err := open(e, id, tenant, "", in)
 	if err != nil {
@@ -328,14 +334,14 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		}
 		var inc *Incident
 		if owner == any(s) {
-			inc = &Incident{d: d} // saved by this service's own command (see share.go)
+			inc = newIncident(d) // saved by this service's own command (see share.go)
 		} else if inc, err = restore(&s.pol, d); err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
 		}
 		if inc.d.Tenant != tenant {
 			return Result{}, fmt.Errorf("incident: %s %s: the store returned a record of tenant %q", command, d.Number, inc.d.Tenant)
 		}
-		if err := s.authorize(ctx, tenant, by, command, &inc.d); err != nil {
+		if err := s.authorize(ctx, tenant, by, command, inc.d); err != nil {
 			return Result{}, err
 		}
 		if s.shared != nil {
@@ -379,7 +385,7 @@ func (s *Service) write(ctx context.Context, inc *Incident, events []itsm.Event,
 	var err error
 	switch {
 	case s.commit != nil && verify == nil:
-		err = s.commit.CommitOwned(ctx, &inc.d, create, events, s)
+		err = s.commit.CommitOwned(ctx, inc.d, create, events, s)
 	case s.atomic == nil:
 		err = s.save(ctx, s.repo, inc, create, verify)
 	default:
@@ -410,14 +416,14 @@ func (s *Service) save(ctx context.Context, repo Repository, inc *Incident, crea
 	}
 	if o, ok := repo.(ownedWriter); ok {
 		if create {
-			return o.CreateOwned(ctx, &inc.d, s)
+			return o.CreateOwned(ctx, inc.d, s)
 		}
-		return o.UpdateOwned(ctx, &inc.d, s)
+		return o.UpdateOwned(ctx, inc.d, s)
 	}
 	if create {
-		return repo.Create(ctx, inc.d)
+		return repo.Create(ctx, *inc.d)
 	}
-	return repo.Update(ctx, inc.d)
+	return repo.Update(ctx, *inc.d)
 }
 
 // slaActor is the actor of SLA events: the engine, on the host's behalf.
@@ -611,7 +617,7 @@ func slaEventType(k sla.EventKind) itsm.EventType {
 // "hold_reason", "major", "reopens", and the custom fields as
 // "custom.<name>".
 func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
-	d := &inc.d
+	d := inc.d
 	obs := sla.Observation{
 		At:       at,
 		Opened:   d.OpenedAt,
@@ -677,6 +683,15 @@ func (s *Service) refreshImpact(ctx context.Context, inc *Incident, before []its
 		services, err = s.impact(ctx, inc.d.Tenant, slices.Clone(inc.d.CIs))
 		if err != nil {
 			return fmt.Errorf("incident: impacted services: %w", err)
+		}
+		// The record is stored as it is and, saved by this service, not
+		// checked again (share.go): check the host's answer and keep a
+		// copy of its slice.
+		services = slices.Clone(services)
+		for k := range services {
+			if err := services[k].Validate(); err != nil {
+				return fmt.Errorf("incident: impacted services[%d]: %w", k, err)
+			}
 		}
 	}
 	if slices.Equal(services, inc.d.ImpactedServices) {
