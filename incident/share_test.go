@@ -455,6 +455,7 @@ func mutateData(d *incident.Data) {
 	}
 	for k := range d.SLA.Timers {
 		tm := &d.SLA.Timers[k]
+		tm.Goal = "poked"
 		for j := range tm.Marks {
 			tm.Marks[j].Threshold = "poked"
 		}

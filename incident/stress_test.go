@@ -61,40 +61,10 @@ func scribble(res incident.Result) {
 		svcs[k] = itsm.Ref{}
 	}
 	d := inc.Data()
-	pokeData(&d)
+	mutateData(&d)
 	_, _ = inc.MarshalJSON()
 	c := inc.Clone().Data()
-	pokeData(&c)
-}
-
-func pokeData(d *incident.Data) {
-	for k := range d.History {
-		d.History[k].Reason = "poked"
-		for j := range d.History[k].Changes {
-			d.History[k].Changes[j].From = "poked"
-		}
-	}
-	for k := range d.Comments {
-		d.Comments[k].Text = "poked"
-	}
-	for k := range d.CIs {
-		d.CIs[k] = itsm.Ref{}
-	}
-	for k := range d.Custom {
-		d.Custom[k] = "poked"
-	}
-	if d.Override != nil {
-		d.Override.Reason = "poked"
-	}
-	if d.Cancellation != nil {
-		d.Cancellation.Notes = "poked"
-	}
-	for k := range d.SLA.Timers {
-		d.SLA.Timers[k].Goal = "poked"
-	}
-	for k := range d.SLA.Previous {
-		d.SLA.Previous[k] = "poked"
-	}
+	mutateData(&c)
 }
 
 // TestServiceStressOnOneStore runs mixed commands, cascades included, from many
@@ -108,7 +78,7 @@ func TestServiceStressOnOneStore(t *testing.T) {
 		c.Authorizer = incident.AuthorizerFunc(func(_ context.Context, a incident.Authorization) error {
 			authCalls.Add(1)
 			if a.Incident != nil {
-				pokeData(a.Incident)
+				mutateData(a.Incident)
 				a.Incident.Status = "poked"
 			}
 			return nil
@@ -160,7 +130,7 @@ func TestServiceStressOnOneStore(t *testing.T) {
 					var lp incident.ListPage
 					lp, err = d.svc.List(ctx, tenant, incident.Filter{}, incident.Page{Limit: 50})
 					for k := range lp.Items {
-						pokeData(&lp.Items[k])
+						mutateData(&lp.Items[k])
 					}
 				case 12:
 					up := incident.Update{Custom: map[string]string{"k": "v"}}

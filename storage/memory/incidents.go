@@ -336,24 +336,18 @@ func (r *stored) decodeEnc() (incident.Data, error) {
 // create stores *d as version 1, taking d over from owner when that is not
 // nil (see keep).
 func (s *Store) create(ctx context.Context, t *tx, d *incident.Data, owner any) error {
-	w, err := s.prepare(d, true, owner)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, t, func(t *tx) error {
-		tn, cur, err := s.check(&w)
-		if err != nil {
-			return err
-		}
-		s.apply(t, &w, tn, cur)
-		return nil
-	})
+	return s.put(ctx, t, d, true, owner)
 }
 
 // update replaces the stored incident with *d at the next version, taking
 // d over from owner when that is not nil (see keep).
 func (s *Store) update(ctx context.Context, t *tx, d *incident.Data, owner any) error {
-	w, err := s.prepare(d, false, owner)
+	return s.put(ctx, t, d, false, owner)
+}
+
+// put is create (when create is set) or update.
+func (s *Store) put(ctx context.Context, t *tx, d *incident.Data, create bool, owner any) error {
+	w, err := s.prepare(d, create, owner)
 	if err != nil {
 		return err
 	}
