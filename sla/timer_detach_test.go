@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -116,24 +115,7 @@ func tmCheckDetached(t testing.TB, e *Engine, steps []tmStep, r *rand.Rand, deno
 }
 
 func TestInPlaceLeavesWhatDetachSharesAlone(t *testing.T) {
-	engines := []struct {
-		name string
-		e    *Engine
-	}{
-		{"one version", tmReplayEngine(t)},
-		{"two versions", tmTwoVersions(t)},
-		{"office", tmEngine(t, "office", tmResponse(), tmResolution())},
-	}
-	for _, eng := range engines {
-		for _, denorm := range []bool{false, true} {
-			for seed := range uint64(150) {
-				t.Run(eng.name+"/denorm="+strconv.FormatBool(denorm)+"/"+strconv.FormatUint(seed, 10), func(t *testing.T) {
-					r := rand.New(rand.NewPCG(seed, 0xde7a))
-					tmCheckDetached(t, eng.e, tmRandomSteps(func(n int) int { return r.IntN(n) }), r, denorm)
-				})
-			}
-		}
-	}
+	tmEachRandomHistory(t, tmInPlaceEngines(t), 0xde7a, tmCheckDetached)
 }
 
 func FuzzInPlaceOnDetached(f *testing.F) {

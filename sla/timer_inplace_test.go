@@ -97,21 +97,35 @@ func tmCheckInPlace(t testing.TB, e *Engine, steps []tmStep, r *rand.Rand, denor
 }
 
 func TestObserveInPlaceEqualsObserve(t *testing.T) {
-	engines := []struct {
-		name string
-		e    *Engine
-	}{
+	tmEachRandomHistory(t, tmInPlaceEngines(t), 0x1ace, tmCheckInPlace)
+}
+
+// tmNamedEngine names an engine for a table of tests.
+type tmNamedEngine struct {
+	name string
+	e    *Engine
+}
+
+// tmInPlaceEngines are the engines the in-place tests drive: one agreement
+// version, two, and the two targets on 24×7 and on office hours.
+func tmInPlaceEngines(t *testing.T) []tmNamedEngine {
+	return []tmNamedEngine{
 		{"one version", tmReplayEngine(t)},
 		{"two versions", tmTwoVersions(t)},
 		{"24x7", tmEngine(t, "", tmResponse(), tmResolution())},
 		{"office", tmEngine(t, "office", tmResponse(), tmResolution())},
 	}
+}
+
+// tmEachRandomHistory runs check on 150 random histories (seeded with salt)
+// per engine, on normalised and on denormalised states.
+func tmEachRandomHistory(t *testing.T, engines []tmNamedEngine, salt uint64, check func(t testing.TB, e *Engine, steps []tmStep, r *rand.Rand, denorm bool)) {
 	for _, eng := range engines {
 		for _, denorm := range []bool{false, true} {
 			for seed := range uint64(150) {
 				t.Run(eng.name+"/denorm="+strconv.FormatBool(denorm)+"/"+strconv.FormatUint(seed, 10), func(t *testing.T) {
-					r := rand.New(rand.NewPCG(seed, 0x1ace))
-					tmCheckInPlace(t, eng.e, tmRandomSteps(func(n int) int { return r.IntN(n) }), r, denorm)
+					r := rand.New(rand.NewPCG(seed, salt))
+					check(t, eng.e, tmRandomSteps(func(n int) int { return r.IntN(n) }), r, denorm)
 				})
 			}
 		}
