@@ -530,8 +530,11 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 	buf := make([]byte, 0, size)
 	// Events are assembled from parts validated already (the tenant and ID
 	// of a stored incident, the actor checked at the start of the command,
-	// types from a fixed table), so no second validation pass is spent on
-	// them here; the outbox validates what it stores.
+	// types from a fixed table, instants from the clock Open checked and
+	// the history that never goes back), so no second validation pass is
+	// spent on them here. A store's Tx.Append validates them again; the
+	// owned path (share.go) does not, and the aliasing guard test checks
+	// every event it commits.
 	ev := eventBase{tenant: inc.d.Tenant, subject: subject, version: inc.d.Version + 1}
 	var err error
 	for k := history; k < len(inc.d.History); k++ {
