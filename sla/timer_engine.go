@@ -566,7 +566,9 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 // stay as they are, unwritten), st's and its timers' own in place, and
 // copies a timer's list before changing an instant in it.
 func normalizeState(st *State) {
-	normAll(&st.AsOf)
+	if !isNorm(st.AsOf) {
+		normAll(&st.AsOf)
+	}
 	for i := range st.Timers {
 		normalizeTimer(&st.Timers[i])
 	}
@@ -576,7 +578,13 @@ func normalizeState(st *State) {
 // own in place, and those of its marks, segments and changes in a copy of
 // the list, made only when one of them changes.
 func normalizeTimer(t *Timer) {
-	normAll(&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt)
+	// isNorm is inlined: testing the eight instants costs less than
+	// building normAll's arguments, and they are normalised already but
+	// for a state the host built or changed itself.
+	if !isNorm(t.BreachedAt) || !isNorm(t.StartedAt) || !isNorm(t.AttachedAt) || !isNorm(t.EndedAt) ||
+		!isNorm(t.AsOf) || !isNorm(t.Since) || !isNorm(t.DueAt) || !isNorm(t.NextAt) {
+		normAll(&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt)
+	}
 	for i := range t.Marks {
 		if !isNorm(t.Marks[i].At) {
 			t.Marks = slices.Clone(t.Marks)
@@ -612,9 +620,10 @@ func normalizeTimer(t *Timer) {
 // UTC, without a monotonic clock reading, whole microseconds. UTC returns
 // t's very bits when it is in UTC without a monotonic reading, so t
 // compares equal to it with == (not Equal, which ignores the location).
+//
+// Written as one expression it stays within the inlining budget.
 func isNorm(t time.Time) bool {
-	u := t.UTC()
-	return u == t && u.Nanosecond()%1000 == 0
+	return t.UTC() == t && t.Nanosecond()%1000 == 0
 }
 
 // normAll replaces each *p with norm(*p), with UTC inlined: one call for
