@@ -166,6 +166,15 @@ type condPred struct {
 	values   []string
 	ints     []int64
 	states   uint8 // bit set of state categories for fieldState
+	// byState or byPriority, set by compileCondition on a whole
+	// condition whose leaves all read the state, or all the priority, and
+	// none with OpChanged (the only operator that reads more than the
+	// observation's field), holds the condition's value, computed by eval,
+	// for each value of that field: every state category (a uint8), the
+	// priorities 0 to 63 (bit p).
+	byState    *[256]bool
+	byPriority uint64
+	tabulated  bool // byPriority is set
 }
 
 const (
@@ -185,7 +194,42 @@ func compileCondition(c *Condition) (*condPred, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	p.tabulate()
 	return &p, nil
+}
+
+// tabulate sets p.by and p.table when every leaf of p reads the state, or
+// every leaf the priority, and none with OpChanged (the only operator that
+// reads more than the observation's field). Evaluation then costs a shift
+// for the values the table covers, with eval's own results.
+func (p *condPred) tabulate() {
+	var by condFieldKind
+	pure := true
+	p.leaves(func(l *condPred) {
+		if by == 0 {
+			by = l.field
+		}
+		if l.field != by || l.op == OpChanged || (by != condFieldState && by != condFieldPriority) {
+			pure = false
+		}
+	})
+	if !pure || by == 0 {
+		return
+	}
+	var none condMemory
+	if by == condFieldState {
+		p.byState = new([256]bool)
+		for v := range p.byState {
+			p.byState[v] = p.eval(&Observation{State: itsm.Category(v)}, &none)
+		}
+		return
+	}
+	for v := range 64 {
+		if p.eval(&Observation{Priority: itsm.Priority(v)}, &none) {
+			p.byPriority |= 1 << v
+		}
+	}
+	p.tabulated = true
 }
 
 func joinPath(prefix, name string) string {
@@ -310,10 +354,22 @@ type condMemory struct {
 	values map[string]string
 }
 
-// holds evaluates p; a nil p holds when dflt is true.
+// holds evaluates p; a nil p holds when dflt is true. A condition on the
+// state alone is a look-up, inlined.
 func (p *condPred) holds(o *Observation, m *condMemory, dflt bool) bool {
+	if p != nil && p.byState != nil {
+		return p.byState[o.State]
+	}
+	return p.holdsSlow(o, m, dflt)
+}
+
+// holdsSlow is holds for a p that is nil or not tabulated on the state.
+func (p *condPred) holdsSlow(o *Observation, m *condMemory, dflt bool) bool {
 	if p == nil {
 		return dflt
+	}
+	if p.tabulated && uint(o.Priority) < 64 {
+		return p.byPriority>>uint(o.Priority)&1 != 0
 	}
 	return p.eval(o, m)
 }
