@@ -902,8 +902,13 @@ func (e *Engine) observe(st *State, obs Observation, keepPrevious bool) ([]Event
 	room := e.targets
 	for _, ca := range e.latest {
 		for j := range ca.targets {
-			if err := e.attach(st, ca, &ca.targets[j], &obs, &mem, &evs, room); err != nil {
+			ct := &ca.targets[j]
+			g, err := e.attach(st, ca, ct, &obs, &mem, &evs, room)
+			if err != nil {
 				return nil, err
+			}
+			if g != nil {
+				defs = append(defs, timerDef{ca, ct, g})
 			}
 			room--
 		}
@@ -911,8 +916,8 @@ func (e *Engine) observe(st *State, obs Observation, keepPrevious bool) ([]Event
 	for i := range st.Timers {
 		t := &st.Timers[i]
 		if i < len(defs) && defs[i].ct != nil {
-			// Live before this observation: still under the same version
-			// and target, on the goal it has now.
+			// Live before this observation, or attached by it: still under
+			// the same version and target, on the goal it has now.
 			if g := defs[i].g; g.name == t.Goal {
 				e.refreshWith(t, defs[i].ct, g)
 				continue
@@ -1118,22 +1123,23 @@ func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory)
 // attach attaches a new cycle of ct, or reopens a completed one, when its
 // conditions hold. room is at least 1 and counts the targets observe has
 // still to attach, this one included: the timers and attached events it may
-// yet add, for which the lists grow at once.
-func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event, room int) error {
+// yet add, for which the lists grow at once. It returns the goal of the
+// timer it appends to out.Timers, nil when it appends none.
+func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event, room int) (*compGoal, error) {
 	at := o.At
 	idx := out.latest(ca.id, ct.metric)
 	cycle := 1
 	if idx >= 0 {
 		cur := &out.Timers[idx]
 		if cur.Stage.Live() {
-			return nil
+			return nil, nil
 		}
 		cycle = cur.Cycle + 1
 		if cur.Stage == StageCompleted {
 			if cur.Version == ca.version && ct.reopen == ReopenNever {
 				// It ran under the latest version, whose policy applies
 				// whether or not that still has its goal (see below).
-				return nil
+				return nil, nil
 			}
 			// A completed cycle reopens under the version it ran under; when
 			// the engine no longer holds that version it moves onto the
@@ -1146,14 +1152,14 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 			}
 			switch cct.reopen {
 			case ReopenNever:
-				return nil
+				return nil, nil
 			case ReopenResume:
 				if !canAttach(cca, cct, o, m) {
-					return nil
+					return nil, nil
 				}
 				g := cct.match(o, m)
 				if g == nil {
-					return nil
+					return nil, nil
 				}
 				cur.Segments = append(cur.Segments, Segment{Kind: SegmentStopped, From: cur.EndedAt, To: at})
 				cur.Stage, cur.Since, cur.AsOf, cur.EndedAt, cur.Priority = StageRunning, at, at, time.Time{}, o.Priority
@@ -1162,16 +1168,16 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 				}
 				*evs = append(*evs, newEvent(cur, EventResumed, at, ""))
 				e.goalAndPause(cur, cct, o, m, evs)
-				return nil
+				return nil, nil
 			}
 		}
 	}
 	if !canAttach(ca, ct, o, m) {
-		return nil
+		return nil, nil
 	}
 	g := ct.match(o, m)
 	if g == nil {
-		return nil
+		return nil, nil
 	}
 	// The timer is built where it will stay, at the end of the list (and
 	// taken off again if its retroactive start fails).
@@ -1189,7 +1195,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 		var none []Event
 		if err := accrueTimer(t, ct, g, at, true, &none); err != nil {
 			out.Timers = out.Timers[:n]
-			return err
+			return nil, err
 		}
 	}
 	if len(*evs) == cap(*evs) {
@@ -1205,7 +1211,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 	if ct.pause.holds(o, m, false) {
 		setTimerStage(t, StagePaused, at)
 	}
-	return nil
+	return g, nil
 }
 
 // Advance accrues the state's live timers up to now without a new
