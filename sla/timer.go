@@ -391,12 +391,15 @@ func (s State) Find(agreement, metric string) (Timer, bool) {
 }
 
 // latest returns the index of the latest cycle of agreement's metric, or -1.
+// The metric is compared first: an agreement's metrics mostly differ in
+// length, which rejects a timer of another target without comparing bytes,
+// while its timers all share the agreement's ID.
 func (s *State) latest(agreement, metric string) int {
-	best := -1
+	best, cycle := -1, 0
 	for i := range s.Timers {
 		t := &s.Timers[i]
-		if t.Agreement == agreement && t.Metric == metric && (best < 0 || t.Cycle >= s.Timers[best].Cycle) {
-			best = i
+		if t.Metric == metric && t.Agreement == agreement && (best < 0 || t.Cycle >= cycle) {
+			best, cycle = i, t.Cycle
 		}
 	}
 	return best
