@@ -565,6 +565,9 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 // instants that change (stored ones, whole microseconds in UTC already,
 // stay as they are, unwritten), st's and its timers' own in place, and
 // copies a timer's list before changing an instant in it.
+//
+// checkTimerState reports in stateFacts.normed whether it has anything to
+// do: the observe and advance that follow a check skip it otherwise.
 func normalizeState(st *State) {
 	if !isNorm(st.AsOf) {
 		normAll(&st.AsOf)
@@ -578,11 +581,7 @@ func normalizeState(st *State) {
 // own in place, and those of its marks, segments and changes in a copy of
 // the list, made only when one of them changes.
 func normalizeTimer(t *Timer) {
-	// isNorm is inlined: testing the eight instants costs less than
-	// building normAll's arguments, and they are normalised already but
-	// for a state the host built or changed itself.
-	if !isNorm(t.BreachedAt) || !isNorm(t.StartedAt) || !isNorm(t.AttachedAt) || !isNorm(t.EndedAt) ||
-		!isNorm(t.AsOf) || !isNorm(t.Since) || !isNorm(t.DueAt) || !isNorm(t.NextAt) {
+	if !ownNorm(t) {
 		normAll(&t.BreachedAt, &t.StartedAt, &t.AttachedAt, &t.EndedAt, &t.AsOf, &t.Since, &t.DueAt, &t.NextAt)
 	}
 	for i := range t.Marks {
@@ -614,6 +613,39 @@ func normalizeTimer(t *Timer) {
 			break
 		}
 	}
+}
+
+// ownNorm reports whether the eight instants of t itself (not those of its
+// lists) are normalised. isNorm is inlined: testing them costs less than
+// building normAll's arguments, and they are normalised already but for a
+// state the host built or changed itself.
+func ownNorm(t *Timer) bool {
+	return isNorm(t.BreachedAt) && isNorm(t.StartedAt) && isNorm(t.AttachedAt) && isNorm(t.EndedAt) &&
+		isNorm(t.AsOf) && isNorm(t.Since) && isNorm(t.DueAt) && isNorm(t.NextAt)
+}
+
+// timerNorm reports whether every instant of t, its lists' included, is
+// normalised: whether normalizeTimer would leave t as it is.
+func timerNorm(t *Timer) bool {
+	if !ownNorm(t) {
+		return false
+	}
+	for i := range t.Marks {
+		if !isNorm(t.Marks[i].At) {
+			return false
+		}
+	}
+	for i := range t.Segments {
+		if sg := &t.Segments[i]; !isNorm(sg.From) || !isNorm(sg.To) {
+			return false
+		}
+	}
+	for i := range t.Changes {
+		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
+			return false
+		}
+	}
+	return true
 }
 
 // isNorm reports whether t is its own normalised form, bit for bit: in
@@ -656,6 +688,9 @@ type stateFacts struct {
 	asOf     time.Time // the state's as_of, normalised
 	live     bool      // some timer is live
 	earliest time.Time // the earliest started_at of a live timer, normalised
+	// normed is set when every instant of the state is normalised
+	// already, so that normalizeState would not change it.
+	normed bool
 }
 
 // checkTimerState validates the parts of st the engine relies on, so that
@@ -667,7 +702,11 @@ func checkTimerState(st *State) (stateFacts, error) {
 		errs.Merge("record", err)
 	}
 	var facts stateFacts
-	stAsOf := norm(st.AsOf)
+	stAsOf := st.AsOf
+	facts.normed = isNorm(stAsOf)
+	if !facts.normed {
+		stAsOf = norm(stAsOf)
+	}
 	facts.asOf = stAsOf
 	if !stAsOf.IsZero() {
 		checkInstant(&errs, "as_of", stAsOf)
@@ -677,10 +716,15 @@ func checkTimerState(st *State) (stateFacts, error) {
 		if t.Stage < StageRunning || t.Stage > StageCanceled {
 			errs.Addf(fmt.Sprintf("timers[%d].stage", i), "%d is not a stage", uint8(t.Stage))
 		}
+		tn := timerNorm(t)
+		facts.normed = facts.normed && tn
 		if !t.Stage.Live() {
 			continue
 		}
-		asOf, started, since := norm(t.AsOf), norm(t.StartedAt), norm(t.Since)
+		asOf, started, since := t.AsOf, t.StartedAt, t.Since
+		if !tn {
+			asOf, started, since = norm(asOf), norm(started), norm(since)
+		}
 		if !facts.live || started.Before(facts.earliest) {
 			facts.live, facts.earliest = true, started
 		}
@@ -795,14 +839,14 @@ func (e *Engine) removeUndefined(out *State, evs *[]Event, defs []timerDef) []ti
 //
 // Observe is a deep copy of st followed by ObserveInPlace on the copy.
 func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
-	obs, err := e.checkObservation(&st, obs)
+	obs, normed, err := e.checkObservation(&st, obs)
 	if err != nil {
 		return State{}, nil, err
 	}
 	// The copy's timers are the engine's own; its Previous is still the
 	// caller's map, which observe only reads before replacing it.
 	st.Timers = cloneTimers(st.Timers, 0)
-	evs, err := e.observe(&st, obs, false)
+	evs, err := e.observe(&st, obs, false, normed)
 	if err != nil {
 		return State{}, nil, err
 	}
@@ -828,20 +872,21 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 // discarded. Calendars built with this package fail only on a negative
 // duration, which the engine never asks for.
 func (e *Engine) ObserveInPlace(st *State, obs Observation) ([]Event, error) {
-	obs, err := e.checkObservation(st, obs)
+	obs, normed, err := e.checkObservation(st, obs)
 	if err != nil {
 		return nil, err
 	}
-	return e.observe(st, obs, true)
+	return e.observe(st, obs, true, normed)
 }
 
 // checkObservation makes every check Observe makes on st and obs, without
 // modifying st, and returns obs with its instants normalised and Opened
-// defaulted to At.
-func (e *Engine) checkObservation(st *State, obs Observation) (Observation, error) {
+// defaulted to At, and whether every instant of st is normalised already
+// (stateFacts.normed).
+func (e *Engine) checkObservation(st *State, obs Observation) (Observation, bool, error) {
 	facts, err := checkTimerState(st)
 	if err != nil {
-		return Observation{}, err
+		return Observation{}, false, err
 	}
 	asOf := facts.asOf
 	var errs itsm.FieldErrors
@@ -865,22 +910,25 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, erro
 		errs.Add("state", "must be a valid state category")
 	}
 	if err := errs.Err(); err != nil {
-		return Observation{}, err
+		return Observation{}, false, err
 	}
 	if err := e.checkLife(st, facts, at, "at"); err != nil {
-		return Observation{}, err
+		return Observation{}, false, err
 	}
 	obs.At, obs.Opened = at, opened
-	return obs, nil
+	return obs, facts.normed, nil
 }
 
 // observe applies obs, checked by checkObservation, to st in place,
 // following the rule of State.Detach. Its Previous map is only read, and
 // then replaced by a new map, or kept when keepPrevious is set and it
-// holds the values obs has (see nextPrevious). On a calendar's error st is
-// partly advanced.
-func (e *Engine) observe(st *State, obs Observation, keepPrevious bool) ([]Event, error) {
-	normalizeState(st)
+// holds the values obs has (see nextPrevious). normed says that every
+// instant of st is normalised already, as checkObservation found it, and
+// spares normalizeState. On a calendar's error st is partly advanced.
+func (e *Engine) observe(st *State, obs Observation, keepPrevious, normed bool) ([]Event, error) {
+	if !normed {
+		normalizeState(st)
+	}
 	at := obs.At
 	var evs []Event
 	var buf [4]timerDef
@@ -1226,12 +1274,12 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 //
 // Advance is a deep copy of st followed by AdvanceInPlace on the copy.
 func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
-	now, err := e.checkAdvance(&st, now)
+	now, normed, err := e.checkAdvance(&st, now)
 	if err != nil {
 		return State{}, nil, err
 	}
 	st = st.Clone()
-	evs, err := e.advance(&st, now)
+	evs, err := e.advance(&st, now, normed)
 	if err != nil {
 		return State{}, nil, err
 	}
@@ -1245,19 +1293,20 @@ func (e *Engine) Advance(st State, now time.Time) (State, []Event, error) {
 // leaves *st exactly as it was, while a calendar's own error leaves it
 // partly advanced, to be discarded.
 func (e *Engine) AdvanceInPlace(st *State, now time.Time) ([]Event, error) {
-	now, err := e.checkAdvance(st, now)
+	now, normed, err := e.checkAdvance(st, now)
 	if err != nil {
 		return nil, err
 	}
-	return e.advance(st, now)
+	return e.advance(st, now, normed)
 }
 
 // checkAdvance makes every check Advance makes on st and now, without
-// modifying st, and returns now normalised.
-func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, error) {
+// modifying st, and returns now normalised and whether every instant of
+// st is normalised already (stateFacts.normed).
+func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, bool, error) {
 	facts, err := checkTimerState(st)
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, false, err
 	}
 	now = norm(now)
 	var errs itsm.FieldErrors
@@ -1265,18 +1314,21 @@ func (e *Engine) checkAdvance(st *State, now time.Time) (time.Time, error) {
 		errs.Add("now", "is before the state's as_of")
 	}
 	if err := errs.Err(); err != nil {
-		return time.Time{}, err
+		return time.Time{}, false, err
 	}
 	if err := e.checkLife(st, facts, now, "now"); err != nil {
-		return time.Time{}, err
+		return time.Time{}, false, err
 	}
-	return now, nil
+	return now, facts.normed, nil
 }
 
 // advance accrues st, checked by checkAdvance and owned by the caller, to
-// now in place. On a calendar's error st is partly advanced.
-func (e *Engine) advance(st *State, now time.Time) ([]Event, error) {
-	normalizeState(st)
+// now in place; normed, as checkAdvance found it, spares normalizeState.
+// On a calendar's error st is partly advanced.
+func (e *Engine) advance(st *State, now time.Time, normed bool) ([]Event, error) {
+	if !normed {
+		normalizeState(st)
+	}
 	if len(st.Timers) == 0 {
 		st.Timers = nil
 	}
@@ -1435,11 +1487,11 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		migrateTimer(t, ca, ct, g, at)
 	}
 	// out is a copy of its own, Previous included.
-	now, err = e.checkObservation(&out, now)
+	now, normed, err := e.checkObservation(&out, now)
 	if err != nil {
 		return State{}, nil, err
 	}
-	more, err := e.observe(&out, now, true)
+	more, err := e.observe(&out, now, true, normed)
 	if err != nil {
 		return State{}, nil, err
 	}
