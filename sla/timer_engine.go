@@ -839,14 +839,14 @@ func (e *Engine) removeUndefined(out *State, evs *[]Event, defs []timerDef) []ti
 //
 // Observe is a deep copy of st followed by ObserveInPlace on the copy.
 func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
-	obs, normed, err := e.checkObservation(&st, obs)
+	normed, err := e.checkObservation(&st, &obs)
 	if err != nil {
 		return State{}, nil, err
 	}
 	// The copy's timers are the engine's own; its Previous is still the
 	// caller's map, which observe only reads before replacing it.
 	st.Timers = cloneTimers(st.Timers, 0)
-	evs, err := e.observe(&st, obs, false, normed)
+	evs, err := e.observe(&st, &obs, false, normed)
 	if err != nil {
 		return State{}, nil, err
 	}
@@ -872,21 +872,23 @@ func (e *Engine) Observe(st State, obs Observation) (State, []Event, error) {
 // discarded. Calendars built with this package fail only on a negative
 // duration, which the engine never asks for.
 func (e *Engine) ObserveInPlace(st *State, obs Observation) ([]Event, error) {
-	obs, normed, err := e.checkObservation(st, obs)
+	normed, err := e.checkObservation(st, &obs)
 	if err != nil {
 		return nil, err
 	}
-	return e.observe(st, obs, true, normed)
+	return e.observe(st, &obs, true, normed)
 }
 
-// checkObservation makes every check Observe makes on st and obs, without
-// modifying st, and returns obs with its instants normalised and Opened
-// defaulted to At, and whether every instant of st is normalised already
-// (stateFacts.normed).
-func (e *Engine) checkObservation(st *State, obs Observation) (Observation, bool, error) {
+// checkObservation makes every check Observe makes on st and *obs,
+// without modifying st, and then normalises obs's instants and defaults
+// Opened to At (obs is left alone on an error). It reports whether every
+// instant of st is normalised already (stateFacts.normed). obs is a
+// pointer so that the caller's copy is updated rather than copied twice
+// more.
+func (e *Engine) checkObservation(st *State, obs *Observation) (bool, error) {
 	facts, err := checkTimerState(st)
 	if err != nil {
-		return Observation{}, false, err
+		return false, err
 	}
 	asOf := facts.asOf
 	var errs itsm.FieldErrors
@@ -910,13 +912,13 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, bool
 		errs.Add("state", "must be a valid state category")
 	}
 	if err := errs.Err(); err != nil {
-		return Observation{}, false, err
+		return false, err
 	}
 	if err := e.checkLife(st, facts, at, "at"); err != nil {
-		return Observation{}, false, err
+		return false, err
 	}
 	obs.At, obs.Opened = at, opened
-	return obs, facts.normed, nil
+	return facts.normed, nil
 }
 
 // observe applies obs, checked by checkObservation, to st in place,
@@ -925,7 +927,7 @@ func (e *Engine) checkObservation(st *State, obs Observation) (Observation, bool
 // holds the values obs has (see nextPrevious). normed says that every
 // instant of st is normalised already, as checkObservation found it, and
 // spares normalizeState. On a calendar's error st is partly advanced.
-func (e *Engine) observe(st *State, obs Observation, keepPrevious, normed bool) ([]Event, error) {
+func (e *Engine) observe(st *State, obs *Observation, keepPrevious, normed bool) ([]Event, error) {
 	if !normed {
 		normalizeState(st)
 	}
@@ -942,7 +944,7 @@ func (e *Engine) observe(st *State, obs Observation, keepPrevious, normed bool) 
 	for i := range st.Timers {
 		t := &st.Timers[i]
 		if d := &defs[i]; t.Stage.Live() && d.ct != nil {
-			e.evaluateLive(t, d.ca, d.ct, &obs, &mem, &evs)
+			e.evaluateLive(t, d.ca, d.ct, obs, &mem, &evs)
 		}
 	}
 	// Attach and reopen under the latest definitions; room counts the
@@ -951,7 +953,7 @@ func (e *Engine) observe(st *State, obs Observation, keepPrevious, normed bool) 
 	for _, ca := range e.latest {
 		for j := range ca.targets {
 			ct := &ca.targets[j]
-			g, err := e.attach(st, ca, ct, &obs, &mem, &evs, room)
+			g, err := e.attach(st, ca, ct, obs, &mem, &evs, room)
 			if err != nil {
 				return nil, err
 			}
@@ -977,7 +979,7 @@ func (e *Engine) observe(st *State, obs Observation, keepPrevious, normed bool) 
 	if len(st.Timers) == 0 {
 		st.Timers = nil
 	}
-	st.Previous = e.nextPrevious(st.Previous, &obs, keepPrevious)
+	st.Previous = e.nextPrevious(st.Previous, obs, keepPrevious)
 	sortEvents(evs)
 	return evs, nil
 }
@@ -1487,11 +1489,11 @@ func (e *Engine) Migrate(st State, history []Observation, s Strategy) (State, []
 		migrateTimer(t, ca, ct, g, at)
 	}
 	// out is a copy of its own, Previous included.
-	now, normed, err := e.checkObservation(&out, now)
+	normed, err := e.checkObservation(&out, &now)
 	if err != nil {
 		return State{}, nil, err
 	}
-	more, err := e.observe(&out, now, true, normed)
+	more, err := e.observe(&out, &now, true, normed)
 	if err != nil {
 		return State{}, nil, err
 	}
