@@ -390,6 +390,10 @@ func crossAt(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
 	if rem <= 0 {
 		return a, nil
 	}
+	if _, ok := cal.(continuousTime); ok {
+		// continuousTime.Add without the interface call.
+		return norm(a.Add(rem)), nil
+	}
 	x, err := cal.Add(a, rem)
 	if err != nil {
 		return time.Time{}, err
@@ -408,7 +412,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 	cal := g.cal
 	switch t.Stage {
 	case StageRunning:
-		bw := cal.Between(a, to)
+		bw := between(cal, a, to)
 		e := t.BusinessElapsed
 		for i := range ct.thresholds {
 			rem := g.needs[i] - e
@@ -449,11 +453,22 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 		t.BusinessElapsed += bw
 		t.ActualElapsed += sub(to, a)
 	case StagePaused:
-		t.BusinessPaused += cal.Between(a, to)
+		t.BusinessPaused += between(cal, a, to)
 		t.ActualPaused += sub(to, a)
 	}
 	t.AsOf = to
 	return nil
+}
+
+// between returns cal.Between(a, to) for a before to. On Always24x7 it
+// spares the interface call, and computes Sub with sub: to, an instant
+// the engine normalised, carries no monotonic clock reading, so Sub would
+// compare wall clocks too.
+func between(cal Calendar, a, to time.Time) time.Duration {
+	if _, ok := cal.(continuousTime); ok {
+		return sub(to, a)
+	}
+	return cal.Between(a, to)
 }
 
 // refreshTimer recomputes DueAt and NextAt of a timer at t.AsOf from its
