@@ -744,7 +744,8 @@ func checkTimerState(st *State) (stateFacts, error) {
 			facts.live, facts.earliest = true, started
 		}
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
-		if !asOf.Equal(stAsOf) {
+		// Both normalised: equal instants are equal values.
+		if asOf != stAsOf {
 			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
 		}
 		switch {
