@@ -634,9 +634,15 @@ func normalizeTimer(t *Timer) {
 // lists) are normalised. isNorm is inlined: testing them costs less than
 // building normAll's arguments, and they are normalised already but for a
 // state the host built or changed itself.
+//
+// The instants a timer's stage leaves unset (a running timer's breached_at
+// and ended_at, a finished one's since, due_at and next_at) are zero, which
+// one comparison recognises as normalised before isNorm's longer test.
 func ownNorm(t *Timer) bool {
-	return isNorm(t.BreachedAt) && isNorm(t.StartedAt) && isNorm(t.AttachedAt) && isNorm(t.EndedAt) &&
-		isNorm(t.AsOf) && isNorm(t.Since) && isNorm(t.DueAt) && isNorm(t.NextAt)
+	var zero time.Time
+	return (t.BreachedAt == zero || isNorm(t.BreachedAt)) && isNorm(t.StartedAt) && isNorm(t.AttachedAt) &&
+		(t.EndedAt == zero || isNorm(t.EndedAt)) && isNorm(t.AsOf) && (t.Since == zero || isNorm(t.Since)) &&
+		(t.DueAt == zero || isNorm(t.DueAt)) && (t.NextAt == zero || isNorm(t.NextAt))
 }
 
 // timerNorm reports whether every instant of t, its lists' included, is
