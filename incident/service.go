@@ -321,21 +321,23 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		var d Data
+		var d *Data
 		var owner any
 		var err error
 		if s.shared != nil {
 			d, owner, err = s.shared.GetShared(ctx, tenant, id)
 		} else {
-			d, err = s.repo.Get(ctx, tenant, id)
+			var got Data
+			got, err = s.repo.Get(ctx, tenant, id)
+			d = &got
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: loading: %w", command, id, err)
 		}
 		var inc *Incident
 		if owner == any(s) {
-			inc = newIncident(d) // saved by this service's own command (see share.go)
-		} else if inc, err = restore(&s.pol, d); err != nil {
+			inc = newIncident(*d) // saved by this service's own command (see share.go)
+		} else if inc, err = restore(&s.pol, *d); err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
 		}
 		if inc.d.Tenant != tenant {

@@ -42,12 +42,14 @@ import (
 
 // sharedGetter is a Repository that can lend its stored record.
 type sharedGetter interface {
-	// GetShared is Get, except that the record returned may share memory
-	// with the store and with every other reader of it; the caller must
-	// not change anything it reaches through a slice, map or pointer.
-	// owner is the owner the record was adopted from, when the store
-	// keeps the very record an owned write gave it, and nil otherwise.
-	GetShared(ctx context.Context, tenant itsm.TenantID, id ID) (d Data, owner any, err error)
+	// GetShared is Get, except that d may point at the stored record
+	// itself, shared with the store and every other reader of it: the
+	// caller must not change anything it reaches through d. (A pointer
+	// rather than a value, so that the 800-byte record is copied once, by
+	// the caller, rather than at every return on its way.) owner is the
+	// owner the record was adopted from, when the store keeps the very
+	// record an owned write gave it, and nil otherwise.
+	GetShared(ctx context.Context, tenant itsm.TenantID, id ID) (d *Data, owner any, err error)
 }
 
 // ownedWriter is a Repository (or the Tx of an Atomic one) that can adopt

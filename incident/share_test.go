@@ -30,7 +30,7 @@ import (
 // The store methods the guard wraps, as incident declares them unexported.
 type (
 	sharedGetter interface {
-		GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error)
+		GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (*incident.Data, any, error)
 	}
 	ownedWriter interface {
 		CreateOwned(ctx context.Context, d *incident.Data, owner any) error
@@ -48,8 +48,9 @@ type (
 type witness struct {
 	how string
 	// step is the check that followed the command it was noted in.
-	step   int
-	shared incident.Data
+	step int
+	// shared is the record itself, as the store keeps it.
+	shared *incident.Data
 	want   incident.Data
 	tails  []func() bool
 }
@@ -89,17 +90,17 @@ type ledger struct {
 	refused []error
 }
 
-func (l *ledger) note(how string, d incident.Data) {
+func (l *ledger) note(how string, d *incident.Data) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if how == "adopted" && l.pol != nil {
 		// The service does not check again a record it saved itself: it
 		// must be one that restoring would accept.
-		if _, err := incident.Restore(*l.pol, d); err != nil {
+		if _, err := incident.Restore(*l.pol, *d); err != nil {
 			l.refused = append(l.refused, err)
 		}
 	}
-	l.all = append(l.all, witness{how: how, step: l.steps, shared: d, want: d.Clone(), tails: tails(&d)})
+	l.all = append(l.all, witness{how: how, step: l.steps, shared: d, want: d.Clone(), tails: tails(d)})
 }
 
 // window is for how many checks a witness is kept. A command changes what
@@ -117,8 +118,8 @@ func (l *ledger) check(t *testing.T, step string) {
 	l.steps++
 	l.all = slices.DeleteFunc(l.all, func(w witness) bool { return l.steps-w.step > window })
 	for _, w := range l.all {
-		if !reflect.DeepEqual(w.want, w.shared) {
-			require.Equal(t, w.want, w.shared, "after %s, a record the store %s was changed", step, w.how)
+		if !reflect.DeepEqual(w.want, *w.shared) {
+			require.Equal(t, w.want, *w.shared, "after %s, a record the store %s was changed", step, w.how)
 		}
 		for k, same := range w.tails {
 			require.True(t, same(), "after %s, the spare capacity of slice %d of a record the store %s was written", step, k, w.how)
@@ -140,7 +141,7 @@ type guardRepo struct {
 	commit bool
 }
 
-func (g *guardRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
+func (g *guardRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (*incident.Data, any, error) {
 	d, owner, err := g.Repository.(sharedGetter).GetShared(ctx, tenant, id)
 	if err == nil {
 		g.l.note("lent", d)
@@ -160,7 +161,7 @@ type guardCommitRepo struct{ *guardRepo }
 func (g guardCommitRepo) CommitOwned(ctx context.Context, d *incident.Data, create bool, events []itsm.Event, owner any) error {
 	err := g.Repository.(ownedCommitter).CommitOwned(ctx, d, create, events, owner)
 	if err == nil {
-		g.l.note("adopted", *d)
+		g.l.note("adopted", d)
 		g.l.mu.Lock()
 		g.l.events = append(g.l.events, events...)
 		g.l.mu.Unlock()
@@ -176,7 +177,7 @@ type guardTx struct {
 func (g *guardTx) CreateOwned(ctx context.Context, d *incident.Data, owner any) error {
 	err := g.Tx.(ownedWriter).CreateOwned(ctx, d, owner)
 	if err == nil {
-		g.l.note("adopted", *d)
+		g.l.note("adopted", d)
 	}
 	return err
 }
@@ -184,7 +185,7 @@ func (g *guardTx) CreateOwned(ctx context.Context, d *incident.Data, owner any) 
 func (g *guardTx) UpdateOwned(ctx context.Context, d *incident.Data, owner any) error {
 	err := g.Tx.(ownedWriter).UpdateOwned(ctx, d, owner)
 	if err == nil {
-		g.l.note("adopted", *d)
+		g.l.note("adopted", d)
 	}
 	return err
 }

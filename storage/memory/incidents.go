@@ -47,7 +47,7 @@ func (r *incidentRepo) Update(ctx context.Context, d incident.Data) error {
 
 // GetShared is Get for incident.Service: the record shares memory with
 // the store, and the caller changes nothing it reaches.
-func (r *incidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
+func (r *incidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (*incident.Data, any, error) {
 	return (*Store)(r).getShared(ctx, nil, tenant, id)
 }
 
@@ -134,7 +134,7 @@ func (r *txIncidentRepo) Update(ctx context.Context, d incident.Data) error {
 }
 
 // GetShared is GetShared inside the transaction (for incident.Service).
-func (r *txIncidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
+func (r *txIncidentRepo) GetShared(ctx context.Context, tenant itsm.TenantID, id incident.ID) (*incident.Data, any, error) {
 	return r.s.getShared(ctx, (*tx)(r), tenant, id)
 }
 
@@ -317,12 +317,15 @@ func (r *stored) decode() (incident.Data, error) {
 
 // shared returns the record r holds, sharing memory with it when it is hot
 // (see getShared).
-func (r *stored) shared() (incident.Data, any, error) {
+func (r *stored) shared() (*incident.Data, any, error) {
 	if r.hot != nil {
-		return *r.hot, r.owner, nil
+		return r.hot, r.owner, nil
 	}
 	d, err := r.decodeEnc()
-	return d, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return &d, nil, nil
 }
 
 func (r *stored) decodeEnc() (incident.Data, error) {
@@ -480,10 +483,10 @@ func (s *Store) get(ctx context.Context, t *tx, tenant itsm.TenantID, id inciden
 }
 
 // getShared is get lending a hot record rather than copying it.
-func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (incident.Data, any, error) {
+func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (*incident.Data, any, error) {
 	found, err := s.lookup(ctx, t, tenant, id)
 	if err != nil {
-		return incident.Data{}, nil, err
+		return nil, nil, err
 	}
 	return found.shared()
 }
