@@ -48,7 +48,7 @@ func BenchmarkRestore(b *testing.B) {
 		b.Run("history="+strconv.Itoa(len(d.History)), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := restore(&pol, d); err != nil {
+				if _, err := restore(&pol, &d); err != nil {
 					b.Fatal(err)
 				}
 			}

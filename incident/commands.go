@@ -175,7 +175,7 @@ func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Inc
 		return nil, err
 	}
 	at := itsm.Normalize(e.at)
-	inc := newIncident(Data{
+	inc := newIncident(&Data{
 		ID:          id,
 		Tenant:      tenant,
 		Number:      number,

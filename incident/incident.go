@@ -246,12 +246,14 @@ type Incident struct {
 	d *Data
 }
 
-// newIncident returns an Incident holding d, both in one allocation.
-func newIncident(d Data) *Incident {
+// newIncident returns an Incident holding a copy of *d, both in one
+// allocation. (d is a pointer so that the 800-byte record is copied once,
+// into place.)
+func newIncident(d *Data) *Incident {
 	b := &struct {
 		inc Incident
 		d   Data
-	}{d: d}
+	}{d: *d}
 	b.inc.d = &b.d
 	return &b.inc
 }
@@ -338,7 +340,10 @@ func (i *Incident) SLA() sla.State { return i.d.SLA.Clone() }
 func (i *Incident) MarshalJSON() ([]byte, error) { return json.Marshal(i.d) }
 
 // Clone returns an independent copy.
-func (i *Incident) Clone() *Incident { return newIncident(i.d.Clone()) }
+func (i *Incident) Clone() *Incident {
+	c := i.d.Clone()
+	return newIncident(&c)
+}
 
 // lastAt is the instant of the latest history entry.
 func (i *Incident) lastAt() time.Time {

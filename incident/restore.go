@@ -22,23 +22,26 @@ func Restore(pol Policy, d Data) (*Incident, error) {
 	if err := pol.Validate(); err != nil {
 		return nil, err
 	}
-	return restore(&pol, d.Clone())
+	c := d.Clone()
+	return restore(&pol, &c)
 }
 
-// restore is Restore for a policy already validated, as the service holds,
-// taking ownership of d: the caller must not use d afterwards (the service
-// passes what the repository just handed out, already a copy).
+// restore is Restore for a policy already validated, as the service holds.
+// The Incident it returns holds a shallow copy of *d, sharing d's slices
+// and maps: the caller passes a record nobody else changes (what the
+// repository just handed out, already a copy, or a record lent by the
+// store, which commands detach before changing).
 //
 // Most stored records are valid, and restore runs on every command, so a
 // single pass that allocates nothing (wellFormed) answers first; only a
 // record it does not accept goes through the pass that names every problem
 // (dataErrors). The two must agree: wellFormed accepts exactly what
 // dataErrors finds nothing wrong with (FuzzRestoreFastPath checks it).
-func restore(pol *Policy, d Data) (*Incident, error) {
-	if wellFormed(pol, &d) {
+func restore(pol *Policy, d *Data) (*Incident, error) {
+	if wellFormed(pol, d) {
 		return newIncident(d), nil
 	}
-	if err := dataErrors(pol, &d); err != nil {
+	if err := dataErrors(pol, d); err != nil {
 		return nil, err
 	}
 	// Unreachable while the two agree; a record they disagree on is taken

@@ -271,7 +271,7 @@ func (s *Service) Get(ctx context.Context, tenant itsm.TenantID, id ID) (*Incide
 	if err != nil {
 		return nil, err
 	}
-	return restore(&s.pol, d)
+	return restore(&s.pol, &d)
 }
 
 // GetByNumber returns an incident by its number.
@@ -282,7 +282,7 @@ func (s *Service) GetByNumber(ctx context.Context, tenant itsm.TenantID, number 
 	if err != nil {
 		return nil, err
 	}
-	return restore(&s.pol, d)
+	return restore(&s.pol, &d)
 }
 
 // List returns one page of the tenant's incidents matching f, in creation
@@ -336,8 +336,8 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		}
 		var inc *Incident
 		if owner == any(s) {
-			inc = newIncident(*d) // saved by this service's own command (see share.go)
-		} else if inc, err = restore(&s.pol, *d); err != nil {
+			inc = newIncident(d) // saved by this service's own command (see share.go)
+		} else if inc, err = restore(&s.pol, d); err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
 		}
 		if inc.d.Tenant != tenant {

@@ -289,7 +289,7 @@ func (s *Service) Cascade(ctx context.Context, tenant itsm.TenantID, id ID, by i
 	if err := s.authorize(ctx, tenant, by, "cascade", &d); err != nil {
 		return Result{}, err
 	}
-	inc, err := restore(&s.pol, d)
+	inc, err := restore(&s.pol, &d)
 	if err != nil {
 		return Result{}, err
 	}
@@ -377,7 +377,7 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err := s.authorize(ctx, tenant, by, "advance_sla", &d); err != nil {
 			return Result{}, err
 		}
-		inc, err := restore(&s.pol, d)
+		inc, err := restore(&s.pol, &d)
 		return Result{Incident: inc}, err
 	}
 	for attempt := 1; ; attempt++ {
@@ -388,7 +388,7 @@ func (s *Service) AdvanceSLA(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err := s.authorize(ctx, tenant, by, "advance_sla", &d); err != nil {
 			return Result{}, err
 		}
-		inc, err := restore(&s.pol, d)
+		inc, err := restore(&s.pol, &d)
 		if err != nil {
 			return Result{}, err
 		}
