@@ -406,7 +406,8 @@ func runGuarded(t *testing.T, seed uint64, steps int, commit, reopenClosed bool)
 	}
 }
 
-// poke changes everything a caller can reach through an incident.
+// poke changes everything a caller can reach through an incident: the
+// copies its accessors return, its data, and a clone's.
 func poke(inc *incident.Incident) {
 	h := inc.History()
 	for k := range h {
@@ -415,20 +416,29 @@ func poke(inc *incident.Incident) {
 			h[k].Changes[j].To = "poked"
 		}
 	}
-	data := inc.Data()
-	mutateData(&data)
 	st := inc.SLA()
 	for k := range st.Timers {
-		st.Timers[k].Goal = "poked"
-		for j := range st.Timers[k].Segments {
-			st.Timers[k].Segments[j].From = time.Time{}
+		tm := &st.Timers[k]
+		tm.Goal = "poked"
+		for j := range tm.Marks {
+			tm.Marks[j].Threshold = "poked"
+		}
+		for j := range tm.Segments {
+			tm.Segments[j].From = time.Time{}
 		}
 	}
-	if s := inc.ImpactedServices(); len(s) > 0 {
-		s[0] = itsm.Ref{}
+	for k := range st.Previous {
+		st.Previous[k] = "poked"
 	}
-	c := inc.Clone()
-	_ = c
+	svcs := inc.ImpactedServices()
+	for k := range svcs {
+		svcs[k] = itsm.Ref{}
+	}
+	data := inc.Data()
+	mutateData(&data)
+	_, _ = inc.MarshalJSON()
+	c := inc.Clone().Data()
+	mutateData(&c)
 }
 
 // mutateData changes everything d reaches.

@@ -38,33 +38,7 @@ func scribble(res incident.Result) {
 	if res.Incident == nil {
 		return
 	}
-	inc := res.Incident
-	h := inc.History()
-	for k := range h {
-		h[k].Command = "poked"
-		for j := range h[k].Changes {
-			h[k].Changes[j].To = "poked"
-		}
-	}
-	st := inc.SLA()
-	for k := range st.Timers {
-		st.Timers[k].Goal = "poked"
-		for j := range st.Timers[k].Marks {
-			st.Timers[k].Marks[j].Threshold = "poked"
-		}
-	}
-	for k := range st.Previous {
-		st.Previous[k] = "poked"
-	}
-	svcs := inc.ImpactedServices()
-	for k := range svcs {
-		svcs[k] = itsm.Ref{}
-	}
-	d := inc.Data()
-	mutateData(&d)
-	_, _ = inc.MarshalJSON()
-	c := inc.Clone().Data()
-	mutateData(&c)
+	poke(res.Incident)
 }
 
 // TestServiceStressOnOneStore runs mixed commands, cascades included, from many

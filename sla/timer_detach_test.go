@@ -119,24 +119,12 @@ func TestInPlaceLeavesWhatDetachSharesAlone(t *testing.T) {
 }
 
 func FuzzInPlaceOnDetached(f *testing.F) {
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, false)
-	f.Add([]byte("a resolution paused while awaiting the caller"), true)
-	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 17, 42, 3, 3, 3}, true)
+	for k, seed := range tmFuzzSeeds {
+		f.Add(seed, k > 0)
+	}
 	e := tmTwoVersions(f)
 	f.Fuzz(func(t *testing.T, data []byte, denorm bool) {
-		i := 0
-		next := func(n int) int {
-			if i >= len(data) {
-				return 0
-			}
-			v := int(data[i])
-			if i+1 < len(data) {
-				v = v<<8 | int(data[i+1])
-			}
-			i += 2
-			return v % n
-		}
-		tmCheckDetached(t, e, tmRandomSteps(next), rand.New(rand.NewPCG(uint64(len(data)), 5)), denorm)
+		tmCheckDetached(t, e, tmRandomSteps(tmChooser(data)), rand.New(rand.NewPCG(uint64(len(data)), 5)), denorm)
 	})
 }
 

@@ -173,25 +173,38 @@ func TestReplayEqualsIncremental(t *testing.T) {
 }
 
 func FuzzTimerReplay(f *testing.F) {
-	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9})
-	f.Add([]byte("a resolution paused while awaiting the caller"))
-	f.Add([]byte{0, 0, 0, 0, 255, 255, 255, 255, 17, 42, 3, 3, 3})
+	for _, seed := range tmFuzzSeeds {
+		f.Add(seed)
+	}
 	e := tmReplayEngine(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		i := 0
-		next := func(n int) int {
-			if i >= len(data) {
-				return 0
-			}
-			v := int(data[i])
-			if i+1 < len(data) {
-				v = v<<8 | int(data[i+1])
-			}
-			i += 2
-			return v % n
-		}
-		tmCheckReplay(t, e, tmRandomSteps(next))
+		tmCheckReplay(t, e, tmRandomSteps(tmChooser(data)))
 	})
+}
+
+// tmFuzzSeeds are the seed inputs of the fuzz targets that replay random
+// steps.
+var tmFuzzSeeds = [][]byte{
+	{1, 2, 3, 4, 5, 6, 7, 8, 9},
+	[]byte("a resolution paused while awaiting the caller"),
+	{0, 0, 0, 0, 255, 255, 255, 255, 17, 42, 3, 3, 3},
+}
+
+// tmChooser turns fuzz data into the choices tmRandomSteps asks for: two
+// bytes a choice, then zeros once the data runs out.
+func tmChooser(data []byte) func(n int) int {
+	i := 0
+	return func(n int) int {
+		if i >= len(data) {
+			return 0
+		}
+		v := int(data[i])
+		if i+1 < len(data) {
+			v = v<<8 | int(data[i+1])
+		}
+		i += 2
+		return v % n
+	}
 }
 
 func TestReplayCoversEveryPolicy(t *testing.T) {
