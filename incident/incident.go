@@ -171,6 +171,11 @@ type Data struct {
 	// SLA holds the incident's SLA, OLA and UC timers, every cycle of every
 	// target, advanced by the service on each command.
 	SLA sla.State `json:"sla,omitzero"`
+
+	// tail, when set, says which slots of History's array beyond its
+	// length are still free for this record's successors (see share.go);
+	// nil means none may be written in place.
+	tail *historyTail
 }
 
 // Clone returns a deep copy of d.
@@ -188,6 +193,7 @@ func (d Data) Clone() Data {
 	d.Custom = maps.Clone(d.Custom)
 	d.Comments = slices.Clone(d.Comments)
 	d.History = slices.Clone(d.History)
+	d.tail = nil
 	// One backing array for every entry's changes: a clone costs two
 	// allocations however long the history is.
 	n := 0
@@ -366,7 +372,7 @@ func (i *Incident) stamp(at time.Time) time.Time {
 
 // record appends a history entry and bumps UpdatedAt.
 func (i *Incident) record(at time.Time, by itsm.Actor, command string, from Status, reason string, changes []FieldChange) {
-	i.d.History = append(i.d.History, Entry{
+	i.d.appendEntry(Entry{
 		Seq:     len(i.d.History) + 1,
 		At:      at,
 		By:      by.Brief(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"sync/atomic"
 
 	"github.com/itsmkit/itsmkit/itsm"
 )
@@ -83,30 +84,62 @@ type ownedCommitter interface {
 // through d reaches memory that anyone else can see. Commands only append
 // to CIs, ImpactedServices and Comments (and assign new slices to them), so
 // clipping those to their length makes any append reallocate. They
-// replace Override and Cancellation rather than write through them. What
-// they change in place is copied: the history array (a command appends an
-// entry and may then add changes to it, so the copy has room for a couple
-// more entries and each entry's changes are clipped), the custom fields
-// (Update sets and deletes keys), and the SLA state's timers array, which
-// the engine advances in place; under the engine's copy-on-write rule
-// (see sla.State.Detach) the timers' lists only need clipping and the
-// Previous map no copy.
+// replace Override and Cancellation rather than write through them. The
+// history is shared, not copied: commands append to it only through
+// appendEntry, which writes a slot past the record's length only after
+// claiming it (see historyTail), and change no entry but the one they
+// appended; a history without a tail is clipped instead. What commands
+// change in place is copied: the custom fields (Update sets and deletes
+// keys) and the SLA state's timers array, which the engine advances in
+// place; under the engine's copy-on-write rule (see sla.State.Detach) the
+// timers' lists only need clipping and the Previous map no copy.
 // The aliasing guard test in share_test.go runs every command against a
 // store that checks what it lent is unchanged.
 func (d *Data) detach() {
 	d.CIs = slices.Clip(d.CIs)
 	d.ImpactedServices = slices.Clip(d.ImpactedServices)
 	d.Comments = slices.Clip(d.Comments)
-	if d.History != nil {
-		h := make([]Entry, len(d.History), len(d.History)+2)
-		copy(h, d.History)
-		for k := range h {
-			h[k].Changes = slices.Clip(h[k].Changes)
-		}
-		d.History = h
+	if d.tail == nil {
+		d.History = slices.Clip(d.History)
 	}
 	if d.Custom != nil {
 		d.Custom = maps.Clone(d.Custom)
 	}
 	d.SLA.Detach()
+}
+
+// historyTail lets the versions of one record share a history array.
+// History is append-only, so a version's history is a prefix of its
+// successor's: each version holds the array up to its own length, and a
+// command appends its entry in place, into the first slot past its
+// version's length, instead of copying every entry before it. Two
+// commands may start from the same version at once (one of them will lose
+// on the version check), so the slot is claimed first: used counts the
+// array's slots that some version has taken, and only the command that
+// moves it from its version's length takes the next slot; any other
+// copies the history into a new array. A slot taken by a command that then
+// failed stays unused. All the versions sharing an array share its tail.
+type historyTail struct {
+	used atomic.Int64
+}
+
+// appendEntry appends e to d's history: in place when the next slot of the
+// array is free and d takes it, into a new array with room for a few more
+// otherwise.
+func (d *Data) appendEntry(e Entry) {
+	n := len(d.History)
+	if n < cap(d.History) && d.tail == nil {
+		// An array without a tail is d's alone: detach clips a lent one,
+		// and every other record was copied or decoded for this command.
+		d.tail = new(historyTail)
+		d.tail.used.Store(int64(n))
+	}
+	if n == cap(d.History) || !d.tail.used.CompareAndSwap(int64(n), int64(n)+1) {
+		h := make([]Entry, n, max(4, 2*n))
+		copy(h, d.History)
+		d.History = h
+		d.tail = new(historyTail)
+		d.tail.used.Store(int64(n) + 1)
+	}
+	d.History = append(d.History, e)
 }
