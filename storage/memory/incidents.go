@@ -274,15 +274,32 @@ func (s *Store) release(bp *[]byte, b []byte) {
 // repeat across incidents and are interned. Callers hold the store
 // exclusively.
 func (s *Store) detach(sum *incident.Summary, prev *stored) {
-	if prev != nil {
-		sum.Number = prev.sum.Number // an update never changes it
-	} else {
+	if prev == nil {
 		sum.Number = incident.Number(strings.Clone(string(sum.Number)))
+		sum.Status = incident.Status(s.intern(string(sum.Status)))
+		sum.Major = incident.MajorStatus(s.intern(string(sum.Major)))
+		sum.Group = s.intern(sum.Group)
+		sum.Assignee = s.intern(sum.Assignee)
+		return
 	}
-	sum.Status = incident.Status(s.intern(string(sum.Status)))
-	sum.Major = incident.MajorStatus(s.intern(string(sum.Major)))
-	sum.Group = s.intern(sum.Group)
-	sum.Assignee = s.intern(sum.Assignee)
+	// A command changes a field or two: what equals the previous
+	// version's takes its string, already the store's own, without a
+	// lookup in the table.
+	p := &prev.sum
+	sum.Number = p.Number // an update never changes it
+	sum.Status = incident.Status(s.internAs(string(sum.Status), string(p.Status)))
+	sum.Major = incident.MajorStatus(s.internAs(string(sum.Major), string(p.Major)))
+	sum.Group = s.internAs(sum.Group, p.Group)
+	sum.Assignee = s.internAs(sum.Assignee, p.Assignee)
+}
+
+// internAs is intern, returning prev (a string the store owns) when v
+// equals it.
+func (s *Store) internAs(v, prev string) string {
+	if v == prev {
+		return prev
+	}
+	return s.intern(v)
 }
 
 // maxInterned bounds the store's table of interned names.
