@@ -64,6 +64,26 @@ const (
 type Lifecycle[S, A ~string] struct {
 	spec  LifecycleSpec[S, A]
 	index map[S]*stateInfo[S, A]
+	// few lists the states when they are few enough that comparing a
+	// state with each (most often the very string the table declared,
+	// which compares equal at once) beats hashing it; nil otherwise.
+	few []*stateInfo[S, A]
+}
+
+// maxScannedStates is the most states a lifecycle looks up by scanning.
+const maxScannedStates = 12
+
+// state returns what the lifecycle knows of s; nil when s is not declared.
+func (l *Lifecycle[S, A]) state(s S) *stateInfo[S, A] {
+	if l.few == nil {
+		return l.index[s]
+	}
+	for _, info := range l.few {
+		if info.def.State == s {
+			return info
+		}
+	}
+	return nil
 }
 
 type stateInfo[S, A ~string] struct {
@@ -191,7 +211,14 @@ func NewLifecycle[S, A ~string](spec LifecycleSpec[S, A]) (*Lifecycle[S, A], err
 	if err := fsmx.Check(string(spec.Initial), edges, states); err != nil {
 		return nil, NewValidationError("transitions", err.Error())
 	}
-	return &Lifecycle[S, A]{spec: cloneLifecycleSpec(spec), index: index}, nil
+	l := &Lifecycle[S, A]{spec: cloneLifecycleSpec(spec), index: index}
+	if len(spec.States) <= maxScannedStates {
+		l.few = make([]*stateInfo[S, A], len(spec.States))
+		for i, st := range spec.States {
+			l.few[i] = index[st.State]
+		}
+	}
+	return l, nil
 }
 
 // checkName validates a state, action or lifecycle name: 1 to
@@ -300,7 +327,7 @@ func (l *Lifecycle[S, A]) Transitions() []Transition[S, A] { return slices.Clone
 
 // Has reports whether s is a declared state. Loading a record from storage
 // checks its state with Has (or Validate) before trusting it.
-func (l *Lifecycle[S, A]) Has(s S) bool { return l.index[s] != nil }
+func (l *Lifecycle[S, A]) Has(s S) bool { return l.state(s) != nil }
 
 // Validate returns a *ValidationError naming field when s is not a declared
 // state.
@@ -313,7 +340,7 @@ func (l *Lifecycle[S, A]) Validate(field string, s S) error {
 
 // Category returns the category of s; false when s is not declared.
 func (l *Lifecycle[S, A]) Category(s S) (Category, bool) {
-	info := l.index[s]
+	info := l.state(s)
 	if info == nil {
 		return 0, false
 	}
@@ -322,7 +349,7 @@ func (l *Lifecycle[S, A]) Category(s S) (Category, bool) {
 
 // IsTerminal reports whether s is a declared terminal state.
 func (l *Lifecycle[S, A]) IsTerminal(s S) bool {
-	info := l.index[s]
+	info := l.state(s)
 	return info != nil && info.def.Terminal
 }
 
@@ -350,7 +377,7 @@ func (l *Lifecycle[S, A]) InCategory(c Category) []S {
 
 // Label returns the display label of s: its declared Label, or the state name.
 func (l *Lifecycle[S, A]) Label(s S) string {
-	if info := l.index[s]; info != nil && info.def.Label != "" {
+	if info := l.state(s); info != nil && info.def.Label != "" {
 		return info.def.Label
 	}
 	return string(s)
@@ -364,10 +391,15 @@ func (l *Lifecycle[S, A]) Can(from S, action A) bool {
 }
 
 func (l *Lifecycle[S, A]) target(from S, action A) (S, bool) {
-	info := l.index[from]
+	info := l.state(from)
 	if info == nil {
 		return "", false
 	}
+	return info.target(action)
+}
+
+// target returns the state action leads to from this state.
+func (info *stateInfo[S, A]) target(action A) (S, bool) {
 	out := info.out
 	if len(out) <= 8 {
 		for i := range out {
@@ -387,7 +419,7 @@ func (l *Lifecycle[S, A]) target(from S, action A) (S, bool) {
 // Actions returns the actions allowed from state from, sorted. It returns nil
 // for an undeclared or terminal state.
 func (l *Lifecycle[S, A]) Actions(from S) []A {
-	info := l.index[from]
+	info := l.state(from)
 	if info == nil || len(info.actions) == 0 {
 		return nil
 	}
@@ -402,14 +434,14 @@ func (l *Lifecycle[S, A]) Actions(from S) []A {
 // not a declared state, when from is terminal, or when the action is not
 // allowed from it; the error lists the actions that are allowed.
 func (l *Lifecycle[S, A]) Next(from S, action A) (S, error) {
-	info := l.index[from]
+	info := l.state(from)
 	if info == nil {
 		return from, l.refuse(from, action, fmt.Sprintf("%q is not a state of this lifecycle", clip(string(from))), nil)
 	}
 	if info.def.Terminal {
 		return from, l.refuse(from, action, fmt.Sprintf("%s is terminal", string(from)), nil)
 	}
-	if to, ok := l.target(from, action); ok {
+	if to, ok := info.target(action); ok {
 		return to, nil
 	}
 	if !l.known(action) {
