@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -29,27 +30,91 @@ type entry struct {
 	chunk, off, n uint32
 	// gone marks an acknowledged event still in the queue.
 	gone bool
+	// unordered marks an event indexed by outbox.others rather than by
+	// outbox.sorted.
+	unordered bool
 }
 
-// outbox is a queue of events in append order, with an index by event ID.
-// Neither holds pointers; the events' encodings sit in text, in chunks
+// outbox is a queue of events in append order, with an index by event ID
+// in two parts. Event IDs are UUIDv7 and normally grow: an event whose ID
+// is greater than every ID appended before it is indexed in sorted, which
+// appending it to keeps ascending, so that an append in order costs no
+// map operation; any other event is indexed in others. None of it holds
+// pointers but others' keys; the events' encodings sit in text, in chunks
 // shared by many events.
 type outbox struct {
-	queue []entry
-	// byID holds the position in queue of every event not acknowledged.
-	byID map[uuid.UUID]int
+	queue blockList[entry]
+	// sorted holds, ascending by ID, the ID and queue position of every
+	// event appended with an ID greater than any before it, until
+	// compaction drops it once acknowledged (its entry is gone).
+	sorted blockList[slot]
+	// others holds the queue position of every other event not
+	// acknowledged.
+	others map[uuid.UUID]int
+	// hint is where in sorted the next lookup looks first: after the
+	// last event found there, as a relay acknowledges events in the order
+	// it claimed them.
+	hint int
 	// text holds the encodings, appended to its last chunk.
 	text [][]byte
 	// top is the greatest ID ever appended (the zero UUID before any):
 	// every event in the outbox has an ID no greater, so an append whose
-	// IDs are all greater (event IDs are UUIDv7, which grow) needs no
-	// lookup to know they are new. Undoing an append leaves it as it is.
+	// IDs are all greater needs no lookup to know they are new. Undoing
+	// an append leaves it as it is.
 	top uuid.UUID
 	// dead counts gone entries still in queue.
 	dead int
-	// peak is the most entries byID has held since it was last made:
+	// peak is the most entries others has held since it was last made:
 	// Go maps never shrink, so compact remakes it once it holds far fewer.
 	peak int
+}
+
+// slot is the place in the queue of the event id.
+type slot struct {
+	id uuid.UUID
+	at int
+}
+
+// blockLen is how many elements a block of a blockList holds.
+const blockLen = 1024
+
+// blockList is a list that grows by blocks of blockLen elements, so that
+// growing never copies more than a block (the first one starts small).
+// Every block but the last is full.
+type blockList[T any] struct {
+	blocks [][]T
+	n      int
+}
+
+func (l *blockList[T]) len() int { return l.n }
+
+// at returns element i.
+func (l *blockList[T]) at(i int) *T { return &l.blocks[i/blockLen][i%blockLen] }
+
+// push appends v.
+func (l *blockList[T]) push(v T) {
+	if k := len(l.blocks); k == 0 || len(l.blocks[k-1]) == blockLen {
+		size := blockLen
+		if k == 0 {
+			size = 16
+		}
+		l.blocks = append(l.blocks, make([]T, 0, size))
+	}
+	last := &l.blocks[len(l.blocks)-1]
+	*last = append(*last, v)
+	l.n++
+}
+
+// truncate keeps the first n elements, freeing the blocks no longer
+// needed but the first, which the next elements will fill.
+func (l *blockList[T]) truncate(n int) {
+	keep := min(max((n+blockLen-1)/blockLen, 1), len(l.blocks))
+	clear(l.blocks[keep:])
+	l.blocks = l.blocks[:keep]
+	if keep > 0 {
+		l.blocks[keep-1] = l.blocks[keep-1][:n-(keep-1)*blockLen]
+	}
+	l.n = n
 }
 
 // Sizes of the chunks of outbox.text: each one twice the last, from the
@@ -198,23 +263,32 @@ func (s *Store) addEvents(t *tx, p *pending) {
 		return
 	}
 	box := &s.box
-	if box.byID == nil {
-		box.byID = make(map[uuid.UUID]int)
-	}
 	chunk, off := box.store(p.enc)
 	start := 0
 	for i := range p.n {
 		end := p.end(i)
-		id := p.id(i)
-		if compareIDs(id, box.top) > 0 {
-			box.top = id
-		}
-		box.byID[id] = len(box.queue)
-		box.queue = append(box.queue, entry{id: id, chunk: chunk, off: off + uint32(start), n: uint32(end - start)})
+		e := entry{id: p.id(i), chunk: chunk, off: off + uint32(start), n: uint32(end - start)}
+		box.index(&e, box.queue.len())
+		box.queue.push(e)
 		start = end
 	}
-	box.peak = max(box.peak, len(box.byID))
 	t.onUndoAppend(p.n)
+}
+
+// index records that e is at position at of the queue, in sorted when
+// its ID is greater than any appended before, in others otherwise.
+func (b *outbox) index(e *entry, at int) {
+	if compareIDs(e.id, b.top) > 0 {
+		b.top = e.id
+		b.sorted.push(slot{e.id, at})
+		return
+	}
+	e.unordered = true
+	if b.others == nil {
+		b.others = make(map[uuid.UUID]int)
+	}
+	b.others[e.id] = at
+	b.peak = max(b.peak, len(b.others))
 }
 
 // store copies enc to the end of the text, returning where it starts.
@@ -244,26 +318,52 @@ func (b *outbox) find(id uuid.UUID) (int, bool) {
 	if compareIDs(id, b.top) > 0 {
 		return 0, false
 	}
-	at, ok := b.byID[id]
-	if !ok || b.queue[at].gone {
+	// An ID is live in one part of the index at most; others holds no
+	// acknowledged event but those an Ack is acknowledging.
+	at, ok := b.others[id]
+	if !ok {
+		i, found := b.search(id)
+		if !found {
+			return 0, false
+		}
+		at = b.sorted.at(i).at
+	}
+	if b.queue.at(at).gone {
 		return 0, false
 	}
 	return at, true
+}
+
+// search returns where id is in sorted.
+func (b *outbox) search(id uuid.UUID) (int, bool) {
+	if h := b.hint; h < b.sorted.len() && b.sorted.at(h).id == id {
+		b.hint = h + 1
+		return h, true
+	}
+	i, found := sort.Find(b.sorted.len(), func(i int) int { return compareIDs(id, b.sorted.at(i).id) })
+	if found {
+		b.hint = i + 1
+	}
+	return i, found
 }
 
 // unappend undoes the last append, of n events. Nothing else touches the
 // outbox while a transaction holds the store, so its appends are still
 // the queue's tail and their encodings the text's.
 func (b *outbox) unappend(n int) {
-	tail := b.queue[len(b.queue)-n:]
-	for i := range tail {
-		delete(b.byID, tail[i].id)
+	end := b.queue.len()
+	for at := end - 1; at >= end-n; at-- {
+		if e := b.queue.at(at); e.unordered {
+			delete(b.others, e.id)
+		} else {
+			b.sorted.truncate(b.sorted.len() - 1)
+		}
 	}
-	first := &tail[0]
+	first := b.queue.at(end - n)
 	b.text[first.chunk] = b.text[first.chunk][:first.off]
 	clear(b.text[first.chunk+1:])
 	b.text = b.text[:first.chunk+1]
-	b.queue = b.queue[:len(b.queue)-n]
+	b.queue.truncate(end - n)
 }
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
@@ -280,16 +380,16 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		box := &s.box
 		var took []int
 		size := 0
-		for at := range box.queue {
+		for at := range box.queue.len() {
 			if len(took) == limit {
 				break
 			}
-			e := &box.queue[at]
+			e := box.queue.at(at)
 			if e.gone || e.lease != 0 && e.until.after(now) {
 				continue
 			}
 			if took == nil {
-				took = make([]int, 0, min(limit, len(box.queue)-at))
+				took = make([]int, 0, min(limit, box.queue.len()-at))
 			}
 			took = append(took, at)
 			size += int(e.n)
@@ -304,13 +404,13 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		var sb strings.Builder
 		sb.Grow(size)
 		for _, at := range took {
-			sb.Write(box.encoding(&box.queue[at]))
+			sb.Write(box.encoding(box.queue.at(at)))
 		}
 		all := sb.String()
 		batch.Events = make([]itsm.Event, len(took))
 		start := 0
 		for i, at := range took {
-			e := &box.queue[at]
+			e := box.queue.at(at)
 			end := start + int(e.n)
 			ev, err := decodeEvent(all[start:end])
 			if err != nil {
@@ -322,7 +422,8 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		until := instantOf(batch.Until)
 		if t == nil {
 			for _, at := range took {
-				box.queue[at].lease, box.queue[at].until = lease, until
+				e := box.queue.at(at)
+				e.lease, e.until = lease, until
 			}
 			return nil
 		}
@@ -332,13 +433,14 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		}
 		prev := make([]held, len(took))
 		for i, at := range took {
-			e := &box.queue[at]
+			e := box.queue.at(at)
 			prev[i] = held{e.lease, e.until}
 			e.lease, e.until = lease, until
 		}
 		t.onUndo(func() {
 			for i, at := range took {
-				box.queue[at].lease, box.queue[at].until = prev[i].lease, prev[i].until
+				e := box.queue.at(at)
+				e.lease, e.until = prev[i].lease, prev[i].until
 			}
 		})
 		return nil
@@ -374,10 +476,10 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 			if !ok {
 				continue
 			}
-			e := &box.queue[at]
+			e := box.queue.at(at)
 			if num == 0 || e.lease != num {
 				for _, at := range held {
-					box.queue[at].gone = false
+					box.queue.at(at).gone = false
 				}
 				return fmt.Errorf("memory: event %s is not held by lease %s: %w", id, lease, itsm.ErrConflict)
 			}
@@ -385,15 +487,19 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 			held = append(held, at)
 		}
 		for _, at := range held {
-			delete(box.byID, box.queue[at].id)
+			if e := box.queue.at(at); e.unordered {
+				delete(box.others, e.id)
+			}
 		}
 		box.dead += len(held)
 		if t != nil {
 			t.onUndo(func() {
 				for _, at := range held {
-					e := &box.queue[at]
+					e := box.queue.at(at)
 					e.gone = false
-					box.byID[e.id] = at
+					if e.unordered {
+						box.others[e.id] = at
+					}
 				}
 				box.dead -= len(held)
 			})
@@ -405,38 +511,56 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 }
 
 // compact drops acknowledged events from the queue once they are at least
-// half of it, moving the encodings of the others to a new text so that
-// those of delivered events are freed. It must not run inside a
+// half of it, moving the others to its front (and their index entries to
+// the front of sorted) and their encodings to a new text, so that the
+// memory of delivered events is freed. It must not run inside a
 // transaction, whose undo log may still point into the queue.
 func (b *outbox) compact() {
-	if b.dead < 64 || b.dead*2 < len(b.queue) {
+	if b.dead < 64 || b.dead*2 < b.queue.len() {
 		return
 	}
-	text := b.text
+	text, size := b.text, 0
+	for i := range b.queue.len() {
+		if e := b.queue.at(i); !e.gone {
+			size += int(e.n)
+		}
+	}
 	b.text = nil
-	live := b.queue[:0]
-	for i := range b.queue {
-		e := b.queue[i]
+	switch last := len(text) - 1; {
+	case size > 0:
+		b.text = [][]byte{make([]byte, 0, min(max(size, minChunk), maxChunk))}
+	case last >= 0 && cap(text[last]) <= maxChunk:
+		b.text = [][]byte{text[last][:0]} // all delivered: fill the last chunk again
+	}
+	live, sorted := 0, 0
+	for i := range b.queue.len() {
+		e := *b.queue.at(i)
 		if e.gone {
 			continue
 		}
 		e.chunk, e.off = b.store(text[e.chunk][e.off : e.off+e.n])
-		b.byID[e.id] = len(live)
-		live = append(live, e)
+		if e.unordered {
+			b.others[e.id] = live
+		} else {
+			// Survivors of sorted keep their order, and never outnumber
+			// the slots of the entries read so far.
+			*b.sorted.at(sorted) = slot{e.id, live}
+			sorted++
+		}
+		*b.queue.at(live) = e
+		live++
 	}
-	b.queue = live
-	b.dead = 0
-	// After a burst is drained, give its memory back: neither the queue's
-	// array nor the index map would ever shrink by themselves.
-	if cap(b.queue) >= 1024 && len(b.queue) < cap(b.queue)/4 {
-		b.queue = append(make([]entry, 0, 2*len(b.queue)), b.queue...)
-	}
-	if b.peak >= 1024 && len(b.byID) < b.peak/4 {
-		m := make(map[uuid.UUID]int, 2*len(b.byID))
-		for id, at := range b.byID {
+	b.queue.truncate(live)
+	b.sorted.truncate(sorted)
+	b.hint, b.dead = 0, 0
+	// After a burst is drained, give the map's memory back: Go maps never
+	// shrink by themselves.
+	if b.peak >= 1024 && len(b.others) < b.peak/4 {
+		m := make(map[uuid.UUID]int, 2*len(b.others))
+		for id, at := range b.others {
 			m[id] = at
 		}
-		b.byID = m
+		b.others = m
 		b.peak = len(m)
 	}
 }

@@ -53,3 +53,33 @@ func TestCompareIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestBlockList(t *testing.T) {
+	var l blockList[int]
+	check := func(n int) {
+		t.Helper()
+		require.Equal(t, n, l.len())
+		for i := range n {
+			require.Equal(t, i, *l.at(i))
+		}
+	}
+	for _, n := range []int{0, 1, blockLen - 1, blockLen, blockLen + 1, 3*blockLen + 5} {
+		for _, keep := range []int{0, 1, blockLen - 1, blockLen, blockLen + 1, 2 * blockLen, n} {
+			if keep > n {
+				continue
+			}
+			l.truncate(0)
+			for i := range n {
+				l.push(i)
+			}
+			check(n)
+			l.truncate(keep)
+			check(keep)
+			require.LessOrEqual(t, len(l.blocks), max(1, (keep+blockLen-1)/blockLen), "blocks beyond %d are freed", keep)
+			for i := keep; i < n+7; i++ {
+				l.push(i)
+			}
+			check(n + 7)
+		}
+	}
+}

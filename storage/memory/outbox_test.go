@@ -261,3 +261,67 @@ func TestOutboxLeasesAtExtremeInstants(t *testing.T) {
 		require.Len(t, again.Events, 1, "lease from %v expired at %v", now, b.Until)
 	}
 }
+
+// The outbox holds its events in blocks: appends undone across a block's
+// end, and compaction of many blocks, keep every event in its place.
+func TestOutboxAcrossBlocks(t *testing.T) {
+	ctx := context.Background()
+	gen := itsmtest.NewIDs(27)
+	const n = 2500
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		ids[i], _ = gen.NewUUID()
+	}
+	for i := 0; i+1 < n; i += 9 {
+		ids[i], ids[i+1] = ids[i+1], ids[i]
+	}
+	s := memory.New()
+	require.NoError(t, s.Append(ctx, withIDs(t, ids[:1000])...))
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(ctx context.Context, st storage.Store) error {
+		ob := st.(storage.Outbox)
+		for i := 1000; i < 2000; i += 100 {
+			require.NoError(t, ob.Append(ctx, withIDs(t, ids[i:i+100])...))
+		}
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	for i := 1000; i < n; i += 250 {
+		require.NoError(t, s.Append(ctx, withIDs(t, ids[i:i+250])...))
+	}
+	var got []uuid.UUID
+	leases := map[uuid.UUID]storage.LeaseID{}
+	for {
+		b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "t", Limit: storage.MaxClaimLimit, Now: outboxNow, Lease: time.Minute})
+		require.NoError(t, err)
+		if len(b.Events) == 0 {
+			break
+		}
+		for _, id := range b.IDs() {
+			leases[id] = b.Lease
+		}
+		got = append(got, b.IDs()...)
+	}
+	require.Equal(t, ids, got)
+	ack := map[storage.LeaseID][]uuid.UUID{}
+	var kept []uuid.UUID
+	for i, id := range ids {
+		if i%5 == 3 {
+			kept = append(kept, id)
+		} else {
+			ack[leases[id]] = append(ack[leases[id]], id)
+		}
+	}
+	for lease, ids := range ack {
+		require.NoError(t, s.Ack(ctx, lease, ids...))
+	}
+	for _, id := range []uuid.UUID{kept[0], kept[len(kept)/2], kept[len(kept)-1]} {
+		require.ErrorIs(t, s.Append(ctx, withIDs(t, []uuid.UUID{id})...), itsm.ErrAlreadyExists)
+	}
+	again, lease := claimAll(t, s, outboxNow.Add(time.Minute))
+	require.Equal(t, kept, eventIDs(again), "compaction kept the order")
+	require.NoError(t, s.Ack(ctx, lease, kept...))
+	none, _ := claimAll(t, s, outboxNow.Add(time.Hour))
+	require.Empty(t, eventIDs(none))
+	require.NoError(t, s.Append(ctx, withIDs(t, ids[:3])...), "delivered events may come again")
+}
