@@ -39,9 +39,9 @@ type entry struct {
 // in two parts. Event IDs are UUIDv7 and normally grow: an event whose ID
 // is greater than every ID appended before it is indexed in sorted, which
 // appending it to keeps ascending, so that an append in order costs no
-// map operation; any other event is indexed in others. None of it holds
-// pointers but others' keys; the events' encodings sit in text, in chunks
-// shared by many events.
+// map operation; any other event is indexed in others. The events'
+// encodings sit in text, in chunks shared by many events. Blocks, chunks
+// and map hold no pointers: the collector never scans them.
 type outbox struct {
 	queue blockList[entry]
 	// sorted holds, ascending by ID, the ID and queue position of every
