@@ -5,11 +5,12 @@ import (
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
-// The outbox keeps each event as a compact encoding in a string rather
-// than as an itsm.Event: a backlog of undelivered events (a relay that is
-// down, a host without one) is then a few pointer-free bytes per event
-// that the garbage collector never scans, instead of a dozen pointers
-// each. Claim decodes what it hands out.
+// The outbox keeps each event as a compact encoding in its byte chunks
+// rather than as an itsm.Event: a backlog of undelivered events (a relay
+// that is down, a host without one) is then a few pointer-free bytes per
+// event that the garbage collector never scans, instead of a dozen
+// pointers each. Claim copies what it hands out to a string and decodes
+// it.
 
 // appendEvent appends e's encoding to b.
 func appendEvent(b []byte, e *itsm.Event) []byte {

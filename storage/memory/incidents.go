@@ -473,20 +473,21 @@ func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, 
 	if err != nil {
 		return err
 	}
-	entries, err := s.prepareEvents(events, false)
+	p, err := s.prepareEvents(events, false)
 	if err != nil {
 		return err
 	}
+	defer s.releaseEvents(&p)
 	return s.write(ctx, nil, func(t *tx) error {
 		tn, cur, err := s.check(&w)
 		if err != nil {
 			return err
 		}
-		if err := s.checkEvents(entries); err != nil {
+		if err := s.checkEvents(&p); err != nil {
 			return err
 		}
 		s.apply(t, &w, tn, cur)
-		s.addEvents(t, entries)
+		s.addEvents(t, &p)
 		return nil
 	})
 }

@@ -2,7 +2,10 @@ package memory
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -13,31 +16,144 @@ import (
 	"github.com/itsmkit/itsmkit/storage"
 )
 
-// entry is one event in the outbox.
+// entry is one event in the outbox. It holds no pointer: the queue keeps
+// entries by value, so a backlog of undelivered events is memory the
+// garbage collector never scans.
 type entry struct {
 	id uuid.UUID
-	// enc is the event's encoding (see appendEvent).
-	enc string
-	// lease holds the event until until; empty when never claimed.
-	lease storage.LeaseID
-	until time.Time
+	// lease is the number of the lease (see leaseID) that holds the event
+	// until until; 0 when the event was never claimed.
+	lease uint64
+	until instant
+	// chunk, off and n locate the event's encoding (see appendEvent) in
+	// the outbox's text: text[chunk][off:off+n].
+	chunk, off, n uint32
 	// gone marks an acknowledged event still in the queue.
 	gone bool
-	// acked is the number of the last Ack call that named the event.
-	acked uint64
+	// unordered marks an event indexed by outbox.others rather than by
+	// outbox.sorted.
+	unordered bool
 }
 
-// outbox is a queue in append order with an index by event ID.
+// outbox is a queue of events in append order, with an index by event ID
+// in two parts. Event IDs are UUIDv7 and normally grow: an event whose ID
+// is greater than every ID appended before it is indexed in sorted, which
+// appending it to keeps ascending, so that an append in order costs no
+// map operation; any other event is indexed in others. The events'
+// encodings sit in text, in chunks shared by many events. Blocks, chunks
+// and map hold no pointers: the collector never scans them.
 type outbox struct {
-	queue []*entry
-	byID  map[uuid.UUID]*entry
+	queue blockList[entry]
+	// sorted holds, ascending by ID, the ID and queue position of every
+	// event appended with an ID greater than any before it, until
+	// compaction drops it once acknowledged (its entry is gone).
+	sorted blockList[slot]
+	// others holds the queue position of every other event not
+	// acknowledged.
+	others map[uuid.UUID]int
+	// hint is where in sorted the next lookup looks first: after the
+	// last event found there, as a relay acknowledges events in the order
+	// it claimed them.
+	hint int
+	// text holds the encodings, appended to its last chunk.
+	text [][]byte
+	// top is the greatest ID ever appended (the zero UUID before any):
+	// every event in the outbox has an ID no greater, so an append whose
+	// IDs are all greater needs no lookup to know they are new. Undoing
+	// an append leaves it as it is.
+	top uuid.UUID
 	// dead counts gone entries still in queue.
 	dead int
-	// acks counts Ack calls, to number them for entry.acked.
-	acks uint64
-	// peak is the most entries byID has held since it was last made:
+	// peak is the most entries others has held since it was last made:
 	// Go maps never shrink, so compact remakes it once it holds far fewer.
 	peak int
+}
+
+// slot is the place in the queue of the event id.
+type slot struct {
+	id uuid.UUID
+	at int
+}
+
+// blockLen is how many elements a block of a blockList holds.
+const blockLen = 1024
+
+// blockList is a list that grows by blocks of blockLen elements, so that
+// growing never copies more than a block (the first one starts small).
+// Every block but the last is full.
+type blockList[T any] struct {
+	blocks [][]T
+	n      int
+}
+
+func (l *blockList[T]) len() int { return l.n }
+
+// at returns element i.
+func (l *blockList[T]) at(i int) *T { return &l.blocks[i/blockLen][i%blockLen] }
+
+// push appends v.
+func (l *blockList[T]) push(v T) {
+	if k := len(l.blocks); k == 0 || len(l.blocks[k-1]) == blockLen {
+		size := blockLen
+		if k == 0 {
+			size = 16
+		}
+		l.blocks = append(l.blocks, make([]T, 0, size))
+	}
+	last := &l.blocks[len(l.blocks)-1]
+	*last = append(*last, v)
+	l.n++
+}
+
+// truncate keeps the first n elements, freeing the blocks no longer
+// needed but the first, which the next elements will fill.
+func (l *blockList[T]) truncate(n int) {
+	keep := min(max((n+blockLen-1)/blockLen, 1), len(l.blocks))
+	clear(l.blocks[keep:])
+	l.blocks = l.blocks[:keep]
+	if keep > 0 {
+		l.blocks[keep-1] = l.blocks[keep-1][:n-(keep-1)*blockLen]
+	}
+	l.n = n
+}
+
+// Sizes of the chunks of outbox.text: each one twice the last, from the
+// smallest to the largest; an append too large for one gets a chunk of
+// its own.
+const (
+	minChunk = 4 << 10
+	maxChunk = 256 << 10
+)
+
+// pending is an append's events, encoded outside the store's lock and
+// waiting to enter the outbox.
+type pending struct {
+	// enc holds the encodings one after another; buf is the pooled buffer
+	// it belongs to.
+	enc []byte
+	buf *[]byte
+	// ends[i] is where the encoding of event i ends in enc; more replaces
+	// it when there are more events than it holds.
+	ends [16]int
+	more []int
+	n    int
+}
+
+// end returns where the encoding of event i ends in p.enc.
+func (p *pending) end(i int) int {
+	if p.more != nil {
+		return p.more[i]
+	}
+	return p.ends[i]
+}
+
+// id returns the ID of event i, which starts its encoding.
+func (p *pending) id(i int) uuid.UUID {
+	start := 0
+	if i > 0 {
+		start = p.end(i - 1)
+	}
+	return uuid.UUID(p.enc[start : start+len(uuid.UUID{})])
 }
 
 // Append adds events to the outbox; see storage.Outbox. Called with the
@@ -47,134 +163,283 @@ func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
-	entries, err := s.prepareEvents(events, true)
+	p, err := s.prepareEvents(events, true)
 	if err != nil {
 		return err
 	}
-	if len(entries) == 0 {
+	if p.n == 0 {
 		return ctx.Err()
 	}
+	defer s.releaseEvents(&p)
 	return s.write(ctx, t, func(t *tx) error {
-		if err := s.checkEvents(entries); err != nil {
+		if err := s.checkEvents(&p); err != nil {
 			return err
 		}
-		s.addEvents(t, entries)
+		s.addEvents(t, &p)
 		return nil
 	})
 }
 
 // prepareEvents checks events for an append (validating each one when
-// validate is set) and encodes them into the entries the outbox keeps.
-// The entries of one append share one array, and their encodings one
-// string: two allocations however many events there are. The encodings
+// validate is set) and encodes them, into a pooled buffer that
+// releaseEvents gives back once addEvents has copied them. The encodings
 // copy everything, so nothing is shared with the caller.
-func (s *Store) prepareEvents(events []itsm.Event, validate bool) ([]entry, error) {
+func (s *Store) prepareEvents(events []itsm.Event, validate bool) (pending, error) {
 	if validate {
 		if err := storage.ValidateEvents(events); err != nil {
-			return nil, err
+			return pending{}, err
 		}
 	}
 	if len(events) == 0 {
-		return nil, nil
+		return pending{}, nil
 	}
-	for i, e := range events {
-		for _, prev := range events[:i] {
-			if prev.ID == e.ID {
-				return nil, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+	if !ascending(events) {
+		for i, e := range events {
+			for _, prev := range events[:i] {
+				if prev.ID == e.ID {
+					return pending{}, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+				}
 			}
 		}
 	}
-	var small [16]int // where each encoding ends: a command emits a few
-	ends := small[:0]
-	bp := s.buffer()
-	b := (*bp)[:0]
+	p := pending{n: len(events), buf: s.buffer()}
+	if len(events) > len(p.ends) {
+		p.more = make([]int, len(events))
+	}
+	b := (*p.buf)[:0]
 	for i := range events {
 		b = appendEvent(b, &events[i])
-		ends = append(ends, len(b))
+		if p.more != nil {
+			p.more[i] = len(b)
+		} else {
+			p.ends[i] = len(b)
+		}
 	}
-	all := string(b)
-	s.release(bp, b)
-	entries := make([]entry, len(events))
-	start := 0
-	for i := range entries {
-		entries[i] = entry{id: events[i].ID, enc: all[start:ends[i]]}
-		start = ends[i]
+	p.enc = b
+	if uint64(len(b)) > math.MaxUint32 {
+		s.releaseEvents(&p)
+		return pending{}, fmt.Errorf("memory: %d events take %d bytes encoded, more than one append can hold: %w", len(events), len(b), itsm.ErrInvalid)
 	}
-	return entries, nil
+	return p, nil
 }
 
-// checkEvents returns itsm.ErrAlreadyExists when one of the entries'
-// events is already in the outbox. Callers hold the store exclusively.
-func (s *Store) checkEvents(entries []entry) error {
-	for i := range entries {
-		if _, ok := s.box.byID[entries[i].id]; ok {
-			return fmt.Errorf("memory: event %s is already in the outbox: %w", entries[i].id, itsm.ErrAlreadyExists)
+// ascending reports whether the events' IDs grow strictly, as UUIDv7 IDs
+// drawn one after another do: then none repeats.
+func ascending(events []itsm.Event) bool {
+	for i := 1; i < len(events); i++ {
+		if compareIDs(events[i-1].ID, events[i].ID) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// releaseEvents gives back the buffer of p, which must not be used again.
+func (s *Store) releaseEvents(p *pending) {
+	if p.buf != nil {
+		s.release(p.buf, p.enc)
+		p.buf, p.enc = nil, nil
+	}
+}
+
+// checkEvents returns itsm.ErrAlreadyExists when one of p's events is
+// already in the outbox. Callers hold the store exclusively.
+func (s *Store) checkEvents(p *pending) error {
+	box := &s.box
+	for i := range p.n {
+		id := p.id(i)
+		if _, ok := box.find(id); ok {
+			return fmt.Errorf("memory: event %s is already in the outbox: %w", id, itsm.ErrAlreadyExists)
 		}
 	}
 	return nil
 }
 
-// addEvents appends the entries checkEvents accepted to the outbox,
+// addEvents appends the events checkEvents accepted to the outbox,
 // recording how to undo it on t (nil outside a transaction). Callers hold
 // the store exclusively.
-func (s *Store) addEvents(t *tx, entries []entry) {
-	if len(entries) == 0 {
+func (s *Store) addEvents(t *tx, p *pending) {
+	if p.n == 0 {
 		return
 	}
 	box := &s.box
-	if box.byID == nil {
-		box.byID = make(map[uuid.UUID]*entry)
+	chunk, off := box.store(p.enc)
+	start := 0
+	for i := range p.n {
+		end := p.end(i)
+		e := entry{id: p.id(i), chunk: chunk, off: off + uint32(start), n: uint32(end - start)}
+		box.index(&e, box.queue.len())
+		box.queue.push(e)
+		start = end
 	}
-	for i := range entries {
-		e := &entries[i]
-		box.queue = append(box.queue, e)
-		box.byID[e.id] = e
+	t.onUndoAppend(p.n)
+}
+
+// index records that e is at position at of the queue, in sorted when
+// its ID is greater than any appended before, in others otherwise.
+func (b *outbox) index(e *entry, at int) {
+	if compareIDs(e.id, b.top) > 0 {
+		b.top = e.id
+		b.sorted.push(slot{e.id, at})
+		return
 	}
-	box.peak = max(box.peak, len(box.byID))
-	t.onUndoAppend(len(entries))
+	e.unordered = true
+	if b.others == nil {
+		b.others = make(map[uuid.UUID]int)
+	}
+	b.others[e.id] = at
+	b.peak = max(b.peak, len(b.others))
+}
+
+// store copies enc to the end of the text, returning where it starts.
+func (b *outbox) store(enc []byte) (chunk, off uint32) {
+	last := len(b.text) - 1
+	if last < 0 || cap(b.text[last])-len(b.text[last]) < len(enc) {
+		size := minChunk
+		if last >= 0 {
+			size = min(max(2*cap(b.text[last]), minChunk), maxChunk)
+		}
+		b.text = append(b.text, make([]byte, 0, max(size, len(enc))))
+		last++
+	}
+	c := b.text[last]
+	b.text[last] = append(c, enc...)
+	return uint32(last), uint32(len(c))
+}
+
+// encoding returns the encoding of e, in b's text.
+func (b *outbox) encoding(e *entry) []byte {
+	return b.text[e.chunk][e.off : e.off+e.n]
+}
+
+// find returns the position in the queue of the event id, unless it is
+// not in the outbox (or was acknowledged).
+func (b *outbox) find(id uuid.UUID) (int, bool) {
+	if compareIDs(id, b.top) > 0 {
+		return 0, false
+	}
+	// An ID is live in one part of the index at most; others holds no
+	// acknowledged event but those an Ack is acknowledging.
+	at, ok := b.others[id]
+	if !ok {
+		i, found := b.search(id)
+		if !found {
+			return 0, false
+		}
+		at = b.sorted.at(i).at
+	}
+	if b.queue.at(at).gone {
+		return 0, false
+	}
+	return at, true
+}
+
+// search returns where id is in sorted.
+func (b *outbox) search(id uuid.UUID) (int, bool) {
+	if h := b.hint; h < b.sorted.len() && b.sorted.at(h).id == id {
+		b.hint = h + 1
+		return h, true
+	}
+	i, found := sort.Find(b.sorted.len(), func(i int) int { return compareIDs(id, b.sorted.at(i).id) })
+	if found {
+		b.hint = i + 1
+	}
+	return i, found
+}
+
+// unappend undoes the last append, of n events. Nothing else touches the
+// outbox while a transaction holds the store, so its appends are still
+// the queue's tail and their encodings the text's.
+func (b *outbox) unappend(n int) {
+	end := b.queue.len()
+	for at := end - 1; at >= end-n; at-- {
+		if e := b.queue.at(at); e.unordered {
+			delete(b.others, e.id)
+		} else {
+			b.sorted.truncate(b.sorted.len() - 1)
+		}
+	}
+	first := b.queue.at(end - n)
+	b.text[first.chunk] = b.text[first.chunk][:first.off]
+	clear(b.text[first.chunk+1:])
+	b.text = b.text[:first.chunk+1]
+	b.queue.truncate(end - n)
 }
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
 // With the context of one of the store's transactions it runs inside it.
+// The events of one batch share one string, that their strings share.
 func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Batch, error) {
 	if err := req.Validate(); err != nil {
 		return storage.Batch{}, err
 	}
-	now := itsm.Normalize(req.Now)
+	now := instantOf(itsm.Normalize(req.Now))
 	limit := req.EffectiveLimit()
 	var batch storage.Batch
 	err := s.write(ctx, nil, func(t *tx) error {
-		var took []*entry
-		for _, e := range s.box.queue {
+		box := &s.box
+		var took []int
+		size := 0
+		for at := range box.queue.len() {
 			if len(took) == limit {
 				break
 			}
-			if e.gone || e.lease != "" && e.until.After(now) {
+			e := box.queue.at(at)
+			if e.gone || e.lease != 0 && e.until.after(now) {
 				continue
 			}
-			took = append(took, e)
+			if took == nil {
+				took = make([]int, 0, min(limit, box.queue.len()-at))
+			}
+			took = append(took, at)
+			size += int(e.n)
 		}
 		if len(took) == 0 {
 			return nil
 		}
 		s.leases++
-		batch.Lease = storage.LeaseID("lease-" + strconv.FormatUint(s.leases, 10))
+		lease := s.leases
+		batch.Lease = leaseID(lease)
 		batch.Until = req.Until()
+		var sb strings.Builder
+		sb.Grow(size)
+		for _, at := range took {
+			sb.Write(box.encoding(box.queue.at(at)))
+		}
+		all := sb.String()
 		batch.Events = make([]itsm.Event, len(took))
-		for i, e := range took {
-			ev, err := decodeEvent(e.enc)
+		start := 0
+		for i, at := range took {
+			e := box.queue.at(at)
+			end := start + int(e.n)
+			ev, err := decodeEvent(all[start:end])
 			if err != nil {
 				return fmt.Errorf("memory: outbox event %s: %w", e.id, err)
 			}
 			batch.Events[i] = ev
+			start = end
 		}
-		prev := make([]entry, len(took))
-		for i, e := range took {
-			prev[i] = *e
-			e.lease, e.until = batch.Lease, batch.Until
+		until := instantOf(batch.Until)
+		if t == nil {
+			for _, at := range took {
+				e := box.queue.at(at)
+				e.lease, e.until = lease, until
+			}
+			return nil
+		}
+		type held struct {
+			lease uint64
+			until instant
+		}
+		prev := make([]held, len(took))
+		for i, at := range took {
+			e := box.queue.at(at)
+			prev[i] = held{e.lease, e.until}
+			e.lease, e.until = lease, until
 		}
 		t.onUndo(func() {
-			for i, e := range took {
+			for i, at := range took {
+				e := box.queue.at(at)
 				e.lease, e.until = prev[i].lease, prev[i].until
 			}
 		})
@@ -199,35 +464,42 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 	if err := errs.Err(); err != nil {
 		return err
 	}
+	num := leaseNumber(lease)
 	return s.write(ctx, nil, func(t *tx) error {
 		box := &s.box
-		held := make([]*entry, 0, len(ids))
-		box.acks++ // this call's number, even if it fails below
+		held := make([]int, 0, len(ids))
 		for _, id := range ids {
-			e, ok := box.byID[id]
+			// An event acknowledged already, by an earlier call or as an
+			// earlier ID of this one, is not found: acknowledging it again
+			// is harmless.
+			at, ok := box.find(id)
 			if !ok {
-				continue // already acknowledged: a retried Ack is harmless
+				continue
 			}
-			if e.lease != lease {
+			e := box.queue.at(at)
+			if num == 0 || e.lease != num {
+				for _, at := range held {
+					box.queue.at(at).gone = false
+				}
 				return fmt.Errorf("memory: event %s is not held by lease %s: %w", id, lease, itsm.ErrConflict)
 			}
-			// An ID named twice is acknowledged once; the stamp tells in
-			// constant time (a search of held made a batch of n cost n²).
-			if e.acked != box.acks {
-				e.acked = box.acks
-				held = append(held, e)
-			}
-		}
-		for _, e := range held {
 			e.gone = true
-			delete(box.byID, e.id)
+			held = append(held, at)
+		}
+		for _, at := range held {
+			if e := box.queue.at(at); e.unordered {
+				delete(box.others, e.id)
+			}
 		}
 		box.dead += len(held)
 		if t != nil {
 			t.onUndo(func() {
-				for _, e := range held {
+				for _, at := range held {
+					e := box.queue.at(at)
 					e.gone = false
-					box.byID[e.id] = e
+					if e.unordered {
+						box.others[e.id] = at
+					}
 				}
 				box.dead -= len(held)
 			})
@@ -239,37 +511,117 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 }
 
 // compact drops acknowledged events from the queue once they are at least
-// half of it. It must not run inside a transaction, whose undo log may
-// still point into the queue.
+// half of it, moving the others to its front (and their index entries to
+// the front of sorted) and their encodings to a new text, so that the
+// memory of delivered events is freed. It must not run inside a
+// transaction, whose undo log may still point into the queue.
 func (b *outbox) compact() {
-	if b.dead < 64 || b.dead*2 < len(b.queue) {
+	if b.dead < 64 || b.dead*2 < b.queue.len() {
 		return
 	}
-	live := b.queue[:0]
-	for _, e := range b.queue {
-		if !e.gone {
-			// The events of one append share an array and a payload
-			// buffer: a survivor moves to memory of its own, so that it
-			// does not keep its delivered siblings alive.
-			c := &entry{id: e.id, enc: strings.Clone(e.enc), lease: e.lease, until: e.until}
-			b.byID[c.id] = c
-			live = append(live, c)
+	text, size := b.text, 0
+	for i := range b.queue.len() {
+		if e := b.queue.at(i); !e.gone {
+			size += int(e.n)
 		}
 	}
-	clear(b.queue[len(live):])
-	b.queue = live
-	b.dead = 0
-	// After a burst is drained, give its memory back: neither the queue's
-	// array nor the index map would ever shrink by themselves.
-	if cap(b.queue) >= 1024 && len(b.queue) < cap(b.queue)/4 {
-		b.queue = append(make([]*entry, 0, 2*len(b.queue)), b.queue...)
+	b.text = nil
+	switch last := len(text) - 1; {
+	case size > 0:
+		b.text = [][]byte{make([]byte, 0, min(max(size, minChunk), maxChunk))}
+	case last >= 0 && cap(text[last]) <= maxChunk:
+		b.text = [][]byte{text[last][:0]} // all delivered: fill the last chunk again
 	}
-	if b.peak >= 1024 && len(b.byID) < b.peak/4 {
-		m := make(map[uuid.UUID]*entry, 2*len(b.byID))
-		for id, e := range b.byID {
-			m[id] = e
+	live, sorted := 0, 0
+	for i := range b.queue.len() {
+		e := *b.queue.at(i)
+		if e.gone {
+			continue
 		}
-		b.byID = m
+		e.chunk, e.off = b.store(text[e.chunk][e.off : e.off+e.n])
+		if e.unordered {
+			b.others[e.id] = live
+		} else {
+			// Survivors of sorted keep their order, and never outnumber
+			// the slots of the entries read so far.
+			*b.sorted.at(sorted) = slot{e.id, live}
+			sorted++
+		}
+		*b.queue.at(live) = e
+		live++
+	}
+	b.queue.truncate(live)
+	b.sorted.truncate(sorted)
+	b.hint, b.dead = 0, 0
+	// After a burst is drained, give the map's memory back: Go maps never
+	// shrink by themselves.
+	if b.peak >= 1024 && len(b.others) < b.peak/4 {
+		m := make(map[uuid.UUID]int, 2*len(b.others))
+		for id, at := range b.others {
+			m[id] = at
+		}
+		b.others = m
 		b.peak = len(m)
 	}
+}
+
+// leaseID returns the ID of the lease numbered n.
+func leaseID(n uint64) storage.LeaseID {
+	return storage.LeaseID("lease-" + strconv.FormatUint(n, 10))
+}
+
+// leaseNumber returns the number of the lease that leaseID gave id, or 0
+// when it gave none.
+func leaseNumber(id storage.LeaseID) uint64 {
+	digits, ok := strings.CutPrefix(string(id), "lease-")
+	if !ok || digits == "" || digits[0] == '0' {
+		return 0 // FormatUint writes no leading zero
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// compareIDs orders UUIDs as their bytes do (so UUIDv7 IDs by time).
+func compareIDs(a, b uuid.UUID) int {
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	x, y := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// instant is a time.Time without location or monotonic reading, as plain
+// numbers that compare as time.Time does: its seconds since January 1 of
+// year 1 (time.Time counts from there, Unix time from 1970) and its
+// nanoseconds.
+type instant struct {
+	sec  int64
+	nsec int32
+}
+
+// unixToInternal is the number of seconds from January 1 of year 1 to
+// that of 1970.
+const unixToInternal int64 = (1969*365 + 1969/4 - 1969/100 + 1969/400) * 24 * 60 * 60
+
+func instantOf(t time.Time) instant {
+	// Adding may wrap for instants billions of years away; so does
+	// time.Time's own count, which is what it compares.
+	return instant{sec: t.Unix() + unixToInternal, nsec: int32(t.Nanosecond())}
+}
+
+// after reports whether a is after b.
+func (a instant) after(b instant) bool {
+	return a.sec > b.sec || a.sec == b.sec && a.nsec > b.nsec
 }

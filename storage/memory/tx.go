@@ -147,15 +147,7 @@ func (t *tx) rollbackTo(mark int) {
 		case u.tn != nil:
 			u.tn.replace(u.next, u.prev)
 		default:
-			// Nothing else touches the outbox while the transaction holds
-			// the store, so its appends are still the queue's tail.
-			box := &t.s.box
-			tail := box.queue[len(box.queue)-u.appended:]
-			for _, e := range tail {
-				delete(box.byID, e.id)
-			}
-			clear(tail)
-			box.queue = box.queue[:len(box.queue)-u.appended]
+			t.s.box.unappend(u.appended)
 		}
 		t.undo[i] = undoStep{}
 	}
