@@ -56,6 +56,17 @@ func BenchmarkIncidentLifecycleDrained(b *testing.B) {
 	}
 }
 
+// BenchmarkIncidentLifecycleWithoutSLA is BenchmarkIncidentLifecycle on a
+// service without an SLA engine: no timers, no sla.* events. Against the
+// plain benchmark it shows what the two targets cost.
+func BenchmarkIncidentLifecycleWithoutSLA(b *testing.B) {
+	d := newDesk(b, false, func(c *incident.Config) { c.SLA = nil })
+	b.ReportAllocs()
+	for b.Loop() {
+		lifecycle(b, d)
+	}
+}
+
 // BenchmarkIncidentLifecycleParallel runs lifecycles from all procs at once
 // on one store.
 func BenchmarkIncidentLifecycleParallel(b *testing.B) {
