@@ -75,6 +75,39 @@ func BenchmarkObserveLifecycle(b *testing.B) {
 	}
 }
 
+// BenchmarkObserveLifecycleDetached is BenchmarkObserveLifecycle with the
+// state detached (State.Detach) before every observation but the first, as
+// incident.Service detaches the record a store lends it before each
+// command: every timer's lists are clipped then, so an append to one
+// reallocates it whatever room the previous command left.
+func BenchmarkObserveLifecycleDetached(b *testing.B) {
+	e, err := NewEngine([]Agreement{lcAgreement()}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obs := lcObservations()
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		st := State{Record: tmRecord}
+		buf = buf[:0]
+		for i, o := range obs {
+			if i > 0 {
+				st.Detach()
+			}
+			evs, err := e.ObserveInPlace(&st, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, ev := range evs {
+				if buf, err = ev.AppendJSON(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
 // TestObserveLifecycleEvents pins what BenchmarkObserveLifecycle measures:
 // the events of the six observations, in order.
 func TestObserveLifecycleEvents(t *testing.T) {
