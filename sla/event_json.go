@@ -24,9 +24,13 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	b = append(b, `{"key":`...)
 	b = jsonw.AppendString(b, ev.Key)
-	b = append(b, `,"kind":`...)
-	b = jsonw.AppendString(b, string(ev.Kind))
-	b = append(b, `,"at":`...)
+	if k := kindJSON(ev.Kind); k != "" {
+		b = append(b, k...)
+	} else {
+		b = append(b, `,"kind":`...)
+		b = jsonw.AppendString(b, string(ev.Kind))
+		b = append(b, `,"at":`...)
+	}
 	b, err := jsonw.AppendMarshalTime(b, ev.At)
 	if err != nil {
 		return b[:start], fmt.Errorf("sla: encoding event %q: at: %w", ev.Key, err)
@@ -43,8 +47,13 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(ev.Cycle), 10)
 	b = append(b, `,"goal":`...)
 	b = jsonw.AppendString(b, ev.Goal)
-	b = append(b, `,"threshold":`...)
-	b = appendJSONDecimal(b, ev.Threshold)
+	if ev.Threshold == (decimal.Decimal{}) && !decimal.MarshalJSONWithoutQuotes {
+		// Every event but a threshold's.
+		b = append(b, `,"threshold":"0"`...)
+	} else {
+		b = append(b, `,"threshold":`...)
+		b = appendJSONDecimal(b, ev.Threshold)
+	}
 	if ev.Breached {
 		b = append(b, `,"breached":true`...)
 	}
@@ -55,6 +64,31 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// kindJSON returns the JSON of an event's kind as AppendJSON writes it
+// between the key and the instant, for the kinds the engine emits, whose
+// names need no escape; "" for any other.
+func kindJSON(k EventKind) string {
+	switch k {
+	case EventAttached:
+		return `,"kind":"attached","at":`
+	case EventPaused:
+		return `,"kind":"paused","at":`
+	case EventResumed:
+		return `,"kind":"resumed","at":`
+	case EventCompleted:
+		return `,"kind":"completed","at":`
+	case EventCanceled:
+		return `,"kind":"canceled","at":`
+	case EventRetargeted:
+		return `,"kind":"retargeted","at":`
+	case EventThreshold:
+		return `,"kind":"threshold","at":`
+	case EventBreached:
+		return `,"kind":"breached","at":`
+	}
+	return ""
 }
 
 // MarshalJSON returns ev.AppendJSON(nil): the encoding json.Marshal gave
