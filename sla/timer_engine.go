@@ -754,12 +754,16 @@ func checkTimerState(st *State) (stateFacts, error) {
 		if asOf != stAsOf {
 			errs.Add(field("as_of"), "of a live timer must equal the state's as_of")
 		}
-		switch {
+		// One difference decides both bounds on started_at: instants
+		// without monotonic readings, as normalised ones are, differ by a
+		// negative duration exactly when the first is before the second
+		// (sub saturates, keeping the sign, where it would overflow).
+		switch life := sub(asOf, started); {
 		case !inWindow(started):
 			errs.Add(field("started_at"), outOfWindow(started))
-		case started.After(asOf):
+		case life < 0:
 			errs.Add(field("started_at"), "must not be after as_of")
-		case sub(asOf, started) > maxLife:
+		case life > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
 		case since.Before(started) || since.After(asOf):
 			errs.Add(field("since"), "must lie between started_at and as_of")

@@ -241,3 +241,52 @@ func TestObserveInPlaceErrorsLeaveTheStateAlone(t *testing.T) {
 		require.Equal(t, snap, st)
 	})
 }
+
+// TestLiveTimerStartChecks pins the checks of a live timer's started_at and
+// since, in the order they are made, with their reasons: a state whose
+// running timer starts where each case puts it.
+func TestLiveTimerStartChecks(t *testing.T) {
+	e := tmReplayEngine(t)
+	base, _ := tmFeed(t, e, State{Record: tmRecord}, tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive))
+	require.NotEmpty(t, base.Timers)
+	require.Equal(t, StageRunning, base.Timers[0].Stage)
+	asOf := base.AsOf
+	later := tmObs(tmDay(3, 12, 0), 1, itsm.CategoryActive)
+	for _, tc := range []struct {
+		name          string
+		f             func(st *State, tm *Timer)
+		field, reason string
+	}{
+		{"started after as_of", func(_ *State, tm *Timer) { tm.StartedAt = asOf.Add(time.Microsecond) },
+			"timers[0].started_at", "must not be after as_of"},
+		{"started a century before as_of", func(_ *State, tm *Timer) {
+			tm.StartedAt, tm.Since = asOf.Add(-maxLife-time.Microsecond), asOf
+		}, "timers[0].started_at", "must not be more than 100 years before as_of"},
+		{"started out of the years", func(_ *State, tm *Timer) { tm.StartedAt = time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC) },
+			"timers[0].started_at", "1899-12-31T00:00:00Z is outside the years 1900 to 8999"},
+		{"started after a zero as_of", func(st *State, tm *Timer) { st.AsOf, tm.AsOf = time.Time{}, time.Time{} },
+			"timers[0].started_at", "must not be after as_of"},
+		{"since before started", func(_ *State, tm *Timer) { tm.Since = tm.StartedAt.Add(-time.Second) },
+			"timers[0].since", "must lie between started_at and as_of"},
+		{"since after as_of", func(_ *State, tm *Timer) { tm.Since = asOf.Add(time.Second) },
+			"timers[0].since", "must lie between started_at and as_of"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := base.Clone()
+			tc.f(&st, &st.Timers[0])
+			snap := st.Clone()
+			_, err := e.ObserveInPlace(&st, later)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Contains(t, ve.All(), itsm.FieldError{Field: tc.field, Reason: tc.reason}, "got %v", err)
+			require.Equal(t, snap, st)
+		})
+	}
+	// At exactly a century, and started at as_of, the state is valid.
+	for _, started := range []time.Time{asOf.Add(-maxLife), asOf} {
+		st := base.Clone()
+		st.Timers[0].StartedAt, st.Timers[0].Since = started, asOf
+		_, err := checkTimerState(&st)
+		require.NoError(t, err)
+	}
+}
