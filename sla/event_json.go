@@ -119,30 +119,28 @@ func appendJSONDecimal(b []byte, d decimal.Decimal) []byte {
 }
 
 // appendUUID appends id in its canonical text form, as uuid.UUID.MarshalText
-// writes it.
+// writes it. The dashes come with the appended template; the digits are
+// written over it in place.
 func appendUUID(b []byte, id [16]byte) []byte {
-	var s [36]byte
-	putHex(&s, 0, id[0])
-	putHex(&s, 2, id[1])
-	putHex(&s, 4, id[2])
-	putHex(&s, 6, id[3])
-	s[8] = '-'
-	putHex(&s, 9, id[4])
-	putHex(&s, 11, id[5])
-	s[13] = '-'
-	putHex(&s, 14, id[6])
-	putHex(&s, 16, id[7])
-	s[18] = '-'
-	putHex(&s, 19, id[8])
-	putHex(&s, 21, id[9])
-	s[23] = '-'
-	putHex(&s, 24, id[10])
-	putHex(&s, 26, id[11])
-	putHex(&s, 28, id[12])
-	putHex(&s, 30, id[13])
-	putHex(&s, 32, id[14])
-	putHex(&s, 34, id[15])
-	return append(b, s[:]...)
+	b = append(b, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"...)
+	s := (*[36]byte)(b[len(b)-36:])
+	putHex(s, 0, id[0])
+	putHex(s, 2, id[1])
+	putHex(s, 4, id[2])
+	putHex(s, 6, id[3])
+	putHex(s, 9, id[4])
+	putHex(s, 11, id[5])
+	putHex(s, 14, id[6])
+	putHex(s, 16, id[7])
+	putHex(s, 19, id[8])
+	putHex(s, 21, id[9])
+	putHex(s, 24, id[10])
+	putHex(s, 26, id[11])
+	putHex(s, 28, id[12])
+	putHex(s, 30, id[13])
+	putHex(s, 32, id[14])
+	putHex(s, 34, id[15])
+	return b
 }
 
 // hexPairs holds the two lowercase hex digits of each byte.
