@@ -57,10 +57,11 @@ type outbox struct {
 	hint int
 	// text holds the encodings, appended to its last chunk.
 	text [][]byte
-	// top is the greatest ID ever appended (the zero UUID before any):
-	// every event in the outbox has an ID no greater, so an append whose
-	// IDs are all greater needs no lookup to know they are new. Undoing
-	// an append leaves it as it is.
+	// top bounds the IDs in the outbox (the zero UUID when it is empty):
+	// every event in it has an ID no greater, so an append whose IDs are
+	// all greater needs no lookup to know they are new. Appends raise it;
+	// compaction brings it down to the greatest ID left; undoing an append
+	// leaves it as it is.
 	top uuid.UUID
 	// dead counts gone entries still in queue.
 	dead int
@@ -364,6 +365,24 @@ func (b *outbox) unappend(n int) {
 	clear(b.text[first.chunk+1:])
 	b.text = b.text[:first.chunk+1]
 	b.queue.truncate(end - n)
+	// top stays: an undo step still to come may bring back an
+	// acknowledged event whose ID only top bounds.
+}
+
+// greatest returns the greatest ID the index holds (the zero UUID when it
+// holds none): the least value top may take. Events are appended in ID
+// order as a rule, so others is small or empty.
+func (b *outbox) greatest() uuid.UUID {
+	var top uuid.UUID
+	if n := b.sorted.len(); n > 0 {
+		top = b.sorted.at(n - 1).id
+	}
+	for id := range b.others {
+		if compareIDs(id, top) > 0 {
+			top = id
+		}
+	}
+	return top
 }
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
@@ -553,6 +572,9 @@ func (b *outbox) compact() {
 	b.queue.truncate(live)
 	b.sorted.truncate(sorted)
 	b.hint, b.dead = 0, 0
+	// An ID far ahead of the rest (a random one, say) that has been
+	// delivered no longer sends every later event to others.
+	b.top = b.greatest()
 	// After a burst is drained, give the map's memory back: Go maps never
 	// shrink by themselves.
 	if b.peak >= 1024 && len(b.others) < b.peak/4 {

@@ -214,6 +214,9 @@ func inTx[F any](s *Store, ctx context.Context, fn F, call func(F, context.Conte
 		t.undo = nil
 		clear(t.first[:])
 		t.mu.Unlock()
+		// Acks inside the transaction did not compact the outbox, whose
+		// positions the log held: with the log gone, it may.
+		s.box.compact()
 		s.mu.Unlock()
 	}()
 	if err := ctx.Err(); err != nil {
