@@ -50,37 +50,16 @@ func lcObservations() []Observation {
 // ObserveInPlace on a fresh state, encoding every event with AppendJSON, as
 // incident.Service does over a lifecycle: the SLA engine's share of
 // BenchmarkIncidentLifecycle.
-func BenchmarkObserveLifecycle(b *testing.B) {
-	e, err := NewEngine([]Agreement{lcAgreement()}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	obs := lcObservations()
-	buf := make([]byte, 0, 4096)
-	b.ReportAllocs()
-	for b.Loop() {
-		st := State{Record: tmRecord}
-		buf = buf[:0]
-		for _, o := range obs {
-			evs, err := e.ObserveInPlace(&st, o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, ev := range evs {
-				if buf, err = ev.AppendJSON(buf); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	}
-}
+func BenchmarkObserveLifecycle(b *testing.B) { benchObserveLifecycle(b, false) }
 
 // BenchmarkObserveLifecycleDetached is BenchmarkObserveLifecycle with the
 // state detached (State.Detach) before every observation but the first, as
 // incident.Service detaches the record a store lends it before each
 // command: every timer's lists are clipped then, so an append to one
 // reallocates it whatever room the previous command left.
-func BenchmarkObserveLifecycleDetached(b *testing.B) {
+func BenchmarkObserveLifecycleDetached(b *testing.B) { benchObserveLifecycle(b, true) }
+
+func benchObserveLifecycle(b *testing.B, detach bool) {
 	e, err := NewEngine([]Agreement{lcAgreement()}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -92,7 +71,7 @@ func BenchmarkObserveLifecycleDetached(b *testing.B) {
 		st := State{Record: tmRecord}
 		buf = buf[:0]
 		for i, o := range obs {
-			if i > 0 {
+			if detach && i > 0 {
 				st.Detach()
 			}
 			evs, err := e.ObserveInPlace(&st, o)

@@ -29,10 +29,7 @@ func TestDrainedOutboxFreesMemoryWhereverAcked(t *testing.T) {
 			for range 20 {
 				evs := make([]itsm.Event, 500)
 				for i := range evs {
-					e, err := itsm.NewEvent(gen, itsm.EventInput{Type: "incident.updated", Tenant: "acme",
-						Subject: itsm.Ref{Kind: itsm.KindIncident, ID: [16]byte{1}}, At: now, Actor: itsm.Actor{ID: "ana"}})
-					require.NoError(t, err)
-					evs[i] = e
+					evs[i] = drainEvent(t, gen, now)
 				}
 				require.NoError(t, s.Append(ctx, evs...))
 			}
@@ -71,9 +68,7 @@ func TestCompactionLowersTop(t *testing.T) {
 	gen := itsmtest.NewIDs(9)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	event := func(id uuid.UUID) itsm.Event {
-		e, err := itsm.NewEvent(gen, itsm.EventInput{Type: "incident.updated", Tenant: "acme",
-			Subject: itsm.Ref{Kind: itsm.KindIncident, ID: [16]byte{1}}, At: now, Actor: itsm.Actor{ID: "ana"}})
-		require.NoError(t, err)
+		e := drainEvent(t, gen, now)
 		if id != uuid.Nil {
 			e.ID = id
 		}
@@ -97,4 +92,13 @@ func TestCompactionLowersTop(t *testing.T) {
 	require.Equal(t, 1, s.box.sorted.len())
 	// Its ID is still refused twice.
 	require.ErrorIs(t, s.Append(ctx, later), itsm.ErrAlreadyExists)
+}
+
+// drainEvent returns a small valid event with an ID from gen.
+func drainEvent(t *testing.T, gen *itsmtest.IDs, at time.Time) itsm.Event {
+	t.Helper()
+	e, err := itsm.NewEvent(gen, itsm.EventInput{Type: "incident.updated", Tenant: "acme",
+		Subject: itsm.Ref{Kind: itsm.KindIncident, ID: [16]byte{1}}, At: at, Actor: itsm.Actor{ID: "ana"}})
+	require.NoError(t, err)
+	return e
 }

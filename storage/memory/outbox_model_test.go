@@ -172,14 +172,7 @@ func checkOutboxAgainstModel(t *testing.T, s *Store, m *outboxModel, step string
 // IDs), inside and outside transactions and savepoints that commit or
 // roll back, and compares every answer and the whole state with a model.
 func TestOutboxAgainstModel(t *testing.T) {
-	seeds := uint64(12)
-	if testing.Short() {
-		seeds = 3
-	}
-	if n, err := strconv.ParseUint(os.Getenv("ITSMKIT_OUTBOX_MODEL_SEEDS"), 10, 64); err == nil {
-		seeds = n
-	}
-	for seed := range seeds {
+	for seed := range modelSeeds(12, 3) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			runOutboxModel(t, seed, 900)
 		})
@@ -191,14 +184,7 @@ func runOutboxModel(t *testing.T, seed uint64, steps int) { runOutboxModelN(t, s
 // TestOutboxAgainstModelLarge is the same with appends of up to 400
 // events, so the queue and sorted cross block boundaries.
 func TestOutboxAgainstModelLarge(t *testing.T) {
-	seeds := uint64(3)
-	if testing.Short() {
-		seeds = 1
-	}
-	if n, err := strconv.ParseUint(os.Getenv("ITSMKIT_OUTBOX_MODEL_SEEDS"), 10, 64); err == nil {
-		seeds = n
-	}
-	for seed := range seeds {
+	for seed := range modelSeeds(3, 1) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runOutboxModelN(t, seed+1000, 500, 400) })
 	}
 }
@@ -378,4 +364,16 @@ func runOutboxModelN(t *testing.T, seed uint64, steps, maxAppend int) {
 			now = now.Add(time.Duration(rng.IntN(4000)) * time.Millisecond)
 		}
 	}
+}
+
+// modelSeeds is how many seeds a model test runs: n, or short with -short,
+// or what ITSMKIT_OUTBOX_MODEL_SEEDS says.
+func modelSeeds(n, short uint64) uint64 {
+	if v, err := strconv.ParseUint(os.Getenv("ITSMKIT_OUTBOX_MODEL_SEEDS"), 10, 64); err == nil {
+		return v
+	}
+	if testing.Short() {
+		return short
+	}
+	return n
 }

@@ -169,16 +169,8 @@ func TestOutboxUndoneClaimAndAck(t *testing.T) {
 // its index entry, whatever the order of its ID.
 func TestOutboxCompaction(t *testing.T) {
 	ctx := context.Background()
-	gen := itsmtest.NewIDs(24)
 	const n = 600
-	ids := make([]uuid.UUID, n)
-	for i := range ids {
-		ids[i], _ = gen.NewUUID()
-	}
-	// Mostly ascending, with every tenth pair swapped.
-	for i := 0; i+1 < n; i += 10 {
-		ids[i], ids[i+1] = ids[i+1], ids[i]
-	}
+	ids, gen := nearlyAscending(24, n, 10)
 	s := memory.New()
 	for i := 0; i < n; i += 50 {
 		require.NoError(t, s.Append(ctx, withIDs(t, ids[i:i+50])...))
@@ -266,15 +258,8 @@ func TestOutboxLeasesAtExtremeInstants(t *testing.T) {
 // end, and compaction of many blocks, keep every event in its place.
 func TestOutboxAcrossBlocks(t *testing.T) {
 	ctx := context.Background()
-	gen := itsmtest.NewIDs(27)
 	const n = 2500
-	ids := make([]uuid.UUID, n)
-	for i := range ids {
-		ids[i], _ = gen.NewUUID()
-	}
-	for i := 0; i+1 < n; i += 9 {
-		ids[i], ids[i+1] = ids[i+1], ids[i]
-	}
+	ids, _ := nearlyAscending(27, n, 9)
 	s := memory.New()
 	require.NoError(t, s.Append(ctx, withIDs(t, ids[:1000])...))
 	boom := errors.New("boom")
@@ -324,4 +309,19 @@ func TestOutboxAcrossBlocks(t *testing.T) {
 	none, _ := claimAll(t, s, outboxNow.Add(time.Hour))
 	require.Empty(t, eventIDs(none))
 	require.NoError(t, s.Append(ctx, withIDs(t, ids[:3])...), "delivered events may come again")
+}
+
+// nearlyAscending returns n UUIDv7 IDs drawn from a generator seeded with
+// seed, ascending but for one pair in every `every` swapped, and the
+// generator, whose next IDs are greater than all of them.
+func nearlyAscending(seed uint64, n, every int) ([]uuid.UUID, *itsmtest.IDs) {
+	gen := itsmtest.NewIDs(seed)
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		ids[i], _ = gen.NewUUID()
+	}
+	for i := 0; i+1 < n; i += every {
+		ids[i], ids[i+1] = ids[i+1], ids[i]
+	}
+	return ids, gen
 }
