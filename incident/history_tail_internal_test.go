@@ -26,10 +26,10 @@ func TestAppendEntrySharesOnlyWhatItClaims(t *testing.T) {
 		}, true},
 		{"a full array moves", func() Data {
 			var d Data
-			for range 4 {
+			for range minHistoryCap {
 				d.appendEntry(entry("x"))
 			}
-			require.Equal(t, 4, cap(d.History))
+			require.Equal(t, minHistoryCap, cap(d.History))
 			return d
 		}, false},
 		{"a lent array without a tail is clipped by detach", func() Data {

@@ -123,6 +123,12 @@ type historyTail struct {
 	used atomic.Int64
 }
 
+// minHistoryCap is the room a new history array has: an incident's usual
+// life (open, assign, hold, resume, resolve, close) fits it, so it is
+// allocated once; beyond it the array doubles. (Six entries take 1,008
+// bytes, in a 1,024-byte allocation.)
+const minHistoryCap = 6
+
 // appendEntry appends e to d's history: in place when the next slot of the
 // array is free and d takes it, into a new array with room for a few more
 // otherwise.
@@ -135,7 +141,7 @@ func (d *Data) appendEntry(e Entry) {
 		d.tail.used.Store(int64(n))
 	}
 	if n == cap(d.History) || !d.tail.used.CompareAndSwap(int64(n), int64(n)+1) {
-		h := make([]Entry, n, max(4, 2*n))
+		h := make([]Entry, n, max(minHistoryCap, 2*n))
 		copy(h, d.History)
 		d.History = h
 		d.tail = new(historyTail)
