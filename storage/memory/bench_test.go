@@ -60,12 +60,17 @@ func inProgress(ids *itsmtest.IDs, n int64) incident.Data {
 }
 
 func filled(b *testing.B, n int) (*memory.Store, []incident.Data) {
+	return filledWith(b, n, closed)
+}
+
+// filledWith is filled with the incidents build makes.
+func filledWith(b *testing.B, n int, build func(*itsmtest.IDs, int64) incident.Data) (*memory.Store, []incident.Data) {
 	b.Helper()
 	s := memory.New()
 	ids := itsmtest.NewIDs(1)
 	all := make([]incident.Data, n)
 	for i := range all {
-		all[i] = closed(ids, int64(i+1))
+		all[i] = build(ids, int64(i+1))
 		if err := s.Incidents().Create(context.Background(), all[i]); err != nil {
 			b.Fatal(err)
 		}
@@ -90,6 +95,11 @@ func BenchmarkCreate(b *testing.B) {
 
 func BenchmarkGet(b *testing.B) {
 	s, all := filled(b, 10_000)
+	benchGet(b, s, all)
+}
+
+// benchGet reads the incidents of all in turn.
+func benchGet(b *testing.B, s *memory.Store, all []incident.Data) {
 	repo := s.Incidents()
 	ctx := context.Background()
 	i := 0
@@ -104,9 +114,13 @@ func BenchmarkGet(b *testing.B) {
 
 func BenchmarkUpdate(b *testing.B) {
 	s, all := filled(b, 1)
+	benchUpdate(b, s, all[0])
+}
+
+// benchUpdate saves d, stored at its version, again and again.
+func benchUpdate(b *testing.B, s *memory.Store, d incident.Data) {
 	repo := s.Incidents()
 	ctx := context.Background()
-	d := all[0]
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := repo.Update(ctx, d); err != nil {
@@ -119,45 +133,15 @@ func BenchmarkUpdate(b *testing.B) {
 // BenchmarkGetOpen reads incidents being worked on, which the store keeps
 // decoded: a Get is a deep copy rather than a decode.
 func BenchmarkGetOpen(b *testing.B) {
-	s := memory.New()
-	ids := itsmtest.NewIDs(1)
-	ctx := context.Background()
-	all := make([]incident.Data, 1000)
-	for i := range all {
-		all[i] = inProgress(ids, int64(i+1))
-		if err := s.Incidents().Create(ctx, all[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	repo := s.Incidents()
-	i := 0
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := repo.Get(ctx, "acme", all[i%len(all)].ID); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	s, all := filledWith(b, 1000, inProgress)
+	benchGet(b, s, all)
 }
 
 // BenchmarkUpdateOpen updates an incident being worked on: a deep copy
 // rather than an encoding.
 func BenchmarkUpdateOpen(b *testing.B) {
-	s := memory.New()
-	ctx := context.Background()
-	d := inProgress(itsmtest.NewIDs(1), 1)
-	if err := s.Incidents().Create(ctx, d); err != nil {
-		b.Fatal(err)
-	}
-	d.Version = 1
-	repo := s.Incidents()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := repo.Update(ctx, d); err != nil {
-			b.Fatal(err)
-		}
-		d.Version++
-	}
+	s, all := filledWith(b, 1, inProgress)
+	benchUpdate(b, s, all[0])
 }
 
 func BenchmarkListPage100(b *testing.B) {
