@@ -58,11 +58,7 @@ func withIDs(t *testing.T, ids []uuid.UUID) []itsm.Event {
 // those whose IDs grow.
 func TestOutboxIDsInAnyOrder(t *testing.T) {
 	ctx := context.Background()
-	gen := itsmtest.NewIDs(21)
-	id := make([]uuid.UUID, 8) // ascending
-	for i := range id {
-		id[i], _ = gen.NewUUID()
-	}
+	id, gen := ascendingIDs(21, 8)
 	order := [][]uuid.UUID{
 		{id[4], id[5]},        // in order
 		{id[1], id[7], id[0]}, // behind, ahead, behind
@@ -103,11 +99,7 @@ func TestOutboxIDsInAnyOrder(t *testing.T) {
 // IDs may be appended again, and what stays is claimed in order.
 func TestOutboxUndoneAppends(t *testing.T) {
 	ctx := context.Background()
-	gen := itsmtest.NewIDs(22)
-	id := make([]uuid.UUID, 6)
-	for i := range id {
-		id[i], _ = gen.NewUUID()
-	}
+	id, _ := ascendingIDs(22, 6)
 	s := memory.New()
 	require.NoError(t, s.Append(ctx, withIDs(t, []uuid.UUID{id[2]})...))
 	boom := errors.New("boom")
@@ -138,11 +130,7 @@ func TestOutboxUndoneAppends(t *testing.T) {
 // events as they were.
 func TestOutboxUndoneClaimAndAck(t *testing.T) {
 	ctx := context.Background()
-	gen := itsmtest.NewIDs(23)
-	id := make([]uuid.UUID, 4)
-	for i := range id {
-		id[i], _ = gen.NewUUID()
-	}
+	id, _ := ascendingIDs(23, 4)
 	s := memory.New()
 	require.NoError(t, s.Append(ctx, withIDs(t, []uuid.UUID{id[1], id[3], id[0], id[2]})...))
 	b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "a", Limit: 2, Now: outboxNow, Lease: time.Minute})
@@ -315,13 +303,20 @@ func TestOutboxAcrossBlocks(t *testing.T) {
 // seed, ascending but for one pair in every `every` swapped, and the
 // generator, whose next IDs are greater than all of them.
 func nearlyAscending(seed uint64, n, every int) ([]uuid.UUID, *itsmtest.IDs) {
+	ids, gen := ascendingIDs(seed, n)
+	for i := 0; i+1 < n; i += every {
+		ids[i], ids[i+1] = ids[i+1], ids[i]
+	}
+	return ids, gen
+}
+
+// ascendingIDs returns n UUIDv7 IDs drawn in order from a generator seeded
+// with seed, and the generator, whose next IDs are greater.
+func ascendingIDs(seed uint64, n int) ([]uuid.UUID, *itsmtest.IDs) {
 	gen := itsmtest.NewIDs(seed)
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
 		ids[i], _ = gen.NewUUID()
-	}
-	for i := 0; i+1 < n; i += every {
-		ids[i], ids[i+1] = ids[i+1], ids[i]
 	}
 	return ids, gen
 }
