@@ -123,6 +123,10 @@ type Service struct {
 	auth     Authorizer
 	attempts int
 	impact   ImpactFunc
+	// slaReads marks which of observedFields' built-in fields some SLA
+	// condition reads (bit i for builtinFields[i]), asked of the engine
+	// once rather than on every command.
+	slaReads uint16
 }
 
 // NewService validates cfg and builds a Service. It returns a
@@ -168,6 +172,9 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if s.attempts == 0 {
 		s.attempts = 5
+	}
+	if s.sla != nil {
+		s.slaReads = builtinReads(s.sla)
 	}
 	return s, nil
 }
@@ -642,9 +649,27 @@ func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 	return obs
 }
 
+// builtinFields names the incident fields, other than the custom ones, an
+// SLA condition may read by name; observedFields passes them in this order.
+var builtinFields = [...]string{"status", "subcategory", "channel", "group", "assignee", "hold_reason", "major", "reopens"}
+
+// builtinReads returns the mask of Service.slaReads for e.
+func builtinReads(e *sla.Engine) uint16 {
+	var mask uint16
+	for i, name := range builtinFields {
+		if e.ReadsField(name) {
+			mask |= 1 << i
+		}
+	}
+	return mask
+}
+
 // observedFields is the map of fields of d some SLA condition reads, or nil
 // when none reads any of them.
 func (s *Service) observedFields(d *Data) map[string]string {
+	if s.slaReads == 0 && len(d.Custom) == 0 {
+		return nil // the usual case: no condition reads a field by name
+	}
 	var fields map[string]string
 	put := func(k, v string) {
 		if fields == nil {
@@ -652,20 +677,19 @@ func (s *Service) observedFields(d *Data) map[string]string {
 		}
 		fields[k] = v
 	}
-	for _, f := range [...]struct{ name, v string }{
-		{"status", string(d.Status)}, {"subcategory", d.Subcategory}, {"channel", string(d.Channel)},
-		{"group", d.Group}, {"assignee", d.Assignee}, {"hold_reason", string(d.HoldReason)},
-		{"major", string(d.Major.Status)},
-	} {
-		if f.v != "" && s.sla.ReadsField(f.name) {
-			put(f.name, f.v)
+	if s.slaReads != 0 {
+		for i, v := range [len(builtinFields)]string{
+			string(d.Status), d.Subcategory, string(d.Channel), d.Group, d.Assignee,
+			string(d.HoldReason), string(d.Major.Status), "",
+		} {
+			switch {
+			case s.slaReads&(1<<i) == 0:
+			case builtinFields[i] == "reopens":
+				put("reopens", strconv.Itoa(d.Reopens))
+			case v != "":
+				put(builtinFields[i], v)
+			}
 		}
-	}
-	if s.sla.ReadsField("reopens") {
-		put("reopens", strconv.Itoa(d.Reopens))
-	}
-	if len(d.Custom) == 0 {
-		return fields // skip starting an iteration over nothing
 	}
 	for k, v := range d.Custom {
 		if name := "custom." + k; v != "" && s.sla.ReadsField(name) {

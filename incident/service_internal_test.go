@@ -5,8 +5,10 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/sla"
@@ -79,4 +81,61 @@ func TestCommandNamesAreTheConcatenations(t *testing.T) {
 		assert.Equal(t, "link_"+f, link)
 		assert.Equal(t, "unlink_"+f, unlink)
 	}
+}
+
+// observedFieldsByName is observedFields as it was before the mask: every
+// field asked of the engine on every call.
+func observedFieldsByName(e *sla.Engine, d *Data) map[string]string {
+	fields := map[string]string{}
+	for _, f := range [...]struct{ name, v string }{
+		{"status", string(d.Status)}, {"subcategory", d.Subcategory}, {"channel", string(d.Channel)},
+		{"group", d.Group}, {"assignee", d.Assignee}, {"hold_reason", string(d.HoldReason)},
+		{"major", string(d.Major.Status)},
+	} {
+		if f.v != "" && e.ReadsField(f.name) {
+			fields[f.name] = f.v
+		}
+	}
+	if e.ReadsField("reopens") {
+		fields["reopens"] = fmt.Sprint(d.Reopens)
+	}
+	for k, v := range d.Custom {
+		if name := "custom." + k; v != "" && e.ReadsField(name) {
+			fields[name] = v
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return fields
+}
+
+// TestObservedFieldsMask checks that the fields passed to the SLA engine
+// are those some condition reads, field by field, with the field set and
+// empty.
+func TestObservedFieldsMask(t *testing.T) {
+	full := &Data{
+		Status: "on_hold", Subcategory: "smtp", Channel: "email", Group: "messaging", Assignee: "ana",
+		HoldReason: HoldAwaitingVendor, Major: Major{Status: "proposed"}, Reopens: 2,
+		Custom: map[string]string{"segment": "vip", "site": ""},
+	}
+	names := append(builtinFields[:], "custom.segment", "custom.site", "custom.other")
+	for _, name := range names {
+		for _, d := range []*Data{full, {Status: "new"}} {
+			agreement := sla.Agreement{
+				ID: "a", Version: 1, Kind: itsm.AgreementSLA, Scope: sla.FieldIs("fields."+name, "x"),
+				Targets: []sla.Target{{Metric: "m", Stop: sla.StateIn(itsm.CategoryClosed), Goals: []sla.Goal{{Name: "g", Within: time.Hour}}}},
+			}
+			e, err := sla.NewEngine([]sla.Agreement{agreement}, nil)
+			require.NoError(t, err, name)
+			s := &Service{sla: e, slaReads: builtinReads(e)}
+			got := s.observedFields(d)
+			assert.Equal(t, observedFieldsByName(e, d), got, name)
+			if d == full && name != "custom.site" && name != "custom.other" {
+				assert.Len(t, got, 1, name) // the field is set, and read
+			}
+		}
+	}
+	s := &Service{}
+	assert.Nil(t, s.observedFields(&Data{Status: "new", Group: "g"}))
 }
