@@ -459,20 +459,19 @@ type Event struct {
 	BreachedAt time.Time `json:"breached_at,omitzero"`
 }
 
-// newEvent returns an event of kind of t, counting a lifecycle event in
-// t.Seq; threshold names a threshold event's percentage, as decimal text.
-func newEvent(t *Timer, kind EventKind, at time.Time, threshold string) Event {
+// addEvent appends an event of kind of t to *evs and returns it, for the
+// caller to set what only some kinds carry; it counts a lifecycle event in
+// t.Seq. threshold names a threshold event's percentage, as decimal text.
+// The event is filled where it lies in the list: an Event is some 200
+// bytes, and building one to return and append copied it twice.
+func addEvent(evs *[]Event, t *Timer, kind EventKind, at time.Time, threshold string) *Event {
 	if kind != EventThreshold && kind != EventBreached {
 		t.Seq++
 	}
-	return Event{
-		Key:       t.eventKey(kind, threshold),
-		Kind:      kind,
-		At:        at,
-		Record:    t.Record,
-		Agreement: t.Agreement,
-		Metric:    t.Metric,
-		Cycle:     t.Cycle,
-		Goal:      t.Goal,
-	}
+	*evs = append(*evs, Event{})
+	ev := &(*evs)[len(*evs)-1]
+	ev.Key = t.eventKey(kind, threshold)
+	ev.Kind, ev.At = kind, at
+	ev.Record, ev.Agreement, ev.Metric, ev.Cycle, ev.Goal = t.Record, t.Agreement, t.Metric, t.Cycle, t.Goal
+	return ev
 }

@@ -432,9 +432,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			}
 			t.Marks = append(t.Marks, Mark{Threshold: th.text, At: x, Skipped: suppress})
 			if !suppress {
-				ev := newEvent(t, EventThreshold, x, th.text)
-				ev.Threshold = th.pct
-				*evs = append(*evs, ev)
+				addEvent(evs, t, EventThreshold, x, th.text).Threshold = th.pct
 			}
 		}
 		if rem := t.Within - e; !t.Breached && rem <= bw {
@@ -445,8 +443,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			if x.Before(to) {
 				t.Breached, t.BreachedAt = true, x
 				if !suppress {
-					ev := newEvent(t, EventBreached, x, "")
-					*evs = append(*evs, ev)
+					addEvent(evs, t, EventBreached, x, "")
 				}
 			}
 		}
@@ -572,7 +569,7 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	if s == StageCanceled {
 		kind = EventCanceled
 	}
-	*evs = append(*evs, newEvent(t, kind, at, ""))
+	addEvent(evs, t, kind, at, "")
 }
 
 // normalizeState normalises every instant of st with itsm.Normalize,
@@ -1101,20 +1098,19 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	}
 	if g.name != t.Goal {
 		ch := retargetTimer(t, ct, g, ct.retarget, at)
-		ev := newEvent(t, EventRetargeted, at, "")
+		ev := addEvent(evs, t, EventRetargeted, at, "")
 		if !ch.BreachedAt.IsZero() {
 			ev.Breached, ev.BreachedAt = true, ch.BreachedAt
 		}
-		*evs = append(*evs, ev)
 	}
 	paused := ct.pause.holds(o, m, false)
 	switch {
 	case paused && t.Stage == StageRunning:
 		setTimerStage(t, StagePaused, at)
-		*evs = append(*evs, newEvent(t, EventPaused, at, ""))
+		addEvent(evs, t, EventPaused, at, "")
 	case !paused && t.Stage == StagePaused:
 		setTimerStage(t, StageRunning, at)
-		*evs = append(*evs, newEvent(t, EventResumed, at, ""))
+		addEvent(evs, t, EventResumed, at, "")
 	}
 }
 
@@ -1242,7 +1238,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 				if moved {
 					migrateTimer(cur, cca, cct, g, at)
 				}
-				*evs = append(*evs, newEvent(cur, EventResumed, at, ""))
+				addEvent(evs, cur, EventResumed, at, "")
 				e.goalAndPause(cur, cct, o, m, evs)
 				return nil, nil
 			}
@@ -1277,11 +1273,10 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 	if len(*evs) == cap(*evs) {
 		*evs = slices.Grow(*evs, room)
 	}
-	*evs = append(*evs, newEvent(t, EventAttached, at, ""))
+	ev := addEvent(evs, t, EventAttached, at, "")
 	if t.Breached {
 		// Only a retroactive start attaches breached; its breach emitted
 		// nothing, so the attached event carries it.
-		ev := &(*evs)[len(*evs)-1]
 		ev.Breached, ev.BreachedAt = true, t.BreachedAt
 	}
 	if ct.pause.holds(o, m, false) {
