@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/itsmkit/itsmkit/itsm"
@@ -637,13 +638,17 @@ func normalizeTimer(t *Timer) {
 // one comparison recognises as normalised before isNorm's longer test.
 func ownNorm(t *Timer) bool {
 	var zero time.Time
-	return (t.BreachedAt == zero || isNorm(t.BreachedAt)) && isNorm(t.StartedAt) && isNorm(t.AttachedAt) &&
+	return (t.BreachedAt == zero || isNorm(t.BreachedAt)) && isNorm(t.StartedAt) && (t.AttachedAt == t.StartedAt || isNorm(t.AttachedAt)) &&
 		(t.EndedAt == zero || isNorm(t.EndedAt)) && isNorm(t.AsOf) && (t.Since == zero || isNorm(t.Since)) &&
 		(t.DueAt == zero || isNorm(t.DueAt)) && (t.NextAt == zero || isNorm(t.NextAt))
 }
 
 // timerNorm reports whether every instant of t, its lists' included, is
 // normalised: whether normalizeTimer would leave t as it is.
+//
+// An instant equal, bit for bit, to one found normalised is normalised
+// too, and == costs less than isNorm: a segment mostly starts where the
+// one before it ended, the first where the timer started.
 func timerNorm(t *Timer) bool {
 	if !ownNorm(t) {
 		return false
@@ -653,10 +658,13 @@ func timerNorm(t *Timer) bool {
 			return false
 		}
 	}
+	prev := t.StartedAt
 	for i := range t.Segments {
-		if sg := &t.Segments[i]; !isNorm(sg.From) || !isNorm(sg.To) {
+		sg := &t.Segments[i]
+		if sg.From != prev && !isNorm(sg.From) || !isNorm(sg.To) {
 			return false
 		}
+		prev = sg.To
 	}
 	for i := range t.Changes {
 		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
@@ -716,8 +724,11 @@ type stateFacts struct {
 // leave it, but does not modify it.
 func checkTimerState(st *State) (stateFacts, error) {
 	var errs itsm.FieldErrors
-	if err := st.Record.Validate(); err != nil {
-		errs.Merge("record", err)
+	// Ref.Validate fails exactly when the kind is invalid or the ID is
+	// nil; testing those two directly spares building its collector on
+	// every call, and the failing case still takes its errors from it.
+	if r := &st.Record; r.ID == (uuid.UUID{}) || r.Kind.Validate() != nil {
+		errs.Merge("record", r.Validate())
 	}
 	var facts stateFacts
 	stAsOf := st.AsOf
@@ -743,7 +754,7 @@ func checkTimerState(st *State) (stateFacts, error) {
 		if !tn {
 			asOf, started, since = norm(asOf), norm(started), norm(since)
 		}
-		if !facts.live || started.Before(facts.earliest) {
+		if !facts.live || before(started, facts.earliest) {
 			facts.live, facts.earliest = true, started
 		}
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
@@ -762,7 +773,7 @@ func checkTimerState(st *State) (stateFacts, error) {
 			errs.Add(field("started_at"), "must not be after as_of")
 		case life > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
-		case since.Before(started) || since.After(asOf):
+		case before(since, started) || before(asOf, since):
 			errs.Add(field("since"), "must lie between started_at and as_of")
 		}
 		if outOfLife(t.BusinessElapsed) || outOfLife(t.ActualElapsed) || outOfLife(t.BusinessPaused) || outOfLife(t.ActualPaused) {
@@ -782,7 +793,18 @@ func checkTimerState(st *State) (stateFacts, error) {
 			errs.Add(field("within"), "must be above 0 and at most 20 years")
 		}
 	}
-	return facts, errs.Err()
+	if errs.Len() != 0 {
+		return facts, errs.Err()
+	}
+	return facts, nil
+}
+
+// before is a.Before(b) for instants without monotonic clock readings, as
+// normalised ones are: their seconds, then their nanoseconds, compared
+// inline (Before is not inlined).
+func before(a, b time.Time) bool {
+	as, bs := a.Unix(), b.Unix()
+	return as < bs || as == bs && a.Nanosecond() < b.Nanosecond()
 }
 
 // outOfLife reports whether d lies outside the durations a timer can
