@@ -119,11 +119,16 @@ func appendJSONDecimal(b []byte, d decimal.Decimal) []byte {
 }
 
 // appendUUID appends id in its canonical text form, as uuid.UUID.MarshalText
-// writes it. The dashes come with the appended template; the digits are
-// written over it in place.
+// writes it, through putUUID on the appended template.
 func appendUUID(b []byte, id [16]byte) []byte {
 	b = append(b, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"...)
-	s := (*[36]byte)(b[len(b)-36:])
+	putUUID((*[36]byte)(b[len(b)-36:]), id)
+	return b
+}
+
+// putUUID writes the hex digits of id's canonical text form over s, which
+// holds the dashes already (the template callers append).
+func putUUID(s *[36]byte, id [16]byte) {
 	putHex(s, 0, id[0])
 	putHex(s, 2, id[1])
 	putHex(s, 4, id[2])
@@ -140,7 +145,6 @@ func appendUUID(b []byte, id [16]byte) []byte {
 	putHex(s, 30, id[13])
 	putHex(s, 32, id[14])
 	putHex(s, 34, id[15])
-	return b
 }
 
 // hexPairs holds the two lowercase hex digits of each byte.

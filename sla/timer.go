@@ -278,10 +278,18 @@ func (t *Timer) appendKey(b []byte) []byte {
 
 // eventKey returns the key of t's event of kind (see Event.Key): t's Key,
 // "/" and kind, then "/" and threshold for a threshold, nothing more for
-// the breach, "/" and t.Seq for a lifecycle event.
+// the breach, "/" and t.Seq for a lifecycle event. It is appendKey with
+// the separators around the UUID appended with its template.
 func (t *Timer) eventKey(kind EventKind, threshold string) string {
 	var buf [128]byte
-	b := t.appendKey(buf[:0])
+	b := append(buf[:0], t.Record.Kind...)
+	b = append(b, ":xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/"...)
+	putUUID((*[36]byte)(b[len(b)-37:]), t.Record.ID)
+	b = append(b, t.Agreement...)
+	b = append(b, '/')
+	b = append(b, t.Metric...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(t.Cycle), 10)
 	b = append(b, '/')
 	b = append(b, kind...)
 	switch kind {
