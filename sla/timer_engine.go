@@ -940,7 +940,7 @@ func (e *Engine) checkObservation(st *State, obs *Observation) (bool, error) {
 	at := norm(obs.At)
 	if obs.At.IsZero() {
 		errs.Add("at", "must be set")
-	} else if checkInstant(&errs, "at", at) && at.Before(asOf) {
+	} else if checkInstant(&errs, "at", at) && before(at, asOf) {
 		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), asOf.Format(time.RFC3339Nano))
 	}
 	opened := norm(obs.Opened)
@@ -948,7 +948,7 @@ func (e *Engine) checkObservation(st *State, obs *Observation) (bool, error) {
 	case obs.Opened.IsZero():
 		opened = at
 	case !checkInstant(&errs, "opened", opened):
-	case opened.After(at):
+	case before(at, opened):
 		errs.Add("opened", "must not be after at")
 	case sub(at, opened) > maxLife:
 		errs.Add("opened", "must not be more than 100 years before at")
