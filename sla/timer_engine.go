@@ -998,7 +998,12 @@ func (e *Engine) observe(st *State, obs *Observation, keepPrevious, normed bool)
 	for _, ca := range e.latest {
 		for j := range ca.targets {
 			ct := &ca.targets[j]
-			g, err := e.attach(st, ca, ct, obs, &mem, &evs, room)
+			idx := st.latest(ca.id, ct.metric)
+			if idx >= 0 && settled(&st.Timers[idx], ca, ct) {
+				room--
+				continue
+			}
+			g, err := e.attach(st, ca, ct, idx, obs, &mem, &evs, room)
 			if err != nil {
 				return nil, err
 			}
@@ -1214,14 +1219,22 @@ func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory)
 		!ct.stop.holds(o, m, false) && !ct.cancel.holds(o, m, false)
 }
 
+// settled reports that the latest cycle cur of ct's target stays as it is
+// whatever is observed: it is live, or completed under ca's version,
+// whose reopen policy is ReopenNever. attach does nothing then; observe
+// asks first, sparing the call for the targets of a record's live timers.
+func settled(cur *Timer, ca *compAgreement, ct *compTarget) bool {
+	return cur.Stage.Live() || cur.Stage == StageCompleted && cur.Version == ca.version && ct.reopen == ReopenNever
+}
+
 // attach attaches a new cycle of ct, or reopens a completed one, when its
-// conditions hold. room is at least 1 and counts the targets observe has
+// conditions hold. idx is the index of the latest cycle of ct's target in
+// out.Timers (State.latest), -1 when there is none. room is at least 1 and counts the targets observe has
 // still to attach, this one included: the timers and attached events it may
 // yet add, for which the lists grow at once. It returns the goal of the
 // timer it appends to out.Timers, nil when it appends none.
-func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event, room int) (*compGoal, error) {
+func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, idx int, o *Observation, m *condMemory, evs *[]Event, room int) (*compGoal, error) {
 	at := o.At
-	idx := out.latest(ca.id, ct.metric)
 	cycle := 1
 	if idx >= 0 {
 		cur := &out.Timers[idx]
