@@ -476,6 +476,11 @@ func addEvent(evs *[]Event, t *Timer, kind EventKind, at time.Time, threshold st
 	if kind != EventThreshold && kind != EventBreached {
 		t.Seq++
 	}
+	if *evs == nil {
+		// The first event of an observation, mostly its only one: make
+		// costs less than growing a nil slice.
+		*evs = make([]Event, 0, 1)
+	}
 	*evs = append(*evs, Event{})
 	ev := &(*evs)[len(*evs)-1]
 	ev.Key = t.eventKey(kind, threshold)
