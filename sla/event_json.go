@@ -23,7 +23,19 @@ import (
 func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	b = append(b, `{"key":`...)
-	b = jsonw.AppendString(b, ev.Key)
+	id := [36]byte{8: '-', 13: '-', 18: '-', 23: '-'}
+	putUUID(&id, ev.Record.ID)
+	// The engine's keys hold the record's kind, its ID, the agreement and
+	// the metric; when they need no escape, all five are written as they
+	// are, after one scan of the key.
+	plain := ev.plainKey(&id)
+	if plain {
+		b = append(b, '"')
+		b = append(b, ev.Key...)
+		b = append(b, '"')
+	} else {
+		b = jsonw.AppendString(b, ev.Key)
+	}
 	if k := kindJSON(ev.Kind); k != "" {
 		b = append(b, k...)
 	} else {
@@ -36,14 +48,26 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 		return b[:start], fmt.Errorf("sla: encoding event %q: at: %w", ev.Key, err)
 	}
 	b = append(b, `,"record":{"kind":`...)
-	b = jsonw.AppendString(b, string(ev.Record.Kind))
-	b = append(b, `,"id":"`...)
-	b = appendUUID(b, ev.Record.ID)
-	b = append(b, `"},"agreement":`...)
-	b = jsonw.AppendString(b, ev.Agreement)
-	b = append(b, `,"metric":`...)
-	b = jsonw.AppendString(b, ev.Metric)
-	b = append(b, `,"cycle":`...)
+	if plain {
+		b = append(b, '"')
+		b = append(b, ev.Record.Kind...)
+		b = append(b, `","id":"`...)
+		b = append(b, id[:]...)
+		b = append(b, `"},"agreement":"`...)
+		b = append(b, ev.Agreement...)
+		b = append(b, `","metric":"`...)
+		b = append(b, ev.Metric...)
+		b = append(b, `","cycle":`...)
+	} else {
+		b = jsonw.AppendString(b, string(ev.Record.Kind))
+		b = append(b, `,"id":"`...)
+		b = appendUUID(b, ev.Record.ID)
+		b = append(b, `"},"agreement":`...)
+		b = jsonw.AppendString(b, ev.Agreement)
+		b = append(b, `,"metric":`...)
+		b = jsonw.AppendString(b, ev.Metric)
+		b = append(b, `,"cycle":`...)
+	}
 	b = strconv.AppendInt(b, int64(ev.Cycle), 10)
 	b = append(b, `,"goal":`...)
 	b = jsonw.AppendString(b, ev.Goal)
@@ -65,6 +89,80 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 	}
 	return append(b, '}'), nil
 }
+
+// plainKey reports whether ev.Key is the stem the engine gives its keys,
+// made of ev's own parts (the record's kind, ':', id, the record's ID in
+// canonical text, '/', the agreement, '/', the metric, '/') and whatever
+// follows, with every byte in the plain set (see plainJSON). JSON then
+// writes the key and those parts as they are, without escapes. The ID's
+// hex digits and dashes are plain; the rest is scanned.
+func (ev *Event) plainKey(id *[36]byte) bool {
+	k, n := ev.Key, len(ev.Record.Kind)
+	if len(k) < n+38 || k[:n] != string(ev.Record.Kind) || k[n] != ':' || k[n+1:n+37] != string(id[:]) {
+		return false
+	}
+	rest := k[n+37:] // from the '/' after the ID
+	if !plainJSON(k[:n]) || !plainJSON(rest) {
+		return false
+	}
+	k, n = rest[1:], len(ev.Agreement)
+	if len(k) <= n || k[:n] != ev.Agreement || k[n] != '/' {
+		return false
+	}
+	k, n = k[n+1:], len(ev.Metric)
+	return len(k) > n && k[:n] == ev.Metric && k[n] == '/'
+}
+
+// plainByte marks the bytes a JSON string holds as they are, as
+// json.Marshal writes it: printable ASCII but '"', '\\', '<', '>' and '&'.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// plainJSON reports whether every byte of s is plain (plainByte), so that
+// s is written in JSON as it is, between quotes. It tests eight bytes at a
+// time (unplain8), then the rest one by one.
+func plainJSON(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if unplain8(w) != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// Bytes repeated across a word, for unplain8.
+const (
+	eachByte = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// unplain8 is zero when the eight bytes of w are all plain (plainByte).
+// Once every byte is below 0x80 (the first test), the others are exact:
+// a subtraction from a byte at or above the one subtracted borrows
+// nothing, so a high bit appears only where a byte is below 0x20, or zero
+// after the exclusive or that compares it with a character. '<' and '>'
+// differ in one bit, as do '"' and '&', so setting it compares both.
+func unplain8(w uint64) uint64 {
+	return w&highBits | (w-0x20*eachByte)&^w&highBits |
+		hasZero(w^0x7f*eachByte) | hasZero(w^'\\'*eachByte) |
+		hasZero((w|0x02*eachByte)^'>'*eachByte) | hasZero((w|0x04*eachByte)^'&'*eachByte)
+}
+
+// hasZero is not zero when a byte of v is zero (v's bytes below 0x80).
+func hasZero(v uint64) uint64 { return (v - eachByte) &^ v & highBits }
 
 // kindJSON returns the JSON of an event's kind as AppendJSON writes it
 // between the key and the instant, for the kinds the engine emits, whose
@@ -119,11 +217,16 @@ func appendJSONDecimal(b []byte, d decimal.Decimal) []byte {
 }
 
 // appendUUID appends id in its canonical text form, as uuid.UUID.MarshalText
-// writes it. The dashes come with the appended template; the digits are
-// written over it in place.
+// writes it, through putUUID on the appended template.
 func appendUUID(b []byte, id [16]byte) []byte {
 	b = append(b, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"...)
-	s := (*[36]byte)(b[len(b)-36:])
+	putUUID((*[36]byte)(b[len(b)-36:]), id)
+	return b
+}
+
+// putUUID writes the hex digits of id's canonical text form over s, which
+// holds the dashes already (the template callers append).
+func putUUID(s *[36]byte, id [16]byte) {
 	putHex(s, 0, id[0])
 	putHex(s, 2, id[1])
 	putHex(s, 4, id[2])
@@ -140,7 +243,6 @@ func appendUUID(b []byte, id [16]byte) []byte {
 	putHex(s, 30, id[13])
 	putHex(s, 32, id[14])
 	putHex(s, 34, id[15])
-	return b
 }
 
 // hexPairs holds the two lowercase hex digits of each byte.

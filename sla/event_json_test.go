@@ -3,6 +3,8 @@ package sla
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,4 +175,48 @@ func BenchmarkEventJSON(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzEventJSONKeyed is FuzzEventJSON with the key built from the event's
+// own parts, as the engine builds it, so that AppendJSON's plain path
+// (plainKey) is taken whenever those parts need no escape, and checked
+// against reflection whatever they hold.
+func FuzzEventJSONKeyed(f *testing.F) {
+	f.Add("incident", []byte{1, 2}, "gold", "resolution", 1, "attached/1", false)
+	f.Add("k<", []byte{}, "a/b", "", -7, "", true)
+	f.Add("", []byte("0123456789abcdef"), "\x7f", "é", 0, "threshold/87.5", false)
+	f.Add("kind", []byte{9}, "\"&", "m\\", 3, "x\u2028", true)
+	f.Fuzz(func(t *testing.T, recKind string, id []byte, agreement, metric string, cycle int, tail string, badID bool) {
+		ev := Event{Kind: EventPaused, At: tmDay(3, 10, 0), Record: itsm.Ref{Kind: itsm.Kind(recKind)},
+			Agreement: agreement, Metric: metric, Cycle: cycle, Goal: "p1"}
+		copy(ev.Record.ID[:], id)
+		text := ev.Record.ID.String()
+		if badID {
+			// Same length, not the ID: the plain path must not be taken
+			// on the strength of the other parts.
+			text = strings.ToUpper(text[:35]) + "<"
+		}
+		ev.Key = recKind + ":" + text + "/" + agreement + "/" + metric + "/" + strconv.Itoa(cycle) + "/" + tail
+		tmRequireSameJSON(t, ev)
+		if !badID && plainJSON(ev.Key) {
+			idText := [36]byte([]byte(text))
+			require.True(t, ev.plainKey(&idText), "key %q", ev.Key)
+		}
+	})
+}
+
+// TestPlainJSON checks plainJSON, which tests eight bytes at a time,
+// against plainByte one byte at a time, with every byte value in every
+// position of a word and of the tail.
+func TestPlainJSON(t *testing.T) {
+	for c := range 256 {
+		for n := 1; n <= 17; n++ {
+			for at := range n {
+				b := []byte(strings.Repeat("a", n))
+				b[at] = byte(c)
+				require.Equal(t, plainByte[c], plainJSON(string(b)), "byte %#x at %d of %d", c, at, n)
+			}
+		}
+	}
+	require.True(t, plainJSON(""))
 }

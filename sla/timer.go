@@ -278,10 +278,18 @@ func (t *Timer) appendKey(b []byte) []byte {
 
 // eventKey returns the key of t's event of kind (see Event.Key): t's Key,
 // "/" and kind, then "/" and threshold for a threshold, nothing more for
-// the breach, "/" and t.Seq for a lifecycle event.
+// the breach, "/" and t.Seq for a lifecycle event. It is appendKey with
+// the separators around the UUID appended with its template.
 func (t *Timer) eventKey(kind EventKind, threshold string) string {
 	var buf [128]byte
-	b := t.appendKey(buf[:0])
+	b := append(buf[:0], t.Record.Kind...)
+	b = append(b, ":xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/"...)
+	putUUID((*[36]byte)(b[len(b)-37:]), t.Record.ID)
+	b = append(b, t.Agreement...)
+	b = append(b, '/')
+	b = append(b, t.Metric...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(t.Cycle), 10)
 	b = append(b, '/')
 	b = append(b, kind...)
 	switch kind {
@@ -459,20 +467,24 @@ type Event struct {
 	BreachedAt time.Time `json:"breached_at,omitzero"`
 }
 
-// newEvent returns an event of kind of t, counting a lifecycle event in
-// t.Seq; threshold names a threshold event's percentage, as decimal text.
-func newEvent(t *Timer, kind EventKind, at time.Time, threshold string) Event {
+// addEvent appends an event of kind of t to *evs and returns it, for the
+// caller to set what only some kinds carry; it counts a lifecycle event in
+// t.Seq. threshold names a threshold event's percentage, as decimal text.
+// The event is filled where it lies in the list: an Event is some 200
+// bytes, and building one to return and append copied it twice.
+func addEvent(evs *[]Event, t *Timer, kind EventKind, at time.Time, threshold string) *Event {
 	if kind != EventThreshold && kind != EventBreached {
 		t.Seq++
 	}
-	return Event{
-		Key:       t.eventKey(kind, threshold),
-		Kind:      kind,
-		At:        at,
-		Record:    t.Record,
-		Agreement: t.Agreement,
-		Metric:    t.Metric,
-		Cycle:     t.Cycle,
-		Goal:      t.Goal,
+	if *evs == nil {
+		// The first event of an observation, mostly its only one: make
+		// costs less than growing a nil slice.
+		*evs = make([]Event, 0, 1)
 	}
+	*evs = append(*evs, Event{})
+	ev := &(*evs)[len(*evs)-1]
+	ev.Key = t.eventKey(kind, threshold)
+	ev.Kind, ev.At = kind, at
+	ev.Record, ev.Agreement, ev.Metric, ev.Cycle, ev.Goal = t.Record, t.Agreement, t.Metric, t.Cycle, t.Goal
+	return ev
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/itsmkit/itsmkit/itsm"
@@ -432,9 +433,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			}
 			t.Marks = append(t.Marks, Mark{Threshold: th.text, At: x, Skipped: suppress})
 			if !suppress {
-				ev := newEvent(t, EventThreshold, x, th.text)
-				ev.Threshold = th.pct
-				*evs = append(*evs, ev)
+				addEvent(evs, t, EventThreshold, x, th.text).Threshold = th.pct
 			}
 		}
 		if rem := t.Within - e; !t.Breached && rem <= bw {
@@ -445,8 +444,7 @@ func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress b
 			if x.Before(to) {
 				t.Breached, t.BreachedAt = true, x
 				if !suppress {
-					ev := newEvent(t, EventBreached, x, "")
-					*evs = append(*evs, ev)
+					addEvent(evs, t, EventBreached, x, "")
 				}
 			}
 		}
@@ -572,7 +570,7 @@ func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	if s == StageCanceled {
 		kind = EventCanceled
 	}
-	*evs = append(*evs, newEvent(t, kind, at, ""))
+	addEvent(evs, t, kind, at, "")
 }
 
 // normalizeState normalises every instant of st with itsm.Normalize,
@@ -640,13 +638,17 @@ func normalizeTimer(t *Timer) {
 // one comparison recognises as normalised before isNorm's longer test.
 func ownNorm(t *Timer) bool {
 	var zero time.Time
-	return (t.BreachedAt == zero || isNorm(t.BreachedAt)) && isNorm(t.StartedAt) && isNorm(t.AttachedAt) &&
+	return (t.BreachedAt == zero || isNorm(t.BreachedAt)) && isNorm(t.StartedAt) && (t.AttachedAt == t.StartedAt || isNorm(t.AttachedAt)) &&
 		(t.EndedAt == zero || isNorm(t.EndedAt)) && isNorm(t.AsOf) && (t.Since == zero || isNorm(t.Since)) &&
 		(t.DueAt == zero || isNorm(t.DueAt)) && (t.NextAt == zero || isNorm(t.NextAt))
 }
 
 // timerNorm reports whether every instant of t, its lists' included, is
 // normalised: whether normalizeTimer would leave t as it is.
+//
+// An instant equal, bit for bit, to one found normalised is normalised
+// too, and == costs less than isNorm: a segment mostly starts where the
+// one before it ended, the first where the timer started.
 func timerNorm(t *Timer) bool {
 	if !ownNorm(t) {
 		return false
@@ -656,10 +658,13 @@ func timerNorm(t *Timer) bool {
 			return false
 		}
 	}
+	prev := t.StartedAt
 	for i := range t.Segments {
-		if sg := &t.Segments[i]; !isNorm(sg.From) || !isNorm(sg.To) {
+		sg := &t.Segments[i]
+		if sg.From != prev && !isNorm(sg.From) || !isNorm(sg.To) {
 			return false
 		}
+		prev = sg.To
 	}
 	for i := range t.Changes {
 		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
@@ -719,8 +724,11 @@ type stateFacts struct {
 // leave it, but does not modify it.
 func checkTimerState(st *State) (stateFacts, error) {
 	var errs itsm.FieldErrors
-	if err := st.Record.Validate(); err != nil {
-		errs.Merge("record", err)
+	// Ref.Validate fails exactly when the kind is invalid or the ID is
+	// nil; testing those two directly spares building its collector on
+	// every call, and the failing case still takes its errors from it.
+	if r := &st.Record; r.ID == (uuid.UUID{}) || r.Kind.Validate() != nil {
+		errs.Merge("record", r.Validate())
 	}
 	var facts stateFacts
 	stAsOf := st.AsOf
@@ -746,7 +754,7 @@ func checkTimerState(st *State) (stateFacts, error) {
 		if !tn {
 			asOf, started, since = norm(asOf), norm(started), norm(since)
 		}
-		if !facts.live || started.Before(facts.earliest) {
+		if !facts.live || before(started, facts.earliest) {
 			facts.live, facts.earliest = true, started
 		}
 		field := func(name string) string { return fmt.Sprintf("timers[%d].%s", i, name) }
@@ -765,7 +773,7 @@ func checkTimerState(st *State) (stateFacts, error) {
 			errs.Add(field("started_at"), "must not be after as_of")
 		case life > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
-		case since.Before(started) || since.After(asOf):
+		case before(since, started) || before(asOf, since):
 			errs.Add(field("since"), "must lie between started_at and as_of")
 		}
 		if outOfLife(t.BusinessElapsed) || outOfLife(t.ActualElapsed) || outOfLife(t.BusinessPaused) || outOfLife(t.ActualPaused) {
@@ -785,7 +793,18 @@ func checkTimerState(st *State) (stateFacts, error) {
 			errs.Add(field("within"), "must be above 0 and at most 20 years")
 		}
 	}
-	return facts, errs.Err()
+	if errs.Len() != 0 {
+		return facts, errs.Err()
+	}
+	return facts, nil
+}
+
+// before is a.Before(b) for instants without monotonic clock readings, as
+// normalised ones are: their seconds, then their nanoseconds, compared
+// inline (Before is not inlined).
+func before(a, b time.Time) bool {
+	as, bs := a.Unix(), b.Unix()
+	return as < bs || as == bs && a.Nanosecond() < b.Nanosecond()
 }
 
 // outOfLife reports whether d lies outside the durations a timer can
@@ -921,7 +940,7 @@ func (e *Engine) checkObservation(st *State, obs *Observation) (bool, error) {
 	at := norm(obs.At)
 	if obs.At.IsZero() {
 		errs.Add("at", "must be set")
-	} else if checkInstant(&errs, "at", at) && at.Before(asOf) {
+	} else if checkInstant(&errs, "at", at) && before(at, asOf) {
 		errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), asOf.Format(time.RFC3339Nano))
 	}
 	opened := norm(obs.Opened)
@@ -929,7 +948,7 @@ func (e *Engine) checkObservation(st *State, obs *Observation) (bool, error) {
 	case obs.Opened.IsZero():
 		opened = at
 	case !checkInstant(&errs, "opened", opened):
-	case opened.After(at):
+	case before(at, opened):
 		errs.Add("opened", "must not be after at")
 	case sub(at, opened) > maxLife:
 		errs.Add("opened", "must not be more than 100 years before at")
@@ -979,7 +998,12 @@ func (e *Engine) observe(st *State, obs *Observation, keepPrevious, normed bool)
 	for _, ca := range e.latest {
 		for j := range ca.targets {
 			ct := &ca.targets[j]
-			g, err := e.attach(st, ca, ct, obs, &mem, &evs, room)
+			idx := st.latest(ca.id, ct.metric)
+			if idx >= 0 && settled(&st.Timers[idx], ca, ct) {
+				room--
+				continue
+			}
+			g, err := e.attach(st, ca, ct, idx, obs, &mem, &evs, room)
 			if err != nil {
 				return nil, err
 			}
@@ -1101,20 +1125,19 @@ func (e *Engine) goalAndPause(t *Timer, ct *compTarget, o *Observation, m *condM
 	}
 	if g.name != t.Goal {
 		ch := retargetTimer(t, ct, g, ct.retarget, at)
-		ev := newEvent(t, EventRetargeted, at, "")
+		ev := addEvent(evs, t, EventRetargeted, at, "")
 		if !ch.BreachedAt.IsZero() {
 			ev.Breached, ev.BreachedAt = true, ch.BreachedAt
 		}
-		*evs = append(*evs, ev)
 	}
 	paused := ct.pause.holds(o, m, false)
 	switch {
 	case paused && t.Stage == StageRunning:
 		setTimerStage(t, StagePaused, at)
-		*evs = append(*evs, newEvent(t, EventPaused, at, ""))
+		addEvent(evs, t, EventPaused, at, "")
 	case !paused && t.Stage == StagePaused:
 		setTimerStage(t, StageRunning, at)
-		*evs = append(*evs, newEvent(t, EventResumed, at, ""))
+		addEvent(evs, t, EventResumed, at, "")
 	}
 }
 
@@ -1196,14 +1219,22 @@ func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory)
 		!ct.stop.holds(o, m, false) && !ct.cancel.holds(o, m, false)
 }
 
+// settled reports that the latest cycle cur of ct's target stays as it is
+// whatever is observed: it is live, or completed under ca's version,
+// whose reopen policy is ReopenNever. attach does nothing then; observe
+// asks first, sparing the call for the targets of a record's live timers.
+func settled(cur *Timer, ca *compAgreement, ct *compTarget) bool {
+	return cur.Stage.Live() || cur.Stage == StageCompleted && cur.Version == ca.version && ct.reopen == ReopenNever
+}
+
 // attach attaches a new cycle of ct, or reopens a completed one, when its
-// conditions hold. room is at least 1 and counts the targets observe has
+// conditions hold. idx is the index of the latest cycle of ct's target in
+// out.Timers (State.latest), -1 when there is none. room is at least 1 and counts the targets observe has
 // still to attach, this one included: the timers and attached events it may
 // yet add, for which the lists grow at once. It returns the goal of the
 // timer it appends to out.Timers, nil when it appends none.
-func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observation, m *condMemory, evs *[]Event, room int) (*compGoal, error) {
+func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, idx int, o *Observation, m *condMemory, evs *[]Event, room int) (*compGoal, error) {
 	at := o.At
-	idx := out.latest(ca.id, ct.metric)
 	cycle := 1
 	if idx >= 0 {
 		cur := &out.Timers[idx]
@@ -1242,7 +1273,7 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 				if moved {
 					migrateTimer(cur, cca, cct, g, at)
 				}
-				*evs = append(*evs, newEvent(cur, EventResumed, at, ""))
+				addEvent(evs, cur, EventResumed, at, "")
 				e.goalAndPause(cur, cct, o, m, evs)
 				return nil, nil
 			}
@@ -1277,11 +1308,10 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, o *Observ
 	if len(*evs) == cap(*evs) {
 		*evs = slices.Grow(*evs, room)
 	}
-	*evs = append(*evs, newEvent(t, EventAttached, at, ""))
+	ev := addEvent(evs, t, EventAttached, at, "")
 	if t.Breached {
 		// Only a retroactive start attaches breached; its breach emitted
 		// nothing, so the attached event carries it.
-		ev := &(*evs)[len(*evs)-1]
 		ev.Breached, ev.BreachedAt = true, t.BreachedAt
 	}
 	if ct.pause.holds(o, m, false) {
