@@ -18,13 +18,10 @@ import (
 
 // entry is one event in the outbox. It holds no pointer: the queue keeps
 // entries by value, so a backlog of undelivered events is memory the
-// garbage collector never scans.
+// garbage collector never scans. Its lease, which only a claimed event
+// has, lives in outbox.holds: an entry is 32 bytes, not 56.
 type entry struct {
 	id uuid.UUID
-	// lease is the number of the lease (see leaseID) that holds the event
-	// until until; 0 when the event was never claimed.
-	lease uint64
-	until instant
 	// chunk, off and n locate the event's encoding (see appendEvent) in
 	// the outbox's text: text[chunk][off:off+n].
 	chunk, off, n uint32
@@ -44,6 +41,12 @@ type entry struct {
 // and map hold no pointers: the collector never scans them.
 type outbox struct {
 	queue blockList[entry]
+	// holds holds the lease of each event of the queue's first
+	// holds.len() (the zero hold for one never claimed); every later
+	// event was never claimed. Claims take events from the front of the
+	// queue, so an outbox whose relay keeps up holds few, and one without
+	// a relay none.
+	holds blockList[hold]
 	// sorted holds, ascending by ID, the ID and queue position of every
 	// event appended with an ID greater than any before it, until
 	// compaction drops it once acknowledged (its entry is gone).
@@ -68,6 +71,30 @@ type outbox struct {
 	// peak is the most entries others has held since it was last made:
 	// Go maps never shrink, so compact remakes it once it holds far fewer.
 	peak int
+}
+
+// hold is the lease that holds an event: its number (see leaseID), 0 when
+// the event was never claimed, and until when.
+type hold struct {
+	lease uint64
+	until instant
+}
+
+// hold returns the lease of the event at position at of the queue.
+func (b *outbox) hold(at int) hold {
+	if at < b.holds.len() {
+		return *b.holds.at(at)
+	}
+	return hold{}
+}
+
+// setHold records h as the lease of the event at position at of the
+// queue.
+func (b *outbox) setHold(at int, h hold) {
+	for b.holds.len() <= at {
+		b.holds.push(hold{})
+	}
+	*b.holds.at(at) = h
 }
 
 // slot is the place in the queue of the event id.
@@ -365,6 +392,12 @@ func (b *outbox) unappend(n int) {
 	clear(b.text[first.chunk+1:])
 	b.text = b.text[:first.chunk+1]
 	b.queue.truncate(end - n)
+	// Undoing the claims made since has cleared the holds of these
+	// events; positions beyond the queue must hold nothing all the same,
+	// as the events appended there next were never claimed.
+	if b.holds.len() > end-n {
+		b.holds.truncate(end - n)
+	}
 	// top stays: an undo step still to come may bring back an
 	// acknowledged event whose ID only top bounds.
 }
@@ -404,7 +437,10 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 				break
 			}
 			e := box.queue.at(at)
-			if e.gone || e.lease != 0 && e.until.after(now) {
+			if e.gone {
+				continue
+			}
+			if h := box.hold(at); h.lease != 0 && h.until.after(now) {
 				continue
 			}
 			if took == nil {
@@ -438,28 +474,21 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 			batch.Events[i] = ev
 			start = end
 		}
-		until := instantOf(batch.Until)
+		h := hold{lease: lease, until: instantOf(batch.Until)}
 		if t == nil {
 			for _, at := range took {
-				e := box.queue.at(at)
-				e.lease, e.until = lease, until
+				box.setHold(at, h)
 			}
 			return nil
 		}
-		type held struct {
-			lease uint64
-			until instant
-		}
-		prev := make([]held, len(took))
+		prev := make([]hold, len(took))
 		for i, at := range took {
-			e := box.queue.at(at)
-			prev[i] = held{e.lease, e.until}
-			e.lease, e.until = lease, until
+			prev[i] = box.hold(at)
+			box.setHold(at, h)
 		}
 		t.onUndo(func() {
 			for i, at := range took {
-				e := box.queue.at(at)
-				e.lease, e.until = prev[i].lease, prev[i].until
+				box.setHold(at, prev[i])
 			}
 		})
 		return nil
@@ -496,7 +525,7 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 				continue
 			}
 			e := box.queue.at(at)
-			if num == 0 || e.lease != num {
+			if num == 0 || box.hold(at).lease != num {
 				for _, at := range held {
 					box.queue.at(at).gone = false
 				}
@@ -551,11 +580,17 @@ func (b *outbox) compact() {
 	case last >= 0 && cap(text[last]) <= maxChunk:
 		b.text = [][]byte{text[last][:0]} // all delivered: fill the last chunk again
 	}
-	live, sorted := 0, 0
+	live, sorted, held := 0, 0, 0
 	for i := range b.queue.len() {
 		e := *b.queue.at(i)
 		if e.gone {
 			continue
+		}
+		if i < b.holds.len() {
+			// Survivors keep their order: those with a hold are the
+			// first ones.
+			*b.holds.at(live) = *b.holds.at(i)
+			held++
 		}
 		e.chunk, e.off = b.store(text[e.chunk][e.off : e.off+e.n])
 		if e.unordered {
@@ -570,6 +605,7 @@ func (b *outbox) compact() {
 		live++
 	}
 	b.queue.truncate(live)
+	b.holds.truncate(held)
 	b.sorted.truncate(sorted)
 	b.hint, b.dead = 0, 0
 	// An ID far ahead of the rest (a random one, say) that has been

@@ -122,7 +122,7 @@ func checkOutboxAgainstModel(t *testing.T, s *Store, m *outboxModel, step string
 	for i := range b.queue.len() {
 		e := b.queue.at(i)
 		if !e.gone {
-			got = append(got, fmt.Sprintf("%s lease-%d", e.id, e.lease))
+			got = append(got, fmt.Sprintf("%s lease-%d", e.id, b.hold(i).lease))
 			// Plain comparisons first: testify per entry made the large
 			// runs slow.
 			if at, ok := b.find(e.id); !ok || at != i {
@@ -164,6 +164,7 @@ func checkOutboxAgainstModel(t *testing.T, s *Store, m *outboxModel, step string
 		}
 	}
 	require.Equal(t, dead, b.dead, "%s: dead count", step)
+	require.LessOrEqual(t, b.holds.len(), b.queue.len(), "%s: holds beyond the queue", step)
 }
 
 // TestOutboxAgainstModel drives the outbox with random appends (IDs
