@@ -27,18 +27,19 @@ type entry struct {
 	chunk, off, n uint32
 	// gone marks an acknowledged event still in the queue.
 	gone bool
-	// unordered marks an event indexed by outbox.others rather than by
-	// outbox.sorted.
+	// unordered marks an event indexed by outbox.others: one whose ID was
+	// not greater than every ID appended before it.
 	unordered bool
 }
 
 // outbox is a queue of events in append order, with an index by event ID
-// in two parts. Event IDs are UUIDv7 and normally grow: an event whose ID
-// is greater than every ID appended before it is indexed in sorted, which
-// appending it to keeps ascending, so that an append in order costs no
-// map operation; any other event is indexed in others. The events'
-// encodings sit in text, in chunks shared by many events. Blocks, chunks
-// and map hold no pointers: the collector never scans them.
+// in two parts. Event IDs are UUIDv7 and normally grow: the events whose
+// ID is greater than every ID appended before them (ordered ones) are
+// ascending by ID in the queue itself, which a lookup binary-searches, so
+// that an append in order costs no index operation at all; any other
+// event is indexed in others. The events' encodings sit in text, in
+// chunks shared by many events. Blocks, chunks and map hold no pointers:
+// the collector never scans them.
 type outbox struct {
 	queue blockList[entry]
 	// holds holds the lease of each event of the queue's first
@@ -47,16 +48,19 @@ type outbox struct {
 	// queue, so an outbox whose relay keeps up holds few, and one without
 	// a relay none.
 	holds blockList[hold]
-	// sorted holds, ascending by ID, the ID and queue position of every
-	// event appended with an ID greater than any before it, until
-	// compaction drops it once acknowledged (its entry is gone).
-	sorted blockList[slot]
+	// spine holds, ascending, the queue positions of the ordered events
+	// while spined is set, which it is from the first unordered event
+	// appended to the compaction that leaves none: the binary search then
+	// skips the unordered events through it. Without unordered events the
+	// ordered ones are the whole queue and the search needs no spine.
+	spine  blockList[int]
+	spined bool
 	// others holds the queue position of every other event not
 	// acknowledged.
 	others map[uuid.UUID]int
-	// hint is where in sorted the next lookup looks first: after the
-	// last event found there, as a relay acknowledges events in the order
-	// it claimed them.
+	// hint is where, among the ordered events, the next lookup looks
+	// first: after the last event found there, as a relay acknowledges
+	// events in the order it claimed them.
 	hint int
 	// text holds the encodings, appended to its last chunk.
 	text [][]byte
@@ -95,12 +99,6 @@ func (b *outbox) setHold(at int, h hold) {
 		b.holds.push(hold{})
 	}
 	*b.holds.at(at) = h
-}
-
-// slot is the place in the queue of the event id.
-type slot struct {
-	id uuid.UUID
-	at int
 }
 
 // blockLen is how many elements a block of a blockList holds.
@@ -303,13 +301,24 @@ func (s *Store) addEvents(t *tx, p *pending) {
 	t.onUndoAppend(p.n)
 }
 
-// index records that e is at position at of the queue, in sorted when
-// its ID is greater than any appended before, in others otherwise.
+// index records that e is at position at of the queue (its end): in
+// others unless its ID is greater than any appended before.
 func (b *outbox) index(e *entry, at int) {
 	if compareIDs(e.id, b.top) > 0 {
 		b.top = e.id
-		b.sorted.push(slot{e.id, at})
+		if b.spined {
+			b.spine.push(at)
+		}
 		return
+	}
+	if !b.spined {
+		// Every event in the queue is ordered, and stays in it until a
+		// compaction (which drops the spine only when no unordered event
+		// is left), so this is built at most once in between.
+		for i := range b.queue.len() {
+			b.spine.push(i)
+		}
+		b.spined, b.hint = true, 0
 	}
 	e.unordered = true
 	if b.others == nil {
@@ -348,13 +357,14 @@ func (b *outbox) find(id uuid.UUID) (int, bool) {
 	}
 	// An ID is live in one part of the index at most; others holds no
 	// acknowledged event but those an Ack is acknowledging.
-	at, ok := b.others[id]
+	at, ok := 0, false
+	if len(b.others) > 0 {
+		at, ok = b.others[id]
+	}
 	if !ok {
-		i, found := b.search(id)
-		if !found {
+		if at, ok = b.search(id); !ok {
 			return 0, false
 		}
-		at = b.sorted.at(i).at
 	}
 	if b.queue.at(at).gone {
 		return 0, false
@@ -362,17 +372,32 @@ func (b *outbox) find(id uuid.UUID) (int, bool) {
 	return at, true
 }
 
-// search returns where id is in sorted.
+// search returns the position in the queue of the ordered event id.
 func (b *outbox) search(id uuid.UUID) (int, bool) {
-	if h := b.hint; h < b.sorted.len() && b.sorted.at(h).id == id {
-		b.hint = h + 1
-		return h, true
+	n := b.queue.len()
+	if b.spined {
+		n = b.spine.len()
 	}
-	i, found := sort.Find(b.sorted.len(), func(i int) int { return compareIDs(id, b.sorted.at(i).id) })
-	if found {
-		b.hint = i + 1
+	if h := b.hint; h < n {
+		if at := b.ordered(h); b.queue.at(at).id == id {
+			b.hint = h + 1
+			return at, true
+		}
 	}
-	return i, found
+	i, found := sort.Find(n, func(i int) int { return compareIDs(id, b.queue.at(b.ordered(i)).id) })
+	if !found {
+		return 0, false
+	}
+	b.hint = i + 1
+	return b.ordered(i), true
+}
+
+// ordered returns the position in the queue of the ordered event i.
+func (b *outbox) ordered(i int) int {
+	if b.spined {
+		return *b.spine.at(i)
+	}
+	return i
 }
 
 // unappend undoes the last append, of n events. Nothing else touches the
@@ -383,8 +408,10 @@ func (b *outbox) unappend(n int) {
 	for at := end - 1; at >= end-n; at-- {
 		if e := b.queue.at(at); e.unordered {
 			delete(b.others, e.id)
-		} else {
-			b.sorted.truncate(b.sorted.len() - 1)
+		} else if b.spined {
+			// The spine stays even if no unordered event is left: a loop
+			// of appends undone would otherwise build it every time.
+			b.spine.truncate(b.spine.len() - 1)
 		}
 	}
 	first := b.queue.at(end - n)
@@ -407,8 +434,12 @@ func (b *outbox) unappend(n int) {
 // order as a rule, so others is small or empty.
 func (b *outbox) greatest() uuid.UUID {
 	var top uuid.UUID
-	if n := b.sorted.len(); n > 0 {
-		top = b.sorted.at(n - 1).id
+	n := b.queue.len()
+	if b.spined {
+		n = b.spine.len()
+	}
+	if n > 0 {
+		top = b.queue.at(b.ordered(n - 1)).id
 	}
 	for id := range b.others {
 		if compareIDs(id, top) > 0 {
@@ -559,8 +590,8 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 }
 
 // compact drops acknowledged events from the queue once they are at least
-// half of it, moving the others to its front (and their index entries to
-// the front of sorted) and their encodings to a new text, so that the
+// half of it, moving the others to its front (and their positions to the
+// front of the spine) and their encodings to a new text, so that the
 // memory of delivered events is freed. It must not run inside a
 // transaction, whose undo log may still point into the queue.
 func (b *outbox) compact() {
@@ -580,7 +611,7 @@ func (b *outbox) compact() {
 	case last >= 0 && cap(text[last]) <= maxChunk:
 		b.text = [][]byte{text[last][:0]} // all delivered: fill the last chunk again
 	}
-	live, sorted, held := 0, 0, 0
+	live, ordered, held := 0, 0, 0
 	for i := range b.queue.len() {
 		e := *b.queue.at(i)
 		if e.gone {
@@ -595,18 +626,22 @@ func (b *outbox) compact() {
 		e.chunk, e.off = b.store(text[e.chunk][e.off : e.off+e.n])
 		if e.unordered {
 			b.others[e.id] = live
-		} else {
-			// Survivors of sorted keep their order, and never outnumber
-			// the slots of the entries read so far.
-			*b.sorted.at(sorted) = slot{e.id, live}
-			sorted++
+		} else if b.spined {
+			// Survivors keep their order, and never outnumber the
+			// positions of the entries read so far.
+			*b.spine.at(ordered) = live
+			ordered++
 		}
 		*b.queue.at(live) = e
 		live++
 	}
 	b.queue.truncate(live)
 	b.holds.truncate(held)
-	b.sorted.truncate(sorted)
+	b.spine.truncate(ordered)
+	if b.spined && ordered == live {
+		// No unordered event is left: the queue is ordered again.
+		b.spine, b.spined = blockList[int]{}, false
+	}
 	b.hint, b.dead = 0, 0
 	// An ID far ahead of the rest (a random one, say) that has been
 	// delivered no longer sends every later event to others.
