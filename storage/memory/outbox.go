@@ -22,8 +22,8 @@ import (
 // has, lives in outbox.holds: an entry is 32 bytes, not 56.
 type entry struct {
 	id uuid.UUID
-	// chunk, off and n locate the event's encoding (see appendEvent) in
-	// the outbox's text: text[chunk][off:off+n].
+	// chunk, off and n locate the event's encoding (see
+	// names.appendEvent) in the outbox's text: text[chunk][off:off+n].
 	chunk, off, n uint32
 	// gone marks an acknowledged event still in the queue.
 	gone bool
@@ -64,6 +64,8 @@ type outbox struct {
 	hint int
 	// text holds the encodings, appended to its last chunk.
 	text [][]byte
+	// names is the table of the strings the encodings refer to.
+	names names
 	// top bounds the IDs in the outbox (the zero UUID when it is empty):
 	// every event in it has an ID no greater, so an append whose IDs are
 	// all greater needs no lookup to know they are new. Appends raise it;
@@ -151,37 +153,6 @@ const (
 	maxChunk = 256 << 10
 )
 
-// pending is an append's events, encoded outside the store's lock and
-// waiting to enter the outbox.
-type pending struct {
-	// enc holds the encodings one after another; buf is the pooled buffer
-	// it belongs to.
-	enc []byte
-	buf *[]byte
-	// ends[i] is where the encoding of event i ends in enc; more replaces
-	// it when there are more events than it holds.
-	ends [16]int
-	more []int
-	n    int
-}
-
-// end returns where the encoding of event i ends in p.enc.
-func (p *pending) end(i int) int {
-	if p.more != nil {
-		return p.more[i]
-	}
-	return p.ends[i]
-}
-
-// id returns the ID of event i, which starts its encoding.
-func (p *pending) id(i int) uuid.UUID {
-	start := 0
-	if i > 0 {
-		start = p.end(i - 1)
-	}
-	return uuid.UUID(p.enc[start : start+len(uuid.UUID{})])
-}
-
 // Append adds events to the outbox; see storage.Outbox. Called with the
 // context of a transaction, the events commit or vanish with it.
 func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
@@ -189,64 +160,50 @@ func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
-	p, err := s.prepareEvents(events, true)
-	if err != nil {
+	if err := s.prepareEvents(events, true); err != nil {
 		return err
 	}
-	if p.n == 0 {
+	if len(events) == 0 {
 		return ctx.Err()
 	}
-	defer s.releaseEvents(&p)
 	return s.write(ctx, t, func(t *tx) error {
-		if err := s.checkEvents(&p); err != nil {
+		if err := s.checkEvents(events); err != nil {
 			return err
 		}
-		s.addEvents(t, &p)
+		s.addEvents(t, events)
 		return nil
 	})
 }
 
-// prepareEvents checks events for an append (validating each one when
-// validate is set) and encodes them, into a pooled buffer that
-// releaseEvents gives back once addEvents has copied them. The encodings
-// copy everything, so nothing is shared with the caller.
-func (s *Store) prepareEvents(events []itsm.Event, validate bool) (pending, error) {
+// prepareEvents checks events for an append, validating each one when
+// validate is set. The events are encoded once the store is held (see
+// addEvents), as their names refer to the outbox's table.
+func (s *Store) prepareEvents(events []itsm.Event, validate bool) error {
 	if validate {
 		if err := storage.ValidateEvents(events); err != nil {
-			return pending{}, err
+			return err
 		}
 	}
 	if len(events) == 0 {
-		return pending{}, nil
+		return nil
 	}
 	if !ascending(events) {
 		for i, e := range events {
 			for _, prev := range events[:i] {
 				if prev.ID == e.ID {
-					return pending{}, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+					return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 				}
 			}
 		}
 	}
-	p := pending{n: len(events), buf: s.buffer()}
-	if len(events) > len(p.ends) {
-		p.more = make([]int, len(events))
-	}
-	b := (*p.buf)[:0]
+	size := 0
 	for i := range events {
-		b = appendEvent(b, &events[i])
-		if p.more != nil {
-			p.more[i] = len(b)
-		} else {
-			p.ends[i] = len(b)
-		}
+		size += envelopeBound(&events[i]) + len(events[i].Payload)
 	}
-	p.enc = b
-	if uint64(len(b)) > math.MaxUint32 {
-		s.releaseEvents(&p)
-		return pending{}, fmt.Errorf("memory: %d events take %d bytes encoded, more than one append can hold: %w", len(events), len(b), itsm.ErrInvalid)
+	if uint64(size) > math.MaxUint32 {
+		return fmt.Errorf("memory: %d events take up to %d bytes encoded, more than one append can hold: %w", len(events), size, itsm.ErrInvalid)
 	}
-	return p, nil
+	return nil
 }
 
 // ascending reports whether the events' IDs grow strictly, as UUIDv7 IDs
@@ -260,20 +217,12 @@ func ascending(events []itsm.Event) bool {
 	return true
 }
 
-// releaseEvents gives back the buffer of p, which must not be used again.
-func (s *Store) releaseEvents(p *pending) {
-	if p.buf != nil {
-		s.release(p.buf, p.enc)
-		p.buf, p.enc = nil, nil
-	}
-}
-
-// checkEvents returns itsm.ErrAlreadyExists when one of p's events is
+// checkEvents returns itsm.ErrAlreadyExists when one of the events is
 // already in the outbox. Callers hold the store exclusively.
-func (s *Store) checkEvents(p *pending) error {
+func (s *Store) checkEvents(events []itsm.Event) error {
 	box := &s.box
-	for i := range p.n {
-		id := p.id(i)
+	for i := range events {
+		id := events[i].ID
 		if _, ok := box.find(id); ok {
 			return fmt.Errorf("memory: event %s is already in the outbox: %w", id, itsm.ErrAlreadyExists)
 		}
@@ -281,24 +230,25 @@ func (s *Store) checkEvents(p *pending) error {
 	return nil
 }
 
-// addEvents appends the events checkEvents accepted to the outbox,
-// recording how to undo it on t (nil outside a transaction). Callers hold
-// the store exclusively.
-func (s *Store) addEvents(t *tx, p *pending) {
-	if p.n == 0 {
+// addEvents encodes the events checkEvents accepted into the outbox,
+// recording how to undo it on t (nil outside a transaction). The
+// encodings copy everything, so nothing is shared with the caller.
+// Callers hold the store exclusively.
+func (s *Store) addEvents(t *tx, events []itsm.Event) {
+	if len(events) == 0 {
 		return
 	}
 	box := &s.box
-	chunk, off := box.store(p.enc)
-	start := 0
-	for i := range p.n {
-		end := p.end(i)
-		e := entry{id: p.id(i), chunk: chunk, off: off + uint32(start), n: uint32(end - start)}
+	for i := range events {
+		ev := &events[i]
+		var buf [96]byte
+		env := box.names.appendEnvelope(buf[:0], ev)
+		chunk, off := box.store(env, ev.Payload)
+		e := entry{id: ev.ID, chunk: chunk, off: off, n: uint32(len(env) + len(ev.Payload))}
 		box.index(&e, box.queue.len())
 		box.queue.push(e)
-		start = end
 	}
-	t.onUndoAppend(p.n)
+	t.onUndoAppend(len(events))
 }
 
 // index records that e is at position at of the queue (its end): in
@@ -328,19 +278,21 @@ func (b *outbox) index(e *entry, at int) {
 	b.peak = max(b.peak, len(b.others))
 }
 
-// store copies enc to the end of the text, returning where it starts.
-func (b *outbox) store(enc []byte) (chunk, off uint32) {
+// store copies an encoding, the concatenation of head and rest, to the end
+// of the text, returning where it starts.
+func (b *outbox) store(head, rest []byte) (chunk, off uint32) {
+	n := len(head) + len(rest)
 	last := len(b.text) - 1
-	if last < 0 || cap(b.text[last])-len(b.text[last]) < len(enc) {
+	if last < 0 || cap(b.text[last])-len(b.text[last]) < n {
 		size := minChunk
 		if last >= 0 {
 			size = min(max(2*cap(b.text[last]), minChunk), maxChunk)
 		}
-		b.text = append(b.text, make([]byte, 0, max(size, len(enc))))
+		b.text = append(b.text, make([]byte, 0, max(size, n)))
 		last++
 	}
 	c := b.text[last]
-	b.text[last] = append(c, enc...)
+	b.text[last] = append(append(c, head...), rest...)
 	return uint32(last), uint32(len(c))
 }
 
@@ -498,7 +450,7 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		for i, at := range took {
 			e := box.queue.at(at)
 			end := start + int(e.n)
-			ev, err := decodeEvent(all[start:end])
+			ev, err := box.names.decodeEvent(e.id, all[start:end])
 			if err != nil {
 				return fmt.Errorf("memory: outbox event %s: %w", e.id, err)
 			}
@@ -604,6 +556,17 @@ func (b *outbox) compact() {
 			size += int(e.n)
 		}
 	}
+	// A full table of names is rebuilt from the events left, whose
+	// encodings are written again; an empty outbox starts a new one.
+	var old *names
+	switch {
+	case b.dead == b.queue.len():
+		b.names = names{}
+	case b.names.full():
+		old = new(names)
+		*old = b.names
+		b.names = names{}
+	}
 	b.text = nil
 	switch last := len(text) - 1; {
 	case size > 0:
@@ -623,7 +586,19 @@ func (b *outbox) compact() {
 			*b.holds.at(live) = *b.holds.at(i)
 			held++
 		}
-		e.chunk, e.off = b.store(text[e.chunk][e.off : e.off+e.n])
+		enc := text[e.chunk][e.off : e.off+e.n]
+		if old != nil {
+			ev, err := old.decodeEvent(e.id, string(enc))
+			if err != nil {
+				panic(fmt.Sprintf("memory: outbox event %s: %v", e.id, err)) // the outbox's own encoding
+			}
+			var buf [96]byte
+			env := b.names.appendEnvelope(buf[:0], &ev)
+			e.chunk, e.off = b.store(env, ev.Payload)
+			e.n = uint32(len(env) + len(ev.Payload))
+		} else {
+			e.chunk, e.off = b.store(enc, nil)
+		}
 		if e.unordered {
 			b.others[e.id] = live
 		} else if b.spined {
