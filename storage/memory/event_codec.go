@@ -53,9 +53,17 @@ type names struct {
 	// lookup for nearly every name of an event: the same few types,
 	// tenants and actors keep coming. An event type is looked up in
 	// types, by a cheap hash of a few of its bytes; any other name in the
-	// memo of its field, which holds the last two met there.
+	// memo of its field, which holds the last two met there (the zero
+	// place holding the empty string, whose reference is 0).
 	types [64]recentName
-	memo  [fields][2]recentName
+	memo  [fields]memo
+}
+
+// memo is the memo of one field: the last two names met there.
+type memo struct {
+	r [2]recentName
+	// turn is the place to fill next.
+	turn uint8
 }
 
 // The fields of an envelope that hold names, other than its type: each has
@@ -70,9 +78,11 @@ const (
 	fields
 )
 
+// recentName is a name the table holds and its reference, which is below
+// 0x80 (one byte): the memos and caches hold no other.
 type recentName struct {
 	s   string
-	ref uint64
+	ref byte
 }
 
 // full reports whether the table takes no more names.
@@ -96,26 +106,35 @@ func (t *names) appendType(b []byte, s string) []byte {
 	}
 	r := &t.types[typeSlot(s)]
 	if r.s == s {
-		return appendRef(b, r.ref)
+		return append(b, r.ref)
 	}
 	return t.appendName(b, s, r)
 }
 
-// appendField appends a reference to s, a name of field f.
-func (t *names) appendField(b []byte, s string, f int) []byte {
+// appendField appends a reference to s, a name of field f. It is small
+// enough to be inlined, for the usual case: s is the first name of the
+// memo.
+func (t *names) appendField(b []byte, s string, m *memo) []byte {
+	if m.r[0].s == s {
+		return append(b, m.r[0].ref)
+	}
+	return t.appendMemo(b, s, m)
+}
+
+// appendMemo is appendField past the memo's first name: the second, or a
+// name not in the memo, which it enters in place of the older one there.
+func (t *names) appendMemo(b []byte, s string, m *memo) []byte {
+	for i := range m.r {
+		if m.r[i].s == s {
+			return append(b, m.r[i].ref)
+		}
+	}
 	if s == "" {
 		return append(b, 0)
 	}
-	m := &t.memo[f]
-	if m[0].s == s { // an empty place holds "", which s is not
-		return appendRef(b, m[0].ref)
-	}
-	if m[1].s == s {
-		m[0], m[1] = m[1], m[0]
-		return appendRef(b, m[0].ref)
-	}
-	m[1] = m[0]
-	return t.appendName(b, s, &m[0])
+	k := m.turn
+	m.turn = k ^ 1
+	return t.appendName(b, s, &m.r[k])
 }
 
 // appendName appends a reference to s, adding s to the table when it is
@@ -144,8 +163,8 @@ func (t *names) appendName(b []byte, s string, r *recentName) []byte {
 	} else {
 		s = t.list[ref-2]
 	}
-	if r != nil {
-		*r = recentName{s: s, ref: ref}
+	if r != nil && ref < 0x80 {
+		*r = recentName{s: s, ref: byte(ref)}
 	}
 	return appendRef(b, ref)
 }
@@ -159,9 +178,12 @@ func appendRef(b []byte, ref uint64) []byte {
 }
 
 func (t *names) appendNames(b []byte, ss []string) []byte {
-	b = wire.AppendLen(b, len(ss), ss == nil)
+	if ss == nil {
+		return append(b, 0)
+	}
+	b = wire.AppendLen(b, len(ss), false)
 	for _, s := range ss {
-		b = t.appendField(b, s, fieldActorLists)
+		b = t.appendField(b, s, &t.memo[fieldActorLists])
 	}
 	return b
 }
@@ -170,14 +192,14 @@ func (t *names) appendNames(b []byte, ss []string) []byte {
 // The payload goes after it.
 func (t *names) appendEnvelope(b []byte, e *itsm.Event) []byte {
 	b = t.appendType(b, string(e.Type))
-	b = t.appendField(b, string(e.Tenant), fieldTenant)
-	b = t.appendField(b, string(e.Subject.Kind), fieldKind)
+	b = t.appendField(b, string(e.Tenant), &t.memo[fieldTenant])
+	b = t.appendField(b, string(e.Subject.Kind), &t.memo[fieldKind])
 	b = wire.AppendUUID(b, e.Subject.ID)
 	b = wire.AppendVarint(b, e.Version)
 	b = wire.AppendTime(b, e.At)
-	b = t.appendField(b, e.Actor.ID, fieldActorID)
-	b = t.appendField(b, e.Actor.Name, fieldActorName)
-	b = t.appendField(b, string(e.Actor.Kind), fieldActorKind)
+	b = t.appendField(b, e.Actor.ID, &t.memo[fieldActorID])
+	b = t.appendField(b, e.Actor.Name, &t.memo[fieldActorName])
+	b = t.appendField(b, string(e.Actor.Kind), &t.memo[fieldActorKind])
 	b = t.appendNames(b, e.Actor.Groups)
 	b = t.appendNames(b, e.Actor.Roles)
 	if e.Payload == nil {

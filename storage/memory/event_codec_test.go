@@ -49,22 +49,22 @@ func TestEventEncodingRoundTrips(t *testing.T) {
 // is full.
 func TestNamesTable(t *testing.T) {
 	var tab names
-	a := tab.appendField(nil, "incident.opened", fieldTenant)
+	a := tab.appendField(nil, "incident.opened", &tab.memo[fieldTenant])
 	require.Equal(t, []byte{2}, a)
-	require.Equal(t, []byte{2}, tab.appendField(nil, strings.Clone("incident.opened"), fieldTenant), "found again")
-	require.Equal(t, []byte{3}, tab.appendField(nil, "acme", fieldTenant))
-	require.Equal(t, []byte{0}, tab.appendField(nil, "", fieldTenant))
+	require.Equal(t, []byte{2}, tab.appendField(nil, strings.Clone("incident.opened"), &tab.memo[fieldTenant]), "found again")
+	require.Equal(t, []byte{3}, tab.appendField(nil, "acme", &tab.memo[fieldTenant]))
+	require.Equal(t, []byte{0}, tab.appendField(nil, "", &tab.memo[fieldTenant]))
 	long := strings.Repeat("x", maxName+1)
-	require.Equal(t, wire.AppendString([]byte{1}, long), tab.appendField(nil, long, fieldTenant))
+	require.Equal(t, wire.AppendString([]byte{1}, long), tab.appendField(nil, long, &tab.memo[fieldTenant]))
 	for i := len(tab.list); !tab.full(); i++ {
 		tab.appendName(nil, fmt.Sprint("n", i), nil)
 	}
 	require.Len(t, tab.list, maxNames)
-	require.Equal(t, wire.AppendString([]byte{1}, "new"), tab.appendField(nil, "new", fieldTenant), "a full table takes no name")
-	require.Equal(t, []byte{3}, tab.appendField(nil, "acme", fieldTenant), "a full table still finds its names")
+	require.Equal(t, wire.AppendString([]byte{1}, "new"), tab.appendField(nil, "new", &tab.memo[fieldTenant]), "a full table takes no name")
+	require.Equal(t, []byte{3}, tab.appendField(nil, "acme", &tab.memo[fieldTenant]), "a full table still finds its names")
 	require.Equal(t, []byte{2}, tab.appendType(nil, "incident.opened"), "a type, found in the map")
 	require.Equal(t, []byte{2}, tab.appendType(nil, "incident.opened"), "a type, found in the cache")
-	require.Equal(t, []byte{2}, tab.appendField(nil, "incident.opened", fieldActorName), "another field, the same table")
+	require.Equal(t, []byte{2}, tab.appendField(nil, "incident.opened", &tab.memo[fieldActorName]), "another field, the same table")
 }
 
 func FuzzEventDecoding(f *testing.F) {
