@@ -21,7 +21,9 @@
 // # Concurrency and transactions
 //
 // Reads share a lock and decode or copy outside it; writes encode or copy
-// before taking it exclusively for the few map operations they need. A transaction holds the exclusive lock
+// records before taking it exclusively for the few map operations they
+// need (outbox events are encoded under it, their envelopes referring to
+// the outbox's table of names). A transaction holds the exclusive lock
 // for as long as its function runs, so transactions are serialisable: none
 // sees another's writes before they commit, and no update inside one ever
 // meets a conflict. Rolling back replays an undo log, so a failed
@@ -51,9 +53,12 @@
 // the IDs after its cursor until the page is full, and copies or decodes
 // the page. The outbox is a queue in
 // append order of events kept encoded (a backlog costs the collector
-// nothing to scan); Claim walks it from the oldest event and decodes what
-// it hands out; once a burst has been delivered, the queue and its index
-// shrink again.
+// nothing to scan): 32 bytes of entry, an envelope of some 32 bytes whose
+// strings are one-byte references to a bounded table of names, and the
+// payload; events whose IDs grow are found by binary search of the queue
+// itself. Claim walks it from the oldest event and decodes what it hands
+// out; once a burst has been delivered, the queue and its index shrink
+// again.
 //
 // # Errors
 //

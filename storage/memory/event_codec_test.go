@@ -2,6 +2,8 @@ package memory
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,23 +25,59 @@ func TestEventEncodingRoundTrips(t *testing.T) {
 	empty := full
 	empty.Actor.Groups, empty.Actor.Roles, empty.Payload = []string{}, []string{}, json.RawMessage{}
 	bare := itsm.Event{ID: uuid.New()}
-	for _, e := range []itsm.Event{full, empty, bare} {
-		got, err := decodeEvent(string(appendEvent(nil, &e)))
-		require.NoError(t, err)
-		require.Equal(t, e, got)
+	long := full
+	long.Actor.Name = strings.Repeat("n", maxName+1) // written out, never in the table
+	// Each event twice: once adding its names to the table, once finding
+	// them there.
+	for _, tab := range []string{"empty", "full"} {
+		var t0 names
+		if tab == "full" {
+			for i := range maxNames {
+				t0.appendName(nil, fmt.Sprint("filler", i), nil)
+			}
+			require.True(t, t0.full())
+		}
+		for _, e := range []itsm.Event{full, empty, bare, long, full, empty, bare, long} {
+			got, err := t0.decodeEvent(e.ID, string(t0.appendEvent(nil, &e)))
+			require.NoError(t, err, tab)
+			require.Equal(t, e, got, tab)
+		}
 	}
 }
 
+// Names are interned while the table takes them, and written out once it
+// is full.
+func TestNamesTable(t *testing.T) {
+	var tab names
+	a := tab.appendField(nil, "incident.opened", &tab.memo[fieldTenant])
+	require.Equal(t, []byte{2}, a)
+	require.Equal(t, []byte{2}, tab.appendField(nil, strings.Clone("incident.opened"), &tab.memo[fieldTenant]), "found again")
+	require.Equal(t, []byte{3}, tab.appendField(nil, "acme", &tab.memo[fieldTenant]))
+	require.Equal(t, []byte{0}, tab.appendField(nil, "", &tab.memo[fieldTenant]))
+	long := strings.Repeat("x", maxName+1)
+	require.Equal(t, wire.AppendString([]byte{1}, long), tab.appendField(nil, long, &tab.memo[fieldTenant]))
+	for i := len(tab.list); !tab.full(); i++ {
+		tab.appendName(nil, fmt.Sprint("n", i), nil)
+	}
+	require.Len(t, tab.list, maxNames)
+	require.Equal(t, wire.AppendString([]byte{1}, "new"), tab.appendField(nil, "new", &tab.memo[fieldTenant]), "a full table takes no name")
+	require.Equal(t, []byte{3}, tab.appendField(nil, "acme", &tab.memo[fieldTenant]), "a full table still finds its names")
+	require.Equal(t, []byte{2}, tab.appendType(nil, "incident.opened"), "a type, found in the map")
+	require.Equal(t, []byte{2}, tab.appendType(nil, "incident.opened"), "a type, found in the cache")
+	require.Equal(t, []byte{2}, tab.appendField(nil, "incident.opened", &tab.memo[fieldActorName]), "another field, the same table")
+}
+
 func FuzzEventDecoding(f *testing.F) {
-	e := itsm.Event{ID: uuid.New(), Type: "t", Tenant: "acme", Actor: itsm.Actor{ID: "a", Roles: []string{"r"}}, Payload: json.RawMessage(`{}`)}
-	f.Add(appendEvent(nil, &e))
+	var tab names
+	e := itsm.Event{ID: uuid.New(), Type: "t.x", Tenant: "acme", Actor: itsm.Actor{ID: "a", Roles: []string{"r"}}, Payload: json.RawMessage(`{}`)}
+	f.Add(tab.appendEvent(nil, &e))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		got, err := decodeEvent(string(in))
+		got, err := tab.decodeEvent(e.ID, string(in))
 		if err != nil {
 			require.ErrorIs(t, err, wire.ErrCorrupt)
 			return
 		}
-		again, err := decodeEvent(string(appendEvent(nil, &got)))
+		again, err := tab.decodeEvent(e.ID, string(tab.appendEvent(nil, &got)))
 		require.NoError(t, err)
 		require.Equal(t, got, again)
 	})

@@ -473,21 +473,19 @@ func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, 
 	if err != nil {
 		return err
 	}
-	p, err := s.prepareEvents(events, false)
-	if err != nil {
+	if err := s.prepareEvents(events, false); err != nil {
 		return err
 	}
-	defer s.releaseEvents(&p)
 	return s.write(ctx, nil, func(t *tx) error {
 		tn, cur, err := s.check(&w)
 		if err != nil {
 			return err
 		}
-		if err := s.checkEvents(&p); err != nil {
+		if err := s.checkEvents(events); err != nil {
 			return err
 		}
 		s.apply(t, &w, tn, cur)
-		s.addEvents(t, &p)
+		s.addEvents(t, events)
 		return nil
 	})
 }

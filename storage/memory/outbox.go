@@ -18,45 +18,54 @@ import (
 
 // entry is one event in the outbox. It holds no pointer: the queue keeps
 // entries by value, so a backlog of undelivered events is memory the
-// garbage collector never scans.
+// garbage collector never scans. Its lease, which only a claimed event
+// has, lives in outbox.holds: an entry is 32 bytes, not 56.
 type entry struct {
 	id uuid.UUID
-	// lease is the number of the lease (see leaseID) that holds the event
-	// until until; 0 when the event was never claimed.
-	lease uint64
-	until instant
-	// chunk, off and n locate the event's encoding (see appendEvent) in
-	// the outbox's text: text[chunk][off:off+n].
+	// chunk, off and n locate the event's encoding (see
+	// names.appendEvent) in the outbox's text: text[chunk][off:off+n].
 	chunk, off, n uint32
 	// gone marks an acknowledged event still in the queue.
 	gone bool
-	// unordered marks an event indexed by outbox.others rather than by
-	// outbox.sorted.
+	// unordered marks an event indexed by outbox.others: one whose ID was
+	// not greater than every ID appended before it.
 	unordered bool
 }
 
 // outbox is a queue of events in append order, with an index by event ID
-// in two parts. Event IDs are UUIDv7 and normally grow: an event whose ID
-// is greater than every ID appended before it is indexed in sorted, which
-// appending it to keeps ascending, so that an append in order costs no
-// map operation; any other event is indexed in others. The events'
-// encodings sit in text, in chunks shared by many events. Blocks, chunks
-// and map hold no pointers: the collector never scans them.
+// in two parts. Event IDs are UUIDv7 and normally grow: the events whose
+// ID is greater than every ID appended before them (ordered ones) are
+// ascending by ID in the queue itself, which a lookup binary-searches, so
+// that an append in order costs no index operation at all; any other
+// event is indexed in others. The events' encodings sit in text, in
+// chunks shared by many events. Blocks, chunks and map hold no pointers:
+// the collector never scans them.
 type outbox struct {
 	queue blockList[entry]
-	// sorted holds, ascending by ID, the ID and queue position of every
-	// event appended with an ID greater than any before it, until
-	// compaction drops it once acknowledged (its entry is gone).
-	sorted blockList[slot]
+	// holds holds the lease of each event of the queue's first
+	// holds.len() (the zero hold for one never claimed); every later
+	// event was never claimed. Claims take events from the front of the
+	// queue, so an outbox whose relay keeps up holds few, and one without
+	// a relay none.
+	holds blockList[hold]
+	// spine holds, ascending, the queue positions of the ordered events
+	// while spined is set, which it is from the first unordered event
+	// appended to the compaction that leaves none: the binary search then
+	// skips the unordered events through it. Without unordered events the
+	// ordered ones are the whole queue and the search needs no spine.
+	spine  blockList[int]
+	spined bool
 	// others holds the queue position of every other event not
 	// acknowledged.
 	others map[uuid.UUID]int
-	// hint is where in sorted the next lookup looks first: after the
-	// last event found there, as a relay acknowledges events in the order
-	// it claimed them.
+	// hint is where, among the ordered events, the next lookup looks
+	// first: after the last event found there, as a relay acknowledges
+	// events in the order it claimed them.
 	hint int
 	// text holds the encodings, appended to its last chunk.
 	text [][]byte
+	// names is the table of the strings the encodings refer to.
+	names names
 	// top bounds the IDs in the outbox (the zero UUID when it is empty):
 	// every event in it has an ID no greater, so an append whose IDs are
 	// all greater needs no lookup to know they are new. Appends raise it;
@@ -70,10 +79,28 @@ type outbox struct {
 	peak int
 }
 
-// slot is the place in the queue of the event id.
-type slot struct {
-	id uuid.UUID
-	at int
+// hold is the lease that holds an event: its number (see leaseID), 0 when
+// the event was never claimed, and until when.
+type hold struct {
+	lease uint64
+	until instant
+}
+
+// hold returns the lease of the event at position at of the queue.
+func (b *outbox) hold(at int) hold {
+	if at < b.holds.len() {
+		return *b.holds.at(at)
+	}
+	return hold{}
+}
+
+// setHold records h as the lease of the event at position at of the
+// queue.
+func (b *outbox) setHold(at int, h hold) {
+	for b.holds.len() <= at {
+		b.holds.push(hold{})
+	}
+	*b.holds.at(at) = h
 }
 
 // blockLen is how many elements a block of a blockList holds.
@@ -126,37 +153,6 @@ const (
 	maxChunk = 256 << 10
 )
 
-// pending is an append's events, encoded outside the store's lock and
-// waiting to enter the outbox.
-type pending struct {
-	// enc holds the encodings one after another; buf is the pooled buffer
-	// it belongs to.
-	enc []byte
-	buf *[]byte
-	// ends[i] is where the encoding of event i ends in enc; more replaces
-	// it when there are more events than it holds.
-	ends [16]int
-	more []int
-	n    int
-}
-
-// end returns where the encoding of event i ends in p.enc.
-func (p *pending) end(i int) int {
-	if p.more != nil {
-		return p.more[i]
-	}
-	return p.ends[i]
-}
-
-// id returns the ID of event i, which starts its encoding.
-func (p *pending) id(i int) uuid.UUID {
-	start := 0
-	if i > 0 {
-		start = p.end(i - 1)
-	}
-	return uuid.UUID(p.enc[start : start+len(uuid.UUID{})])
-}
-
 // Append adds events to the outbox; see storage.Outbox. Called with the
 // context of a transaction, the events commit or vanish with it.
 func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
@@ -164,64 +160,50 @@ func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
-	p, err := s.prepareEvents(events, true)
-	if err != nil {
+	if err := s.prepareEvents(events, true); err != nil {
 		return err
 	}
-	if p.n == 0 {
+	if len(events) == 0 {
 		return ctx.Err()
 	}
-	defer s.releaseEvents(&p)
 	return s.write(ctx, t, func(t *tx) error {
-		if err := s.checkEvents(&p); err != nil {
+		if err := s.checkEvents(events); err != nil {
 			return err
 		}
-		s.addEvents(t, &p)
+		s.addEvents(t, events)
 		return nil
 	})
 }
 
-// prepareEvents checks events for an append (validating each one when
-// validate is set) and encodes them, into a pooled buffer that
-// releaseEvents gives back once addEvents has copied them. The encodings
-// copy everything, so nothing is shared with the caller.
-func (s *Store) prepareEvents(events []itsm.Event, validate bool) (pending, error) {
+// prepareEvents checks events for an append, validating each one when
+// validate is set. The events are encoded once the store is held (see
+// addEvents), as their names refer to the outbox's table.
+func (s *Store) prepareEvents(events []itsm.Event, validate bool) error {
 	if validate {
 		if err := storage.ValidateEvents(events); err != nil {
-			return pending{}, err
+			return err
 		}
 	}
 	if len(events) == 0 {
-		return pending{}, nil
+		return nil
 	}
 	if !ascending(events) {
 		for i, e := range events {
 			for _, prev := range events[:i] {
 				if prev.ID == e.ID {
-					return pending{}, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+					return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 				}
 			}
 		}
 	}
-	p := pending{n: len(events), buf: s.buffer()}
-	if len(events) > len(p.ends) {
-		p.more = make([]int, len(events))
-	}
-	b := (*p.buf)[:0]
+	size := 0
 	for i := range events {
-		b = appendEvent(b, &events[i])
-		if p.more != nil {
-			p.more[i] = len(b)
-		} else {
-			p.ends[i] = len(b)
-		}
+		size += envelopeBound(&events[i]) + len(events[i].Payload)
 	}
-	p.enc = b
-	if uint64(len(b)) > math.MaxUint32 {
-		s.releaseEvents(&p)
-		return pending{}, fmt.Errorf("memory: %d events take %d bytes encoded, more than one append can hold: %w", len(events), len(b), itsm.ErrInvalid)
+	if uint64(size) > math.MaxUint32 {
+		return fmt.Errorf("memory: %d events take up to %d bytes encoded, more than one append can hold: %w", len(events), size, itsm.ErrInvalid)
 	}
-	return p, nil
+	return nil
 }
 
 // ascending reports whether the events' IDs grow strictly, as UUIDv7 IDs
@@ -235,20 +217,12 @@ func ascending(events []itsm.Event) bool {
 	return true
 }
 
-// releaseEvents gives back the buffer of p, which must not be used again.
-func (s *Store) releaseEvents(p *pending) {
-	if p.buf != nil {
-		s.release(p.buf, p.enc)
-		p.buf, p.enc = nil, nil
-	}
-}
-
-// checkEvents returns itsm.ErrAlreadyExists when one of p's events is
+// checkEvents returns itsm.ErrAlreadyExists when one of the events is
 // already in the outbox. Callers hold the store exclusively.
-func (s *Store) checkEvents(p *pending) error {
+func (s *Store) checkEvents(events []itsm.Event) error {
 	box := &s.box
-	for i := range p.n {
-		id := p.id(i)
+	for i := range events {
+		id := events[i].ID
 		if _, ok := box.find(id); ok {
 			return fmt.Errorf("memory: event %s is already in the outbox: %w", id, itsm.ErrAlreadyExists)
 		}
@@ -256,33 +230,45 @@ func (s *Store) checkEvents(p *pending) error {
 	return nil
 }
 
-// addEvents appends the events checkEvents accepted to the outbox,
-// recording how to undo it on t (nil outside a transaction). Callers hold
-// the store exclusively.
-func (s *Store) addEvents(t *tx, p *pending) {
-	if p.n == 0 {
+// addEvents encodes the events checkEvents accepted into the outbox,
+// recording how to undo it on t (nil outside a transaction). The
+// encodings copy everything, so nothing is shared with the caller.
+// Callers hold the store exclusively.
+func (s *Store) addEvents(t *tx, events []itsm.Event) {
+	if len(events) == 0 {
 		return
 	}
 	box := &s.box
-	chunk, off := box.store(p.enc)
-	start := 0
-	for i := range p.n {
-		end := p.end(i)
-		e := entry{id: p.id(i), chunk: chunk, off: off + uint32(start), n: uint32(end - start)}
+	for i := range events {
+		ev := &events[i]
+		var buf [96]byte
+		env := box.names.appendEnvelope(buf[:0], ev)
+		chunk, off := box.store(env, ev.Payload)
+		e := entry{id: ev.ID, chunk: chunk, off: off, n: uint32(len(env) + len(ev.Payload))}
 		box.index(&e, box.queue.len())
 		box.queue.push(e)
-		start = end
 	}
-	t.onUndoAppend(p.n)
+	t.onUndoAppend(len(events))
 }
 
-// index records that e is at position at of the queue, in sorted when
-// its ID is greater than any appended before, in others otherwise.
+// index records that e is at position at of the queue (its end): in
+// others unless its ID is greater than any appended before.
 func (b *outbox) index(e *entry, at int) {
 	if compareIDs(e.id, b.top) > 0 {
 		b.top = e.id
-		b.sorted.push(slot{e.id, at})
+		if b.spined {
+			b.spine.push(at)
+		}
 		return
+	}
+	if !b.spined {
+		// Every event in the queue is ordered, and stays in it until a
+		// compaction (which drops the spine only when no unordered event
+		// is left), so this is built at most once in between.
+		for i := range b.queue.len() {
+			b.spine.push(i)
+		}
+		b.spined, b.hint = true, 0
 	}
 	e.unordered = true
 	if b.others == nil {
@@ -292,19 +278,21 @@ func (b *outbox) index(e *entry, at int) {
 	b.peak = max(b.peak, len(b.others))
 }
 
-// store copies enc to the end of the text, returning where it starts.
-func (b *outbox) store(enc []byte) (chunk, off uint32) {
+// store copies an encoding, the concatenation of head and rest, to the end
+// of the text, returning where it starts.
+func (b *outbox) store(head, rest []byte) (chunk, off uint32) {
+	n := len(head) + len(rest)
 	last := len(b.text) - 1
-	if last < 0 || cap(b.text[last])-len(b.text[last]) < len(enc) {
+	if last < 0 || cap(b.text[last])-len(b.text[last]) < n {
 		size := minChunk
 		if last >= 0 {
 			size = min(max(2*cap(b.text[last]), minChunk), maxChunk)
 		}
-		b.text = append(b.text, make([]byte, 0, max(size, len(enc))))
+		b.text = append(b.text, make([]byte, 0, max(size, n)))
 		last++
 	}
 	c := b.text[last]
-	b.text[last] = append(c, enc...)
+	b.text[last] = append(append(c, head...), rest...)
 	return uint32(last), uint32(len(c))
 }
 
@@ -321,13 +309,14 @@ func (b *outbox) find(id uuid.UUID) (int, bool) {
 	}
 	// An ID is live in one part of the index at most; others holds no
 	// acknowledged event but those an Ack is acknowledging.
-	at, ok := b.others[id]
+	at, ok := 0, false
+	if len(b.others) > 0 {
+		at, ok = b.others[id]
+	}
 	if !ok {
-		i, found := b.search(id)
-		if !found {
+		if at, ok = b.search(id); !ok {
 			return 0, false
 		}
-		at = b.sorted.at(i).at
 	}
 	if b.queue.at(at).gone {
 		return 0, false
@@ -335,17 +324,32 @@ func (b *outbox) find(id uuid.UUID) (int, bool) {
 	return at, true
 }
 
-// search returns where id is in sorted.
+// search returns the position in the queue of the ordered event id.
 func (b *outbox) search(id uuid.UUID) (int, bool) {
-	if h := b.hint; h < b.sorted.len() && b.sorted.at(h).id == id {
-		b.hint = h + 1
-		return h, true
+	n := b.queue.len()
+	if b.spined {
+		n = b.spine.len()
 	}
-	i, found := sort.Find(b.sorted.len(), func(i int) int { return compareIDs(id, b.sorted.at(i).id) })
-	if found {
-		b.hint = i + 1
+	if h := b.hint; h < n {
+		if at := b.ordered(h); b.queue.at(at).id == id {
+			b.hint = h + 1
+			return at, true
+		}
 	}
-	return i, found
+	i, found := sort.Find(n, func(i int) int { return compareIDs(id, b.queue.at(b.ordered(i)).id) })
+	if !found {
+		return 0, false
+	}
+	b.hint = i + 1
+	return b.ordered(i), true
+}
+
+// ordered returns the position in the queue of the ordered event i.
+func (b *outbox) ordered(i int) int {
+	if b.spined {
+		return *b.spine.at(i)
+	}
+	return i
 }
 
 // unappend undoes the last append, of n events. Nothing else touches the
@@ -356,8 +360,10 @@ func (b *outbox) unappend(n int) {
 	for at := end - 1; at >= end-n; at-- {
 		if e := b.queue.at(at); e.unordered {
 			delete(b.others, e.id)
-		} else {
-			b.sorted.truncate(b.sorted.len() - 1)
+		} else if b.spined {
+			// The spine stays even if no unordered event is left: a loop
+			// of appends undone would otherwise build it every time.
+			b.spine.truncate(b.spine.len() - 1)
 		}
 	}
 	first := b.queue.at(end - n)
@@ -365,6 +371,12 @@ func (b *outbox) unappend(n int) {
 	clear(b.text[first.chunk+1:])
 	b.text = b.text[:first.chunk+1]
 	b.queue.truncate(end - n)
+	// Undoing the claims made since has cleared the holds of these
+	// events; positions beyond the queue must hold nothing all the same,
+	// as the events appended there next were never claimed.
+	if b.holds.len() > end-n {
+		b.holds.truncate(end - n)
+	}
 	// top stays: an undo step still to come may bring back an
 	// acknowledged event whose ID only top bounds.
 }
@@ -374,8 +386,12 @@ func (b *outbox) unappend(n int) {
 // order as a rule, so others is small or empty.
 func (b *outbox) greatest() uuid.UUID {
 	var top uuid.UUID
-	if n := b.sorted.len(); n > 0 {
-		top = b.sorted.at(n - 1).id
+	n := b.queue.len()
+	if b.spined {
+		n = b.spine.len()
+	}
+	if n > 0 {
+		top = b.queue.at(b.ordered(n - 1)).id
 	}
 	for id := range b.others {
 		if compareIDs(id, top) > 0 {
@@ -404,7 +420,10 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 				break
 			}
 			e := box.queue.at(at)
-			if e.gone || e.lease != 0 && e.until.after(now) {
+			if e.gone {
+				continue
+			}
+			if h := box.hold(at); h.lease != 0 && h.until.after(now) {
 				continue
 			}
 			if took == nil {
@@ -431,35 +450,28 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		for i, at := range took {
 			e := box.queue.at(at)
 			end := start + int(e.n)
-			ev, err := decodeEvent(all[start:end])
+			ev, err := box.names.decodeEvent(e.id, all[start:end])
 			if err != nil {
 				return fmt.Errorf("memory: outbox event %s: %w", e.id, err)
 			}
 			batch.Events[i] = ev
 			start = end
 		}
-		until := instantOf(batch.Until)
+		h := hold{lease: lease, until: instantOf(batch.Until)}
 		if t == nil {
 			for _, at := range took {
-				e := box.queue.at(at)
-				e.lease, e.until = lease, until
+				box.setHold(at, h)
 			}
 			return nil
 		}
-		type held struct {
-			lease uint64
-			until instant
-		}
-		prev := make([]held, len(took))
+		prev := make([]hold, len(took))
 		for i, at := range took {
-			e := box.queue.at(at)
-			prev[i] = held{e.lease, e.until}
-			e.lease, e.until = lease, until
+			prev[i] = box.hold(at)
+			box.setHold(at, h)
 		}
 		t.onUndo(func() {
 			for i, at := range took {
-				e := box.queue.at(at)
-				e.lease, e.until = prev[i].lease, prev[i].until
+				box.setHold(at, prev[i])
 			}
 		})
 		return nil
@@ -496,7 +508,7 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 				continue
 			}
 			e := box.queue.at(at)
-			if num == 0 || e.lease != num {
+			if num == 0 || box.hold(at).lease != num {
 				for _, at := range held {
 					box.queue.at(at).gone = false
 				}
@@ -530,8 +542,8 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 }
 
 // compact drops acknowledged events from the queue once they are at least
-// half of it, moving the others to its front (and their index entries to
-// the front of sorted) and their encodings to a new text, so that the
+// half of it, moving the others to its front (and their positions to the
+// front of the spine) and their encodings to a new text, so that the
 // memory of delivered events is freed. It must not run inside a
 // transaction, whose undo log may still point into the queue.
 func (b *outbox) compact() {
@@ -544,6 +556,17 @@ func (b *outbox) compact() {
 			size += int(e.n)
 		}
 	}
+	// A full table of names is rebuilt from the events left, whose
+	// encodings are written again; an empty outbox starts a new one.
+	var old *names
+	switch {
+	case b.dead == b.queue.len():
+		b.names = names{}
+	case b.names.full():
+		old = new(names)
+		*old = b.names
+		b.names = names{}
+	}
 	b.text = nil
 	switch last := len(text) - 1; {
 	case size > 0:
@@ -551,26 +574,49 @@ func (b *outbox) compact() {
 	case last >= 0 && cap(text[last]) <= maxChunk:
 		b.text = [][]byte{text[last][:0]} // all delivered: fill the last chunk again
 	}
-	live, sorted := 0, 0
+	live, ordered, held := 0, 0, 0
 	for i := range b.queue.len() {
 		e := *b.queue.at(i)
 		if e.gone {
 			continue
 		}
-		e.chunk, e.off = b.store(text[e.chunk][e.off : e.off+e.n])
+		if i < b.holds.len() {
+			// Survivors keep their order: those with a hold are the
+			// first ones.
+			*b.holds.at(live) = *b.holds.at(i)
+			held++
+		}
+		enc := text[e.chunk][e.off : e.off+e.n]
+		if old != nil {
+			ev, err := old.decodeEvent(e.id, string(enc))
+			if err != nil {
+				panic(fmt.Sprintf("memory: outbox event %s: %v", e.id, err)) // the outbox's own encoding
+			}
+			var buf [96]byte
+			env := b.names.appendEnvelope(buf[:0], &ev)
+			e.chunk, e.off = b.store(env, ev.Payload)
+			e.n = uint32(len(env) + len(ev.Payload))
+		} else {
+			e.chunk, e.off = b.store(enc, nil)
+		}
 		if e.unordered {
 			b.others[e.id] = live
-		} else {
-			// Survivors of sorted keep their order, and never outnumber
-			// the slots of the entries read so far.
-			*b.sorted.at(sorted) = slot{e.id, live}
-			sorted++
+		} else if b.spined {
+			// Survivors keep their order, and never outnumber the
+			// positions of the entries read so far.
+			*b.spine.at(ordered) = live
+			ordered++
 		}
 		*b.queue.at(live) = e
 		live++
 	}
 	b.queue.truncate(live)
-	b.sorted.truncate(sorted)
+	b.holds.truncate(held)
+	b.spine.truncate(ordered)
+	if b.spined && ordered == live {
+		// No unordered event is left: the queue is ordered again.
+		b.spine, b.spined = blockList[int]{}, false
+	}
 	b.hint, b.dead = 0, 0
 	// An ID far ahead of the rest (a random one, say) that has been
 	// delivered no longer sends every later event to others.

@@ -122,14 +122,14 @@ func checkOutboxAgainstModel(t *testing.T, s *Store, m *outboxModel, step string
 	for i := range b.queue.len() {
 		e := b.queue.at(i)
 		if !e.gone {
-			got = append(got, fmt.Sprintf("%s lease-%d", e.id, e.lease))
+			got = append(got, fmt.Sprintf("%s lease-%d", e.id, b.hold(i).lease))
 			// Plain comparisons first: testify per entry made the large
 			// runs slow.
 			if at, ok := b.find(e.id); !ok || at != i {
 				require.Failf(t, "index", "%s: live event %s at %d found at %d (%v)", step, e.id, i, at, ok)
 			}
-			if enc := uuid.UUID(b.encoding(e)[:16]); enc != e.id {
-				require.Failf(t, "encoding", "%s: encoding of %s starts with %s", step, e.id, enc)
+			if ev, err := b.names.decodeEvent(e.id, string(b.encoding(e))); err != nil || ev.ID != e.id {
+				require.Failf(t, "encoding", "%s: encoding of %s does not decode: %v", step, e.id, err)
 			}
 			if compareIDs(e.id, b.top) > 0 {
 				require.Failf(t, "top", "%s: live %s above top %s", step, e.id, b.top)
@@ -146,10 +146,28 @@ func checkOutboxAgainstModel(t *testing.T, s *Store, m *outboxModel, step string
 		}
 	}
 	require.Equal(t, want, got, "%s: live events", step)
-	for i := 1; i < b.sorted.len(); i++ {
-		if compareIDs(b.sorted.at(i-1).id, b.sorted.at(i).id) >= 0 {
-			require.Failf(t, "sorted", "%s: sorted is not ascending at %d", step, i)
+	// The ordered events ascend, and the spine lists exactly them when
+	// there is one; without one, there is no unordered event.
+	ordered := []int{}
+	for i := range b.queue.len() {
+		if !b.queue.at(i).unordered {
+			ordered = append(ordered, i)
+		} else if !b.spined {
+			require.Failf(t, "spine", "%s: unordered event at %d without a spine", step, i)
 		}
+	}
+	for k := 1; k < len(ordered); k++ {
+		if compareIDs(b.queue.at(ordered[k-1]).id, b.queue.at(ordered[k]).id) >= 0 {
+			require.Failf(t, "ordered", "%s: ordered events do not ascend at %d", step, ordered[k])
+		}
+	}
+	if b.spined {
+		spine := make([]int, b.spine.len())
+		for k := range spine {
+			spine[k] = *b.spine.at(k)
+		}
+		require.Equal(t, len(ordered), len(spine), "%s: spine length", step)
+		require.Equal(t, ordered, spine, "%s: spine", step)
 	}
 	for id, at := range b.others {
 		require.Less(t, at, b.queue.len(), "%s: others[%s]", step, id)
@@ -164,6 +182,7 @@ func checkOutboxAgainstModel(t *testing.T, s *Store, m *outboxModel, step string
 		}
 	}
 	require.Equal(t, dead, b.dead, "%s: dead count", step)
+	require.LessOrEqual(t, b.holds.len(), b.queue.len(), "%s: holds beyond the queue", step)
 }
 
 // TestOutboxAgainstModel drives the outbox with random appends (IDs
