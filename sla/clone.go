@@ -91,11 +91,23 @@ func cloneTimers(ts []Timer, spare int) []Timer {
 //
 // Detach does not make *s safe for the caller's own changes to the lists'
 // elements or the map; use Clone for that.
-func (s *State) Detach() {
+func (s *State) Detach() { s.DetachInto(nil) }
+
+// DetachInto is Detach, with the new timers array taken from buf when buf
+// has room for every timer (a new one is allocated otherwise). A host that
+// allocates the record holding the state with room for its usual number of
+// timers saves an allocation per change. buf must not be shared with
+// anything else; DetachInto overwrites its first len(s.Timers) elements.
+func (s *State) DetachInto(buf []Timer) {
 	if s.Timers == nil {
 		return
 	}
-	ts := make([]Timer, len(s.Timers))
+	var ts []Timer
+	if n := len(s.Timers); n > 0 && cap(buf) >= n {
+		ts = buf[:n:n]
+	} else {
+		ts = make([]Timer, n) // not nil, even when empty
+	}
 	copy(ts, s.Timers)
 	for i := range ts {
 		t := &ts[i]

@@ -6,7 +6,9 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -160,4 +162,38 @@ func TestDetachCopiesOnlyTheTimersArray(t *testing.T) {
 		d.Detach()
 	})
 	require.Equal(t, 1.0, allocs)
+}
+
+func TestDetachIntoUsesTheBufferWithRoom(t *testing.T) {
+	at := tmDay(3, 9, 0)
+	orig := State{Record: tmRecord, Timers: []Timer{
+		{Metric: "response", Segments: make([]Segment, 1, 4)},
+		{Metric: "resolution", Marks: make([]Mark, 2, 3)},
+	}}
+	orig.Timers[0].Segments[0] = Segment{From: at, To: at.Add(time.Minute)}
+
+	tests := []struct {
+		name    string
+		buf     []Timer
+		inPlace bool
+	}{
+		{"room for both", make([]Timer, 2), true},
+		{"more room than needed", make([]Timer, 1, 3), true},
+		{"too little room", make([]Timer, 1), false},
+		{"no buffer", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := orig
+			st.DetachInto(tt.buf)
+			require.Equal(t, orig.Timers, st.Timers)
+			assert.NotSame(t, &orig.Timers[0], &st.Timers[0], "the stored array is never written")
+			assert.Equal(t, tt.inPlace, cap(tt.buf) > 0 && &st.Timers[0] == &tt.buf[:1][0])
+			assert.Equal(t, 2, cap(st.Timers), "an attach reallocates")
+			for i := range st.Timers {
+				assert.Equal(t, len(st.Timers[i].Segments), cap(st.Timers[i].Segments), "lists are clipped")
+				assert.Equal(t, len(st.Timers[i].Marks), cap(st.Timers[i].Marks), "lists are clipped")
+			}
+		})
+	}
 }
