@@ -342,8 +342,11 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 			return Result{}, fmt.Errorf("incident: %s %s: loading: %w", command, id, err)
 		}
 		var inc *Incident
+		detached := false
 		if owner == any(s) {
-			inc = newIncident(d) // saved by this service's own command (see share.go)
+			// Saved by this service's own command (see share.go), and lent:
+			// copy what the command may change.
+			inc, detached = lendIncident(d), true
 		} else if inc, err = restore(&s.pol, d); err != nil {
 			return Result{}, fmt.Errorf("incident: %s %s: stored record: %w", command, d.Number, err)
 		}
@@ -353,7 +356,7 @@ func (s *Service) runChecked(ctx context.Context, tenant itsm.TenantID, id ID, b
 		if err := s.authorize(ctx, tenant, by, command, inc.d); err != nil {
 			return Result{}, err
 		}
-		if s.shared != nil {
+		if s.shared != nil && !detached {
 			inc.d.detach() // the record is lent: copy what the command may change
 		}
 		e := env{pol: &s.pol, at: s.clock.Now(), by: by}

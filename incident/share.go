@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/sla"
 )
 
 // A store may lend the service the record it keeps instead of a copy, and
@@ -95,7 +96,11 @@ type ownedCommitter interface {
 // timers' lists only need clipping and the Previous map no copy.
 // The aliasing guard test in share_test.go runs every command against a
 // store that checks what it lent is unchanged.
-func (d *Data) detach() {
+func (d *Data) detach() { d.detachInto(nil) }
+
+// detachInto is detach, with the SLA timers copied into timers when it has
+// room for them (see sla.State.DetachInto).
+func (d *Data) detachInto(timers []sla.Timer) {
 	d.CIs = slices.Clip(d.CIs)
 	d.ImpactedServices = slices.Clip(d.ImpactedServices)
 	d.Comments = slices.Clip(d.Comments)
@@ -105,7 +110,27 @@ func (d *Data) detach() {
 	if d.Custom != nil {
 		d.Custom = maps.Clone(d.Custom)
 	}
-	d.SLA.Detach()
+	d.SLA.DetachInto(timers)
+}
+
+// lendIncident returns an Incident holding a detached copy of *d, a record
+// the store lent: in one allocation with room for two SLA timers when d
+// has one or two (an incident's usual response and resolution targets),
+// so that the command's new version and its timers array are one object.
+func lendIncident(d *Data) *Incident {
+	if n := len(d.SLA.Timers); n == 0 || n > 2 {
+		inc := newIncident(d)
+		inc.d.detach()
+		return inc
+	}
+	b := &struct {
+		inc    Incident
+		d      Data
+		timers [2]sla.Timer
+	}{d: *d}
+	b.inc.d = &b.d
+	b.d.detachInto(b.timers[:])
+	return &b.inc
 }
 
 // historyTail lets the versions of one record share a history array.
