@@ -93,7 +93,7 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 // plainKey reports whether ev.Key is the stem the engine gives its keys,
 // made of ev's own parts (the record's kind, ':', id, the record's ID in
 // canonical text, '/', the agreement, '/', the metric, '/') and whatever
-// follows, with every byte in the plain set (see plainJSON). JSON then
+// follows, with no byte needing an escape (jsonw.Plain). JSON then
 // writes the key and those parts as they are, without escapes. The ID's
 // hex digits and dashes are plain; the rest is scanned.
 func (ev *Event) plainKey(id *[36]byte) bool {
@@ -102,7 +102,7 @@ func (ev *Event) plainKey(id *[36]byte) bool {
 		return false
 	}
 	rest := k[n+37:] // from the '/' after the ID
-	if !plainJSON(k[:n]) || !plainJSON(rest) {
+	if !jsonw.Plain(k[:n]) || !jsonw.Plain(rest) {
 		return false
 	}
 	k, n = rest[1:], len(ev.Agreement)
@@ -112,57 +112,6 @@ func (ev *Event) plainKey(id *[36]byte) bool {
 	k, n = k[n+1:], len(ev.Metric)
 	return len(k) > n && k[:n] == ev.Metric && k[n] == '/'
 }
-
-// plainByte marks the bytes a JSON string holds as they are, as
-// json.Marshal writes it: printable ASCII but '"', '\\', '<', '>' and '&'.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// plainJSON reports whether every byte of s is plain (plainByte), so that
-// s is written in JSON as it is, between quotes. It tests eight bytes at a
-// time (unplain8), then the rest one by one.
-func plainJSON(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		b := s[i : i+8]
-		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		if unplain8(w) != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if !plainByte[s[i]] {
-			return false
-		}
-	}
-	return true
-}
-
-// Bytes repeated across a word, for unplain8.
-const (
-	eachByte = 0x0101010101010101
-	highBits = 0x8080808080808080
-)
-
-// unplain8 is zero when the eight bytes of w are all plain (plainByte).
-// Once every byte is below 0x80 (the first test), the others are exact:
-// a subtraction from a byte at or above the one subtracted borrows
-// nothing, so a high bit appears only where a byte is below 0x20, or zero
-// after the exclusive or that compares it with a character. '<' and '>'
-// differ in one bit, as do '"' and '&', so setting it compares both.
-func unplain8(w uint64) uint64 {
-	return w&highBits | (w-0x20*eachByte)&^w&highBits |
-		hasZero(w^0x7f*eachByte) | hasZero(w^'\\'*eachByte) |
-		hasZero((w|0x02*eachByte)^'>'*eachByte) | hasZero((w|0x04*eachByte)^'&'*eachByte)
-}
-
-// hasZero is not zero when a byte of v is zero (v's bytes below 0x80).
-func hasZero(v uint64) uint64 { return (v - eachByte) &^ v & highBits }
 
 // kindJSON returns the JSON of an event's kind as AppendJSON writes it
 // between the key and the instant, for the kinds the engine emits, whose

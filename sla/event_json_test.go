@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsmkit/itsmkit/internal/jsonw"
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
@@ -198,25 +199,9 @@ func FuzzEventJSONKeyed(f *testing.F) {
 		}
 		ev.Key = recKind + ":" + text + "/" + agreement + "/" + metric + "/" + strconv.Itoa(cycle) + "/" + tail
 		tmRequireSameJSON(t, ev)
-		if !badID && plainJSON(ev.Key) {
+		if !badID && jsonw.Plain(ev.Key) {
 			idText := [36]byte([]byte(text))
 			require.True(t, ev.plainKey(&idText), "key %q", ev.Key)
 		}
 	})
-}
-
-// TestPlainJSON checks plainJSON, which tests eight bytes at a time,
-// against plainByte one byte at a time, with every byte value in every
-// position of a word and of the tail.
-func TestPlainJSON(t *testing.T) {
-	for c := range 256 {
-		for n := 1; n <= 17; n++ {
-			for at := range n {
-				b := []byte(strings.Repeat("a", n))
-				b[at] = byte(c)
-				require.Equal(t, plainByte[c], plainJSON(string(b)), "byte %#x at %d of %d", c, at, n)
-			}
-		}
-	}
-	require.True(t, plainJSON(""))
 }

@@ -21,9 +21,24 @@ var safe = func() (t [256]bool) {
 // '>' and '&' as \u00XX; each byte of invalid UTF-8 as \ufffd; U+2028 and
 // U+2029 as \u2028 and \u2029.
 func AppendString(b []byte, s string) []byte {
-	// Most strings need no escape at all: find the first byte that does,
-	// eight bytes at a time and then one by one, and copy everything
-	// before it at once.
+	// Most strings need no escape at all: find the first byte that does
+	// and copy everything before it at once.
+	i := plainPrefix(s)
+	b = append(b, '"')
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendEscaped(b, s, i)
+}
+
+// Plain reports whether AppendString writes s as it is, between quotes:
+// whether no byte of s needs an escape.
+func Plain(s string) bool { return plainPrefix(s) == len(s) }
+
+// plainPrefix returns the length of the longest prefix of s whose bytes
+// need no escape, testing eight bytes at a time and then one by one.
+func plainPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		t := s[i : i+8]
@@ -36,12 +51,7 @@ func AppendString(b []byte, s string) []byte {
 	for i < len(s) && safe[s[i]] {
 		i++
 	}
-	b = append(b, '"')
-	if i == len(s) {
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	return appendEscaped(b, s, i)
+	return i
 }
 
 // Bytes repeated across a word, for unsafe8.

@@ -3,6 +3,7 @@ package jsonw
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,4 +162,22 @@ func BenchmarkAppendString(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestPlain checks Plain, which tests eight bytes at a time, against what
+// AppendString writes, with every byte value in every position of strings
+// of up to 17 bytes.
+func TestPlain(t *testing.T) {
+	for c := range 256 {
+		for n := 1; n <= 17; n++ {
+			for at := range n {
+				b := []byte(strings.Repeat("a", n))
+				b[at] = byte(c)
+				s := string(b)
+				asIs := string(AppendString(nil, s)) == `"`+s+`"`
+				require.Equal(t, asIs, Plain(s), "byte %#x at %d of %d", c, at, n)
+			}
+		}
+	}
+	require.True(t, Plain(""))
 }
