@@ -153,8 +153,13 @@ func (c *FieldErrors) Len() int { return len(c.list) }
 // problem in the order recorded.
 func (c *FieldErrors) Err() error {
 	if len(c.list) == 0 {
-		return nil
+		return nil // inlined: the usual answer costs no call
 	}
+	return c.err()
+}
+
+// err is Err for a collector holding errors.
+func (c *FieldErrors) err() error {
 	e := &ValidationError{Field: c.list[0].Field, Reason: c.list[0].Reason}
 	if len(c.list) > 1 {
 		e.Others = append([]FieldError(nil), c.list[1:]...)

@@ -263,12 +263,13 @@ func (t Timer) Key() string {
 	return string(t.appendKey(make([]byte, 0, 96)))
 }
 
-// appendKey appends the timer's Key to b without intermediate strings.
+// appendKey appends the timer's Key to b without intermediate strings;
+// the separators around the UUID come with the template its digits are
+// written over.
 func (t *Timer) appendKey(b []byte) []byte {
 	b = append(b, t.Record.Kind...)
-	b = append(b, ':')
-	b = appendUUID(b, t.Record.ID)
-	b = append(b, '/')
+	b = append(b, ":xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/"...)
+	putUUID((*[36]byte)(b[len(b)-37:]), t.Record.ID)
 	b = append(b, t.Agreement...)
 	b = append(b, '/')
 	b = append(b, t.Metric...)
@@ -278,18 +279,10 @@ func (t *Timer) appendKey(b []byte) []byte {
 
 // eventKey returns the key of t's event of kind (see Event.Key): t's Key,
 // "/" and kind, then "/" and threshold for a threshold, nothing more for
-// the breach, "/" and t.Seq for a lifecycle event. It is appendKey with
-// the separators around the UUID appended with its template.
+// the breach, "/" and t.Seq for a lifecycle event.
 func (t *Timer) eventKey(kind EventKind, threshold string) string {
 	var buf [128]byte
-	b := append(buf[:0], t.Record.Kind...)
-	b = append(b, ":xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx/"...)
-	putUUID((*[36]byte)(b[len(b)-37:]), t.Record.ID)
-	b = append(b, t.Agreement...)
-	b = append(b, '/')
-	b = append(b, t.Metric...)
-	b = append(b, '/')
-	b = strconv.AppendInt(b, int64(t.Cycle), 10)
+	b := t.appendKey(buf[:0])
 	b = append(b, '/')
 	b = append(b, kind...)
 	switch kind {

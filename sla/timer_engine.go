@@ -793,10 +793,7 @@ func checkTimerState(st *State) (stateFacts, error) {
 			errs.Add(field("within"), "must be above 0 and at most 20 years")
 		}
 	}
-	if errs.Len() != 0 {
-		return facts, errs.Err()
-	}
-	return facts, nil
+	return facts, errs.Err()
 }
 
 // before is a.Before(b) for instants without monotonic clock readings, as
@@ -1221,15 +1218,17 @@ func canAttach(ca *compAgreement, ct *compTarget, o *Observation, m *condMemory)
 
 // settled reports that the latest cycle cur of ct's target stays as it is
 // whatever is observed: it is live, or completed under ca's version,
-// whose reopen policy is ReopenNever. attach does nothing then; observe
-// asks first, sparing the call for the targets of a record's live timers.
+// whose reopen policy is ReopenNever (it ran under the latest version, whose
+// policy applies whether or not that still has its goal). observe asks
+// before attach, sparing the call for the targets of a record's live timers.
 func settled(cur *Timer, ca *compAgreement, ct *compTarget) bool {
 	return cur.Stage.Live() || cur.Stage == StageCompleted && cur.Version == ca.version && ct.reopen == ReopenNever
 }
 
 // attach attaches a new cycle of ct, or reopens a completed one, when its
 // conditions hold. idx is the index of the latest cycle of ct's target in
-// out.Timers (State.latest), -1 when there is none. room is at least 1 and counts the targets observe has
+// out.Timers (State.latest), -1 when there is none; that cycle is not
+// settled (observe has skipped the target otherwise). room is at least 1 and counts the targets observe has
 // still to attach, this one included: the timers and attached events it may
 // yet add, for which the lists grow at once. It returns the goal of the
 // timer it appends to out.Timers, nil when it appends none.
@@ -1238,16 +1237,8 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, idx int, 
 	cycle := 1
 	if idx >= 0 {
 		cur := &out.Timers[idx]
-		if cur.Stage.Live() {
-			return nil, nil
-		}
 		cycle = cur.Cycle + 1
 		if cur.Stage == StageCompleted {
-			if cur.Version == ca.version && ct.reopen == ReopenNever {
-				// It ran under the latest version, whose policy applies
-				// whether or not that still has its goal (see below).
-				return nil, nil
-			}
 			// A completed cycle reopens under the version it ran under; when
 			// the engine no longer holds that version it moves onto the
 			// latest, as a migration keeping what it consumed.
