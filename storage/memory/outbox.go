@@ -240,11 +240,8 @@ func (s *Store) addEvents(t *tx, events []itsm.Event) {
 	}
 	box := &s.box
 	for i := range events {
-		ev := &events[i]
-		var buf [96]byte
-		env := box.names.appendEnvelope(buf[:0], ev)
-		chunk, off := box.store(env, ev.Payload)
-		e := entry{id: ev.ID, chunk: chunk, off: off, n: uint32(len(env) + len(ev.Payload))}
+		e := entry{id: events[i].ID}
+		box.encode(&e, &events[i])
 		box.index(&e, box.queue.len())
 		box.queue.push(e)
 	}
@@ -276,6 +273,15 @@ func (b *outbox) index(e *entry, at int) {
 	}
 	b.others[e.id] = at
 	b.peak = max(b.peak, len(b.others))
+}
+
+// encode writes ev's encoding, its envelope (names entered in b's table)
+// and payload, to the end of the text, and where it lies into e.
+func (b *outbox) encode(e *entry, ev *itsm.Event) {
+	var buf [96]byte
+	env := b.names.appendEnvelope(buf[:0], ev)
+	e.chunk, e.off = b.store(env, ev.Payload)
+	e.n = uint32(len(env) + len(ev.Payload))
 }
 
 // store copies an encoding, the concatenation of head and rest, to the end
@@ -326,10 +332,7 @@ func (b *outbox) find(id uuid.UUID) (int, bool) {
 
 // search returns the position in the queue of the ordered event id.
 func (b *outbox) search(id uuid.UUID) (int, bool) {
-	n := b.queue.len()
-	if b.spined {
-		n = b.spine.len()
-	}
+	n := b.orderedLen()
 	if h := b.hint; h < n {
 		if at := b.ordered(h); b.queue.at(at).id == id {
 			b.hint = h + 1
@@ -342,6 +345,15 @@ func (b *outbox) search(id uuid.UUID) (int, bool) {
 	}
 	b.hint = i + 1
 	return b.ordered(i), true
+}
+
+// orderedLen returns how many events ordered counts: the queue's, or the
+// spine's while there is one.
+func (b *outbox) orderedLen() int {
+	if b.spined {
+		return b.spine.len()
+	}
+	return b.queue.len()
 }
 
 // ordered returns the position in the queue of the ordered event i.
@@ -386,10 +398,7 @@ func (b *outbox) unappend(n int) {
 // order as a rule, so others is small or empty.
 func (b *outbox) greatest() uuid.UUID {
 	var top uuid.UUID
-	n := b.queue.len()
-	if b.spined {
-		n = b.spine.len()
-	}
+	n := b.orderedLen()
 	if n > 0 {
 		top = b.queue.at(b.ordered(n - 1)).id
 	}
@@ -592,10 +601,7 @@ func (b *outbox) compact() {
 			if err != nil {
 				panic(fmt.Sprintf("memory: outbox event %s: %v", e.id, err)) // the outbox's own encoding
 			}
-			var buf [96]byte
-			env := b.names.appendEnvelope(buf[:0], &ev)
-			e.chunk, e.off = b.store(env, ev.Payload)
-			e.n = uint32(len(env) + len(ev.Payload))
+			b.encode(&e, &ev)
 		} else {
 			e.chunk, e.off = b.store(enc, nil)
 		}
