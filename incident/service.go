@@ -653,7 +653,8 @@ func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 }
 
 // builtinFields names the incident fields, other than the custom ones, an
-// SLA condition may read by name; observedFields passes them in this order.
+// SLA condition may read by name; observedFields passes them in this order,
+// the text fields first and the reopen count last.
 var builtinFields = [...]string{"status", "subcategory", "channel", "group", "assignee", "hold_reason", "major", "reopens"}
 
 // builtinReads returns the mask of Service.slaReads for e.
@@ -681,17 +682,17 @@ func (s *Service) observedFields(d *Data) map[string]string {
 		fields[k] = v
 	}
 	if s.slaReads != 0 {
-		for i, v := range [len(builtinFields)]string{
+		text := [...]string{
 			string(d.Status), d.Subcategory, string(d.Channel), d.Group, d.Assignee,
-			string(d.HoldReason), string(d.Major.Status), "",
-		} {
-			switch {
-			case s.slaReads&(1<<i) == 0:
-			case builtinFields[i] == "reopens":
-				put("reopens", strconv.Itoa(d.Reopens))
-			case v != "":
+			string(d.HoldReason), string(d.Major.Status),
+		}
+		for i, v := range text {
+			if s.slaReads&(1<<i) != 0 && v != "" {
 				put(builtinFields[i], v)
 			}
+		}
+		if s.slaReads&(1<<len(text)) != 0 { // "reopens", the last
+			put("reopens", strconv.Itoa(d.Reopens))
 		}
 	}
 	for k, v := range d.Custom {
