@@ -14,8 +14,9 @@ import (
 // reflection (the struct tags, omitempty and omitzero included, strings
 // escaped as json.Marshal escapes them, HTML characters too), without
 // reflection and allocating nothing but for a threshold's decimal text.
-// Threshold honours decimal.MarshalJSONWithoutQuotes and the other
-// formatting switches of the decimal package as Decimal.MarshalJSON does.
+// A zero Threshold is left out (omitzero); any other honours
+// decimal.MarshalJSONWithoutQuotes and the other formatting switches of
+// the decimal package as Decimal.MarshalJSON does.
 //
 // The error, wrapping time.Time's, is returned for an instant json.Marshal
 // cannot encode either (a year outside 0 to 9999); b is then returned as
@@ -71,10 +72,7 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(ev.Cycle), 10)
 	b = append(b, `,"goal":`...)
 	b = jsonw.AppendString(b, ev.Goal)
-	if ev.Threshold == (decimal.Decimal{}) && !decimal.MarshalJSONWithoutQuotes {
-		// Every event but a threshold's.
-		b = append(b, `,"threshold":"0"`...)
-	} else {
+	if !ev.Threshold.IsZero() { // omitzero: Decimal.IsZero, as encoding/json asks
 		b = append(b, `,"threshold":`...)
 		b = appendJSONDecimal(b, ev.Threshold)
 	}
@@ -151,12 +149,7 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 
 // appendJSONDecimal appends d as decimal.Decimal.MarshalJSON does.
 func appendJSONDecimal(b []byte, d decimal.Decimal) []byte {
-	var s string
-	if d == (decimal.Decimal{}) {
-		s = "0" // String of the zero Decimal, whatever the switches
-	} else {
-		s = d.String()
-	}
+	s := d.String()
 	if decimal.MarshalJSONWithoutQuotes {
 		return append(b, s...)
 	}

@@ -449,8 +449,10 @@ type Event struct {
 	Metric    string   `json:"metric"`
 	Cycle     int      `json:"cycle"`
 	Goal      string   `json:"goal"`
-	// Threshold is the percentage for EventThreshold; zero otherwise.
-	Threshold decimal.Decimal `json:"threshold"`
+	// Threshold is the percentage for EventThreshold; zero otherwise. The
+	// JSON leaves it out when it is zero, as it leaves out Breached and
+	// BreachedAt: a threshold is never zero (agreements refuse one).
+	Threshold decimal.Decimal `json:"threshold,omitzero"`
 	// Breached and BreachedAt are set on an attached or retargeted event
 	// when a retroactive start or a retroactive recount put the timer past
 	// its breach instant (or moved that instant back). Such a breach lies
