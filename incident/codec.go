@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"encoding/binary"
 	"maps"
 	"slices"
 
@@ -348,23 +349,32 @@ func readActor(r *wire.Reader) itsm.ActorRef {
 // appendSLA writes the SLA state with sla's own binary encoding, length
 // first.
 func appendSLA(b []byte, d *Data) ([]byte, error) {
-	// Reserve one byte for the length, the usual case, and move the state
-	// along when its encoding needs more.
+	// Reserve room for the length and move the state along when its
+	// encoding needs another: one byte holds up to 127, what a state of
+	// one timer at most usually takes; two hold up to 16383, room for
+	// dozens.
+	guess := 1
+	if len(d.SLA.Timers) > 1 {
+		guess = 2
+	}
 	at := len(b)
-	b = append(b, 0)
+	b = append(b, 0, 0)[:at+guess]
 	b, err := d.SLA.AppendBinary(b)
 	if err != nil {
 		return nil, err
 	}
-	n := len(b) - at - 1
-	if n < 0x80 {
-		b[at] = byte(n)
-		return b, nil
+	n := len(b) - at - guess
+	var head [binary.MaxVarintLen64]byte
+	h := binary.PutUvarint(head[:], uint64(n))
+	switch {
+	case h > guess:
+		b = append(b, head[:h-guess]...)
+		copy(b[at+h:], b[at+guess:at+guess+n])
+	case h < guess:
+		copy(b[at+h:], b[at+guess:])
+		b = b[:at+h+n]
 	}
-	head := wire.AppendUvarint(nil, uint64(n))
-	b = append(b, head[1:]...)
-	copy(b[at+len(head):], b[at+1:at+1+n])
-	copy(b[at:], head)
+	copy(b[at:], head[:h])
 	return b, nil
 }
 
