@@ -13,10 +13,37 @@ import (
 // ErrCorrupt is wrapped by every error a Reader reports.
 var ErrCorrupt = errors.New("wire: corrupt or truncated encoding")
 
-// AppendUvarint appends v as an unsigned varint.
-func AppendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+// AppendUvarint appends v as an unsigned varint. Most values written are
+// lengths and small numbers of one byte, handled inline by the caller.
+func AppendUvarint(b []byte, v uint64) []byte {
+	if v < 1<<7 {
+		return append(b, byte(v))
+	}
+	return appendUvarintLong(b, v)
+}
 
-// AppendVarint appends v as a zig-zag signed varint.
+// appendUvarintLong writes the varints of two to five bytes (instants'
+// headers and Unix seconds, durations) with one append each, without
+// binary.AppendUvarint's loop of an append per byte; longer ones take it.
+func appendUvarintLong(b []byte, v uint64) []byte {
+	switch {
+	case v < 1<<7:
+		return append(b, byte(v))
+	case v < 1<<14:
+		return append(b, byte(v)|0x80, byte(v>>7))
+	case v < 1<<21:
+		return append(b, byte(v)|0x80, byte(v>>7)|0x80, byte(v>>14))
+	case v < 1<<28:
+		return append(b, byte(v)|0x80, byte(v>>7)|0x80, byte(v>>14)|0x80, byte(v>>21))
+	case v < 1<<35:
+		return append(b, byte(v)|0x80, byte(v>>7)|0x80, byte(v>>14)|0x80, byte(v>>21)|0x80, byte(v>>28))
+	}
+	return binary.AppendUvarint(b, v)
+}
+
+// AppendVarint appends v as a zig-zag signed varint. Its loop, inlined,
+// suits the small numbers it is used for; a value of several bytes is
+// cheaper through AppendUvarint of its zig-zag form.
 func AppendVarint(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
 
 // AppendBool appends v as one byte.
@@ -29,6 +56,9 @@ func AppendBool(b []byte, v bool) []byte {
 
 // AppendString appends s with its length in front.
 func AppendString(b []byte, s string) []byte {
+	if len(s) == 0 {
+		return append(b, 0)
+	}
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }
@@ -43,21 +73,40 @@ func AppendUUID(b []byte, u uuid.UUID) []byte { return append(b, u[:]...) }
 // returns UTC. A normalised instant (UTC, whole microseconds) takes 8 or 9
 // bytes today.
 func AppendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
+	// Unix seconds and nanoseconds once each, the zero test from them:
+	// t.IsZero would take the seconds apart a second time.
+	sec, ns := t.Unix(), uint64(t.Nanosecond())
+	micro := ns / 1000
+	sub := ns - micro*1000
+	zz := uint64(sec<<1 ^ sec>>63)
+	if sub == 0 && zz-1<<28 < 1<<35-1<<28 {
+		// A normalised instant between 1978 and 2514: a header of one to
+		// three bytes and seconds of five, written with one append.
+		s0, s1, s2, s3, s4 := byte(zz)|0x80, byte(zz>>7)|0x80, byte(zz>>14)|0x80, byte(zz>>21)|0x80, byte(zz>>28)
+		switch h := micro<<1 + 1; {
+		case h < 1<<7:
+			return append(b, byte(h), s0, s1, s2, s3, s4)
+		case h < 1<<14:
+			return append(b, byte(h)|0x80, byte(h>>7), s0, s1, s2, s3, s4)
+		default:
+			return append(b, byte(h)|0x80, byte(h>>7)|0x80, byte(h>>14), s0, s1, s2, s3, s4)
+		}
+	}
+	if sec == zeroUnix && ns == 0 {
 		return append(b, 0)
 	}
-	ns := t.Nanosecond()
-	h := uint64(ns/1000) << 1
-	if ns%1000 != 0 {
-		h |= 1
+	if sub == 0 {
+		b = AppendUvarint(b, micro<<1+1)
+		return AppendUvarint(b, zz)
 	}
-	b = binary.AppendUvarint(b, h+1)
-	b = binary.AppendVarint(b, t.Unix())
-	if ns%1000 != 0 {
-		b = binary.AppendUvarint(b, uint64(ns%1000))
-	}
-	return b
+	b = AppendUvarint(b, micro<<1+2)
+	b = AppendUvarint(b, zz)
+	return AppendUvarint(b, sub)
 }
+
+// zeroUnix is the Unix second of the zero time.Time: with no nanoseconds,
+// the only instant t.IsZero reports.
+const zeroUnix = -62135596800
 
 // AppendLen appends the length of a list or map that may be nil: 0 for
 // nil, n+1 otherwise, so that nil and empty both survive a round trip.
