@@ -1,7 +1,6 @@
 package sla
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -37,18 +36,18 @@ const stateBinaryVersion = 1
 //
 // It never fails; the error is for the interface.
 func (s State) AppendBinary(b []byte) ([]byte, error) {
-	enc := stateEncoder{b: b}
-	enc.b = append(enc.b, stateBinaryVersion)
-	enc.str(string(s.Record.Kind))
-	enc.b = append(enc.b, s.Record.ID[:]...)
-	enc.time(s.AsOf)
-	enc.bool(s.Observed)
-	enc.previous(s.Previous)
-	enc.count(s.Timers == nil, len(s.Timers))
+	var enc stateEncoder
+	b = append(b, stateBinaryVersion)
+	b = wire.AppendString(b, string(s.Record.Kind))
+	b = append(b, s.Record.ID[:]...)
+	b = enc.time(b, s.AsOf)
+	b = wire.AppendBool(b, s.Observed)
+	b = appendPrevious(b, s.Previous)
+	b = wire.AppendLen(b, len(s.Timers), s.Timers == nil)
 	for i := range s.Timers {
-		enc.timer(&s.Timers[i], s.Record)
+		b = enc.timer(b, &s.Timers[i], s.Record)
 	}
-	return enc.b, nil
+	return b, nil
 }
 
 // MarshalBinary returns s.AppendBinary into a buffer of a size that
@@ -90,46 +89,45 @@ func (s *State) DecodeString(str string) error {
 	return nil
 }
 
-// stateEncoder writes State's binary encoding.
+// stateEncoder writes State's binary encoding: the bytes go through the
+// slice its methods take and return, kept in registers between fields,
+// and the encoder holds only what instants are written relative to.
 type stateEncoder struct {
-	b       []byte
 	prevSec int64 // seconds of the previous instant written
 }
-
-func (e *stateEncoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
-func (e *stateEncoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
-
-func (e *stateEncoder) bool(v bool) { e.b = wire.AppendBool(e.b, v) }
-
-// count writes a list's or map's length, 0 standing for nil.
-func (e *stateEncoder) count(isNil bool, n int) { e.b = wire.AppendLen(e.b, n, isNil) }
-
-// str writes s with its length in front.
-func (e *stateEncoder) str(s string) { e.b = wire.AppendString(e.b, s) }
 
 // time writes t as a tag (0: the zero time; else 1 plus 2×µs+1 for whole
 // microseconds, or plus 2×ns), then its Unix seconds minus the previous
 // non-zero instant's.
-func (e *stateEncoder) time(t time.Time) {
+func (e *stateEncoder) time(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		e.b = append(e.b, 0)
-		return
+		return append(b, 0)
 	}
 	sec, ns := t.Unix(), uint64(t.Nanosecond())
-	if ns%1000 == 0 {
-		e.uvarint(1 + (ns/1000<<1 | 1))
-	} else {
-		e.uvarint(1 + ns<<1)
+	tag := 1 + ns<<1
+	if micro := ns / 1000; micro*1000 == ns {
+		tag = 2 + micro<<1
 	}
-	e.varint(sec - e.prevSec)
+	d := sec - e.prevSec
 	e.prevSec = sec
+	zz := uint64(d<<1 ^ d>>63)
+	if tag < 1<<7 && zz < 1<<7 {
+		// A whole second a minute or so from the previous instant, as
+		// most of a timer's are: both in one append.
+		return append(b, byte(tag), byte(zz))
+	}
+	b = wire.AppendUvarint(b, tag)
+	return wire.AppendUvarint(b, zz)
 }
 
-// duration writes d as a uvarint whose two low bits give its unit: 2 for
-// whole seconds, 1 for whole microseconds, 0 for nanoseconds, each count
-// zigzag-encoded above them; 3 means a plain varint of nanoseconds follows
-// (a count too large to shift).
-func (e *stateEncoder) duration(d time.Duration) {
+// appendDuration writes d as a uvarint whose two low bits give its unit:
+// 2 for whole seconds, 1 for whole microseconds, 0 for nanoseconds, each
+// count zigzag-encoded above them; 3 means a plain varint of nanoseconds
+// follows (a count too large to shift).
+func appendDuration(b []byte, d time.Duration) []byte {
+	if d == 0 { // a timer never paused: zero seconds
+		return append(b, 2)
+	}
 	unit, n := uint64(0), int64(d)
 	switch {
 	case d%time.Second == 0:
@@ -139,17 +137,16 @@ func (e *stateEncoder) duration(d time.Duration) {
 	}
 	zz := uint64(n<<1) ^ uint64(n>>63)
 	if zz >= 1<<62 {
-		e.uvarint(3)
-		e.varint(int64(d))
-		return
+		b = append(b, 3)
+		return wire.AppendVarint(b, int64(d))
 	}
-	e.uvarint(zz<<2 | unit)
+	return wire.AppendUvarint(b, zz<<2|unit)
 }
 
-func (e *stateEncoder) previous(m map[string]string) {
-	e.count(m == nil, len(m))
+func appendPrevious(b []byte, m map[string]string) []byte {
+	b = wire.AppendLen(b, len(m), m == nil)
 	if len(m) == 0 {
-		return
+		return b
 	}
 	var buf [16]string
 	keys := buf[:0]
@@ -158,72 +155,73 @@ func (e *stateEncoder) previous(m map[string]string) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		e.str(k)
-		e.str(m[k])
+		b = wire.AppendString(b, k)
+		b = wire.AppendString(b, m[k])
 	}
+	return b
 }
 
-func (e *stateEncoder) timer(t *Timer, record itsm.Ref) {
-	e.str(string(t.Record.Kind))
+func (e *stateEncoder) timer(b []byte, t *Timer, record itsm.Ref) []byte {
+	b = wire.AppendString(b, string(t.Record.Kind))
 	if t.Record.ID == record.ID {
-		e.b = append(e.b, 0)
+		b = append(b, 0)
 	} else {
-		e.b = append(e.b, 1)
-		e.b = append(e.b, t.Record.ID[:]...)
+		b = append(b, 1)
+		b = append(b, t.Record.ID[:]...)
 	}
-	e.str(t.Agreement)
-	e.varint(int64(t.Version))
-	e.b = append(e.b, byte(t.Kind))
-	e.str(t.Metric)
-	e.varint(int64(t.Cycle))
-	e.varint(int64(t.Priority))
-	e.str(t.Goal)
-	e.duration(t.Within)
-	e.str(t.Calendar)
-	e.b = append(e.b, byte(t.Stage))
-	e.bool(t.Breached)
-	e.time(t.BreachedAt)
-	e.str(t.EndReason)
-	e.time(t.StartedAt)
-	e.time(t.AttachedAt)
-	e.time(t.EndedAt)
-	e.time(t.AsOf)
-	e.time(t.Since)
-	e.duration(t.BusinessElapsed)
-	e.duration(t.ActualElapsed)
-	e.duration(t.BusinessPaused)
-	e.duration(t.ActualPaused)
-	e.time(t.DueAt)
-	e.time(t.NextAt)
-	e.count(t.Marks == nil, len(t.Marks))
+	b = wire.AppendString(b, t.Agreement)
+	b = wire.AppendVarint(b, int64(t.Version))
+	b = append(b, byte(t.Kind))
+	b = wire.AppendString(b, t.Metric)
+	b = wire.AppendVarint(b, int64(t.Cycle))
+	b = wire.AppendVarint(b, int64(t.Priority))
+	b = wire.AppendString(b, t.Goal)
+	b = appendDuration(b, t.Within)
+	b = wire.AppendString(b, t.Calendar)
+	b = append(b, byte(t.Stage))
+	b = wire.AppendBool(b, t.Breached)
+	b = e.time(b, t.BreachedAt)
+	b = wire.AppendString(b, t.EndReason)
+	b = e.time(b, t.StartedAt)
+	b = e.time(b, t.AttachedAt)
+	b = e.time(b, t.EndedAt)
+	b = e.time(b, t.AsOf)
+	b = e.time(b, t.Since)
+	b = appendDuration(b, t.BusinessElapsed)
+	b = appendDuration(b, t.ActualElapsed)
+	b = appendDuration(b, t.BusinessPaused)
+	b = appendDuration(b, t.ActualPaused)
+	b = e.time(b, t.DueAt)
+	b = e.time(b, t.NextAt)
+	b = wire.AppendLen(b, len(t.Marks), t.Marks == nil)
 	for i := range t.Marks {
 		m := &t.Marks[i]
-		e.str(m.Threshold)
-		e.time(m.At)
-		e.bool(m.Skipped)
+		b = wire.AppendString(b, m.Threshold)
+		b = e.time(b, m.At)
+		b = wire.AppendBool(b, m.Skipped)
 	}
-	e.count(t.Segments == nil, len(t.Segments))
+	b = wire.AppendLen(b, len(t.Segments), t.Segments == nil)
 	for i := range t.Segments {
 		sg := &t.Segments[i]
-		e.str(string(sg.Kind))
-		e.time(sg.From)
-		e.time(sg.To)
+		b = wire.AppendString(b, string(sg.Kind))
+		b = e.time(b, sg.From)
+		b = e.time(b, sg.To)
 	}
-	e.count(t.Changes == nil, len(t.Changes))
+	b = wire.AppendLen(b, len(t.Changes), t.Changes == nil)
 	for i := range t.Changes {
 		c := &t.Changes[i]
-		e.time(c.At)
-		e.str(c.From)
-		e.str(c.To)
-		e.str(c.FromCalendar)
-		e.str(c.ToCalendar)
-		e.varint(int64(c.FromVersion))
-		e.varint(int64(c.ToVersion))
-		e.str(string(c.How))
-		e.bool(c.Migrated)
-		e.time(c.BreachedAt)
+		b = e.time(b, c.At)
+		b = wire.AppendString(b, c.From)
+		b = wire.AppendString(b, c.To)
+		b = wire.AppendString(b, c.FromCalendar)
+		b = wire.AppendString(b, c.ToCalendar)
+		b = wire.AppendVarint(b, int64(c.FromVersion))
+		b = wire.AppendVarint(b, int64(c.ToVersion))
+		b = wire.AppendString(b, string(c.How))
+		b = wire.AppendBool(b, c.Migrated)
+		b = e.time(b, c.BreachedAt)
 	}
-	e.varint(int64(t.Seq))
+	return wire.AppendVarint(b, int64(t.Seq))
 }
 
 // errCorrupt is the cause of a decoding error that is not a truncation.
