@@ -1,6 +1,7 @@
 package jsonw
 
 import (
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -160,47 +161,77 @@ func AppendMarshalTime(b []byte, t time.Time) ([]byte, error) {
 	return append(out, '"'), nil
 }
 
+// appendTime writes an instant in UTC as digits into a window of the
+// buffer grown once, so that the twenty-odd bytes cost one capacity check
+// rather than one per append, and takes two-digit groups from a table
+// rather than dividing for each digit.
 func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
 	sec := t.Unix()
 	if t.Location() != time.UTC || sec < unixYear0 || sec >= unixYear10000 {
-		b = t.AppendFormat(b, time.RFC3339Nano)
+		b = t.AppendFormat(append(b, '"'), time.RFC3339Nano)
 		return append(b, '"')
 	}
-	// Days since 1970-01-01 and the second of the day (sec is at least
-	// unixYear0, a whole number of days, so the shift keeps both
-	// non-negative before dividing).
-	const shift = -unixYear0
-	days := (sec+shift)/86400 - shift/86400
-	sod := int((sec + shift) % 86400)
-	year, month, day := civil(days)
-	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10))
-	b = append(b, '-', tens(month), ones(month), '-', tens(day), ones(day), 'T')
-	h, m, s := sod/3600, sod/60%60, sod%60
-	b = append(b, tens(h), ones(h), ':', tens(m), ones(m), ':', tens(s), ones(s))
-	if ns := t.Nanosecond(); ns != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		for k := 9; k >= 1; k-- {
-			frac[k] = byte('0' + ns%10)
-			ns /= 10
+	// Seconds since the first instant of year 0, which is a whole number
+	// of days: the day and the second of the day, both non-negative.
+	abs := uint64(sec - unixYear0)
+	year, month, day := civil(abs / 86400)
+	sod := uint(abs % 86400)
+	// The quote, "YYYY-MM-DDThh:mm:ss", the ".fffffffff" the fraction
+	// may need, "Z" and the quote.
+	b = slices.Grow(b, 32)
+	n := len(b)
+	w := (*[20]byte)(b[n : n+20])
+	w[0] = '"'
+	putPair(w[1:3], year/100)
+	putPair(w[3:5], year%100)
+	w[5] = '-'
+	putPair(w[6:8], month)
+	w[8] = '-'
+	putPair(w[9:11], day)
+	w[11] = 'T'
+	putPair(w[12:14], sod/3600)
+	w[14] = ':'
+	putPair(w[15:17], sod/60%60)
+	w[17] = ':'
+	putPair(w[18:20], sod%60)
+	b = b[:n+20]
+	if ns := uint(t.Nanosecond()); ns != 0 {
+		// Nine digits of fraction, trailing zeros dropped.
+		f := (*[10]byte)(b[n+20 : n+30])
+		f[0] = '.'
+		putPair(f[1:3], ns/10_000_000)
+		putPair(f[3:5], ns/100_000%100)
+		putPair(f[5:7], ns/1000%100)
+		putPair(f[7:9], ns/10%100)
+		f[9] = byte('0' + ns%10)
+		k := 10
+		for f[k-1] == '0' {
+			k--
 		}
-		n := 10
-		for frac[n-1] == '0' {
-			n--
-		}
-		b = append(b, frac[:n]...)
+		b = b[:n+20+k]
 	}
 	return append(b, 'Z', '"')
 }
 
-// civil turns days since 1970-01-01 into a proleptic Gregorian date,
+// digitPairs holds the two decimal digits of each number below 100.
+var digitPairs = func() (t [100][2]byte) {
+	for v := range t {
+		t[v] = [2]byte{byte('0' + v/10), byte('0' + v%10)}
+	}
+	return t
+}()
+
+// putPair writes v, below 100, as two decimal digits into p.
+func putPair(p []byte, v uint) { *(*[2]byte)(p) = digitPairs[v] }
+
+// civil turns days since 0000-01-01 into a proleptic Gregorian date,
 // counting in 400-year eras from March 1 (so that the leap day ends a
-// year). days must be at least the first day of year 0.
-func civil(days int64) (year, month, day int) {
-	// Days since -0400-03-01: one era before 0000-03-01, so that every
-	// date from 0000-01-01 on counts from a positive number.
-	z := int(days) + 719468 + 146097
+// year). Unsigned arithmetic lets every division by a constant be a
+// multiplication without sign fix-ups.
+func civil(days uint64) (year, month, day uint) {
+	// Days since -0400-03-01: one era before 0000-03-01 (which is day
+	// 60 of year 0, a leap year), so that every count is positive.
+	z := uint(days) + 146097 - 60
 	era := z / 146097
 	doe := z - era*146097                                  // day of the era, [0, 146096]
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of the era, [0, 399]
@@ -211,12 +242,9 @@ func civil(days int64) (year, month, day int) {
 	if month > 12 {
 		month -= 12
 	}
-	year = yoe + (era-1)*400
+	year = yoe + era*400 - 400
 	if month <= 2 {
 		year++
 	}
 	return year, month, day
 }
-
-func tens(v int) byte { return byte('0' + v/10) }
-func ones(v int) byte { return byte('0' + v%10) }

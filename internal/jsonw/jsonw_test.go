@@ -181,3 +181,51 @@ func TestPlain(t *testing.T) {
 	}
 	require.True(t, Plain(""))
 }
+
+// TestPlainPrefix checks plainPrefix, which finds the first unsafe byte
+// from a word's flags, against a byte-by-byte scan: every byte value at
+// every position of strings of up to 19 bytes, alone and before a second
+// unsafe byte, so that the word tests (whole, overlapping the end, and
+// shorter than a word) must all report the first.
+func TestPlainPrefix(t *testing.T) {
+	scan := func(s string) int {
+		i := 0
+		for i < len(s) && safe[s[i]] {
+			i++
+		}
+		return i
+	}
+	for c := range 256 {
+		for n := 1; n <= 19; n++ {
+			for at := range n {
+				for _, later := range []byte{'a', 0, '"', 0xff, '<', 0x1f} {
+					b := []byte(strings.Repeat("a", n))
+					b[at] = byte(c)
+					if at+1 < n {
+						b[n-1] = later
+					}
+					s := string(b)
+					require.Equal(t, scan(s), plainPrefix(s), "%q", s)
+				}
+			}
+		}
+	}
+	require.Equal(t, 0, plainPrefix(""))
+}
+
+// BenchmarkAppendTime measures an instant in UTC, whole and with a
+// fraction, as payloads write them.
+func BenchmarkAppendTime(b *testing.B) {
+	base := time.Date(2026, 11, 23, 9, 41, 7, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		t    time.Time
+	}{{"whole", base}, {"fraction", base.Add(123456 * time.Microsecond)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			buf := make([]byte, 0, 64)
+			for b.Loop() {
+				buf = AppendTime(buf[:0], tc.t)
+			}
+		})
+	}
+}
