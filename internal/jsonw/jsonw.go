@@ -30,7 +30,18 @@ func AppendString(b []byte, s string) []byte {
 		b = append(b, s...)
 		return append(b, '"')
 	}
-	return appendEscaped(b, s, i)
+	return append(appendEscaped(b, s, i), '"')
+}
+
+// AppendEscaped appends s as AppendString writes it, but without the
+// quotes around it: for a writer that puts the quotes into the constant
+// text on either side (`,"to":"` before the string, `","reason":"` after
+// it), which saves two appends a string.
+func AppendEscaped(b []byte, s string) []byte {
+	if i := plainPrefix(s); i < len(s) {
+		return appendEscaped(b, s, i)
+	}
+	return append(b, s...)
 }
 
 // Plain reports whether AppendString writes s as it is, between quotes:
@@ -79,8 +90,8 @@ func unsafe8(w uint64) uint64 {
 // zero8 is not zero when a byte of v is zero.
 func zero8(v uint64) uint64 { return (v - ones8) &^ v & high8 }
 
-// appendEscaped is AppendString's loop from s[i] on, the bytes before it
-// needing no escape.
+// appendEscaped appends s escaped, without quotes, s[:i] needing no
+// escape: AppendEscaped's loop from the first byte that may.
 func appendEscaped(b []byte, s string, i int) []byte {
 	const hexDigits = "0123456789abcdef"
 	start := 0
@@ -127,8 +138,7 @@ func appendEscaped(b []byte, s string, i int) []byte {
 		i += size
 		start = i
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // The seconds since 1970 of the first instant of year 0 and of year

@@ -20,6 +20,7 @@ func TestAppendStringAgreesWithEncodingJSON(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(AppendString(nil, s)), "%q", s)
 		require.Equal(t, "x"+string(want), string(AppendString([]byte("x"), s)))
+		require.Equal(t, "x"+string(want[1:len(want)-1]), string(AppendEscaped([]byte("x"), s)))
 	}
 }
 
@@ -29,6 +30,7 @@ func FuzzAppendString(f *testing.F) {
 		want, err := json.Marshal(s)
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(AppendString(nil, s)))
+		require.Equal(t, string(want[1:len(want)-1]), string(AppendEscaped(nil, s)))
 	})
 }
 
