@@ -1,6 +1,7 @@
 package jsonw
 
 import (
+	"math/bits"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -49,15 +50,14 @@ func AppendEscaped(b []byte, s string) []byte {
 func Plain(s string) bool { return plainPrefix(s) == len(s) }
 
 // plainPrefix returns the length of the longest prefix of s whose bytes
-// need no escape, testing eight bytes at a time and then one by one.
+// need no escape. It tests eight bytes at a time while it can, the first
+// unsafe byte of a word being the lowest unsafe8 flags, and the last one
+// to seven bytes of s one by one.
 func plainPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		t := s[i : i+8]
-		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		if unsafe8(w) != 0 {
-			break
+		if t := unsafe8(load8(s[i : i+8])); t != 0 {
+			return i + bits.TrailingZeros64(t)/8
 		}
 	}
 	for i < len(s) && safe[s[i]] {
@@ -66,29 +66,33 @@ func plainPrefix(s string) int {
 	return i
 }
 
+// load8 returns the first eight bytes of s as a little-endian word.
+func load8(s string) uint64 {
+	t := s[:8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
 // Bytes repeated across a word, for unsafe8.
 const (
 	ones8 = 0x0101010101010101
 	high8 = 0x8080808080808080
 )
 
-// unsafe8 is not zero when one of the eight bytes of w is not safe: a
-// byte from 0x80 on, a control character, '\\', '<' or '>' (which differ
-// in one bit), or '"' or '&' (likewise). A byte test t(x) turns into a
-// word test through zero8, whose answer (some byte is zero) is exact: a
-// borrow in the subtraction starts only at a byte that is really zero,
-// or, for the controls, really below 0x20.
+// unsafe8 sets the high bit of exactly those bytes of w that are not
+// safe: from 0x80 on, below 0x20, '\\', '<' or '>' (which differ in one
+// bit), '"' or '&' (likewise). Each test works on the low seven bits of
+// the bytes, where adding at most 0x7f never carries into the next byte,
+// and leaves a byte's high bit set when the byte passes; so no byte's
+// answer depends on its neighbours.
 func unsafe8(w uint64) uint64 {
-	t := w & high8                           // not ASCII
-	t |= (w - 0x20*ones8) &^ w & high8       // below 0x20
-	t |= zero8(w ^ '\\'*ones8)               // '\\'
-	t |= zero8((w | 0x02*ones8) ^ '>'*ones8) // '<' (0x3c) or '>' (0x3e)
-	t |= zero8((w | 0x04*ones8) ^ '&'*ones8) // '"' (0x22) or '&' (0x26)
-	return t
+	x := w &^ high8
+	ok := x + (0x80-0x20)*ones8                       // not below 0x20
+	ok &= (x ^ '\\'*ones8) + 0x7f*ones8               // not '\\'
+	ok &= ((x | 0x02*ones8) ^ '>'*ones8) + 0x7f*ones8 // not '<' (0x3c) or '>' (0x3e)
+	ok &= ((x | 0x04*ones8) ^ '&'*ones8) + 0x7f*ones8 // not '"' (0x22) or '&' (0x26)
+	return ^(ok &^ w) & high8                         // and ASCII
 }
-
-// zero8 is not zero when a byte of v is zero.
-func zero8(v uint64) uint64 { return (v - ones8) &^ v & high8 }
 
 // appendEscaped appends s escaped, without quotes, s[:i] needing no
 // escape: AppendEscaped's loop from the first byte that may.
