@@ -1,8 +1,6 @@
 package incident
 
 import (
-	"strconv"
-
 	"github.com/itsmkit/itsmkit/internal/jsonw"
 	"github.com/itsmkit/itsmkit/itsm"
 )
@@ -43,7 +41,7 @@ func entryPayloadSize(h *Entry) int { return 192 + len(h.Reason) + 64*len(h.Chan
 // appendEntryPayload appends entryPayload's encoding to b.
 func appendEntryPayload(b []byte, h *Entry) []byte {
 	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, int64(h.Seq), 10)
+	b = jsonw.AppendInt(b, h.Seq)
 	b = append(b, `,"at":`...)
 	b = jsonw.AppendTime(b, h.At)
 	b = append(b, `,"by":`...)

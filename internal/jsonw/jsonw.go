@@ -3,6 +3,7 @@ package jsonw
 import (
 	"math/bits"
 	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -143,6 +144,20 @@ func appendEscaped(b []byte, s string, i int) []byte {
 		start = i
 	}
 	return append(b, s[start:]...)
+}
+
+// AppendInt appends v in decimal, as strconv.AppendInt does. The
+// sequence numbers and cycles of payloads are mostly below 100, which it
+// writes from the digit-pair table without strconv's general path.
+func AppendInt(b []byte, v int) []byte {
+	switch {
+	case uint(v) < 10:
+		return append(b, byte('0'+v))
+	case uint(v) < 100:
+		p := digitPairs[v]
+		return append(b, p[0], p[1])
+	}
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
 // The seconds since 1970 of the first instant of year 0 and of year

@@ -231,3 +231,9 @@ func BenchmarkAppendTime(b *testing.B) {
 		})
 	}
 }
+
+func TestAppendInt(t *testing.T) {
+	for _, v := range []int{0, 1, 9, 10, 42, 99, 100, 101, 999, 1000, 123456789, -1, -9, -10, -99, -100, 1<<63 - 1, -1 << 63} {
+		require.Equal(t, "x"+strconv.Itoa(v), string(AppendInt([]byte("x"), v)), "%d", v)
+	}
+}
