@@ -1,6 +1,7 @@
 package jsonw
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -24,15 +25,7 @@ var safe = func() (t [256]bool) {
 // '>' and '&' as \u00XX; each byte of invalid UTF-8 as \ufffd; U+2028 and
 // U+2029 as \u2028 and \u2029.
 func AppendString(b []byte, s string) []byte {
-	// Most strings need no escape at all: find the first byte that does
-	// and copy everything before it at once.
-	i := plainPrefix(s)
-	b = append(b, '"')
-	if i == len(s) {
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	return append(appendEscaped(b, s, i), '"')
+	return append(AppendEscaped(append(b, '"'), s), '"')
 }
 
 // AppendEscaped appends s as AppendString writes it, but without the
@@ -40,10 +33,43 @@ func AppendString(b []byte, s string) []byte {
 // text on either side (`,"to":"` before the string, `","reason":"` after
 // it), which saves two appends a string.
 func AppendEscaped(b []byte, s string) []byte {
-	if i := plainPrefix(s); i < len(s) {
-		return appendEscaped(b, s, i)
+	// Each word or byte is stored as it is tested, into room made once:
+	// for the short strings of payloads, cheaper than a scan followed by
+	// a copy. The first unsafe byte ends the fast path; the bytes before
+	// it are written already, and appendEscaped goes on from it.
+	n := len(b)
+	b = slices.Grow(b, len(s))
+	w := b[n : n+len(s)]
+	i := 0
+	if len(s) >= 8 {
+		for ; i+8 <= len(s); i += 8 {
+			x := load8(s[i : i+8])
+			binary.LittleEndian.PutUint64(w[i:i+8], x)
+			if t := unsafe8(x); t != 0 {
+				i += bits.TrailingZeros64(t) / 8
+				return appendEscaped(b[:n+i], s[i:], 0)
+			}
+		}
+		if i < len(s) {
+			// The last eight bytes, overlapping bytes written already.
+			j := len(s) - 8
+			x := load8(s[j:])
+			binary.LittleEndian.PutUint64(w[j:], x)
+			if t := unsafe8(x); t != 0 {
+				i = j + bits.TrailingZeros64(t)/8
+				return appendEscaped(b[:n+i], s[i:], 0)
+			}
+		}
+		return b[:n+len(s)]
 	}
-	return append(b, s...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !safe[c] {
+			return appendEscaped(b[:n+i], s[i:], 0)
+		}
+		w[i] = c
+	}
+	return b[:n+len(s)]
 }
 
 // Plain reports whether AppendString writes s as it is, between quotes:

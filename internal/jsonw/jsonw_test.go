@@ -185,10 +185,11 @@ func TestPlain(t *testing.T) {
 }
 
 // TestPlainPrefix checks plainPrefix, which finds the first unsafe byte
-// from a word's flags, against a byte-by-byte scan: every byte value at
-// every position of strings of up to 19 bytes, alone and before a second
-// unsafe byte, so that the word tests (whole, overlapping the end, and
-// shorter than a word) must all report the first.
+// from a word's flags, against a byte-by-byte scan, and AppendEscaped,
+// which copies words and bytes as it tests them, against encoding/json:
+// every byte value at every position of strings of up to 19 bytes, alone
+// and before a second unsafe byte, so that the word tests (whole,
+// overlapping the end) and the byte loop must all stop at the first.
 func TestPlainPrefix(t *testing.T) {
 	scan := func(s string) int {
 		i := 0
@@ -208,6 +209,9 @@ func TestPlainPrefix(t *testing.T) {
 					}
 					s := string(b)
 					require.Equal(t, scan(s), plainPrefix(s), "%q", s)
+					want, err := json.Marshal(s)
+					require.NoError(t, err)
+					require.Equal(t, "x"+string(want[1:len(want)-1]), string(AppendEscaped([]byte("x"), s)), "%q", s)
 				}
 			}
 		}
