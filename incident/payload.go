@@ -1,8 +1,6 @@
 package incident
 
 import (
-	"strconv"
-
 	"github.com/itsmkit/itsmkit/internal/jsonw"
 	"github.com/itsmkit/itsmkit/itsm"
 )
@@ -13,18 +11,23 @@ import (
 // these types (HTML escaping included), so payloads decode into Entry and
 // Comment with json.Unmarshal.
 
-func appendActorRef(b []byte, a itsm.ActorRef) []byte {
-	b = append(b, `{"id":`...)
-	b = jsonw.AppendString(b, a.ID)
+// The writers below put the quotes of each string into the constant text
+// around it (`,"to":"` before, `","reason":"` after), leaving a string
+// open until the next constant: one append a string rather than three.
+
+// appendActorRef appends a's JSON object.
+func appendActorRef(b []byte, a *itsm.ActorRef) []byte {
+	b = append(b, `{"id":"`...)
+	b = jsonw.AppendEscaped(b, a.ID)
 	if a.Name != "" {
-		b = append(b, `,"name":`...)
-		b = jsonw.AppendString(b, a.Name)
+		b = append(b, `","name":"`...)
+		b = jsonw.AppendEscaped(b, a.Name)
 	}
 	if a.Kind != "" {
-		b = append(b, `,"kind":`...)
-		b = jsonw.AppendString(b, string(a.Kind))
+		b = append(b, `","kind":"`...)
+		b = jsonw.AppendEscaped(b, string(a.Kind))
 	}
-	return append(b, '}')
+	return append(b, `"}`...)
 }
 
 // entryPayload encodes a history entry as an event payload.
@@ -38,38 +41,37 @@ func entryPayloadSize(h *Entry) int { return 192 + len(h.Reason) + 64*len(h.Chan
 // appendEntryPayload appends entryPayload's encoding to b.
 func appendEntryPayload(b []byte, h *Entry) []byte {
 	b = append(b, `{"seq":`...)
-	b = strconv.AppendInt(b, int64(h.Seq), 10)
+	b = jsonw.AppendInt(b, h.Seq)
 	b = append(b, `,"at":`...)
 	b = jsonw.AppendTime(b, h.At)
 	b = append(b, `,"by":`...)
-	b = appendActorRef(b, h.By)
-	b = append(b, `,"command":`...)
-	b = jsonw.AppendString(b, h.Command)
-	b = append(b, `,"from":`...)
-	b = jsonw.AppendString(b, string(h.From))
-	b = append(b, `,"to":`...)
-	b = jsonw.AppendString(b, string(h.To))
+	b = appendActorRef(b, &h.By)
+	b = append(b, `,"command":"`...)
+	b = jsonw.AppendEscaped(b, h.Command)
+	b = append(b, `","from":"`...)
+	b = jsonw.AppendEscaped(b, string(h.From))
+	b = append(b, `","to":"`...)
+	b = jsonw.AppendEscaped(b, string(h.To))
 	if h.Reason != "" {
-		b = append(b, `,"reason":`...)
-		b = jsonw.AppendString(b, h.Reason)
+		b = append(b, `","reason":"`...)
+		b = jsonw.AppendEscaped(b, h.Reason)
 	}
-	if len(h.Changes) > 0 {
-		b = append(b, `,"changes":[`...)
-		for i, c := range h.Changes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"field":`...)
-			b = jsonw.AppendString(b, c.Field)
-			b = append(b, `,"from":`...)
-			b = jsonw.AppendString(b, c.From)
-			b = append(b, `,"to":`...)
-			b = jsonw.AppendString(b, c.To)
-			b = append(b, '}')
+	if len(h.Changes) == 0 {
+		return append(b, `"}`...)
+	}
+	b = append(b, `","changes":[{"field":"`...)
+	for i := range h.Changes {
+		c := &h.Changes[i]
+		if i > 0 {
+			b = append(b, `"},{"field":"`...)
 		}
-		b = append(b, ']')
+		b = jsonw.AppendEscaped(b, c.Field)
+		b = append(b, `","from":"`...)
+		b = jsonw.AppendEscaped(b, c.From)
+		b = append(b, `","to":"`...)
+		b = jsonw.AppendEscaped(b, c.To)
 	}
-	return append(b, '}')
+	return append(b, `"}]}`...)
 }
 
 // commentPayload encodes a comment as an event payload.
@@ -85,7 +87,7 @@ func appendCommentPayload(b []byte, c *Comment) []byte {
 	b = append(b, `{"at":`...)
 	b = jsonw.AppendTime(b, c.At)
 	b = append(b, `,"by":`...)
-	b = appendActorRef(b, c.By)
+	b = appendActorRef(b, &c.By)
 	b = append(b, `,"text":`...)
 	b = jsonw.AppendString(b, c.Text)
 	if c.WorkNote {

@@ -2,7 +2,6 @@ package sla
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/shopspring/decimal"
 
@@ -69,7 +68,7 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 		b = jsonw.AppendString(b, ev.Metric)
 		b = append(b, `,"cycle":`...)
 	}
-	b = strconv.AppendInt(b, int64(ev.Cycle), 10)
+	b = jsonw.AppendInt(b, ev.Cycle)
 	b = append(b, `,"goal":`...)
 	b = jsonw.AppendString(b, ev.Goal)
 	if !ev.Threshold.IsZero() { // omitzero: Decimal.IsZero, as encoding/json asks

@@ -205,3 +205,32 @@ func FuzzEventJSONKeyed(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkEventJSONLifecycle encodes the events of an incident's
+// lifecycle (those of BenchmarkObserveLifecycle) into one reused buffer:
+// AppendJSON's share of incident.Service's work, without the engine's.
+func BenchmarkEventJSONLifecycle(b *testing.B) {
+	e, err := NewEngine([]Agreement{lcAgreement()}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := State{Record: tmRecord}
+	var evs []Event
+	for _, o := range lcObservations() {
+		got, err := e.ObserveInPlace(&st, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, got...)
+	}
+	buf := make([]byte, 0, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = buf[:0]
+		for k := range evs {
+			if buf, err = evs[k].AppendJSON(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

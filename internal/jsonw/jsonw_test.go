@@ -20,6 +20,7 @@ func TestAppendStringAgreesWithEncodingJSON(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(AppendString(nil, s)), "%q", s)
 		require.Equal(t, "x"+string(want), string(AppendString([]byte("x"), s)))
+		require.Equal(t, "x"+string(want[1:len(want)-1]), string(AppendEscaped([]byte("x"), s)))
 	}
 }
 
@@ -29,6 +30,7 @@ func FuzzAppendString(f *testing.F) {
 		want, err := json.Marshal(s)
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(AppendString(nil, s)))
+		require.Equal(t, string(want[1:len(want)-1]), string(AppendEscaped(nil, s)))
 	})
 }
 
@@ -180,4 +182,62 @@ func TestPlain(t *testing.T) {
 		}
 	}
 	require.True(t, Plain(""))
+}
+
+// TestPlainPrefix checks plainPrefix, which finds the first unsafe byte
+// from a word's flags, against a byte-by-byte scan, and AppendEscaped,
+// which copies words and bytes as it tests them, against encoding/json:
+// every byte value at every position of strings of up to 19 bytes, alone
+// and before a second unsafe byte, so that the word tests (whole,
+// overlapping the end) and the byte loop must all stop at the first.
+func TestPlainPrefix(t *testing.T) {
+	scan := func(s string) int {
+		i := 0
+		for i < len(s) && safe[s[i]] {
+			i++
+		}
+		return i
+	}
+	for c := range 256 {
+		for n := 1; n <= 19; n++ {
+			for at := range n {
+				for _, later := range []byte{'a', 0, '"', 0xff, '<', 0x1f} {
+					b := []byte(strings.Repeat("a", n))
+					b[at] = byte(c)
+					if at+1 < n {
+						b[n-1] = later
+					}
+					s := string(b)
+					require.Equal(t, scan(s), plainPrefix(s), "%q", s)
+					want, err := json.Marshal(s)
+					require.NoError(t, err)
+					require.Equal(t, "x"+string(want[1:len(want)-1]), string(AppendEscaped([]byte("x"), s)), "%q", s)
+				}
+			}
+		}
+	}
+	require.Equal(t, 0, plainPrefix(""))
+}
+
+// BenchmarkAppendTime measures an instant in UTC, whole and with a
+// fraction, as payloads write them.
+func BenchmarkAppendTime(b *testing.B) {
+	base := time.Date(2026, 11, 23, 9, 41, 7, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		t    time.Time
+	}{{"whole", base}, {"fraction", base.Add(123456 * time.Microsecond)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			buf := make([]byte, 0, 64)
+			for b.Loop() {
+				buf = AppendTime(buf[:0], tc.t)
+			}
+		})
+	}
+}
+
+func TestAppendInt(t *testing.T) {
+	for _, v := range []int{0, 1, 9, 10, 42, 99, 100, 101, 999, 1000, 123456789, -1, -9, -10, -99, -100, 1<<63 - 1, -1 << 63} {
+		require.Equal(t, "x"+strconv.Itoa(v), string(AppendInt([]byte("x"), v)), "%d", v)
+	}
 }
