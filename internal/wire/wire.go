@@ -79,9 +79,13 @@ func AppendTime(b []byte, t time.Time) []byte {
 	micro := ns / 1000
 	sub := ns - micro*1000
 	zz := uint64(sec<<1 ^ sec>>63)
-	if sub == 0 && zz-1<<28 < 1<<35-1<<28 {
-		// A normalised instant between 1978 and 2514: a header of one to
-		// three bytes and seconds of five, written with one append.
+	// The zig-zag seconds take five bytes exactly when lo <= zz < hi:
+	// from 1974 to 2514 (and 1425 to 1965). One unsigned comparison
+	// tests both bounds.
+	const lo, hi = 1 << 28, 1 << 35
+	if sub == 0 && zz-lo < hi-lo {
+		// A normalised instant of those years: a header of one to three
+		// bytes and seconds of five, written with one append.
 		s0, s1, s2, s3, s4 := byte(zz)|0x80, byte(zz>>7)|0x80, byte(zz>>14)|0x80, byte(zz>>21)|0x80, byte(zz>>28)
 		switch h := micro<<1 + 1; {
 		case h < 1<<7:
