@@ -9,8 +9,8 @@ import (
 )
 
 // lifecycle runs open → assign → hold → resume → resolve → close through
-// the service.
-func lifecycle(b testing.TB, d *desk) {
+// the service and returns the incident's ID.
+func lifecycle(b testing.TB, d *desk) incident.ID {
 	ctx := context.Background()
 	res, err := d.svc.Open(ctx, tenant, agent, mailDown())
 	if err != nil {
@@ -27,6 +27,7 @@ func lifecycle(b testing.TB, d *desk) {
 	step(d.svc.Resume(ctx, tenant, id, agent, ""))
 	step(d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay"))
 	step(d.svc.Close(ctx, tenant, id, agent, ""))
+	return id
 }
 
 // BenchmarkIncidentLifecycle measures one incident's whole life through the

@@ -14,18 +14,7 @@ func closedRecord(tb testing.TB) incident.Data {
 	tb.Helper()
 	d := newDesk(tb, false)
 	ctx := context.Background()
-	id := d.open(tb).ID()
-	step := func(_ incident.Result, err error) {
-		tb.Helper()
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
-	step(d.svc.Assign(ctx, tenant, id, agent, "", "ana", ""))
-	step(d.svc.Hold(ctx, tenant, id, agent, incident.HoldAwaitingVendor, ""))
-	step(d.svc.Resume(ctx, tenant, id, agent, ""))
-	step(d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay"))
-	step(d.svc.Close(ctx, tenant, id, agent, ""))
+	id := lifecycle(tb, d)
 	got, err := d.svc.Get(ctx, tenant, id)
 	if err != nil {
 		tb.Fatal(err)
