@@ -644,19 +644,23 @@ func ownNorm(t *Timer) bool {
 }
 
 // timerNorm reports whether every instant of t, its lists' included, is
-// normalised: whether normalizeTimer would leave t as it is.
+// normalised: whether normalizeTimer would leave t as it is. asOf is the
+// state's as_of when that is normalised, the zero instant otherwise.
 //
 // An instant equal, bit for bit, to one found normalised is normalised
-// too, and == costs less than isNorm: a segment mostly starts where the
-// one before it ended, the first where the timer started.
-func timerNorm(t *Timer) bool {
-	if !ownNorm(t) {
+// too, and == costs less than isNorm (which copies the instant to
+// compare it with its UTC form). So the instants are tested in the order
+// that lets most of them be recognised that way: a cycle attaches where
+// it starts (bar a retroactive start); each stretch of its life starts
+// where the one before it ended, the first where the cycle started; the
+// current stage (Since) began, and a finished cycle ended (EndedAt), where
+// the last stretch ended; and a timer is accrued (AsOf) to the state's
+// as_of while live, to its end once finished. The instants its stage
+// leaves unset are zero, which is normalised too.
+func timerNorm(t *Timer, asOf time.Time) bool {
+	var zero time.Time
+	if !isNorm(t.StartedAt) || t.AttachedAt != t.StartedAt && !isNorm(t.AttachedAt) {
 		return false
-	}
-	for i := range t.Marks {
-		if !isNorm(t.Marks[i].At) {
-			return false
-		}
 	}
 	prev := t.StartedAt
 	for i := range t.Segments {
@@ -665,6 +669,19 @@ func timerNorm(t *Timer) bool {
 			return false
 		}
 		prev = sg.To
+	}
+	if t.Since != prev && t.Since != zero && !isNorm(t.Since) ||
+		t.EndedAt != prev && t.EndedAt != zero && !isNorm(t.EndedAt) ||
+		t.AsOf != asOf && t.AsOf != t.EndedAt && !isNorm(t.AsOf) ||
+		t.BreachedAt != zero && !isNorm(t.BreachedAt) ||
+		t.DueAt != zero && !isNorm(t.DueAt) ||
+		t.NextAt != zero && !isNorm(t.NextAt) {
+		return false
+	}
+	for i := range t.Marks {
+		if !isNorm(t.Marks[i].At) {
+			return false
+		}
 	}
 	for i := range t.Changes {
 		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
@@ -740,12 +757,17 @@ func checkTimerState(st *State) (stateFacts, error) {
 	if !stAsOf.IsZero() {
 		checkInstant(&errs, "as_of", stAsOf)
 	}
+	// What timerNorm may take as normalised: st's as_of when it is.
+	var normAsOf time.Time
+	if facts.normed {
+		normAsOf = stAsOf
+	}
 	for i := range st.Timers {
 		t := &st.Timers[i]
 		if t.Stage < StageRunning || t.Stage > StageCanceled {
 			errs.Addf(fmt.Sprintf("timers[%d].stage", i), "%d is not a stage", uint8(t.Stage))
 		}
-		tn := timerNorm(t)
+		tn := timerNorm(t, normAsOf)
 		facts.normed = facts.normed && tn
 		if !t.Stage.Live() {
 			continue

@@ -2,6 +2,8 @@ package sla
 
 import (
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,5 +54,49 @@ func TestInstantHelpers(t *testing.T) {
 			na, nb := itsm.Normalize(a), itsm.Normalize(b)
 			require.Equal(t, na.Sub(nb), sub(na, nb), "sub(%v, %v)", na, nb)
 		}
+	}
+}
+
+// TestTimerNorm requires timerNorm to report exactly whether
+// normalizeTimer would leave a timer as it is, on timers whose instants
+// are drawn from a few normalised instants and denormalised forms of them
+// (another zone, a monotonic reading, a stray nanosecond), so that equal
+// instants, which timerNorm recognises by ==, are frequent.
+func TestTimerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	base := []time.Time{{}, tmDay(3, 9, 0), tmDay(3, 9, 30), tmDay(4, 12, 0).Add(7 * time.Microsecond)}
+	pool := slices.Clone(base)
+	for _, b := range base[1:] {
+		pool = append(pool, b.In(time.FixedZone("east", 3600)), b.Add(time.Nanosecond),
+			time.Now().Add(b.Sub(time.Now())), b.In(time.FixedZone("UTC", 0)))
+	}
+	pick := func() time.Time {
+		if r.IntN(4) > 0 {
+			return base[r.IntN(len(base))]
+		}
+		return pool[r.IntN(len(pool))]
+	}
+	for i := range 20000 {
+		var tm Timer
+		for _, p := range []*time.Time{&tm.BreachedAt, &tm.StartedAt, &tm.AttachedAt, &tm.EndedAt, &tm.AsOf, &tm.Since, &tm.DueAt, &tm.NextAt} {
+			*p = pick()
+		}
+		for range r.IntN(3) {
+			tm.Marks = append(tm.Marks, Mark{Threshold: "50", At: pick()})
+		}
+		for range r.IntN(4) {
+			tm.Segments = append(tm.Segments, Segment{Kind: SegmentRunning, From: pick(), To: pick()})
+		}
+		for range r.IntN(2) {
+			tm.Changes = append(tm.Changes, Change{At: pick(), BreachedAt: pick()})
+		}
+		asOf := base[r.IntN(len(base))]
+		if r.IntN(3) == 0 {
+			// A live timer is accrued to the state's as_of.
+			tm.AsOf = asOf
+		}
+		want := tm.Clone()
+		normalizeTimer(&want)
+		require.Equal(t, reflect.DeepEqual(tm, want), timerNorm(&tm, asOf), "case %d: %+v", i, tm)
 	}
 }
