@@ -100,3 +100,15 @@ func TestTimerNorm(t *testing.T) {
 		require.Equal(t, reflect.DeepEqual(tm, want), timerNorm(&tm, asOf), "case %d: %+v", i, tm)
 	}
 }
+
+// TestOwnKind requires the kinds ownKind lets checkTimerState accept
+// without Kind.Validate to be valid, and ownKind to refuse the others.
+func TestOwnKind(t *testing.T) {
+	for _, k := range []itsm.Kind{itsm.KindIncident, itsm.KindChange, itsm.KindProblem, itsm.KindRequest} {
+		require.True(t, ownKind(k), k)
+		require.NoError(t, k.Validate(), k)
+	}
+	for _, k := range []itsm.Kind{"", "Incident", "incident ", "incidents", "ci", "service", "chang", "9problem", "request\x00"} {
+		require.False(t, ownKind(k), k)
+	}
+}

@@ -563,6 +563,8 @@ func TestObserveErrors(t *testing.T) {
 		{"invalid state category", st, tmObs(tmDay(3, 11, 0), 1, 0), "state"},
 		{"opened after at", st, tmWith(tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), func(o *Observation) { o.Opened = tmDay(3, 12, 0) }), "opened"},
 		{"no record", State{}, tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), "record.kind"},
+		{"malformed record kind", State{Record: itsm.Ref{Kind: "Incident", ID: tmRecord.ID}}, tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), "record.kind"},
+		{"no record ID", State{Record: itsm.Ref{Kind: itsm.KindIncident}}, tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), "record.id"},
 		{"bad stage", State{Record: tmRecord, Timers: []Timer{{}}}, tmObs(tmDay(3, 11, 0), 1, itsm.CategoryActive), "timers[0].stage"},
 	}
 	for _, tc := range tests {
