@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -110,5 +111,69 @@ func TestOwnKind(t *testing.T) {
 	}
 	for _, k := range []itsm.Kind{"", "Incident", "incident ", "incidents", "ci", "service", "chang", "9problem", "request\x00"} {
 		require.False(t, ownKind(k), k)
+	}
+}
+
+// TestWindowBounds requires the constant bounds of the engine's years to
+// be the Unix seconds of their first instants.
+func TestWindowBounds(t *testing.T) {
+	require.Equal(t, time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), int64(minUnix))
+	require.Equal(t, time.Date(maxYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), int64(maxUnix))
+}
+
+// TestObservationInstantErrors requires the checks of an observation's
+// at and opened to report exactly the problems of their plain statement
+// (at set, in the years, not before the state's as_of; opened in the
+// years, not after at, at most 100 years before it), in that order, for
+// instants of every kind, at and opened alike.
+func TestObservationInstantErrors(t *testing.T) {
+	e := tmEngine(t, "", tmResolution())
+	inYears := func(t time.Time) bool { return t.Year() >= minYear && t.Year() < maxYear }
+	want := func(asOf, at0, opened0 time.Time) []itsm.FieldError {
+		var errs itsm.FieldErrors
+		at := itsm.Normalize(at0)
+		switch {
+		case at0.IsZero():
+			errs.Add("at", "must be set")
+		case !inYears(at):
+			errs.Add("at", outOfWindow(at))
+		case at.Before(asOf):
+			errs.Addf("at", "%s is before the last observation %s", at.Format(time.RFC3339Nano), asOf.Format(time.RFC3339Nano))
+		}
+		opened := itsm.Normalize(opened0)
+		switch {
+		case opened0.IsZero():
+		case !inYears(opened):
+			errs.Add("opened", outOfWindow(opened))
+		case at.Before(opened):
+			errs.Add("opened", "must not be after at")
+		case at.Sub(opened) > maxLife:
+			errs.Add("opened", "must not be more than 100 years before at")
+		}
+		var ve *itsm.ValidationError
+		if errors.As(errs.Err(), &ve) {
+			return ve.All()
+		}
+		return nil
+	}
+	ts := tmInstants()
+	ts = append(ts, tmDay(3, 9, 0), tmDay(3, 9, 0).Add(-maxLife), tmDay(3, 9, 0).Add(-maxLife-time.Microsecond),
+		tmDay(3, 9, 0).Add(-maxLife-time.Nanosecond), tmDay(3, 9, 0).Add(-maxLife+time.Nanosecond))
+	for _, asOf := range []time.Time{{}, tmDay(3, 9, 0)} {
+		for i, at := range ts {
+			for _, opened := range []time.Time{ts[(i*13+5)%len(ts)], ts[(i*7+1)%len(ts)], at, at.Add(time.Nanosecond), at.Add(-maxLife),
+				at.Add(-maxLife - time.Nanosecond), at.Add(-maxLife - time.Second), tmDay(3, 9, 0).Add(-maxLife), {}} {
+				st := State{Record: tmRecord, AsOf: asOf}
+				_, err := e.ObserveInPlace(&st, Observation{At: at, Opened: opened, State: itsm.CategoryActive})
+				var got []itsm.FieldError
+				var ve *itsm.ValidationError
+				if errors.As(err, &ve) {
+					got = ve.All()
+				} else {
+					require.NoError(t, err)
+				}
+				require.Equal(t, want(asOf, at, opened), got, "as_of %v, at %v, opened %v", asOf, at, opened)
+			}
+		}
 	}
 }
