@@ -354,20 +354,21 @@ type condMemory struct {
 	values map[string]string
 }
 
-// holds evaluates p; a nil p holds when dflt is true. A condition on the
-// state alone is a look-up, inlined.
+// holds evaluates p; a nil p holds when dflt is true. A missing condition
+// (most targets leave several out) and a condition on the state alone are
+// answered inline.
 func (p *condPred) holds(o *Observation, m *condMemory, dflt bool) bool {
-	if p != nil && p.byState != nil {
-		return p.byState[o.State]
-	}
-	return p.holdsSlow(o, m, dflt)
-}
-
-// holdsSlow is holds for a p that is nil or not tabulated on the state.
-func (p *condPred) holdsSlow(o *Observation, m *condMemory, dflt bool) bool {
 	if p == nil {
 		return dflt
 	}
+	if p.byState != nil {
+		return p.byState[o.State]
+	}
+	return p.holdsSlow(o, m)
+}
+
+// holdsSlow is holds for a p that is not tabulated on the state.
+func (p *condPred) holdsSlow(o *Observation, m *condMemory) bool {
 	if p.tabulated && uint(o.Priority) < 64 {
 		return p.byPriority>>uint(o.Priority)&1 != 0
 	}
