@@ -798,15 +798,24 @@ func checkTimerState(st *State) (stateFacts, error) {
 		// without monotonic readings, as normalised ones are, differ by a
 		// negative duration exactly when the first is before the second
 		// (sub saturates, keeping the sign, where it would overflow).
-		switch life := sub(asOf, started); {
-		case !inWindow(started):
+		// started, normalised, is in UTC: inWindow's test of its seconds
+		// is made inline.
+		switch life, sec := sub(asOf, started), started.Unix(); {
+		case sec < minUnix || sec >= maxUnix:
 			errs.Add(field("started_at"), outOfWindow(started))
 		case life < 0:
 			errs.Add(field("started_at"), "must not be after as_of")
 		case life > maxLife:
 			errs.Add(field("started_at"), "must not be more than 100 years before as_of")
-		case before(since, started) || before(asOf, since):
-			errs.Add(field("since"), "must lie between started_at and as_of")
+		default:
+			// And one more decides both bounds on since: since lies in
+			// [started, as_of] exactly when it is at most life after
+			// started, life being at most 100 years, which sub gives
+			// exactly; a since beyond as_of is more than life after
+			// started, saturated or not.
+			if in := sub(since, started); in < 0 || in > life {
+				errs.Add(field("since"), "must lie between started_at and as_of")
+			}
 		}
 		if outOfLife(t.BusinessElapsed) || outOfLife(t.ActualElapsed) || outOfLife(t.BusinessPaused) || outOfLife(t.ActualPaused) {
 			for _, d := range [...]struct {

@@ -177,3 +177,74 @@ func TestObservationInstantErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveTimerInstantErrors requires checkTimerState's checks of a live
+// timer's as_of, started_at and since to report exactly the problems of
+// their plain statement, in order: as_of equal to the state's; started_at
+// in the years, not after as_of, at most 100 years before it; since
+// between started_at and as_of.
+func TestLiveTimerInstantErrors(t *testing.T) {
+	inYears := func(t time.Time) bool { return t.Year() >= minYear && t.Year() < maxYear }
+	want := func(st *State) []itsm.FieldError {
+		var errs itsm.FieldErrors
+		stAsOf := itsm.Normalize(st.AsOf)
+		if !stAsOf.IsZero() && !inYears(stAsOf) {
+			errs.Add("as_of", outOfWindow(stAsOf))
+		}
+		tm := &st.Timers[0]
+		asOf, started, since := itsm.Normalize(tm.AsOf), itsm.Normalize(tm.StartedAt), itsm.Normalize(tm.Since)
+		if asOf != stAsOf {
+			errs.Add("timers[0].as_of", "of a live timer must equal the state's as_of")
+		}
+		switch {
+		case !inYears(started):
+			errs.Add("timers[0].started_at", outOfWindow(started))
+		case asOf.Before(started):
+			errs.Add("timers[0].started_at", "must not be after as_of")
+		case asOf.Sub(started) > maxLife:
+			errs.Add("timers[0].started_at", "must not be more than 100 years before as_of")
+		case since.Before(started) || asOf.Before(since):
+			errs.Add("timers[0].since", "must lie between started_at and as_of")
+		}
+		var ve *itsm.ValidationError
+		if errors.As(errs.Err(), &ve) {
+			return ve.All()
+		}
+		return nil
+	}
+	r := rand.New(rand.NewPCG(13, 17))
+	ts := tmInstants()
+	at := tmDay(3, 9, 0)
+	near := []time.Time{at, at.Add(-maxLife), at.Add(-maxLife - time.Microsecond), at.Add(-maxLife + time.Microsecond),
+		at.Add(-time.Microsecond), at.Add(time.Microsecond), at.Add(-maxLife - time.Nanosecond), at.AddDate(200, 0, 0),
+		at.AddDate(-300, 0, 0), {}}
+	pick := func() time.Time {
+		if r.IntN(2) == 0 {
+			return near[r.IntN(len(near))]
+		}
+		return ts[r.IntN(len(ts))]
+	}
+	for i := range 50000 {
+		stAsOf := at
+		if r.IntN(8) == 0 {
+			stAsOf = pick()
+		}
+		tm := Timer{Stage: StageRunning, Within: time.Hour, AsOf: stAsOf, StartedAt: pick(), Since: pick()}
+		if r.IntN(8) == 0 {
+			tm.AsOf = pick()
+		}
+		if r.IntN(4) == 0 {
+			tm.Since = tm.StartedAt
+		}
+		st := State{Record: tmRecord, AsOf: stAsOf, Timers: []Timer{tm}}
+		_, err := checkTimerState(&st)
+		var got []itsm.FieldError
+		var ve *itsm.ValidationError
+		if errors.As(err, &ve) {
+			got = ve.All()
+		} else {
+			require.NoError(t, err)
+		}
+		require.Equal(t, want(&st), got, "case %d: as_of %v, timer as_of %v, started %v, since %v", i, stAsOf, tm.AsOf, tm.StartedAt, tm.Since)
+	}
+}
