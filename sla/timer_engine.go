@@ -1033,18 +1033,23 @@ func (e *Engine) observe(st *State, obs *Observation, keepPrevious, normed bool)
 	var evs []Event
 	var buf [4]timerDef
 	defs := e.removeUndefined(st, &evs, buf[:0])
-	if err := e.advanceAll(st, at, &evs, defs); err != nil {
-		return nil, err
-	}
 	mem := condMemory{seen: st.Observed, values: st.Previous}
 
-	// Live timers, each under its own definition.
+	// Live timers, each under its own definition: accrued to at (as
+	// advanceAll does), then evaluated at at. One pass does both: a timer's
+	// accrual and evaluation touch no other timer, and the accrual's events
+	// lie strictly before at, where the evaluation's lie, so the events
+	// sorted by instant come out as two passes would leave them.
 	for i := range st.Timers {
 		t := &st.Timers[i]
 		if d := &defs[i]; t.Stage.Live() && d.ct != nil {
+			if err := accrueTimer(t, d.ct, d.g, at, false, &evs); err != nil {
+				return nil, err
+			}
 			e.evaluateLive(t, d.ca, d.ct, obs, &mem, &evs)
 		}
 	}
+	st.AsOf = at
 	// Attach and reopen under the latest definitions; room counts the
 	// targets left, the most timers and attached events still to come.
 	room := e.targets

@@ -290,3 +290,40 @@ func TestLiveTimerStartChecks(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// TestObserveEventsInOrder requires an observation's events to be those
+// of advancing to its instant followed by those of observing there: the
+// thresholds and breaches timers ran past first, in the order of their
+// instants, then what the observation did to each timer, in the timers'
+// order. Here the response timer, first, runs past its thresholds and
+// breach and then completes, while the resolution timer, second, runs
+// past its first threshold after the response's breach and before the
+// response completes.
+func TestObserveEventsInOrder(t *testing.T) {
+	e, err := NewEngine([]Agreement{lcAgreement()}, nil)
+	require.NoError(t, err)
+	obs := lcObservations()
+	st := State{Record: tmRecord}
+	_, err = e.ObserveInPlace(&st, obs[0])
+	require.NoError(t, err)
+	later := obs[1]
+	later.At = obs[0].At.Add(4*time.Hour + 30*time.Minute)
+
+	split := st.Clone()
+	want, err := e.AdvanceInPlace(&split, later.At)
+	require.NoError(t, err)
+	more, err := e.ObserveInPlace(&split, later)
+	require.NoError(t, err)
+	want = append(want, more...)
+
+	got, err := e.ObserveInPlace(&st, later)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, split, st)
+	var keys []string
+	for _, ev := range got {
+		keys = append(keys, ev.Key[len("incident:0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/desk/"):])
+	}
+	assert.Equal(t, []string{"response/1/threshold/50", "response/1/threshold/75", "response/1/threshold/100", "response/1/breached",
+		"resolution/1/threshold/50", "response/1/completed/2"}, keys)
+}
