@@ -52,7 +52,8 @@ type names struct {
 	// types and memo remember where names met lately are, sparing a map
 	// lookup for nearly every name of an event: the same few types,
 	// tenants and actors keep coming. An event type is looked up in
-	// types, by a cheap hash of a few of its bytes; any other name in the
+	// types, by a cheap hash of a few of its bytes, in the place the hash
+	// names and its neighbour (see appendType); any other name in the
 	// memo of its field, which holds the last two met there (the zero
 	// place holding the empty string, whose reference is 0).
 	types [64]recentName
@@ -99,16 +100,33 @@ func typeSlot(s string) int {
 	return int(h >> (32 - 6))
 }
 
-// appendType appends a reference to the event type s.
+// appendType appends a reference to the event type s. A type is looked
+// for in the place its hash names, then in the neighbouring one (the
+// other of the pair), so that two types of the same hash, as some types of
+// one lifecycle have, both stay: with one place each took the other's,
+// and every event of theirs cost a map lookup.
 func (t *names) appendType(b []byte, s string) []byte {
 	if len(s) < 2 {
 		return t.appendName(b, s, nil)
 	}
-	r := &t.types[typeSlot(s)]
-	if r.s == s {
+	i := typeSlot(s)
+	if r := &t.types[i]; r.s == s {
 		return append(b, r.ref)
 	}
-	return t.appendName(b, s, r)
+	if r := &t.types[i^1]; r.s == s {
+		return append(b, r.ref)
+	}
+	return t.appendName(b, s, t.typePlace(i))
+}
+
+// typePlace returns where to remember a type of hash i that is in neither
+// place of its pair: its own place, unless that is taken and the other is
+// free.
+func (t *names) typePlace(i int) *recentName {
+	if t.types[i].s != "" && t.types[i^1].s == "" {
+		return &t.types[i^1]
+	}
+	return &t.types[i]
 }
 
 // appendField appends a reference to s, a name of field f. It is small
@@ -121,13 +139,12 @@ func (t *names) appendField(b []byte, s string, m *memo) []byte {
 	return t.appendMemo(b, s, m)
 }
 
-// appendMemo is appendField past the memo's first name: the second, or a
-// name not in the memo, which it enters in place of the older one there.
+// appendMemo is appendField past the memo's first name, which appendField
+// compared already: the second, or a name not in the memo, which it
+// enters in place of the older one there.
 func (t *names) appendMemo(b []byte, s string, m *memo) []byte {
-	for i := range m.r {
-		if m.r[i].s == s {
-			return append(b, m.r[i].ref)
-		}
+	if m.r[1].s == s {
+		return append(b, m.r[1].ref)
 	}
 	if s == "" {
 		return append(b, 0)
@@ -200,8 +217,14 @@ func (t *names) appendEnvelope(b []byte, e *itsm.Event) []byte {
 	b = t.appendField(b, e.Actor.ID, &t.memo[fieldActorID])
 	b = t.appendField(b, e.Actor.Name, &t.memo[fieldActorName])
 	b = t.appendField(b, string(e.Actor.Kind), &t.memo[fieldActorKind])
-	b = t.appendNames(b, e.Actor.Groups)
-	b = t.appendNames(b, e.Actor.Roles)
+	if e.Actor.Groups == nil && e.Actor.Roles == nil {
+		// The usual actor, without groups or roles: what appendNames
+		// writes for each, without the calls.
+		b = append(b, 0, 0)
+	} else {
+		b = t.appendNames(b, e.Actor.Groups)
+		b = t.appendNames(b, e.Actor.Roles)
+	}
 	if e.Payload == nil {
 		return append(b, 0)
 	}

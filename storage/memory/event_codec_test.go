@@ -3,6 +3,7 @@ package memory
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,67 @@ func FuzzEventDecoding(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, got, again)
 	})
+}
+
+// Types whose hashes name the same place both stay remembered, one in
+// each place of the pair, and a third one takes a place without changing
+// what any of them is written as.
+func TestTypeCachePairs(t *testing.T) {
+	// Find three types of one hash, and their references once entered.
+	byPlace := map[int][]string{}
+	var same []string
+	for i := 0; len(same) < 3; i++ {
+		s := fmt.Sprintf("type.%d", i)
+		p := typeSlot(s)
+		byPlace[p] = append(byPlace[p], s)
+		same = byPlace[p]
+	}
+	var tab names
+	want := map[string][]byte{}
+	for _, s := range same {
+		want[s] = tab.appendName(nil, s, nil)
+	}
+	require.Equal(t, []byte{2}, want[same[0]])
+
+	tests := []struct {
+		name   string
+		order  []string
+		cached []string // remembered afterwards, in no particular order
+	}{
+		{"one", []string{same[0], same[0]}, []string{same[0]}},
+		{"two of one hash both stay", []string{same[0], same[1], same[0], same[1]}, []string{same[0], same[1]}},
+		{"a third takes its own place", []string{same[0], same[1], same[2], same[2]}, []string{same[2], same[1]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab.types = [64]recentName{}
+			for _, s := range tt.order {
+				require.Equal(t, want[s], tab.appendType(nil, s), s)
+			}
+			i := typeSlot(same[0])
+			require.ElementsMatch(t, tt.cached, slices.DeleteFunc([]string{tab.types[i].s, tab.types[i^1].s}, func(s string) bool { return s == "" }))
+		})
+	}
+}
+
+// The memo of a field holds its last two names; a name found in its
+// second place, or entered, is written as the table has it.
+func TestFieldMemo(t *testing.T) {
+	var tab names
+	m := &tab.memo[fieldActorID]
+	for range 3 {
+		for _, s := range []string{"ana", "sla", "", "ana"} {
+			want := tab.idx[s]
+			got := tab.appendField(nil, s, m)
+			if s == "" {
+				require.Equal(t, []byte{0}, got)
+				continue
+			}
+			require.Equal(t, []byte{byte(tab.idx[s])}, got, s)
+			if want != 0 {
+				require.Equal(t, byte(want), got[0], "the same reference every time")
+			}
+		}
+	}
+	require.ElementsMatch(t, []string{"ana", "sla"}, []string{m.r[0].s, m.r[1].s})
 }
