@@ -160,7 +160,8 @@ func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
-	if err := s.prepareEvents(events, true); err != nil {
+	size, err := s.prepareEvents(events, true)
+	if err != nil {
 		return err
 	}
 	if len(events) == 0 {
@@ -170,28 +171,30 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		if err := s.checkEvents(events); err != nil {
 			return err
 		}
-		s.addEvents(t, events)
+		s.addEvents(t, events, size)
 		return nil
 	})
 }
 
 // prepareEvents checks events for an append, validating each one when
-// validate is set. The events are encoded once the store is held (see
-// addEvents), as their names refer to the outbox's table.
-func (s *Store) prepareEvents(events []itsm.Event, validate bool) error {
+// validate is set, and returns at least how many bytes their encodings
+// take (addEvents makes room for them at once). The events are encoded
+// once the store is held (see addEvents), as their names refer to the
+// outbox's table.
+func (s *Store) prepareEvents(events []itsm.Event, validate bool) (int, error) {
 	if validate {
 		if err := storage.ValidateEvents(events); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if len(events) == 0 {
-		return nil
+		return 0, nil
 	}
 	if !ascending(events) {
 		for i, e := range events {
 			for _, prev := range events[:i] {
 				if prev.ID == e.ID {
-					return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+					return 0, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 				}
 			}
 		}
@@ -201,9 +204,9 @@ func (s *Store) prepareEvents(events []itsm.Event, validate bool) error {
 		size += envelopeBound(&events[i]) + len(events[i].Payload)
 	}
 	if uint64(size) > math.MaxUint32 {
-		return fmt.Errorf("memory: %d events take up to %d bytes encoded, more than one append can hold: %w", len(events), size, itsm.ErrInvalid)
+		return 0, fmt.Errorf("memory: %d events take up to %d bytes encoded, more than one append can hold: %w", len(events), size, itsm.ErrInvalid)
 	}
-	return nil
+	return size, nil
 }
 
 // ascending reports whether the events' IDs grow strictly, as UUIDv7 IDs
@@ -231,20 +234,30 @@ func (s *Store) checkEvents(events []itsm.Event) error {
 }
 
 // addEvents encodes the events checkEvents accepted into the outbox,
-// recording how to undo it on t (nil outside a transaction). The
-// encodings copy everything, so nothing is shared with the caller.
-// Callers hold the store exclusively.
-func (s *Store) addEvents(t *tx, events []itsm.Event) {
+// recording how to undo it on t (nil outside a transaction); size is what
+// prepareEvents returned for them. The encodings copy everything, so
+// nothing is shared with the caller. Callers hold the store exclusively.
+func (s *Store) addEvents(t *tx, events []itsm.Event, size int) {
 	if len(events) == 0 {
 		return
 	}
 	box := &s.box
+	// Room for every encoding is made once, so each is written straight
+	// to the end of the chunk: no copy through a buffer, no test of room
+	// per event. Were the bound wrong, append would move the chunk, which
+	// entries find by number: still correct.
+	last := box.reserve(size)
+	c := box.text[last]
 	for i := range events {
-		e := entry{id: events[i].ID}
-		box.encode(&e, &events[i])
+		ev := &events[i]
+		start := len(c)
+		c = box.names.appendEnvelope(c, ev)
+		c = append(c, ev.Payload...)
+		e := entry{id: ev.ID, chunk: uint32(last), off: uint32(start), n: uint32(len(c) - start)}
 		box.index(&e, box.queue.len())
 		box.queue.push(e)
 	}
+	box.text[last] = c
 	t.onUndoAppend(len(events))
 }
 
@@ -287,7 +300,16 @@ func (b *outbox) encode(e *entry, ev *itsm.Event) {
 // store copies an encoding, the concatenation of head and rest, to the end
 // of the text, returning where it starts.
 func (b *outbox) store(head, rest []byte) (chunk, off uint32) {
-	n := len(head) + len(rest)
+	last := b.reserve(len(head) + len(rest))
+	c := b.text[last]
+	b.text[last] = append(append(c, head...), rest...)
+	return uint32(last), uint32(len(c))
+}
+
+// reserve makes room for n bytes at the end of the text, starting a new
+// chunk when the last one has not that much left, and returns the number
+// of the chunk they go to.
+func (b *outbox) reserve(n int) int {
 	last := len(b.text) - 1
 	if last < 0 || cap(b.text[last])-len(b.text[last]) < n {
 		size := minChunk
@@ -297,9 +319,7 @@ func (b *outbox) store(head, rest []byte) (chunk, off uint32) {
 		b.text = append(b.text, make([]byte, 0, max(size, n)))
 		last++
 	}
-	c := b.text[last]
-	b.text[last] = append(append(c, head...), rest...)
-	return uint32(last), uint32(len(c))
+	return last
 }
 
 // encoding returns the encoding of e, in b's text.
