@@ -2,6 +2,7 @@ package memory
 
 import (
 	"strings"
+	"time"
 
 	"github.com/itsmkit/itsmkit/internal/wire"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -280,28 +281,118 @@ func (t *names) readNames(r *wire.Reader) []string {
 // appendEvent wrote, its names referring to t. Its strings share s or the
 // table; its lists and payload are its own.
 func (t *names) decodeEvent(id [16]byte, s string) (itsm.Event, error) {
-	r := wire.NewReader(s)
-	e := itsm.Event{ID: id}
+	d := eventReader{t: t}
+	var e itsm.Event
+	payload, ok, err := d.read(&e, id, s)
+	if err != nil {
+		return itsm.Event{}, err
+	}
+	if ok {
+		e.Payload = []byte(payload)
+	}
+	return e, nil
+}
+
+// eventReader reads encodings one after another, as Claim does a batch's,
+// remembering the parts of the envelope after the type that it last read
+// (the tenant, subject and version; the instant; the last two actors
+// without groups or roles), with the bytes they were read from. The events
+// of one commit share most of these, so a part whose bytes are those
+// remembered is taken as it was read then rather than read again: equal
+// bytes read as equal values, and they end where they ended then, as each
+// part is a run of codes none of which is the start of another.
+type eventReader struct {
+	t       *names
+	r       wire.Reader
+	subject struct {
+		raw     string
+		tenant  itsm.TenantID
+		ref     itsm.Ref
+		version int64
+	}
+	at struct {
+		raw string
+		t   time.Time
+	}
+	actors [2]struct {
+		raw string
+		a   itsm.Actor
+	}
+	turn uint8
+}
+
+// skip reports whether the bytes left to read start with raw (not empty),
+// reading them if so.
+func (d *eventReader) skip(s, raw string) bool {
+	off := len(s) - d.r.Remaining()
+	if !strings.HasPrefix(s[off:], raw) {
+		return false
+	}
+	d.r.Raw(len(raw))
+	return true
+}
+
+// read reads into e the event with the given ID whose encoding appendEvent
+// wrote, and returns its payload, a substring of s, and whether it has one
+// (nil is no payload). Its strings share s or the table; its lists are its
+// own.
+func (d *eventReader) read(e *itsm.Event, id [16]byte, s string) (string, bool, error) {
+	t, r := d.t, &d.r
+	r.Reset(s)
 	r.Field("event")
+	e.ID = id
 	e.Type = itsm.EventType(t.readName(r))
-	e.Tenant = itsm.TenantID(t.readName(r))
-	e.Subject = itsm.Ref{Kind: itsm.Kind(t.readName(r)), ID: r.UUID()}
-	e.Version = r.Varint()
-	e.At = r.Time()
-	e.Actor.ID = t.readName(r)
-	e.Actor.Name = t.readName(r)
-	e.Actor.Kind = itsm.ActorKind(t.readName(r))
-	e.Actor.Groups = t.readNames(r)
-	e.Actor.Roles = t.readNames(r)
+	if m := &d.subject; m.raw != "" && d.skip(s, m.raw) {
+		e.Tenant, e.Subject, e.Version = m.tenant, m.ref, m.version
+	} else {
+		start := len(s) - r.Remaining()
+		e.Tenant = itsm.TenantID(t.readName(r))
+		e.Subject = itsm.Ref{Kind: itsm.Kind(t.readName(r)), ID: r.UUID()}
+		e.Version = r.Varint()
+		if r.Err() == nil {
+			m.raw, m.tenant, m.ref, m.version = s[start:len(s)-r.Remaining()], e.Tenant, e.Subject, e.Version
+		}
+	}
+	if m := &d.at; m.raw != "" && d.skip(s, m.raw) {
+		e.At = m.t
+	} else {
+		start := len(s) - r.Remaining()
+		e.At = r.Time()
+		if r.Err() == nil {
+			m.raw, m.t = s[start:len(s)-r.Remaining()], e.At
+		}
+	}
+	switch {
+	case d.actors[0].raw != "" && d.skip(s, d.actors[0].raw):
+		e.Actor = d.actors[0].a
+	case d.actors[1].raw != "" && d.skip(s, d.actors[1].raw):
+		e.Actor = d.actors[1].a
+	default:
+		start := len(s) - r.Remaining()
+		e.Actor.ID = t.readName(r)
+		e.Actor.Name = t.readName(r)
+		e.Actor.Kind = itsm.ActorKind(t.readName(r))
+		e.Actor.Groups = t.readNames(r)
+		e.Actor.Roles = t.readNames(r)
+		// Lists are each event's own: an actor with any is not
+		// remembered.
+		if r.Err() == nil && e.Actor.Groups == nil && e.Actor.Roles == nil {
+			m := &d.actors[d.turn]
+			d.turn ^= 1
+			m.raw, m.a = s[start:len(s)-r.Remaining()], e.Actor
+		}
+	}
+	var payload string
+	ok := false
 	switch r.Byte() {
 	case 0:
 	case 1:
-		e.Payload = []byte(r.Raw(r.Remaining()))
+		payload, ok = r.Raw(r.Remaining()), true
 	default:
 		r.Fail("payload flag neither 0 nor 1")
 	}
 	if err := r.Done(); err != nil {
-		return itsm.Event{}, err
+		return "", false, err
 	}
-	return e, nil
+	return payload, ok, nil
 }

@@ -172,3 +172,39 @@ func TestAppendWritesInPlace(t *testing.T) {
 		})
 	}
 }
+
+// The payloads of a claimed batch share one array, each clipped to its
+// own length: growing or changing one changes no other event's, nor the
+// outbox's; no payload stays nil and an empty one stays empty.
+func TestClaimedPayloadsShareOneArrayApart(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	gen := itsmtest.NewIDs(9)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	payloads := []json.RawMessage{nil, {}, json.RawMessage(`{"a":1}`), json.RawMessage(`{"b":2}`), nil, json.RawMessage(`{"c":3}`)}
+	want := make([]itsm.Event, len(payloads))
+	for i, p := range payloads {
+		want[i] = drainEvent(t, gen, now)
+		want[i].Payload = p
+	}
+	require.NoError(t, s.Append(ctx, want...))
+	claim := func(at time.Time) []itsm.Event {
+		t.Helper()
+		b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "r", Now: at, Lease: time.Minute})
+		require.NoError(t, err)
+		return b.Events
+	}
+	got := claim(now)
+	require.Equal(t, want, got)
+	require.Nil(t, got[0].Payload)
+	require.NotNil(t, got[1].Payload)
+	for i := range got {
+		require.Equal(t, len(got[i].Payload), cap(got[i].Payload), "event %d's payload clipped", i)
+	}
+	got[2].Payload = append(got[2].Payload, "more"...)
+	require.Equal(t, json.RawMessage(`{"a":1}more`), got[2].Payload)
+	require.Equal(t, want[3].Payload, got[3].Payload, "the next payload is not overwritten")
+	got[3].Payload[1] = 'X'
+	require.Equal(t, want[5].Payload, got[5].Payload)
+	require.Equal(t, want, claim(now.Add(time.Hour)), "the outbox kept its own")
+}
