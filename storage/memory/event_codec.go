@@ -2,6 +2,7 @@ package memory
 
 import (
 	"strings"
+	"time"
 
 	"github.com/itsmkit/itsmkit/internal/wire"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -52,7 +53,8 @@ type names struct {
 	// types and memo remember where names met lately are, sparing a map
 	// lookup for nearly every name of an event: the same few types,
 	// tenants and actors keep coming. An event type is looked up in
-	// types, by a cheap hash of a few of its bytes; any other name in the
+	// types, by a cheap hash of a few of its bytes, in the place the hash
+	// names and its neighbour (see appendType); any other name in the
 	// memo of its field, which holds the last two met there (the zero
 	// place holding the empty string, whose reference is 0).
 	types [64]recentName
@@ -99,16 +101,33 @@ func typeSlot(s string) int {
 	return int(h >> (32 - 6))
 }
 
-// appendType appends a reference to the event type s.
+// appendType appends a reference to the event type s. A type is looked
+// for in the place its hash names, then in the neighbouring one (the
+// other of the pair), so that two types of the same hash, as some types of
+// one lifecycle have, both stay: with one place each took the other's,
+// and every event of theirs cost a map lookup.
 func (t *names) appendType(b []byte, s string) []byte {
 	if len(s) < 2 {
 		return t.appendName(b, s, nil)
 	}
-	r := &t.types[typeSlot(s)]
-	if r.s == s {
+	i := typeSlot(s)
+	if r := &t.types[i]; r.s == s {
 		return append(b, r.ref)
 	}
-	return t.appendName(b, s, r)
+	if r := &t.types[i^1]; r.s == s {
+		return append(b, r.ref)
+	}
+	return t.appendName(b, s, t.typePlace(i))
+}
+
+// typePlace returns where to remember a type of hash i that is in neither
+// place of its pair: its own place, unless that is taken and the other is
+// free.
+func (t *names) typePlace(i int) *recentName {
+	if t.types[i].s != "" && t.types[i^1].s == "" {
+		return &t.types[i^1]
+	}
+	return &t.types[i]
 }
 
 // appendField appends a reference to s, a name of field f. It is small
@@ -121,13 +140,12 @@ func (t *names) appendField(b []byte, s string, m *memo) []byte {
 	return t.appendMemo(b, s, m)
 }
 
-// appendMemo is appendField past the memo's first name: the second, or a
-// name not in the memo, which it enters in place of the older one there.
+// appendMemo is appendField past the memo's first name, which appendField
+// compared already: the second, or a name not in the memo, which it
+// enters in place of the older one there.
 func (t *names) appendMemo(b []byte, s string, m *memo) []byte {
-	for i := range m.r {
-		if m.r[i].s == s {
-			return append(b, m.r[i].ref)
-		}
+	if m.r[1].s == s {
+		return append(b, m.r[1].ref)
 	}
 	if s == "" {
 		return append(b, 0)
@@ -200,8 +218,14 @@ func (t *names) appendEnvelope(b []byte, e *itsm.Event) []byte {
 	b = t.appendField(b, e.Actor.ID, &t.memo[fieldActorID])
 	b = t.appendField(b, e.Actor.Name, &t.memo[fieldActorName])
 	b = t.appendField(b, string(e.Actor.Kind), &t.memo[fieldActorKind])
-	b = t.appendNames(b, e.Actor.Groups)
-	b = t.appendNames(b, e.Actor.Roles)
+	if e.Actor.Groups == nil && e.Actor.Roles == nil {
+		// The usual actor, without groups or roles: what appendNames
+		// writes for each, without the calls.
+		b = append(b, 0, 0)
+	} else {
+		b = t.appendNames(b, e.Actor.Groups)
+		b = t.appendNames(b, e.Actor.Roles)
+	}
 	if e.Payload == nil {
 		return append(b, 0)
 	}
@@ -257,28 +281,118 @@ func (t *names) readNames(r *wire.Reader) []string {
 // appendEvent wrote, its names referring to t. Its strings share s or the
 // table; its lists and payload are its own.
 func (t *names) decodeEvent(id [16]byte, s string) (itsm.Event, error) {
-	r := wire.NewReader(s)
-	e := itsm.Event{ID: id}
+	d := eventReader{t: t}
+	var e itsm.Event
+	payload, ok, err := d.read(&e, id, s)
+	if err != nil {
+		return itsm.Event{}, err
+	}
+	if ok {
+		e.Payload = []byte(payload)
+	}
+	return e, nil
+}
+
+// eventReader reads encodings one after another, as Claim does a batch's,
+// remembering the parts of the envelope after the type that it last read
+// (the tenant, subject and version; the instant; the last two actors
+// without groups or roles), with the bytes they were read from. The events
+// of one commit share most of these, so a part whose bytes are those
+// remembered is taken as it was read then rather than read again: equal
+// bytes read as equal values, and they end where they ended then, as each
+// part is a run of codes none of which is the start of another.
+type eventReader struct {
+	t       *names
+	r       wire.Reader
+	subject struct {
+		raw     string
+		tenant  itsm.TenantID
+		ref     itsm.Ref
+		version int64
+	}
+	at struct {
+		raw string
+		t   time.Time
+	}
+	actors [2]struct {
+		raw string
+		a   itsm.Actor
+	}
+	turn uint8
+}
+
+// skip reports whether the bytes left to read start with raw (not empty),
+// reading them if so.
+func (d *eventReader) skip(s, raw string) bool {
+	off := len(s) - d.r.Remaining()
+	if !strings.HasPrefix(s[off:], raw) {
+		return false
+	}
+	d.r.Raw(len(raw))
+	return true
+}
+
+// read reads into e the event with the given ID whose encoding appendEvent
+// wrote, and returns its payload, a substring of s, and whether it has one
+// (nil is no payload). Its strings share s or the table; its lists are its
+// own.
+func (d *eventReader) read(e *itsm.Event, id [16]byte, s string) (string, bool, error) {
+	t, r := d.t, &d.r
+	r.Reset(s)
 	r.Field("event")
+	e.ID = id
 	e.Type = itsm.EventType(t.readName(r))
-	e.Tenant = itsm.TenantID(t.readName(r))
-	e.Subject = itsm.Ref{Kind: itsm.Kind(t.readName(r)), ID: r.UUID()}
-	e.Version = r.Varint()
-	e.At = r.Time()
-	e.Actor.ID = t.readName(r)
-	e.Actor.Name = t.readName(r)
-	e.Actor.Kind = itsm.ActorKind(t.readName(r))
-	e.Actor.Groups = t.readNames(r)
-	e.Actor.Roles = t.readNames(r)
+	if m := &d.subject; m.raw != "" && d.skip(s, m.raw) {
+		e.Tenant, e.Subject, e.Version = m.tenant, m.ref, m.version
+	} else {
+		start := len(s) - r.Remaining()
+		e.Tenant = itsm.TenantID(t.readName(r))
+		e.Subject = itsm.Ref{Kind: itsm.Kind(t.readName(r)), ID: r.UUID()}
+		e.Version = r.Varint()
+		if r.Err() == nil {
+			m.raw, m.tenant, m.ref, m.version = s[start:len(s)-r.Remaining()], e.Tenant, e.Subject, e.Version
+		}
+	}
+	if m := &d.at; m.raw != "" && d.skip(s, m.raw) {
+		e.At = m.t
+	} else {
+		start := len(s) - r.Remaining()
+		e.At = r.Time()
+		if r.Err() == nil {
+			m.raw, m.t = s[start:len(s)-r.Remaining()], e.At
+		}
+	}
+	switch {
+	case d.actors[0].raw != "" && d.skip(s, d.actors[0].raw):
+		e.Actor = d.actors[0].a
+	case d.actors[1].raw != "" && d.skip(s, d.actors[1].raw):
+		e.Actor = d.actors[1].a
+	default:
+		start := len(s) - r.Remaining()
+		e.Actor.ID = t.readName(r)
+		e.Actor.Name = t.readName(r)
+		e.Actor.Kind = itsm.ActorKind(t.readName(r))
+		e.Actor.Groups = t.readNames(r)
+		e.Actor.Roles = t.readNames(r)
+		// Lists are each event's own: an actor with any is not
+		// remembered.
+		if r.Err() == nil && e.Actor.Groups == nil && e.Actor.Roles == nil {
+			m := &d.actors[d.turn]
+			d.turn ^= 1
+			m.raw, m.a = s[start:len(s)-r.Remaining()], e.Actor
+		}
+	}
+	var payload string
+	ok := false
 	switch r.Byte() {
 	case 0:
 	case 1:
-		e.Payload = []byte(r.Raw(r.Remaining()))
+		payload, ok = r.Raw(r.Remaining()), true
 	default:
 		r.Fail("payload flag neither 0 nor 1")
 	}
 	if err := r.Done(); err != nil {
-		return itsm.Event{}, err
+		return "", false, err
 	}
-	return e, nil
+	return payload, ok, nil
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,188 @@ func FuzzEventDecoding(f *testing.F) {
 		again, err := tab.decodeEvent(e.ID, string(tab.appendEvent(nil, &got)))
 		require.NoError(t, err)
 		require.Equal(t, got, again)
+	})
+}
+
+// Types whose hashes name the same place both stay remembered, one in
+// each place of the pair, and a third one takes a place without changing
+// what any of them is written as.
+func TestTypeCachePairs(t *testing.T) {
+	// Find three types of one hash, and their references once entered.
+	byPlace := map[int][]string{}
+	var same []string
+	for i := 0; len(same) < 3; i++ {
+		s := fmt.Sprintf("type.%d", i)
+		p := typeSlot(s)
+		byPlace[p] = append(byPlace[p], s)
+		same = byPlace[p]
+	}
+	var tab names
+	want := map[string][]byte{}
+	for _, s := range same {
+		want[s] = tab.appendName(nil, s, nil)
+	}
+	require.Equal(t, []byte{2}, want[same[0]])
+
+	tests := []struct {
+		name   string
+		order  []string
+		cached []string // remembered afterwards, in no particular order
+	}{
+		{"one", []string{same[0], same[0]}, []string{same[0]}},
+		{"two of one hash both stay", []string{same[0], same[1], same[0], same[1]}, []string{same[0], same[1]}},
+		{"a third takes its own place", []string{same[0], same[1], same[2], same[2]}, []string{same[2], same[1]}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tab.types = [64]recentName{}
+			for _, s := range tt.order {
+				require.Equal(t, want[s], tab.appendType(nil, s), s)
+			}
+			i := typeSlot(same[0])
+			require.ElementsMatch(t, tt.cached, slices.DeleteFunc([]string{tab.types[i].s, tab.types[i^1].s}, func(s string) bool { return s == "" }))
+		})
+	}
+}
+
+// The memo of a field holds its last two names; a name found in its
+// second place, or entered, is written as the table has it.
+func TestFieldMemo(t *testing.T) {
+	var tab names
+	m := &tab.memo[fieldActorID]
+	for range 3 {
+		for _, s := range []string{"ana", "sla", "", "ana"} {
+			want := tab.idx[s]
+			got := tab.appendField(nil, s, m)
+			if s == "" {
+				require.Equal(t, []byte{0}, got)
+				continue
+			}
+			require.Equal(t, []byte{byte(tab.idx[s])}, got, s)
+			if want != 0 {
+				require.Equal(t, byte(want), got[0], "the same reference every time")
+			}
+		}
+	}
+	require.ElementsMatch(t, []string{"ana", "sla"}, []string{m.r[0].s, m.r[1].s})
+}
+
+// readAll reads encodings one after another with one eventReader, as Claim
+// does, giving each event its payload.
+func readAll(t0 *names, ids []uuid.UUID, encs []string) ([]itsm.Event, []error) {
+	d := eventReader{t: t0}
+	evs := make([]itsm.Event, len(encs))
+	errs := make([]error, len(encs))
+	for i, s := range encs {
+		p, ok, err := d.read(&evs[i], ids[i], s)
+		if err != nil {
+			evs[i], errs[i] = itsm.Event{}, err
+			continue
+		}
+		if ok {
+			evs[i].Payload = []byte(p)
+		}
+	}
+	return evs, errs
+}
+
+// An eventReader reading a batch takes the parts an event shares with the
+// ones before as it read them, and reads the same events as decodeEvent
+// reads each alone, whatever parts they share or not.
+func TestEventReaderReadsBatches(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	subject := itsm.Ref{Kind: itsm.KindIncident, ID: uuid.New()}
+	ana := itsm.Actor{ID: "ana", Name: "Ana"}
+	sla := itsm.Actor{ID: "sla", Name: "SLA engine", Kind: itsm.ActorSystem}
+	bob := itsm.Actor{ID: "bob", Name: "Bob", Kind: itsm.ActorHuman}
+	roles := itsm.Actor{ID: "ana", Name: "Ana", Roles: []string{"agent"}, Groups: []string{}}
+	long := itsm.Actor{ID: "ana", Name: strings.Repeat("n", maxName+1)}
+	ev := func(typ itsm.EventType, version int64, when time.Time, a itsm.Actor, payload string) itsm.Event {
+		e := itsm.Event{ID: uuid.New(), Type: typ, Tenant: "acme", Subject: subject, Version: version, At: when, Actor: a.Clone()}
+		if payload != "-" {
+			e.Payload = json.RawMessage(payload)
+		}
+		return e
+	}
+	tests := []struct {
+		name   string
+		events []itsm.Event
+	}{
+		{"one commit", []itsm.Event{ev("incident.opened", 1, at, ana, `{}`), ev("sla.attached", 1, at, sla, `{"a":1}`), ev("sla.attached", 1, at, sla, `{"a":2}`)}},
+		{"commits one after another", []itsm.Event{
+			ev("incident.opened", 1, at, ana, `{}`), ev("sla.attached", 1, at, sla, `{}`),
+			ev("incident.assigned", 2, at.Add(time.Minute), ana, `{}`), ev("sla.paused", 2, at.Add(time.Minute), sla, `{}`),
+			ev("sla.breached", 2, at.Add(time.Hour+time.Nanosecond), sla, `{}`), ev("incident.held", 3, at.Add(2*time.Hour), ana, `{}`),
+		}},
+		{"three actors take turns", []itsm.Event{
+			ev("a.b", 1, at, ana, `{}`), ev("a.b", 1, at, sla, `{}`), ev("a.b", 1, at, bob, `{}`),
+			ev("a.b", 1, at, ana, `{}`), ev("a.b", 1, at, bob, `{}`), ev("a.b", 1, at, sla, `{}`), ev("a.b", 1, at, sla, `{}`),
+		}},
+		{"actors with lists are read every time", []itsm.Event{ev("a.b", 1, at, roles, `{}`), ev("a.b", 1, at, roles, `{}`), ev("a.b", 1, at, ana, `{}`), ev("a.b", 1, at, roles, `{}`)}},
+		{"names written out", []itsm.Event{ev("a.b", 1, at, long, `{}`), ev("a.b", 1, at, long, `{}`), ev("a.b", 1, at, ana, `{}`), ev("a.b", 1, at, long, `{}`)}},
+		{"zero instants and payloads", []itsm.Event{ev("a.b", 1, time.Time{}, ana, "-"), ev("a.b", 1, time.Time{}, ana, ""), ev("a.b", 1, at, ana, "-"), ev("a.b", 1, time.Time{}, ana, `{}`)}},
+		{"other tenants and subjects", []itsm.Event{
+			ev("a.b", 1, at, ana, `{}`), func() itsm.Event { e := ev("a.b", 1, at, ana, `{}`); e.Tenant = "beta"; return e }(),
+			func() itsm.Event { e := ev("a.b", 1, at, ana, `{}`); e.Subject.ID = uuid.New(); return e }(), ev("a.b", 1, at, ana, `{}`),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var t0 names
+			ids := make([]uuid.UUID, len(tt.events))
+			encs := make([]string, len(tt.events))
+			for i := range tt.events {
+				ids[i] = tt.events[i].ID
+				encs[i] = string(t0.appendEvent(nil, &tt.events[i]))
+			}
+			got, errs := readAll(&t0, ids, encs)
+			for i := range got {
+				require.NoError(t, errs[i])
+				alone, err := t0.decodeEvent(ids[i], encs[i])
+				require.NoError(t, err)
+				require.Equal(t, alone, got[i], "event %d", i)
+			}
+			require.Equal(t, tt.events, got)
+			// Lists stay each event's own: changing one event's changes
+			// no other's.
+			for i := range got {
+				if len(got[i].Actor.Roles) > 0 {
+					got[i].Actor.Roles[0] = "changed"
+					got[i].Actor.Roles = tt.events[i].Actor.Roles
+					break
+				}
+			}
+			require.Equal(t, tt.events, got)
+		})
+	}
+}
+
+// Reading an encoding after others, with whatever the reader remembers of
+// them, gives what reading it alone gives: the same event, or an error.
+func FuzzEventReader(f *testing.F) {
+	var tab names
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	base := itsm.Event{ID: uuid.New(), Type: "t.x", Tenant: "acme", Subject: itsm.Ref{Kind: "incident", ID: uuid.New()}, Version: 3,
+		At: at, Actor: itsm.Actor{ID: "a", Name: "A"}, Payload: json.RawMessage(`{}`)}
+	other := base
+	other.Type, other.At, other.Actor = "t.y", at.Add(time.Second), itsm.Actor{ID: "s", Kind: itsm.ActorSystem}
+	seeds := []string{string(tab.appendEvent(nil, &base)), string(tab.appendEvent(nil, &other))}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+		f.Add([]byte(s[:len(s)-3]))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		encs := []string{seeds[0], string(in), seeds[1], string(in), seeds[0], string(in)}
+		ids := []uuid.UUID{base.ID, base.ID, base.ID, base.ID, base.ID, base.ID}
+		got, errs := readAll(&tab, ids, encs)
+		for i := range encs {
+			alone, err := tab.decodeEvent(ids[i], encs[i])
+			if err != nil {
+				require.ErrorIs(t, errs[i], wire.ErrCorrupt, "event %d", i)
+				continue
+			}
+			require.NoError(t, errs[i], "event %d", i)
+			require.Equal(t, alone, got[i], "event %d", i)
+		}
 	})
 }

@@ -473,7 +473,8 @@ func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, 
 	if err != nil {
 		return err
 	}
-	if err := s.prepareEvents(events, false); err != nil {
+	size, err := s.prepareEvents(events, false)
+	if err != nil {
 		return err
 	}
 	return s.write(ctx, nil, func(t *tx) error {
@@ -485,7 +486,7 @@ func (s *Store) commitOwned(ctx context.Context, d *incident.Data, create bool, 
 			return err
 		}
 		s.apply(t, &w, tn, cur)
-		s.addEvents(t, events)
+		s.addEvents(t, events, size)
 		return nil
 	})
 }

@@ -116,8 +116,13 @@ type blockList[T any] struct {
 
 func (l *blockList[T]) len() int { return l.n }
 
-// at returns element i.
-func (l *blockList[T]) at(i int) *T { return &l.blocks[i/blockLen][i%blockLen] }
+// at returns element i. It divides unsigned: i is never negative, and a
+// signed division by a power of two costs a few instructions more, on the
+// outbox's hottest line.
+func (l *blockList[T]) at(i int) *T {
+	u := uint(i)
+	return &l.blocks[u/blockLen][u%blockLen]
+}
 
 // push appends v.
 func (l *blockList[T]) push(v T) {
@@ -160,7 +165,8 @@ func (s *Store) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
-	if err := s.prepareEvents(events, true); err != nil {
+	size, err := s.prepareEvents(events, true)
+	if err != nil {
 		return err
 	}
 	if len(events) == 0 {
@@ -170,28 +176,30 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		if err := s.checkEvents(events); err != nil {
 			return err
 		}
-		s.addEvents(t, events)
+		s.addEvents(t, events, size)
 		return nil
 	})
 }
 
 // prepareEvents checks events for an append, validating each one when
-// validate is set. The events are encoded once the store is held (see
-// addEvents), as their names refer to the outbox's table.
-func (s *Store) prepareEvents(events []itsm.Event, validate bool) error {
+// validate is set, and returns at least how many bytes their encodings
+// take (addEvents makes room for them at once). The events are encoded
+// once the store is held (see addEvents), as their names refer to the
+// outbox's table.
+func (s *Store) prepareEvents(events []itsm.Event, validate bool) (int, error) {
 	if validate {
 		if err := storage.ValidateEvents(events); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if len(events) == 0 {
-		return nil
+		return 0, nil
 	}
 	if !ascending(events) {
 		for i, e := range events {
 			for _, prev := range events[:i] {
 				if prev.ID == e.ID {
-					return fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
+					return 0, fmt.Errorf("memory: event %s appears twice in one append: %w", e.ID, itsm.ErrAlreadyExists)
 				}
 			}
 		}
@@ -201,9 +209,9 @@ func (s *Store) prepareEvents(events []itsm.Event, validate bool) error {
 		size += envelopeBound(&events[i]) + len(events[i].Payload)
 	}
 	if uint64(size) > math.MaxUint32 {
-		return fmt.Errorf("memory: %d events take up to %d bytes encoded, more than one append can hold: %w", len(events), size, itsm.ErrInvalid)
+		return 0, fmt.Errorf("memory: %d events take up to %d bytes encoded, more than one append can hold: %w", len(events), size, itsm.ErrInvalid)
 	}
-	return nil
+	return size, nil
 }
 
 // ascending reports whether the events' IDs grow strictly, as UUIDv7 IDs
@@ -231,20 +239,30 @@ func (s *Store) checkEvents(events []itsm.Event) error {
 }
 
 // addEvents encodes the events checkEvents accepted into the outbox,
-// recording how to undo it on t (nil outside a transaction). The
-// encodings copy everything, so nothing is shared with the caller.
-// Callers hold the store exclusively.
-func (s *Store) addEvents(t *tx, events []itsm.Event) {
+// recording how to undo it on t (nil outside a transaction); size is what
+// prepareEvents returned for them. The encodings copy everything, so
+// nothing is shared with the caller. Callers hold the store exclusively.
+func (s *Store) addEvents(t *tx, events []itsm.Event, size int) {
 	if len(events) == 0 {
 		return
 	}
 	box := &s.box
+	// Room for every encoding is made once, so each is written straight
+	// to the end of the chunk: no copy through a buffer, no test of room
+	// per event. Were the bound wrong, append would move the chunk, which
+	// entries find by number: still correct.
+	last := box.reserve(size)
+	c := box.text[last]
 	for i := range events {
-		e := entry{id: events[i].ID}
-		box.encode(&e, &events[i])
+		ev := &events[i]
+		start := len(c)
+		c = box.names.appendEnvelope(c, ev)
+		c = append(c, ev.Payload...)
+		e := entry{id: ev.ID, chunk: uint32(last), off: uint32(start), n: uint32(len(c) - start)}
 		box.index(&e, box.queue.len())
 		box.queue.push(e)
 	}
+	box.text[last] = c
 	t.onUndoAppend(len(events))
 }
 
@@ -287,7 +305,16 @@ func (b *outbox) encode(e *entry, ev *itsm.Event) {
 // store copies an encoding, the concatenation of head and rest, to the end
 // of the text, returning where it starts.
 func (b *outbox) store(head, rest []byte) (chunk, off uint32) {
-	n := len(head) + len(rest)
+	last := b.reserve(len(head) + len(rest))
+	c := b.text[last]
+	b.text[last] = append(append(c, head...), rest...)
+	return uint32(last), uint32(len(c))
+}
+
+// reserve makes room for n bytes at the end of the text, starting a new
+// chunk when the last one has not that much left, and returns the number
+// of the chunk they go to.
+func (b *outbox) reserve(n int) int {
 	last := len(b.text) - 1
 	if last < 0 || cap(b.text[last])-len(b.text[last]) < n {
 		size := minChunk
@@ -297,9 +324,7 @@ func (b *outbox) store(head, rest []byte) (chunk, off uint32) {
 		b.text = append(b.text, make([]byte, 0, max(size, n)))
 		last++
 	}
-	c := b.text[last]
-	b.text[last] = append(append(c, head...), rest...)
-	return uint32(last), uint32(len(c))
+	return last
 }
 
 // encoding returns the encoding of e, in b's text.
@@ -412,7 +437,9 @@ func (b *outbox) greatest() uuid.UUID {
 
 // Claim leases a batch of available events; see storage.OutboxConsumer.
 // With the context of one of the store's transactions it runs inside it.
-// The events of one batch share one string, that their strings share.
+// The events of one batch share one string, that their strings share,
+// and one array their payloads share, each payload clipped to its own
+// length so that growing one never writes into the next.
 func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Batch, error) {
 	if err := req.Validate(); err != nil {
 		return storage.Batch{}, err
@@ -455,21 +482,47 @@ func (s *Store) Claim(ctx context.Context, req storage.ClaimRequest) (storage.Ba
 		}
 		all := sb.String()
 		batch.Events = make([]itsm.Event, len(took))
-		start := 0
+		// The events are read in place, each envelope's parts shared with
+		// the event before taken as read then (see eventReader), and
+		// their payloads, substrings of all until then, are copied to one
+		// array the batch shares, each clipped to its own length: one
+		// allocation for the batch instead of one per event.
+		d := eventReader{t: &box.names}
+		pays := make([]int, len(took)) // payload lengths, -1 for none
+		start, total := 0, 0
 		for i, at := range took {
 			e := box.queue.at(at)
 			end := start + int(e.n)
-			ev, err := box.names.decodeEvent(e.id, all[start:end])
+			p, ok, err := d.read(&batch.Events[i], e.id, all[start:end])
 			if err != nil {
 				return fmt.Errorf("memory: outbox event %s: %w", e.id, err)
 			}
-			batch.Events[i] = ev
+			pays[i] = -1
+			if ok {
+				pays[i] = len(p)
+				total += len(p)
+			}
+			start = end
+		}
+		buf := make([]byte, 0, total)
+		start = 0
+		for i, at := range took {
+			end := start + int(box.queue.at(at).n)
+			if n := pays[i]; n >= 0 {
+				k := len(buf)
+				buf = append(buf, all[end-n:end]...)
+				batch.Events[i].Payload = buf[k:len(buf):len(buf)]
+			}
 			start = end
 		}
 		h := hold{lease: lease, until: instantOf(batch.Until)}
+		// The holds reach the last event claimed at once; took ascends.
+		for box.holds.len() <= took[len(took)-1] {
+			box.holds.push(hold{})
+		}
 		if t == nil {
 			for _, at := range took {
-				box.setHold(at, h)
+				*box.holds.at(at) = h
 			}
 			return nil
 		}

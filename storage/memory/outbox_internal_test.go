@@ -1,13 +1,20 @@
 package memory
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"math"
+	"math/bits"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsmkit/itsmkit/itsm"
+	"github.com/itsmkit/itsmkit/itsmtest"
 	"github.com/itsmkit/itsmkit/storage"
 )
 
@@ -82,4 +89,122 @@ func TestBlockList(t *testing.T) {
 			check(n + 7)
 		}
 	}
+}
+
+// Appends write each encoding straight into the chunk made room for: every
+// event lies within its chunk, reads back as appended, and no chunk grew
+// past the size it was made with (a batch too large for any has one of its
+// own); undoing an append gives its room back.
+func TestAppendWritesInPlace(t *testing.T) {
+	gen := itsmtest.NewIDs(3)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	event := func(payload int, name string) itsm.Event {
+		e := drainEvent(t, gen, now)
+		e.Actor.Name = name
+		e.Payload = json.RawMessage(`{"x":"` + strings.Repeat("x", payload) + `"}`)
+		return e
+	}
+	tests := []struct {
+		name    string
+		batches [][2]int // events per batch, payload bytes per event
+		long    bool     // names written out, near their bound
+	}{
+		{"small batches across chunks", [][2]int{{2, 300}, {3, 700}, {2, 1500}, {40, 200}, {2, 300}}, false},
+		{"a batch larger than any chunk", [][2]int{{2, 100}, {3, 100 << 10}, {1, 10}}, false},
+		{"names written out", [][2]int{{5, 10}, {50, 600}}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New()
+			ctx := context.Background()
+			var want []itsm.Event
+			own := map[int]bool{} // the room batches asked for
+			var arrays []*byte    // each chunk's array
+			for _, b := range tt.batches {
+				evs := make([]itsm.Event, b[0])
+				for i := range evs {
+					name := "Ana"
+					if tt.long {
+						name = strings.Repeat("n", maxName+1+i)
+					}
+					evs[i] = event(b[1], name)
+				}
+				size, err := s.prepareEvents(evs, false)
+				require.NoError(t, err)
+				own[size] = true
+				require.NoError(t, s.Append(ctx, evs...))
+				want = append(want, evs...)
+				for i, c := range s.box.text {
+					if i < len(arrays) {
+						require.Same(t, arrays[i], &c[:1][0], "chunk %d moved", i)
+					} else {
+						arrays = append(arrays, &c[:1][0])
+					}
+				}
+			}
+			caps := make([]int, len(s.box.text))
+			for i, c := range s.box.text {
+				caps[i] = cap(c)
+			}
+			for i := range s.box.queue.len() {
+				e := s.box.queue.at(i)
+				require.LessOrEqual(t, int(e.off+e.n), len(s.box.text[e.chunk]))
+				got, err := s.box.names.decodeEvent(e.id, string(s.box.encoding(e)))
+				require.NoError(t, err)
+				require.Equal(t, want[i], got)
+			}
+			for i, c := range caps {
+				require.True(t, own[c] || c <= maxChunk && c == minChunk<<(bits.Len(uint(c/minChunk))-1),
+					"chunk %d of %d bytes, neither a chunk size nor a batch's room", i, c)
+			}
+			// An append undone leaves the text as it was.
+			before := len(s.box.text[len(s.box.text)-1])
+			chunks := len(s.box.text)
+			boom := errors.New("boom")
+			err := s.InTx(ctx, func(ctx context.Context, _ storage.Store) error {
+				require.NoError(t, s.Append(ctx, event(maxChunk, "Ana"), event(10, "Ana")))
+				return boom
+			})
+			require.ErrorIs(t, err, boom)
+			require.Len(t, s.box.text, chunks+1, "the undone batch's own chunk stays, emptied")
+			require.Equal(t, before, len(s.box.text[chunks-1]))
+			require.Empty(t, s.box.text[chunks])
+		})
+	}
+}
+
+// The payloads of a claimed batch share one array, each clipped to its
+// own length: growing or changing one changes no other event's, nor the
+// outbox's; no payload stays nil and an empty one stays empty.
+func TestClaimedPayloadsShareOneArrayApart(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	gen := itsmtest.NewIDs(9)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	payloads := []json.RawMessage{nil, {}, json.RawMessage(`{"a":1}`), json.RawMessage(`{"b":2}`), nil, json.RawMessage(`{"c":3}`)}
+	want := make([]itsm.Event, len(payloads))
+	for i, p := range payloads {
+		want[i] = drainEvent(t, gen, now)
+		want[i].Payload = p
+	}
+	require.NoError(t, s.Append(ctx, want...))
+	claim := func(at time.Time) []itsm.Event {
+		t.Helper()
+		b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "r", Now: at, Lease: time.Minute})
+		require.NoError(t, err)
+		return b.Events
+	}
+	got := claim(now)
+	require.Equal(t, want, got)
+	require.Nil(t, got[0].Payload)
+	require.NotNil(t, got[1].Payload)
+	for i := range got {
+		require.Equal(t, len(got[i].Payload), cap(got[i].Payload), "event %d's payload clipped", i)
+	}
+	got[2].Payload = append(got[2].Payload, "more"...)
+	require.Equal(t, json.RawMessage(`{"a":1}more`), got[2].Payload)
+	require.Equal(t, want[3].Payload, got[3].Payload, "the next payload is not overwritten")
+	got[3].Payload[1] = 'X'
+	require.Equal(t, want[5].Payload, got[5].Payload)
+	require.Equal(t, want, claim(now.Add(time.Hour)), "the outbox kept its own")
 }
