@@ -92,14 +92,19 @@ func (ev Event) AppendJSON(b []byte) ([]byte, error) {
 // canonical text, '/', the agreement, '/', the metric, '/') and whatever
 // follows, with no byte needing an escape (jsonw.Plain). JSON then
 // writes the key and those parts as they are, without escapes. The ID's
-// hex digits and dashes are plain; the rest is scanned.
+// hex digits and dashes are plain, and so is the kind of a record itsmkit
+// defines (ownKind); the rest is scanned. The engine's events take the
+// kind, agreement and metric from their key (addEvent), so the
+// comparisons here find them at the very addresses they compare.
 func (ev *Event) plainKey(id *[36]byte) bool {
 	k, n := ev.Key, len(ev.Record.Kind)
 	if len(k) < n+38 || k[:n] != string(ev.Record.Kind) || k[n] != ':' || k[n+1:n+37] != string(id[:]) {
 		return false
 	}
 	rest := k[n+37:] // from the '/' after the ID
-	if !jsonw.Plain(k[:n]) || !jsonw.Plain(rest) {
+	// The kinds of itsmkit's own records are lower-case words, plain
+	// without a scan.
+	if !ownKind(ev.Record.Kind) && !jsonw.Plain(k[:n]) || !jsonw.Plain(rest) {
 		return false
 	}
 	k, n = rest[1:], len(ev.Agreement)

@@ -234,3 +234,57 @@ func BenchmarkEventJSONLifecycle(b *testing.B) {
 		}
 	}
 }
+
+// TestEventJSONKeyedKinds checks the keyed plain path for each kind of
+// record itsmkit defines, whose part of the key is taken as plain without
+// a scan (ownKind), and for other kinds, plain or not, which are scanned.
+func TestEventJSONKeyedKinds(t *testing.T) {
+	kinds := []itsm.Kind{itsm.KindIncident, itsm.KindChange, itsm.KindProblem, itsm.KindRequest,
+		"asset", "incident2", "incidenT", "inc<dent", "in\"cident", "é", ""}
+	for _, k := range kinds {
+		t.Run(string(k), func(t *testing.T) {
+			ev := Event{Kind: EventPaused, At: tmDay(3, 10, 0), Record: itsm.Ref{Kind: k, ID: tmRecord.ID},
+				Agreement: "gold", Metric: "resolution", Cycle: 1, Goal: "p1"}
+			ev.Key = string(k) + ":" + tmRecord.ID.String() + "/gold/resolution/1/paused/2"
+			tmRequireSameJSON(t, ev)
+			// The kind elsewhere in the key than where the record's is.
+			ev.Key = "x" + ev.Key
+			tmRequireSameJSON(t, ev)
+		})
+	}
+}
+
+// TestEngineEventParts checks that the record's kind, the agreement and the
+// metric of the engine's events, which addEvent takes from their keys,
+// are those of the timer, and that changing any of them after the fact
+// is written as json.Marshal writes it.
+func TestEngineEventParts(t *testing.T) {
+	e := tmReplayEngine(t)
+	r := rand.New(rand.NewPCG(7, 99))
+	var history []Observation
+	for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
+		if !s.advance {
+			history = append(history, s.obs)
+		}
+	}
+	st, evs, err := e.Replay(tmRecord, history)
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	for _, ev := range evs {
+		assert.Equal(t, tmRecord, ev.Record)
+		_, ok := st.Find(ev.Agreement, ev.Metric)
+		assert.True(t, ok, "%s/%s", ev.Agreement, ev.Metric)
+		assert.True(t, strings.HasPrefix(ev.Key, string(ev.Record.Kind)+":"+ev.Record.ID.String()+"/"+ev.Agreement+"/"+ev.Metric+"/"), ev.Key)
+		for _, change := range []func(*Event){
+			func(ev *Event) { ev.Record.Kind = itsm.KindChange },
+			func(ev *Event) { ev.Record.ID[15]++ },
+			func(ev *Event) { ev.Agreement += "<" },
+			func(ev *Event) { ev.Metric = ev.Metric[:len(ev.Metric)-1] },
+			func(ev *Event) { ev.Key += "&" },
+		} {
+			changed := ev
+			change(&changed)
+			tmRequireSameJSON(t, changed)
+		}
+	}
+}

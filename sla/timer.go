@@ -478,8 +478,16 @@ func addEvent(evs *[]Event, t *Timer, kind EventKind, at time.Time, threshold st
 	}
 	*evs = append(*evs, Event{})
 	ev := &(*evs)[len(*evs)-1]
-	ev.Key = t.eventKey(kind, threshold)
-	ev.Kind, ev.At = kind, at
-	ev.Record, ev.Agreement, ev.Metric, ev.Cycle, ev.Goal = t.Record, t.Agreement, t.Metric, t.Cycle, t.Goal
+	key := t.eventKey(kind, threshold)
+	ev.Key, ev.Kind, ev.At = key, kind, at
+	ev.Record.ID, ev.Cycle, ev.Goal = t.Record.ID, t.Cycle, t.Goal
+	// The record's kind, the agreement and the metric are taken from the
+	// key, which holds them (see appendKey): equal strings, and the same
+	// bytes, so that AppendJSON's comparison of each with its place in
+	// the key (Event.plainKey) ends on their addresses.
+	n, a := len(t.Record.Kind), len(t.Record.Kind)+38
+	m := a + len(t.Agreement) + 1
+	ev.Record.Kind = itsm.Kind(key[:n])
+	ev.Agreement, ev.Metric = key[a:a+len(t.Agreement)], key[m:m+len(t.Metric)]
 	return ev
 }
