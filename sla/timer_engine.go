@@ -1053,10 +1053,18 @@ func (e *Engine) observe(st *State, obs *Observation, keepPrevious, normed bool)
 	// Attach and reopen under the latest definitions; room counts the
 	// targets left, the most timers and attached events still to come.
 	room := e.targets
+	// k counts the targets in the order they attach; when the state holds
+	// one timer per target in that order (e.aligned), target k's latest
+	// cycle is timer k, whatever attach appends meanwhile.
+	aligned, k := e.aligned(st), 0
 	for _, ca := range e.latest {
 		for j := range ca.targets {
 			ct := &ca.targets[j]
-			idx := st.latest(ca.id, ct.metric)
+			idx := k
+			if !aligned {
+				idx = st.latest(ca.id, ct.metric)
+			}
+			k++
 			if idx >= 0 && settled(&st.Timers[idx], ca, ct) {
 				room--
 				continue
@@ -1090,6 +1098,31 @@ func (e *Engine) observe(st *State, obs *Observation, keepPrevious, normed bool)
 	st.Previous = e.nextPrevious(st.Previous, obs, keepPrevious)
 	sortEvents(evs)
 	return evs, nil
+}
+
+// aligned reports whether st holds exactly one timer per target of the
+// latest agreement versions, in the order observe attaches them (e.latest,
+// then each agreement's targets): a record's first cycles, mostly. Timer k
+// is then the latest cycle of target k (State.latest), and observe spares
+// a scan of every timer per target. A timer's agreement and metric are
+// those of at most one target: agreement IDs differ and an agreement's
+// metrics do too, so with as many timers as targets, matched in order,
+// none is left over and none is missing.
+func (e *Engine) aligned(st *State) bool {
+	if len(st.Timers) != e.targets {
+		return false
+	}
+	k := 0
+	for _, ca := range e.latest {
+		for j := range ca.targets {
+			t := &st.Timers[k]
+			if t.Metric != ca.targets[j].metric || t.Agreement != ca.id {
+				return false
+			}
+			k++
+		}
+	}
+	return true
 }
 
 // nextPrevious returns what State.Previous holds after observation o: the
