@@ -416,7 +416,7 @@ func crossAt(cal Calendar, a time.Time, rem time.Duration) (time.Time, error) {
 // are recorded as skipped and emit nothing.
 func accrueTimer(t *Timer, ct *compTarget, g *compGoal, to time.Time, suppress bool, evs *[]Event) error {
 	a := t.AsOf
-	if !t.Stage.Live() || !to.After(a) {
+	if !t.Stage.Live() || !before(a, to) {
 		return nil
 	}
 	cal := g.cal
@@ -516,7 +516,7 @@ func (e *Engine) refreshWith(t *Timer, ct *compTarget, g *compGoal) {
 		if t.hasMark(ct.thresholds[i].text) {
 			continue
 		}
-		if x, err := crossAt(g.cal, t.AsOf, g.needs[i]-t.BusinessElapsed); err == nil && (t.NextAt.IsZero() || x.Before(t.NextAt)) {
+		if x, err := crossAt(g.cal, t.AsOf, g.needs[i]-t.BusinessElapsed); err == nil && (t.NextAt.IsZero() || before(x, t.NextAt)) {
 			t.NextAt = x
 		}
 		break
@@ -555,7 +555,7 @@ func (e *Engine) reachedAt(t *Timer) time.Time {
 
 // setTimerStage closes the current segment at at and enters stage s.
 func setTimerStage(t *Timer, s Stage, at time.Time) {
-	if t.Since.Before(at) {
+	if before(t.Since, at) {
 		kind := SegmentRunning
 		if t.Stage == StagePaused {
 			kind = SegmentPaused
@@ -847,7 +847,9 @@ func ownKind(k itsm.Kind) bool {
 
 // before is a.Before(b) for instants without monotonic clock readings, as
 // normalised ones are: their seconds, then their nanoseconds, compared
-// inline (Before is not inlined).
+// inline (Before is not inlined). Every instant of a state is normalised
+// before the engine accrues, evaluates or refreshes its timers, and so
+// are those it computes (crossAt) and its events' instants.
 func before(a, b time.Time) bool {
 	as, bs := a.Unix(), b.Unix()
 	return as < bs || as == bs && a.Nanosecond() < b.Nanosecond()
@@ -1697,7 +1699,7 @@ func (e *Engine) DueIfResumed(t Timer, now time.Time) (time.Time, error) {
 // sparing the copies of whole Events its comparisons make.
 func sortEvents(evs []Event) {
 	for i := 1; i < len(evs); i++ {
-		if evs[i].At.Before(evs[i-1].At) {
+		if before(evs[i].At, evs[i-1].At) {
 			slices.SortStableFunc(evs, func(a, b Event) int { return a.At.Compare(b.At) })
 			return
 		}
