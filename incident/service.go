@@ -528,7 +528,7 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 			return nil, fmt.Errorf("incident: %s: SLA timers: %w", inc.d.Number, err)
 		}
 	}
-	events := make([]itsm.Event, 0, len(inc.d.History)-history+len(inc.d.Comments)-comments+len(slaEvents))
+	n := len(inc.d.History) - history + len(inc.d.Comments) - comments + len(slaEvents)
 	// Every payload of the command is written into one buffer, each
 	// clipped to its own length; an SLA event larger than the estimate
 	// grows it.
@@ -539,7 +539,7 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 	for k := comments; k < len(inc.d.Comments); k++ {
 		size += commentPayloadSize(&inc.d.Comments[k])
 	}
-	buf := make([]byte, 0, size)
+	events, buf := eventSpace(n, size)
 	// Events are assembled from parts validated already (the tenant and ID
 	// of a stored incident, the actor checked at the start of the command,
 	// types from a fixed table, instants from the clock Open checked and
@@ -547,56 +547,84 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 	// spent on them here. A store's Tx.Append validates them again; the
 	// owned path (share.go) does not, and the aliasing guard test checks
 	// every event it commits.
-	ev := eventBase{tenant: inc.d.Tenant, subject: subject, version: inc.d.Version + 1}
-	var err error
+	// Each event is written in its slot of events, field by field: what
+	// the events of a command share (tenant, subject, version) is set once
+	// per event rather than built into a value and copied. The instants of
+	// history entries and comments are normalised already (stamp, or a
+	// restored entry restore checked), so only the SLA engine's are
+	// normalised here.
+	version := inc.d.Version + 1
+	j := 0
 	for k := history; k < len(inc.d.History); k++ {
 		h := &inc.d.History[k]
 		start := len(buf)
 		buf = appendEntryPayload(buf, h)
-		if events, err = s.addEvent(events, &ev, eventType(h.Command), buf[start:len(buf):len(buf)], h.At, &h.By); err != nil {
+		if err := s.setEvent(&events[j], inc.d.Tenant, subject, version, eventType(h.Command), buf[start:len(buf):len(buf)], h.At, &h.By); err != nil {
 			return nil, err
 		}
+		j++
 	}
 	for k := comments; k < len(inc.d.Comments); k++ {
 		c := &inc.d.Comments[k]
 		start := len(buf)
 		buf = appendCommentPayload(buf, c)
-		if events, err = s.addEvent(events, &ev, "incident.commented", buf[start:len(buf):len(buf)], c.At, &c.By); err != nil {
+		if err := s.setEvent(&events[j], inc.d.Tenant, subject, version, "incident.commented", buf[start:len(buf):len(buf)], c.At, &c.By); err != nil {
 			return nil, err
 		}
+		j++
 	}
 	for k := range slaEvents {
 		se := &slaEvents[k]
 		start := len(buf)
+		var err error
 		buf, err = se.AppendJSON(buf)
 		if err != nil {
 			return nil, fmt.Errorf("incident: encoding SLA event %s: %w", se.Key, err)
 		}
-		if events, err = s.addEvent(events, &ev, slaEventType(se.Kind), buf[start:len(buf):len(buf)], se.At, &slaActor); err != nil {
+		if err := s.setEvent(&events[j], inc.d.Tenant, subject, version, slaEventType(se.Kind), buf[start:len(buf):len(buf)], itsm.Normalize(se.At), &slaActor); err != nil {
 			return nil, err
 		}
+		j++
 	}
 	return events, nil
 }
 
-// eventBase is what every event of one command shares.
-type eventBase struct {
-	tenant  itsm.TenantID
-	subject itsm.Ref
-	version int64
+// eventSpace returns n zero events and an empty buffer with room for size
+// bytes of payloads. A command's events and their payloads live and die
+// together (the events point into the buffer), so for the usual commands,
+// one to four events, they share one allocation; the events are clipped,
+// so that a host appending to them copies rather than writes over the
+// payloads, and the buffer too, so that an SLA payload larger than its
+// estimate moves to an array of its own.
+func eventSpace(n, size int) ([]itsm.Event, []byte) {
+	switch {
+	case n <= 2 && size <= 640:
+		b := new(struct {
+			events [2]itsm.Event
+			buf    [640]byte
+		})
+		return b.events[:n:n], b.buf[:0]
+	case n <= 4 && size <= 1280:
+		b := new(struct {
+			events [4]itsm.Event
+			buf    [1280]byte
+		})
+		return b.events[:n:n], b.buf[:0]
+	}
+	return make([]itsm.Event, n), make([]byte, 0, size)
 }
 
-// addEvent appends an event of the command to events, drawing its ID.
-func (s *Service) addEvent(events []itsm.Event, base *eventBase, typ itsm.EventType, payload []byte, at time.Time, by *itsm.ActorRef) ([]itsm.Event, error) {
+// setEvent fills e, a zero slot of the command's events, drawing its ID;
+// at must be normalised already.
+func (s *Service) setEvent(e *itsm.Event, tenant itsm.TenantID, subject itsm.Ref, version int64, typ itsm.EventType, payload []byte, at time.Time, by *itsm.ActorRef) error {
 	id, err := s.ids.NewUUID()
 	if err != nil {
-		return nil, fmt.Errorf("incident: drawing an event ID: %w", err)
+		return fmt.Errorf("incident: drawing an event ID: %w", err)
 	}
-	return append(events, itsm.Event{
-		ID: id, Type: typ, Tenant: base.tenant, Subject: base.subject, Version: base.version,
-		At: itsm.Normalize(at), Actor: itsm.Actor{ID: by.ID, Name: by.Name, Kind: by.Kind},
-		Payload: payload,
-	}), nil
+	e.ID, e.Type, e.Tenant, e.Subject, e.Version, e.At = id, typ, tenant, subject, version, at
+	e.Actor.ID, e.Actor.Name, e.Actor.Kind = by.ID, by.Name, by.Kind
+	e.Payload = payload
+	return nil
 }
 
 // slaPayloadSize is about the size of an SLA event's payload.
