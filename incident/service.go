@@ -597,22 +597,36 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 // eventSpace returns n zero events and an empty buffer with room for size
 // bytes of payloads. A command's events and their payloads live and die
 // together (the events point into the buffer), so for the usual commands,
-// one to four events, they share one allocation; the events are clipped,
-// so that a host appending to them copies rather than writes over the
-// payloads, and the buffer too, so that an SLA payload larger than its
-// estimate moves to an array of its own.
+// one to four events, they share one allocation, in a shape whose size
+// fills its allocation class (512, 1152, 1536 and 2304 bytes; an event is
+// 232), so that no more memory is taken than two allocations would. The
+// events are clipped, so that a host appending to them copies rather than
+// writes over the payloads; an SLA payload larger than its estimate moves
+// the buffer to an array of its own.
 func eventSpace(n, size int) ([]itsm.Event, []byte) {
 	switch {
+	case n <= 1 && size <= 256:
+		b := new(struct {
+			events [1]itsm.Event
+			buf    [256]byte
+		})
+		return b.events[:n:n], b.buf[:0]
 	case n <= 2 && size <= 640:
 		b := new(struct {
 			events [2]itsm.Event
 			buf    [640]byte
 		})
 		return b.events[:n:n], b.buf[:0]
-	case n <= 4 && size <= 1280:
+	case n <= 3 && size <= 832:
+		b := new(struct {
+			events [3]itsm.Event
+			buf    [832]byte
+		})
+		return b.events[:n:n], b.buf[:0]
+	case n <= 4 && size <= 1376:
 		b := new(struct {
 			events [4]itsm.Event
-			buf    [1280]byte
+			buf    [1376]byte
 		})
 		return b.events[:n:n], b.buf[:0]
 	}
