@@ -197,7 +197,7 @@ func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Inc
 		Custom:      maps.Clone(in.Custom),
 		Major:       Major{Status: MajorNone},
 	})
-	inc.record(at, e.by, "open", inc.d.Status, "", nil)
+	inc.record(at, &e.by, "open", inc.d.Status, "", nil)
 	return inc, nil
 }
 
@@ -257,7 +257,7 @@ func (i *Incident) move(e env, action Action, reason string, changes []FieldChan
 	case itsm.CategoryClosed:
 		i.d.ClosedAt = at
 	}
-	i.record(at, e.by, string(action), from, reason, changes)
+	i.record(at, &e.by, string(action), from, reason, changes)
 	return nil
 }
 
@@ -404,7 +404,7 @@ func (i *Incident) update(e env, u Update) (bool, error) {
 	if len(changes) == 0 {
 		return false, nil
 	}
-	i.record(i.stamp(e.at), e.by, "update", i.d.Status, "", changes)
+	i.record(i.stamp(e.at), &e.by, "update", i.d.Status, "", changes)
 	return true, nil
 }
 
@@ -448,7 +448,7 @@ func (i *Incident) overridePriority(e env, p itsm.Priority, reason string) error
 	changes := []FieldChange{{Field: "priority", From: i.d.Priority.String(), To: p.String()}}
 	i.d.Override = &Override{Priority: p, Derived: derived, Reason: reason, By: e.by.Brief(), At: at}
 	i.d.Priority = p
-	i.record(at, e.by, "override_priority", i.d.Status, reason, changes)
+	i.record(at, &e.by, "override_priority", i.d.Status, reason, changes)
 	return nil
 }
 
@@ -500,7 +500,7 @@ func (i *Incident) assign(e env, group, assignee string, reason string) error {
 		}
 		return nil
 	}
-	i.record(i.stamp(e.at), e.by, "reassign", i.d.Status, reason, changes)
+	i.record(i.stamp(e.at), &e.by, "reassign", i.d.Status, reason, changes)
 	return nil
 }
 
@@ -537,7 +537,7 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 			changes = append(changes, FieldChange{Field: "hold_reason", From: string(prev), To: string(reason)})
 		}
 		i.d.HoldReason = reason
-		i.record(i.stamp(e.at), e.by, "hold", i.d.Status, string(reason), changes)
+		i.record(i.stamp(e.at), &e.by, "hold", i.d.Status, string(reason), changes)
 		if comment != "" && !i.lastCommentIs(comment) {
 			i.d.Comments = append(i.d.Comments, Comment{At: i.lastAt(), By: e.by.Brief(), Text: comment})
 		}
@@ -752,7 +752,7 @@ func (i *Incident) escalate(e env, kind EscalationKind, group, reason string) er
 		i.d.Group, i.d.Assignee = group, ""
 	}
 	i.d.Escalations++
-	i.record(at, e.by, command, i.d.Status, reason, keep(scratch))
+	i.record(at, &e.by, command, i.d.Status, reason, keep(scratch))
 	return nil
 }
 
@@ -790,7 +790,7 @@ func (i *Incident) majorMove(e env, action MajorAction, reason, owner string) er
 	if reason != "" {
 		i.d.Major.Reason = reason
 	}
-	i.record(i.stamp(e.at), e.by, command, i.d.Status, reason, changes)
+	i.record(i.stamp(e.at), &e.by, command, i.d.Status, reason, changes)
 	return nil
 }
 
@@ -810,7 +810,7 @@ func (i *Incident) review(e env, notes string) error {
 	}
 	at := i.stamp(e.at)
 	i.d.Major.ReviewedAt, i.d.Major.ReviewNotes = at, notes
-	i.record(at, e.by, "major.review", i.d.Status, "", []FieldChange{{Field: "major.reviewed_at", To: at.Format(time.RFC3339)}})
+	i.record(at, &e.by, "major.review", i.d.Status, "", []FieldChange{{Field: "major.reviewed_at", To: at.Format(time.RFC3339)}})
 	return nil
 }
 
@@ -833,7 +833,7 @@ func (i *Incident) linkParent(e env, parent ID, ancestors []ID) error {
 	}
 	changes := []FieldChange{{Field: "parent", From: i.d.Parent.String(), To: parent.String()}}
 	i.d.Parent = parent
-	i.record(i.stamp(e.at), e.by, "link_parent", i.d.Status, "", changes)
+	i.record(i.stamp(e.at), &e.by, "link_parent", i.d.Status, "", changes)
 	return nil
 }
 
@@ -847,7 +847,7 @@ func (i *Incident) unlinkParent(e env) error {
 	}
 	changes := []FieldChange{{Field: "parent", From: i.d.Parent.String()}}
 	i.d.Parent = ID{}
-	i.record(i.stamp(e.at), e.by, "unlink_parent", i.d.Status, "", changes)
+	i.record(i.stamp(e.at), &e.by, "unlink_parent", i.d.Status, "", changes)
 	return nil
 }
 
@@ -935,7 +935,7 @@ func (i *Incident) linkRecord(e env, field string, dst *itsm.Ref, ref itsm.Ref, 
 	if ref.IsZero() {
 		command = unlink
 	}
-	i.record(i.stamp(e.at), e.by, command, i.d.Status, "", changes)
+	i.record(i.stamp(e.at), &e.by, command, i.d.Status, "", changes)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmkit/itsmkit/incident"
@@ -100,5 +101,35 @@ func TestFilterMatchesAgreesWithTheRecord(t *testing.T) {
 		require.Equal(t, want, f.Matches(&d), "filter %+v on %+v", f, d)
 		s := d.Summary()
 		require.Equal(t, want, f.MatchesSummary(&s))
+	}
+}
+
+// TestSummarySLAFields pins Summary's one pass over the timers against
+// SLABreached, SLANextAt and HasSLAStage's definition, on random timers.
+func TestSummarySLAFields(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	t0 := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	stages := []sla.Stage{sla.StageRunning, sla.StagePaused, sla.StageCompleted, sla.StageCanceled}
+	for range 2000 {
+		var d incident.Data
+		for range rng.IntN(5) {
+			var next time.Time
+			if rng.IntN(3) > 0 {
+				next = t0.Add(time.Duration(rng.IntN(6)) * time.Hour)
+			}
+			d.SLA.Timers = append(d.SLA.Timers, sla.Timer{Stage: stages[rng.IntN(len(stages))], Breached: rng.IntN(4) == 0, NextAt: next})
+		}
+		s := d.Summary()
+		next, ok := d.SLANextAt()
+		assert.Equal(t, next, s.SLANextAt)
+		assert.Equal(t, ok, !s.SLANextAt.IsZero())
+		assert.Equal(t, d.SLABreached(), s.SLABreached)
+		for _, st := range stages {
+			in := false
+			for _, tm := range d.SLA.Timers {
+				in = in || tm.Stage == st
+			}
+			assert.Equal(t, in, s.HasSLAStage(st), "stage %v", st)
+		}
 	}
 }

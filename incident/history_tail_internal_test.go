@@ -1,10 +1,14 @@
 package incident
 
 import (
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/itsmkit/itsmkit/itsm"
 )
 
 // TestAppendEntrySharesOnlyWhatItClaims runs the cases of historyTail: two
@@ -75,4 +79,42 @@ func TestCloneDropsTheTail(t *testing.T) {
 	c.appendEntry(Entry{Seq: 2, Command: "x"})
 	assert.NotSame(t, &c.History[0], &d.History[0])
 	assert.Equal(t, int64(1), d.tail.used.Load(), "a copy's append claimed a slot of the original")
+}
+
+// TestRecordWritesEveryField checks that record fills the whole slot
+// newEntry hands it, even one that holds something already (an array
+// without a tail, whose spare capacity nothing guarantees is zero).
+func TestRecordWritesEveryField(t *testing.T) {
+	// record sets Entry's fields one by one: a field added to Entry must
+	// be added there too.
+	require.Equal(t, 8, reflect.TypeFor[Entry]().NumField(), "record must write every field of Entry")
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	dirty := Entry{
+		Seq: 99, At: at.Add(time.Hour), By: itsm.ActorRef{ID: "old", Name: "Old", Kind: itsm.ActorSystem},
+		Command: "old", From: "x", To: "y", Reason: "old", Changes: []FieldChange{{Field: "f"}},
+	}
+	tests := []struct {
+		name    string
+		reason  string
+		changes []FieldChange
+	}{
+		{"no reason, no changes", "", nil},
+		{"reason and changes", "why", []FieldChange{{Field: "group", From: "a", To: "b"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Data{Status: "in_progress", History: make([]Entry, 1, 4)}
+			d.History[0] = Entry{Seq: 1, At: at, Command: "open"}
+			d.History[:2][1] = dirty
+			inc := &Incident{d: &d}
+			by := itsm.Actor{ID: "ana", Name: "Ana", Roles: []string{"r"}}
+			inc.record(at, &by, "assign", "new", tt.reason, tt.changes)
+			require.Len(t, d.History, 2)
+			assert.Equal(t, Entry{
+				Seq: 2, At: at, By: itsm.ActorRef{ID: "ana", Name: "Ana"}, Command: "assign",
+				From: "new", To: "in_progress", Reason: tt.reason, Changes: tt.changes,
+			}, d.History[1])
+			assert.Equal(t, at, d.UpdatedAt)
+		})
+	}
 }

@@ -370,17 +370,13 @@ func (i *Incident) stamp(at time.Time) time.Time {
 	return at
 }
 
-// record appends a history entry and bumps UpdatedAt.
-func (i *Incident) record(at time.Time, by itsm.Actor, command string, from Status, reason string, changes []FieldChange) {
-	i.d.appendEntry(Entry{
-		Seq:     len(i.d.History) + 1,
-		At:      at,
-		By:      by.Brief(),
-		Command: command,
-		From:    from,
-		To:      i.d.Status,
-		Reason:  reason,
-		Changes: changes,
-	})
+// record appends a history entry and bumps UpdatedAt. It writes every
+// field of the new slot: newEntry's slot may be one a copy left as it was.
+func (i *Incident) record(at time.Time, by *itsm.Actor, command string, from Status, reason string, changes []FieldChange) {
+	n := len(i.d.History)
+	h := i.d.newEntry()
+	h.Seq, h.At = n+1, at
+	h.By = itsm.ActorRef{ID: by.ID, Name: by.Name, Kind: by.Kind}
+	h.Command, h.From, h.To, h.Reason, h.Changes = command, from, i.d.Status, reason, changes
 	i.d.UpdatedAt = at
 }

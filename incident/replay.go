@@ -189,7 +189,7 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 			// Assignment recorded while the tool still showed the incident
 			// as new: keep the state, record the assignment only.
 			inc.d.Group, inc.d.Assignee = orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee)
-			inc.record(inc.stamp(e.at), e.by, "reassign", inc.d.Status, "imported", []FieldChange{{Field: "group", To: inc.d.Group}, {Field: "assignee", To: inc.d.Assignee}})
+			inc.record(inc.stamp(e.at), &e.by, "reassign", inc.d.Status, "imported", []FieldChange{{Field: "group", To: inc.d.Group}, {Field: "assignee", To: inc.d.Assignee}})
 		} else if err := inc.assign(e, r.Group, r.Assignee, ""); err != nil {
 			refuse(inc.d.Status, "assignment refused", err)
 		}

@@ -145,19 +145,25 @@ func (s *Summary) HasSLAStage(st sla.Stage) bool {
 	return st < 16 && s.SLAStages&(1<<st) != 0
 }
 
-// Summary returns d's summary.
-func (d *Data) Summary() Summary {
-	s := Summary{
-		ID: d.ID, Number: d.Number, Version: d.Version, Parent: d.Parent,
-		Status: d.Status, Priority: d.Priority, Group: d.Group, Assignee: d.Assignee,
-		Major: d.Major.Status, ResolvedAt: d.ResolvedAt, SLABreached: d.SLABreached(),
-	}
+// Summary returns d's summary. The store calls it on every write, so the
+// SLA fields (the stages, SLABreached and SLANextAt's instant) come from
+// one pass over the timers, written straight into the result.
+func (d *Data) Summary() (s Summary) {
+	s.ID, s.Number, s.Version, s.Parent = d.ID, d.Number, d.Version, d.Parent
+	s.Status, s.Priority, s.Group, s.Assignee = d.Status, d.Priority, d.Group, d.Assignee
+	s.Major, s.ResolvedAt = d.Major.Status, d.ResolvedAt
 	for i := range d.SLA.Timers {
-		if st := d.SLA.Timers[i].Stage; st < 16 {
-			s.SLAStages |= 1 << st
+		t := &d.SLA.Timers[i]
+		if t.Stage < 16 {
+			s.SLAStages |= 1 << t.Stage
+		}
+		if t.Breached {
+			s.SLABreached = true
+		}
+		if t.Stage.Live() && !t.NextAt.IsZero() && (s.SLANextAt.IsZero() || t.NextAt.Before(s.SLANextAt)) {
+			s.SLANextAt = t.NextAt
 		}
 	}
-	s.SLANextAt, _ = d.SLANextAt()
 	return s
 }
 

@@ -318,7 +318,10 @@ func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, co
 		reached = func(c itsm.Category) bool { return c == itsm.CategoryWaiting }
 	}
 	var out []CascadeResult
-	seen := map[ID]bool{root.d.ID: true}
+	// seen holds the incidents reached, root included; it is made when the
+	// first child turns up, since most incidents have none and the listing
+	// of root's children is then all a cascade does.
+	var seen map[ID]bool
 	queue := []ID{root.d.ID}
 	for len(queue) > 0 && len(seen) <= maxCascade {
 		parent := queue[0]
@@ -330,8 +333,11 @@ func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, co
 				return append(out, CascadeResult{Parent: parent, Err: fmt.Errorf("incident: cascade %s from %s: listing children: %w", command, root.d.Number, err)})
 			}
 			for _, child := range lp.Items {
-				if seen[child.ID] {
+				if child.ID == root.d.ID || seen[child.ID] {
 					continue
+				}
+				if seen == nil {
+					seen = map[ID]bool{root.d.ID: true}
 				}
 				seen[child.ID] = true
 				outcome := CascadeAlready

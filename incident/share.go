@@ -154,10 +154,15 @@ type historyTail struct {
 // bytes, in a 1,024-byte allocation.)
 const minHistoryCap = 6
 
-// appendEntry appends e to d's history: in place when the next slot of the
-// array is free and d takes it, into a new array with room for a few more
-// otherwise.
-func (d *Data) appendEntry(e Entry) {
+// appendEntry appends e to d's history (see newEntry).
+func (d *Data) appendEntry(e Entry) { *d.newEntry() = e }
+
+// newEntry extends d's history by one slot and returns it for the caller
+// to fill, every field of it: in place when the next slot of the array is
+// free and d takes it, in a new array with room for a few more otherwise.
+// (Filling the slot where it lies saves building the 170-byte entry first
+// and copying it in.)
+func (d *Data) newEntry() *Entry {
 	n := len(d.History)
 	if n < cap(d.History) && d.tail == nil {
 		// An array without a tail is d's alone: detach clips a lent one,
@@ -172,5 +177,6 @@ func (d *Data) appendEntry(e Entry) {
 		d.tail = new(historyTail)
 		d.tail.used.Store(int64(n) + 1)
 	}
-	d.History = append(d.History, e)
+	d.History = d.History[:n+1]
+	return &d.History[n]
 }

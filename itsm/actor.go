@@ -106,20 +106,34 @@ func (a Actor) Brief() ActorRef { return ActorRef{ID: a.ID, Name: a.Name, Kind: 
 // validUTF8 is utf8.ValidString with a cheaper start for the short ASCII
 // strings actors are made of: every command checks its actor, and
 // ValidString spends some seventy instructions on a three-byte name,
-// testing its first byte alone before it reads words. Eight bytes at a
-// time are or-ed and tested for a high bit, then the rest byte by byte;
-// the first byte that is not ASCII hands the rest of s to ValidString.
+// testing its first byte alone before it reads words. A string of eight
+// bytes or more is read as little-endian words (each one load), the last
+// word overlapping the one before, and or-ed together: no high bit means
+// ASCII. Shorter strings are tested byte by byte. Anything else is
+// ValidString's to answer, so validUTF8 agrees with it on every string.
 func validUTF8(s string) bool {
-	for len(s) >= 8 {
-		if (s[0]|s[1]|s[2]|s[3]|s[4]|s[5]|s[6]|s[7])&0x80 != 0 {
-			return utf8.ValidString(s)
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return utf8.ValidString(s[i:])
+			}
 		}
-		s = s[8:]
+		return true
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return utf8.ValidString(s[i:])
-		}
+	acc := word8(s[len(s)-8:])
+	for i := 0; i+8 <= len(s); i += 8 {
+		acc |= word8(s[i:])
 	}
-	return true
+	if acc&0x8080808080808080 == 0 {
+		return true
+	}
+	return utf8.ValidString(s)
+}
+
+// word8 returns the first eight bytes of s as a little-endian word, which
+// the compiler reads with one load.
+func word8(s string) uint64 {
+	t := s[:8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 }
