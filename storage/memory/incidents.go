@@ -418,7 +418,7 @@ func (s *Store) prepare(d *incident.Data, create bool, owner any) (incidentWrite
 // it replaces (nil for a creation). It changes nothing. Callers hold the
 // store exclusively.
 func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
-	tn := s.tenantFor(w.tenant, false)
+	tn := s.tenantOf(w.tenant)
 	if w.create {
 		if tn == nil {
 			return nil, nil, nil
@@ -433,7 +433,7 @@ func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
 	}
 	var cur *stored
 	if tn != nil {
-		cur = tn.byID[w.id]
+		cur = tn.get(w.id)
 	}
 	switch {
 	case cur == nil:
@@ -451,6 +451,8 @@ func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
 func (s *Store) apply(t *tx, w *incidentWrite, tn *tenant, cur *stored) {
 	if tn == nil {
 		tn = s.tenantFor(w.tenant, true)
+	} else if tn != s.lastTenant.Load() {
+		s.lastTenant.Store(tn) // see tenantFor
 	}
 	s.detach(&w.c.sum, cur)
 	if cur == nil {
@@ -510,18 +512,25 @@ func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id i
 
 // lookup returns the stored incident id of tenant, or itsm.ErrNotFound.
 func (s *Store) lookup(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (*stored, error) {
-	var errs itsm.FieldErrors
-	errs.Merge("", tenant.Validate())
-	if id.IsZero() {
-		errs.Add("id", "must not be the zero ID")
-	}
-	if err := errs.Err(); err != nil {
-		return nil, err
+	// The tenant last written to is valid: only a zero ID can be wrong.
+	tn := s.cachedTenant(tenant)
+	if tn == nil || id.IsZero() {
+		var errs itsm.FieldErrors
+		errs.Merge("", tenant.Validate())
+		if id.IsZero() {
+			errs.Add("id", "must not be the zero ID")
+		}
+		if err := errs.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var found *stored
 	err := s.read(ctx, t, func() error {
-		if tn := s.tenants[tenant]; tn != nil {
-			found = tn.byID[id]
+		if tn == nil {
+			tn = s.tenants[tenant]
+		}
+		if tn != nil {
+			found = tn.get(id)
 		}
 		return nil
 	})
@@ -547,7 +556,7 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 	err := s.read(ctx, t, func() error {
 		if tn := s.tenants[tenant]; tn != nil {
 			if id, ok := tn.byNumber[number]; ok {
-				found = tn.byID[id]
+				found = tn.get(id)
 			}
 		}
 		return nil
@@ -572,7 +581,7 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 	var found []*stored // most filtered lists (an incident's children) are short or empty
 	more := false
 	err := s.read(ctx, t, func() error {
-		tn := s.tenants[tenant]
+		tn := s.tenantOf(tenant)
 		if tn == nil {
 			return nil
 		}
