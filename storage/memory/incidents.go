@@ -311,7 +311,12 @@ func (s *Store) intern(v string) string {
 	if v == "" {
 		return ""
 	}
+	r := &s.recent[internSlot(v)]
+	if *r == v {
+		return *r
+	}
 	if w, ok := s.names[v]; ok {
+		*r = w
 		return w
 	}
 	w := strings.Clone(v)
@@ -320,8 +325,17 @@ func (s *Store) intern(v string) string {
 			s.names = make(map[string]string)
 		}
 		s.names[w] = w
+		*r = w
 	}
 	return w
+}
+
+// internSlot returns where in Store.recent the name v (not empty) would
+// be. Statuses differ in their length and first and last letters.
+func internSlot(v string) int {
+	h := uint32(len(v)) | uint32(v[0])<<8 | uint32(v[len(v)-1])<<16
+	h *= 0x9e3779b1
+	return int(h >> (32 - 6))
 }
 
 // decode returns the record r holds, sharing nothing mutable with it.

@@ -138,3 +138,41 @@ func newIncidentAt(d incident.Data, v int64) incident.Data {
 	d.Version = v
 	return d
 }
+
+// intern answers from its recent names what the table would: an equal
+// string, the table's own; names the table does not take are not kept.
+func TestInternRecent(t *testing.T) {
+	s := New()
+	names := []string{"new", "in_progress", "on_hold", "resolved", "closed", "canceled", "none", "proposed",
+		"network", "ana", "bob", "x", string(make([]byte, 300))}
+	for round := range 3 {
+		for _, v := range names {
+			w := s.intern(string([]byte(v))) // a copy: not the string interned before
+			require.Equal(t, v, w)
+			if len(v) <= 256 {
+				require.Equal(t, s.names[v], w, "round %d", round)
+			}
+		}
+	}
+	for _, r := range s.recent {
+		if r != "" {
+			require.Equal(t, s.names[r], r)
+		}
+	}
+	// The statuses a lifecycle goes through each have a place of their own.
+	seen := map[int]string{}
+	for _, v := range []incident.Status{incident.StatusNew, incident.StatusInProgress, incident.StatusOnHold,
+		incident.StatusResolved, incident.StatusClosed, incident.StatusCanceled} {
+		i := internSlot(string(v))
+		require.NotContains(t, seen, i, "%s and %s", v, seen[i])
+		seen[i] = string(v)
+	}
+	// A full table keeps no more names, and neither do the recent ones.
+	s = New()
+	for i := range maxInterned {
+		s.intern(string(rune(0x4e00+i)) + "-name")
+	}
+	w := s.intern("one-more")
+	require.Equal(t, "one-more", w)
+	require.NotContains(t, s.recent, "one-more")
+}

@@ -31,6 +31,11 @@ type Store struct {
 	// names interns the statuses, groups and assignees of stored
 	// incidents (see Store.intern).
 	names map[string]string
+	// recent holds names of the table met lately, each in the place a
+	// hash of it names (see internSlot): the same few statuses, groups
+	// and assignees come back command after command, and comparing with
+	// one costs less than a lookup in names.
+	recent [64]string
 
 	// bufs holds scratch buffers for encoding incidents.
 	bufs sync.Pool
