@@ -208,14 +208,19 @@ func isDone(d *incident.Data) bool {
 // with the caller.
 func (s *Store) keep(d *incident.Data, version int64, owner any) (*stored, error) {
 	if isDone(d) {
-		e := *d
+		// A record taken over is given its version and encoded as it is;
+		// any other is left as it is, and a copy of it encoded.
+		e := d
+		if owner == nil {
+			c := *d
+			e = &c
+		}
+		before := e.Version
 		e.Version = version
 		enc, err := s.encodeString(e.AppendBinary)
 		if err != nil {
+			e.Version = before // the write fails: d stays as it was
 			return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
-		}
-		if owner != nil {
-			d.Version = version
 		}
 		return &stored{enc: enc, sum: e.Summary()}, nil
 	}
