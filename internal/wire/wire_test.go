@@ -134,3 +134,75 @@ func FuzzReader(f *testing.F) {
 		require.NoError(t, r2.Err())
 	})
 }
+
+// timeReads reads an instant from in with read and reports what a caller
+// sees: the instant, the bytes left and the error.
+func timeReads(in []byte, read func(r *Reader) time.Time) (time.Time, int, error) {
+	r := NewReader(string(in))
+	r.Field("at")
+	tm := read(r)
+	return tm, r.Remaining(), r.Err()
+}
+
+// TestTimeFastPath pins Time's inline reading of the usual instant against
+// timeSlow, the general reader, on encodings at and around the edges of
+// what it takes: headers of one to three bytes, seconds of four to six
+// bytes, sub-microsecond nanoseconds, and truncations of each.
+func TestTimeFastPath(t *testing.T) {
+	var ins [][]byte
+	for _, tm := range []time.Time{
+		time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 2, 9, 0, 0, 63_000, time.UTC),      // header of one byte
+		time.Date(2026, 3, 2, 9, 0, 0, 64_000, time.UTC),      // of two bytes
+		time.Date(2026, 3, 2, 9, 0, 0, 8_191_000, time.UTC),   // the last of two bytes
+		time.Date(2026, 3, 2, 9, 0, 0, 8_192_000, time.UTC),   // of three bytes
+		time.Date(2026, 3, 2, 9, 0, 0, 999_999_000, time.UTC), // the greatest microsecond
+		time.Date(2026, 3, 2, 9, 0, 0, 999_999_999, time.UTC), // nanoseconds follow
+		time.Date(1974, 1, 1, 0, 0, 0, 0, time.UTC),           // around 1<<28 seconds
+		time.Unix(1<<27, 0).UTC(),                             // the first of five bytes
+		time.Unix(1<<27-1, 0).UTC(),                           // four bytes
+		time.Unix(1<<34-1, 0).UTC(),                           // the last of five bytes
+		time.Unix(1<<34, 0).UTC(),                             // six bytes
+		time.Unix(-1<<27-1, 0).UTC(),                          // five bytes, negative
+		time.Date(1500, 6, 1, 0, 0, 0, 0, time.UTC),           // negative, five bytes
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),              // the zero instant
+		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),           // one byte of seconds
+		time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("x", 3600)),
+	} {
+		b := AppendTime(nil, tm)
+		ins = append(ins, b, append(b, 0xaa))
+		for n := range len(b) {
+			ins = append(ins, b[:n])
+		}
+	}
+	ins = append(ins,
+		[]byte{0x81, 0x00, 0x80, 0x80, 0x80, 0x80, 0x01},             // an overlong header
+		[]byte{0x81, 0x80, 0x80, 0x80, 0x80, 0x00},                   // overlong seconds
+		[]byte{0x81, 0x89, 0x7a, 0x80, 0x80, 0x80, 0x80, 0x01},       // micro of 1,000,000
+		[]byte{0xff, 0xff, 0x7f, 0x80, 0x80, 0x80, 0x80, 0x01},       // beyond it
+		[]byte{0x80, 0x80, 0x80, 0x01, 0x80, 0x80, 0x80, 0x80, 0x01}, // a header of four bytes
+		[]byte{0x02, 0x80, 0x80, 0x80, 0x80, 0x01, 0x05},             // nanoseconds flagged
+	)
+	for _, in := range ins {
+		wantT, wantLeft, wantErr := timeReads(in, (*Reader).timeSlow)
+		gotT, gotLeft, gotErr := timeReads(in, (*Reader).Time)
+		assert.Equal(t, wantT, gotT, "% x", in)
+		assert.Equal(t, wantLeft, gotLeft, "% x", in)
+		assert.Equal(t, wantErr, gotErr, "% x", in)
+	}
+}
+
+// FuzzTime checks Time against timeSlow on any input.
+func FuzzTime(f *testing.F) {
+	f.Add(AppendTime(nil, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)))
+	f.Add(AppendTime(nil, time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC)))
+	f.Add(AppendTime(nil, time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)))
+	f.Add(AppendTime(nil, time.Date(1500, 3, 2, 9, 0, 0, 0, time.UTC)))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		wantT, wantLeft, wantErr := timeReads(in, (*Reader).timeSlow)
+		gotT, gotLeft, gotErr := timeReads(in, (*Reader).Time)
+		assert.Equal(t, wantT, gotT)
+		assert.Equal(t, wantLeft, gotLeft)
+		assert.Equal(t, wantErr, gotErr)
+	})
+}

@@ -208,14 +208,19 @@ func isDone(d *incident.Data) bool {
 // with the caller.
 func (s *Store) keep(d *incident.Data, version int64, owner any) (*stored, error) {
 	if isDone(d) {
-		e := *d
+		// A record taken over is given its version and encoded as it is;
+		// any other is left as it is, and a copy of it encoded.
+		e := d
+		if owner == nil {
+			c := *d
+			e = &c
+		}
+		before := e.Version
 		e.Version = version
 		enc, err := s.encodeString(e.AppendBinary)
 		if err != nil {
+			e.Version = before // the write fails: d stays as it was
 			return nil, fmt.Errorf("memory: encoding incident %s: %w", d.ID, err)
-		}
-		if owner != nil {
-			d.Version = version
 		}
 		return &stored{enc: enc, sum: e.Summary()}, nil
 	}
@@ -311,7 +316,12 @@ func (s *Store) intern(v string) string {
 	if v == "" {
 		return ""
 	}
+	r := &s.recent[internSlot(v)]
+	if *r == v {
+		return *r
+	}
 	if w, ok := s.names[v]; ok {
+		*r = w
 		return w
 	}
 	w := strings.Clone(v)
@@ -320,8 +330,17 @@ func (s *Store) intern(v string) string {
 			s.names = make(map[string]string)
 		}
 		s.names[w] = w
+		*r = w
 	}
 	return w
+}
+
+// internSlot returns where in Store.recent the name v (not empty) would
+// be. Statuses differ in their length and first and last letters.
+func internSlot(v string) int {
+	h := uint32(len(v)) | uint32(v[0])<<8 | uint32(v[len(v)-1])<<16
+	h *= 0x9e3779b1
+	return int(h >> (32 - 6))
 }
 
 // decode returns the record r holds, sharing nothing mutable with it.
@@ -418,7 +437,7 @@ func (s *Store) prepare(d *incident.Data, create bool, owner any) (incidentWrite
 // it replaces (nil for a creation). It changes nothing. Callers hold the
 // store exclusively.
 func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
-	tn := s.tenantFor(w.tenant, false)
+	tn := s.tenantOf(w.tenant)
 	if w.create {
 		if tn == nil {
 			return nil, nil, nil
@@ -433,7 +452,7 @@ func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
 	}
 	var cur *stored
 	if tn != nil {
-		cur = tn.byID[w.id]
+		cur = tn.get(w.id)
 	}
 	switch {
 	case cur == nil:
@@ -451,6 +470,8 @@ func (s *Store) check(w *incidentWrite) (*tenant, *stored, error) {
 func (s *Store) apply(t *tx, w *incidentWrite, tn *tenant, cur *stored) {
 	if tn == nil {
 		tn = s.tenantFor(w.tenant, true)
+	} else if tn != s.lastTenant.Load() {
+		s.lastTenant.Store(tn) // see tenantFor
 	}
 	s.detach(&w.c.sum, cur)
 	if cur == nil {
@@ -510,18 +531,25 @@ func (s *Store) getShared(ctx context.Context, t *tx, tenant itsm.TenantID, id i
 
 // lookup returns the stored incident id of tenant, or itsm.ErrNotFound.
 func (s *Store) lookup(ctx context.Context, t *tx, tenant itsm.TenantID, id incident.ID) (*stored, error) {
-	var errs itsm.FieldErrors
-	errs.Merge("", tenant.Validate())
-	if id.IsZero() {
-		errs.Add("id", "must not be the zero ID")
-	}
-	if err := errs.Err(); err != nil {
-		return nil, err
+	// The tenant last written to is valid: only a zero ID can be wrong.
+	tn := s.cachedTenant(tenant)
+	if tn == nil || id.IsZero() {
+		var errs itsm.FieldErrors
+		errs.Merge("", tenant.Validate())
+		if id.IsZero() {
+			errs.Add("id", "must not be the zero ID")
+		}
+		if err := errs.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var found *stored
 	err := s.read(ctx, t, func() error {
-		if tn := s.tenants[tenant]; tn != nil {
-			found = tn.byID[id]
+		if tn == nil {
+			tn = s.tenants[tenant]
+		}
+		if tn != nil {
+			found = tn.get(id)
 		}
 		return nil
 	})
@@ -547,7 +575,7 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 	err := s.read(ctx, t, func() error {
 		if tn := s.tenants[tenant]; tn != nil {
 			if id, ok := tn.byNumber[number]; ok {
-				found = tn.byID[id]
+				found = tn.get(id)
 			}
 		}
 		return nil
@@ -572,7 +600,7 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 	var found []*stored // most filtered lists (an incident's children) are short or empty
 	more := false
 	err := s.read(ctx, t, func() error {
-		tn := s.tenants[tenant]
+		tn := s.tenantOf(tenant)
 		if tn == nil {
 			return nil
 		}

@@ -562,12 +562,25 @@ func (s *Store) Ack(ctx context.Context, lease storage.LeaseID, ids ...uuid.UUID
 		box := &s.box
 		held := make([]int, 0, len(ids))
 		for _, id := range ids {
-			// An event acknowledged already, by an earlier call or as an
-			// earlier ID of this one, is not found: acknowledging it again
-			// is harmless.
-			at, ok := box.find(id)
+			// A relay acknowledges the events it claimed in their order,
+			// so each ID is mostly at the hint: with no unordered event
+			// in the queue (no spine) the hint is a queue position, and a
+			// live event there with this ID is the one find would find
+			// (only one event of an ID is live). Otherwise find looks.
+			at, ok := box.hint, false
+			if !box.spined && at < box.queue.len() {
+				if e := box.queue.at(at); e.id == id && !e.gone {
+					ok = true
+					box.hint = at + 1
+				}
+			}
 			if !ok {
-				continue
+				// An event acknowledged already, by an earlier call or as
+				// an earlier ID of this one, is not found: acknowledging
+				// it again is harmless.
+				if at, ok = box.find(id); !ok {
+					continue
+				}
 			}
 			e := box.queue.at(at)
 			if num == 0 || box.hold(at).lease != num {

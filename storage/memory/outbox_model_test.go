@@ -316,7 +316,11 @@ func runOutboxModelN(t *testing.T, seed uint64, steps, maxAppend int) {
 					ids = append(ids, e.id)
 				}
 			}
-			rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+			// Mostly shuffled; otherwise in the order claimed, as a relay
+			// acknowledges (Ack's fast path).
+			if rng.IntN(3) != 0 {
+				rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+			}
 			if rng.IntN(6) == 0 && len(known) > 0 {
 				ids = append(ids, known[rng.IntN(len(known))]) // maybe held by another lease
 			}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -19,12 +20,22 @@ type Store struct {
 	// holds it exclusively.
 	mu      sync.RWMutex
 	tenants map[itsm.TenantID]*tenant
-	cmdbs   map[itsm.TenantID]*cmdbTenant
-	box     outbox
-	leases  uint64
+	// lastTenant is the tenant last written to (see cachedTenant). A
+	// tenant, once made, is never removed from tenants nor replaced, so
+	// what this says stays true whoever holds the lock: it is read before
+	// taking it, hence atomic.
+	lastTenant atomic.Pointer[tenant]
+	cmdbs      map[itsm.TenantID]*cmdbTenant
+	box        outbox
+	leases     uint64
 	// names interns the statuses, groups and assignees of stored
 	// incidents (see Store.intern).
 	names map[string]string
+	// recent holds names of the table met lately, each in the place a
+	// hash of it names (see internSlot): the same few statuses, groups
+	// and assignees come back command after command, and comparing with
+	// one costs less than a lookup in names.
+	recent [64]string
 
 	// bufs holds scratch buffers for encoding incidents.
 	bufs sync.Pool
@@ -60,6 +71,8 @@ func (s *Store) Incidents() incident.Repository { return (*incidentRepo)(s) }
 
 // tenant holds one tenant's incidents.
 type tenant struct {
+	// id is the tenant's ID, the key of s.tenants.
+	id       itsm.TenantID
 	byID     map[incident.ID]*stored
 	byNumber map[incident.Number]incident.ID
 	// order holds every ID of byID, ascending.
@@ -67,11 +80,42 @@ type tenant struct {
 	// children holds, per parent, its children's IDs ascending, so that
 	// listing an incident's children does not scan the tenant.
 	children map[incident.ID][]incident.ID
+	// last is the incident last written (inserted or replaced), or nil:
+	// whenever it is not nil, byID holds it under its ID. A command reads
+	// the incident it then writes, and the next command on an incident
+	// mostly follows the last one, so get finds it here without hashing
+	// its ID, twice per command.
+	last *stored
+}
+
+// cachedTenant returns the data of tenant id when it is the tenant last
+// written to, which needs no lookup in s.tenants, or nil. It is valid
+// (its incidents were checked when written), so a caller that finds it
+// need not validate id again. Callers need not hold s.mu.
+func (s *Store) cachedTenant(id itsm.TenantID) *tenant {
+	if tn := s.lastTenant.Load(); tn != nil && tn.id == id {
+		return tn
+	}
+	return nil
+}
+
+// tenantOf returns the tenant's data, or nil when the tenant has nothing
+// stored. Callers hold s.mu.
+func (s *Store) tenantOf(id itsm.TenantID) *tenant {
+	if tn := s.cachedTenant(id); tn != nil {
+		return tn
+	}
+	return s.tenants[id]
 }
 
 // tenantFor returns the tenant's data, making it when create is set; nil
-// otherwise when the tenant has nothing stored. Callers hold s.mu.
+// otherwise when the tenant has nothing stored. Callers hold s.mu
+// exclusively, and write to the tenant returned: it becomes the tenant
+// cachedTenant finds.
 func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
+	if tn := s.cachedTenant(id); tn != nil {
+		return tn
+	}
 	tn := s.tenants[id]
 	if tn == nil && create {
 		id = itsm.TenantID(strings.Clone(string(id))) // kept as a key: share nothing
@@ -79,13 +123,25 @@ func (s *Store) tenantFor(id itsm.TenantID, create bool) *tenant {
 			s.tenants = make(map[itsm.TenantID]*tenant)
 		}
 		tn = &tenant{
+			id:       id,
 			byID:     make(map[incident.ID]*stored),
 			byNumber: make(map[incident.Number]incident.ID),
 			children: make(map[incident.ID][]incident.ID),
 		}
 		s.tenants[id] = tn
 	}
+	if tn != nil {
+		s.lastTenant.Store(tn)
+	}
 	return tn
+}
+
+// get returns the stored incident id, or nil.
+func (t *tenant) get(id incident.ID) *stored {
+	if l := t.last; l != nil && l.sum.ID == id {
+		return l
+	}
+	return t.byID[id]
 }
 
 // search returns where id is or would be in t.order.
@@ -96,6 +152,7 @@ func (t *tenant) search(id incident.ID) (int, bool) {
 func (t *tenant) insert(r *stored) {
 	id := r.sum.ID
 	t.byID[id] = r
+	t.last = r
 	t.byNumber[r.sum.Number] = id
 	t.link(r.sum.Parent, id)
 	if n := len(t.order); n == 0 || t.order[n-1].Compare(id) < 0 {
@@ -109,6 +166,9 @@ func (t *tenant) insert(r *stored) {
 func (t *tenant) remove(r *stored) {
 	id := r.sum.ID
 	delete(t.byID, id)
+	if t.last != nil && t.last.sum.ID == id {
+		t.last = nil
+	}
 	delete(t.byNumber, r.sum.Number)
 	t.unlink(r.sum.Parent, id)
 	if i, ok := t.search(id); ok {
@@ -121,6 +181,7 @@ func (t *tenant) remove(r *stored) {
 func (t *tenant) replace(old, next *stored) {
 	id := next.sum.ID
 	t.byID[id] = next
+	t.last = next
 	if old.sum.Parent != next.sum.Parent {
 		t.unlink(old.sum.Parent, id)
 		t.link(next.sum.Parent, id)
