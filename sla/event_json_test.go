@@ -92,12 +92,7 @@ func TestEventAppendJSON(t *testing.T) {
 		n := 0
 		for seed := range uint64(100) {
 			r := rand.New(rand.NewPCG(seed, 99))
-			var history []Observation
-			for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
-				if !s.advance {
-					history = append(history, s.obs)
-				}
-			}
+			history := tmRandomHistory(r)
 			_, evs, err := e.Replay(tmRecord, history)
 			require.NoError(t, err)
 			for _, ev := range evs {
@@ -261,12 +256,7 @@ func TestEventJSONKeyedKinds(t *testing.T) {
 func TestEngineEventParts(t *testing.T) {
 	e := tmReplayEngine(t)
 	r := rand.New(rand.NewPCG(7, 99))
-	var history []Observation
-	for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
-		if !s.advance {
-			history = append(history, s.obs)
-		}
-	}
+	history := tmRandomHistory(r)
 	st, evs, err := e.Replay(tmRecord, history)
 	require.NoError(t, err)
 	require.NotEmpty(t, evs)

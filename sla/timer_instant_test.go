@@ -69,7 +69,7 @@ func TestTimerNorm(t *testing.T) {
 	pool := slices.Clone(base)
 	for _, b := range base[1:] {
 		pool = append(pool, b.In(time.FixedZone("east", 3600)), b.Add(time.Nanosecond),
-			time.Now().Add(b.Sub(time.Now())), b.In(time.FixedZone("UTC", 0)))
+			time.Now().Add(time.Until(b)), b.In(time.FixedZone("UTC", 0)))
 	}
 	pick := func() time.Time {
 		if r.IntN(4) > 0 {

@@ -59,6 +59,18 @@ type tmStep struct {
 	obs     Observation
 }
 
+// tmRandomHistory is the observations of a run of tmRandomSteps, without
+// its advances: a history Replay takes.
+func tmRandomHistory(r *rand.Rand) []Observation {
+	var history []Observation
+	for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
+		if !s.advance {
+			history = append(history, s.obs)
+		}
+	}
+	return history
+}
+
 // tmRandomSteps turns a stream of numbers into a plausible record history.
 func tmRandomSteps(next func(n int) int) []tmStep {
 	at := tmDay(3, 8, 0).Add(time.Duration(next(7*24*60)) * time.Minute)
@@ -214,12 +226,7 @@ func TestReplayCoversEveryPolicy(t *testing.T) {
 	seen := map[string]bool{}
 	for seed := range uint64(400) {
 		r := rand.New(rand.NewPCG(seed, 0x5eed))
-		var history []Observation
-		for _, s := range tmRandomSteps(func(n int) int { return r.IntN(n) }) {
-			if !s.advance {
-				history = append(history, s.obs)
-			}
-		}
+		history := tmRandomHistory(r)
 		st, evs, err := e.Replay(tmRecord, history)
 		require.NoError(t, err)
 		for _, ev := range evs {
