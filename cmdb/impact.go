@@ -50,7 +50,10 @@ type Query struct {
 	// Include adds off-by-default types (connects_to) to the default set.
 	Include []RelTypeName
 	// Exclude lists CIs the analysis must neither report nor pass through.
-	// In redundancy groups they count as up. CIs not in the graph are ignored.
+	// In redundancy groups an excluded CI counts by its status: up when in
+	// use, down when in maintenance (excluding it hides it from the answer,
+	// it does not bring it back into service). CIs not in the graph are
+	// ignored.
 	Exclude []ID
 	// MaxDepth caps the number of relationships from an origin; 0 means no cap.
 	MaxDepth int

@@ -118,6 +118,22 @@ func TestImpact(t *testing.T) {
 			nodes: []string{"sw", "srv1", "srv2", "srv3"},
 		},
 		{
+			name: "an excluded member in use still counts as up",
+			query: func(f *fixture) cmdb.Query {
+				return cmdb.Query{Origins: []cmdb.ID{f.ids["srv1"]}, Exclude: []cmdb.ID{f.ids["srv2"]}}
+			},
+			nodes: []string{"srv1"},
+		},
+		{
+			name:    "an excluded member in maintenance still counts as down",
+			prepare: func(f *fixture) { require.NoError(f.t, f.g.SetStatus(f.ids["srv2"], cmdb.StatusInMaintenance)) },
+			query: func(f *fixture) cmdb.Query {
+				return cmdb.Query{Origins: []cmdb.ID{f.ids["srv1"]}, Exclude: []cmdb.ID{f.ids["srv2"]}}
+			},
+			nodes:    []string{"srv1", "cl", "vm", "app", "checkout", "shop"},
+			services: []string{"shop"},
+		},
+		{
 			name:  "connects to is off by default",
 			query: func(f *fixture) cmdb.Query { return cmdb.Query{Origins: []cmdb.ID{f.ids["sw2"]}} },
 			nodes: []string{"sw2"},
