@@ -116,7 +116,19 @@ func within(s Span, sec int, nextDay bool) bool {
 	return start <= sec && sec < end
 }
 
-// wallWorks reports whether second sec of local date works.
+// excepted reports whether an exception names date.
+func (r *refCalendar) excepted(date time.Time) bool {
+	for _, e := range r.spec.Exceptions {
+		if e.Date.Year == date.Year() && e.Date.Month == date.Month() && e.Date.Day == date.Day() {
+			return true
+		}
+	}
+	return false
+}
+
+// wallWorks reports whether second sec of local date works. A holiday's
+// closed spans cut the hours of its date unless an exception names that
+// date: the exception wins.
 func (r *refCalendar) wallWorks(date time.Time, sec int) bool {
 	prev := date.AddDate(0, 0, -1)
 	for _, h := range r.spec.Holidays {
@@ -124,7 +136,8 @@ func (r *refCalendar) wallWorks(date time.Time, sec int) bool {
 			continue
 		}
 		for _, s := range h.Closed {
-			if (r.observedOn(h, date) && within(s, sec, false)) || (r.observedOn(h, prev) && within(s, sec, true)) {
+			if (!r.excepted(date) && r.observedOn(h, date) && within(s, sec, false)) ||
+				(!r.excepted(prev) && r.observedOn(h, prev) && within(s, sec, true)) {
 				return false
 			}
 		}

@@ -291,7 +291,8 @@ type Holiday struct {
 
 // Exception replaces the weekly hours of one date: Hours are the spans that
 // start on that date (extra hours on a weekend, shorter hours on an eve); no
-// Hours closes the date. An exception wins over a holiday on the same date.
+// Hours closes the date. An exception wins over a holiday on the same date,
+// whole-day or partial: that holiday's closed spans cut nothing.
 // Its hours are merged with any overnight span of the day before.
 type Exception struct {
 	Name  string `json:"name,omitempty"`

@@ -224,6 +224,9 @@ func TestOvernightLunchAndHolidays(t *testing.T) {
 		{"exception adds saturday hours", CalendarSpec{Week: nineToFive(), Exceptions: []Exception{{Date: Date{2026, 3, 7}, Hours: []Span{Hours(At(10, 0), At(14, 0))}}}}, at(3, 7, 0, 0), at(3, 8, 0, 0), 4 * time.Hour},
 		{"exception closes a day", CalendarSpec{Week: nineToFive(), Exceptions: []Exception{{Date: Date{2026, 3, 4}}}}, at(3, 2, 0, 0), at(3, 9, 0, 0), 32 * time.Hour},
 		{"exception beats holiday", CalendarSpec{Week: nineToFive(), Holidays: []Holiday{{Date: Date{2026, 3, 4}}}, Exceptions: []Exception{{Date: Date{2026, 3, 4}, Hours: []Span{Hours(At(9, 0), At(11, 0))}}}}, at(3, 4, 0, 0), at(3, 5, 0, 0), 2 * time.Hour},
+		{"exception beats partial holiday", CalendarSpec{Week: nineToFive(), Holidays: []Holiday{{Date: Date{2026, 3, 4}, Closed: []Span{Hours(At(12, 0), At(13, 0))}}}, Exceptions: []Exception{{Date: Date{2026, 3, 4}, Hours: []Span{Hours(At(8, 0), At(20, 0))}}}}, at(3, 4, 0, 0), at(3, 5, 0, 0), 12 * time.Hour},
+		{"excepted holiday's overnight closure cuts nothing the next day", CalendarSpec{Week: nineToFive(), Holidays: []Holiday{{Date: Date{2026, 3, 3}, Closed: []Span{Hours(At(20, 0), At(10, 0))}}}, Exceptions: []Exception{{Date: Date{2026, 3, 3}, Hours: []Span{Hours(At(9, 0), At(17, 0))}}}}, at(3, 4, 0, 0), at(3, 5, 0, 0), 8 * time.Hour},
+		{"partial holiday's overnight closure cuts the next day", CalendarSpec{Week: nineToFive(), Holidays: []Holiday{{Date: Date{2026, 3, 3}, Closed: []Span{Hours(At(20, 0), At(10, 0))}}}}, at(3, 4, 0, 0), at(3, 5, 0, 0), 7 * time.Hour},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

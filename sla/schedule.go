@@ -360,11 +360,19 @@ func compileWeekly(loc *time.Location, spec CalendarSpec) *weekly {
 	}
 	slices.Sort(days)
 	days = slices.Compact(days)
+	// cut returns a holiday's closed spans on date d, none when an
+	// exception names d: the exception wins over a holiday, partial or not.
+	cut := func(d int64) []Span {
+		if _, ok := exceptions[d]; ok {
+			return nil
+		}
+		return closedSpans[d]
+	}
 	pcs := func(d int64) []piece {
 		today, _ := spanPieces(owned(d))
 		_, spill := spanPieces(owned(d - 1))
-		cutToday, _ := spanPieces(closedSpans[d])
-		_, cutSpill := spanPieces(closedSpans[d-1])
+		cutToday, _ := spanPieces(cut(d))
+		_, cutSpill := spanPieces(cut(d - 1))
 		p := normalizePieces(append(today, spill...))
 		return subtractPieces(p, normalizePieces(append(cutToday, cutSpill...)))
 	}
