@@ -453,7 +453,7 @@ func (a AutoClose) Validate() error {
 	if a.Days < 1 || a.Days > 366 {
 		errs.Add("auto_close.days", "must be between 1 and 366")
 	}
-	if a.Calendar == nil {
+	if !sla.Usable(a.Calendar) {
 		errs.Add("auto_close.calendar", "must be set")
 	}
 	if a.Location == nil {

@@ -501,6 +501,18 @@ func TestClosableAt(t *testing.T) {
 	_, ok := incident.ClosableAt(&incident.Data{}, rule)
 	assert.False(t, ok, "not resolved")
 	assert.ErrorIs(t, incident.AutoClose{}.Validate(), itsm.ErrInvalid)
+	// A host that ignored NewSchedule's error holds a nil *sla.Schedule:
+	// refused, not a panic in ClosableAt.
+	var failed *sla.Schedule
+	nilCal := incident.AutoClose{Days: 3, Calendar: failed, Location: time.UTC}
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, nilCal.Validate(), &ve)
+	assert.True(t, ve.Has("auto_close.calendar"), "%v", ve)
+	resolved := incident.Data{ResolvedAt: itsm.Normalize(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))}
+	assert.NotPanics(t, func() {
+		_, ok := incident.ClosableAt(&resolved, nilCal)
+		assert.False(t, ok)
+	})
 }
 
 // Two incidents linked to each other at the same time: at most one link may

@@ -97,6 +97,10 @@ func TestNewEngineErrors(t *testing.T) {
 		{"invalid agreement", []Agreement{{ID: "x"}}, nil, "agreements[0].version"},
 		{"unknown calendar", []Agreement{good}, CalendarMap{}, "agreements[0].targets[0].goals[0].calendar"},
 		{"no calendars at all", []Agreement{good}, nil, "agreements[0].targets[0].goals[0].calendar"},
+		// What a host holds after ignoring NewSchedule's error.
+		{"a nil schedule", []Agreement{good}, CalendarMap{"office": (*Schedule)(nil)}, "agreements[0].targets[0].goals[0].calendar"},
+		{"a zero schedule", []Agreement{good}, CalendarMap{"office": &Schedule{}}, "agreements[0].targets[0].goals[0].calendar"},
+		{"a resolver answering nil", []Agreement{good}, nilCalendars{}, "agreements[0].targets[0].goals[0].calendar"},
 		{"same version twice", []Agreement{good, good}, CalendarMap{"office": testWeekdayCal{}}, "agreements[1].version"},
 		{"goal too long", []Agreement{long}, CalendarMap{"office": testWeekdayCal{}}, "agreements[0].targets[0].goals[0].within"},
 	}
@@ -116,6 +120,44 @@ func TestNewEngineErrors(t *testing.T) {
 		assert.Equal(t, []string{"gold@1", "gold@2"}, e.Agreements())
 	})
 }
+
+// nilCalendars claims to know every calendar and answers each with a nil
+// *Schedule.
+type nilCalendars struct{}
+
+func (nilCalendars) Calendar(string) (Calendar, bool) { return (*Schedule)(nil), true }
+
+func TestUsable(t *testing.T) {
+	sched := mustSchedule(t, CalendarSpec{Zone: "UTC", Week: nineToFive()})
+	var nilMap nilMapCalendar
+	tests := []struct {
+		name string
+		cal  Calendar
+		want bool
+	}{
+		{"nil interface", nil, false},
+		{"nil schedule", (*Schedule)(nil), false},
+		{"zero schedule", &Schedule{}, false},
+		{"built schedule", sched, true},
+		{"24x7", Always(time.UTC), true},
+		{"a host's value type", testWeekdayCal{}, true},
+		{"a host's nil map type", nilMap, false},
+		{"a host's non-nil map type", nilMapCalendar{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, Usable(tc.cal))
+		})
+	}
+}
+
+// nilMapCalendar is a Calendar whose nil value cannot answer.
+type nilMapCalendar map[int]bool
+
+func (nilMapCalendar) Add(t time.Time, d time.Duration) (time.Time, error) { return t.Add(d), nil }
+func (nilMapCalendar) Between(a, b time.Time) time.Duration                { return max(b.Sub(a), 0) }
+func (nilMapCalendar) IsWorking(time.Time) bool                            { return true }
+func (nilMapCalendar) NextTransition(time.Time) (time.Time, bool)          { return time.Time{}, false }
 
 func TestConditions(t *testing.T) {
 	o := Observation{At: tmDay(3, 9, 0), Priority: 2, Service: "email", Category: "network", State: itsm.CategoryWaiting,

@@ -80,7 +80,7 @@ func (r AvailabilityReport) Meets(target decimal.Decimal) bool {
 // service time.
 func Availability(in AvailabilityInput) (AvailabilityReport, error) {
 	var errs itsm.FieldErrors
-	if in.Calendar == nil {
+	if !Usable(in.Calendar) {
 		errs.Add("calendar", "must not be nil")
 	}
 	if !in.To.After(in.From) {

@@ -75,6 +75,8 @@ func TestAvailabilityErrors(t *testing.T) {
 		field string
 	}{
 		{"nil calendar", AvailabilityInput{From: mon, To: mon.Add(time.Hour)}, "calendar"},
+		{"nil schedule", AvailabilityInput{Calendar: (*Schedule)(nil), From: mon, To: mon.Add(time.Hour)}, "calendar"},
+		{"zero schedule", AvailabilityInput{Calendar: &Schedule{}, From: mon, To: mon.Add(time.Hour)}, "calendar"},
 		{"empty period", AvailabilityInput{Calendar: cal, From: mon, To: mon}, "to"},
 		{"reversed outage", AvailabilityInput{Calendar: cal, From: mon, To: mon.AddDate(0, 0, 7), Outages: []Outage{{mon.Add(time.Hour), mon}}}, "outages[0].end"},
 		{"reversed exclusion", AvailabilityInput{Calendar: cal, From: mon, To: mon.AddDate(0, 0, 7), Excluded: []Outage{{mon, mon}}}, "excluded[0].end"},

@@ -2,6 +2,7 @@ package sla
 
 import (
 	"errors"
+	"reflect"
 	"time"
 )
 
@@ -41,3 +42,25 @@ const (
 	// HorizonEndYear is the first local year in which it no longer works.
 	HorizonEndYear = 2200
 )
+
+// Usable reports whether c can answer calendar questions: not a nil
+// interface, not a nil pointer or other nil value behind the interface (what
+// a host holds after ignoring NewSchedule's error), and not a zero Schedule
+// that NewSchedule never built. The engine, Availability and the incident
+// package's auto-close check every Calendar a caller hands them with it, so
+// a bad one is refused with an error naming the field instead of panicking
+// at the first observation.
+func Usable(c Calendar) bool {
+	switch v := c.(type) {
+	case nil:
+		return false
+	case *Schedule:
+		return v != nil && v.eng != nil
+	}
+	rv := reflect.ValueOf(c)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return !rv.IsNil()
+	}
+	return true
+}

@@ -268,7 +268,9 @@ func compileAgreement(errs *itsm.FieldErrors, at string, a Agreement, cals Calen
 				cg.cal = continuousTime{}
 			} else if cals == nil {
 				errs.Addf(gat+".calendar", "%q cannot be resolved: no calendars given", name)
-			} else if c, ok := cals.Calendar(name); ok {
+			} else if c, ok := cals.Calendar(name); ok && !Usable(c) {
+				errs.Addf(gat+".calendar", "%q resolves to a nil calendar", name)
+			} else if ok {
 				cg.cal = c
 			} else {
 				errs.Addf(gat+".calendar", "%q is not a known calendar", name)
@@ -391,7 +393,7 @@ func (e *Engine) calendar(name string) (Calendar, bool) {
 		return nil, false
 	}
 	c, ok := e.resolver.Calendar(name)
-	return c, ok && c != nil
+	return c, ok && Usable(c)
 }
 
 // crossAt returns the instant at which rem more business time has
