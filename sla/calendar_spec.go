@@ -3,6 +3,8 @@ package sla
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,13 +175,23 @@ func (w *Week) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
+	// Keys in sorted order, so that the same text always gives the same
+	// answer, error included; names match in any case, so "monday" and
+	// "Monday" in one object would name one day twice, and which won would
+	// depend on map order: that is refused.
+	keys := slices.Sorted(maps.Keys(m))
 	var out Week
-	for k, spans := range m {
+	var named [7]string
+	for _, k := range keys {
 		found := false
 		for d := time.Sunday; d <= time.Saturday; d++ {
-			if weekdayKey(d) == strings.ToLower(k) {
-				out[d], found = spans, true
+			if weekdayKey(d) != strings.ToLower(k) {
+				continue
 			}
+			if named[d] != "" {
+				return itsm.NewValidationError("week", fmt.Sprintf("%q and %q name the same weekday", named[d], k))
+			}
+			out[d], named[d], found = m[k], k, true
 		}
 		if !found {
 			return itsm.NewValidationError("week", fmt.Sprintf("%q is not a weekday name", k))

@@ -106,6 +106,21 @@ func TestScheduleJSONRoundTrip(t *testing.T) {
 		var sched Schedule
 		assert.ErrorIs(t, json.Unmarshal([]byte(`{"zone":"UTC"}`), &sched), itsm.ErrInvalid)
 	})
+
+	t.Run("one weekday named twice", func(t *testing.T) {
+		// Names match in any case; which of two spellings won used to
+		// depend on map order, so one stored spec gave 8 h or 1 h.
+		js := []byte(`{"zone":"UTC","week":{"monday":[{"start":"09:00","end":"17:00"}],"Monday":[{"start":"10:00","end":"11:00"}]}}`)
+		for range 20 {
+			_, err := ParseSchedule(js)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, `invalid calendar.week: "Monday" and "monday" name the same weekday`, ve.Error())
+		}
+		s, err := ParseSchedule([]byte(`{"zone":"UTC","week":{"MONDAY":[{"start":"09:00","end":"17:00"}]}}`))
+		require.NoError(t, err, "one spelling in any case is fine")
+		assert.Equal(t, []Span{Hours(At(9, 0), At(17, 0))}, s.Spec().Week[time.Monday])
+	})
 }
 
 func TestParseTimeOfDay(t *testing.T) {
