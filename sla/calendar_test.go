@@ -328,6 +328,35 @@ func TestUnionAndIntersection(t *testing.T) {
 		_, err := Union(team, nil)
 		assert.ErrorIs(t, err, itsm.ErrInvalid)
 	})
+	t.Run("parts that share no working time", func(t *testing.T) {
+		mornings := func(zone string) *Schedule {
+			return mustSchedule(t, CalendarSpec{Zone: zone, Week: Weekdays(Hours(At(9, 0), At(12, 0)))})
+		}
+		monday := mustSchedule(t, CalendarSpec{Zone: ny, Week: Week{time.Monday: {Hours(At(9, 0), At(12, 0))}}})
+		tuesday := mustSchedule(t, CalendarSpec{Zone: ny, Week: Week{time.Tuesday: {Hours(At(9, 0), At(12, 0))}}})
+		for name, parts := range map[string][]*Schedule{
+			"one zone": {monday, tuesday},
+			// 09:00-12:00 in Tokyo is 00:00-03:00 UTC, all year round.
+			"across zones": {mornings("UTC"), mornings("Asia/Tokyo")},
+		} {
+			_, err := Intersection(parts...)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve, name)
+			assert.True(t, ve.Has("parts"), "%s: %v", name, err)
+		}
+	})
+	t.Run("parts that meet only while their DST rules disagree", func(t *testing.T) {
+		// London 09:00-10:00 is New York 04:00-05:00, except in the weeks
+		// when New York has moved its clocks and London has not yet (8 to
+		// 29 March 2026), when it is 05:00-06:00: the calendar works then,
+		// and only then.
+		ldn := mustSchedule(t, CalendarSpec{Zone: "Europe/London", Week: Weekdays(Hours(At(9, 0), At(10, 0)))})
+		nyc := mustSchedule(t, CalendarSpec{Zone: ny, Week: Weekdays(Hours(At(5, 0), At(6, 0)))})
+		s, err := Intersection(ldn, nyc)
+		require.NoError(t, err)
+		assert.Equal(t, time.Duration(0), s.Between(week(2), week(9)))
+		assert.Equal(t, 5*time.Hour, s.Between(week(9), week(16)))
+	})
 }
 
 func TestScheduleAccessors(t *testing.T) {

@@ -84,8 +84,8 @@ func Always(loc *time.Location) *Schedule {
 func Union(parts ...*Schedule) (*Schedule, error) { return combine(CalendarUnion, parts) }
 
 // Intersection returns a calendar that works whenever every part works
-// (customer coverage ∩ team hours). An intersection of weekly calendars in
-// one zone that leaves no working time is a *itsm.ValidationError for field
+// (customer coverage ∩ team hours). An intersection that leaves no working
+// time, in one zone or across zones, is a *itsm.ValidationError for field
 // "parts".
 func Intersection(parts ...*Schedule) (*Schedule, error) {
 	return combine(CalendarIntersection, parts)
@@ -379,6 +379,19 @@ func compileWeekly(loc *time.Location, spec CalendarSpec) *weekly {
 	return buildWeekly(loc, week, days, pcs)
 }
 
+// hasWorkingTime reports whether c works at some instant of the weekly
+// horizon. For an intersection of parts in different zones with nothing in
+// common this walks every transition of the horizon, tens of milliseconds,
+// paid once when the calendar is built.
+func hasWorkingTime(c Calendar) bool {
+	t := time.Date(HorizonStartYear-1, time.December, 30, 0, 0, 0, 0, time.UTC)
+	if c.IsWorking(t) {
+		return true
+	}
+	_, ok := c.NextTransition(t)
+	return ok
+}
+
 func buildCombined(errs *itsm.FieldErrors, prefix string, spec CalendarSpec, kind CalendarKind) *Schedule {
 	before := errs.Len()
 	if spec.Zone != "" {
@@ -433,6 +446,12 @@ func buildCombined(errs *itsm.FieldErrors, prefix string, spec CalendarSpec, kin
 			}
 		}
 		out.eng = &combined{parts: cs, all: kind == CalendarIntersection}
+		if kind == CalendarIntersection && !hasWorkingTime(out.eng) {
+			// Caught here, once, rather than by every Add that would
+			// walk the whole horizon before giving up.
+			errs.Add(join(prefix, "parts"), "the parts share no working time")
+			return nil
+		}
 		return out
 	}
 
