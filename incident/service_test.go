@@ -506,6 +506,55 @@ func TestClosableAt(t *testing.T) {
 	assert.ErrorIs(t, incident.AutoClose{}.Validate(), itsm.ErrInvalid)
 }
 
+// A second host whose clock is a little behind acts after a comment: what
+// it records and emits (history, comments, UpdatedAt, incident and SLA
+// events) is stamped no earlier than the comment.
+func TestServiceInstantsNeverGoBackAfterAComment(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error)
+	}{
+		{"a second comment", func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error) {
+			return d.svc.Comment(ctx, tenant, id, agent, "second", incident.WorkNote)
+		}},
+		{"a hold that pauses an SLA timer", func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error) {
+			return d.svc.Hold(ctx, tenant, id, agent, incident.HoldAwaitingVendor, "")
+		}},
+		{"a resolution that stops the timers", func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error) {
+			return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, false)
+			ctx := context.Background()
+			inc := d.open(t) // 09:00
+			d.clock.SetStep(0)
+			d.clock.Set(monday9.Add(10 * time.Minute))
+			first, err := d.svc.Comment(ctx, tenant, inc.ID(), agent, "first", incident.WorkNote)
+			require.NoError(t, err)
+			commented := first.Incident.Data().UpdatedAt
+			d.clock.Set(monday9.Add(9 * time.Minute)) // a second host, one minute behind
+			res, err := tc.run(ctx, d, inc.ID())
+			require.NoError(t, err)
+
+			data := res.Incident.Data()
+			assert.Equal(t, commented, data.UpdatedAt, "UpdatedAt went back")
+			for k := range data.Comments {
+				if k > 0 {
+					assert.False(t, data.Comments[k].At.Before(data.Comments[k-1].At), "comments[%d] went back", k)
+				}
+			}
+			// The events are the command's new entries and comments, and
+			// the SLA events it caused.
+			require.NotEmpty(t, res.Events)
+			for _, ev := range res.Events {
+				assert.False(t, ev.At.Before(commented), "%s at %v, before the comment", ev.Type, ev.At)
+			}
+		})
+	}
+}
+
 // Chile moves its clocks forward at local midnight: 2026-09-06 has no
 // 00:00 in America/Santiago (it starts at 01:00). Counting dates across
 // that one must neither stall on it nor skip it.
