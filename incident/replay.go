@@ -124,11 +124,16 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 		return ReplayResult{}, err
 	}
 	res := ReplayResult{Incident: inc}
+	// The timers see the incident as the live service shows it to them,
+	// with the fields some condition reads (as NewService sets up).
+	var svc *Service
+	if engine != nil {
+		svc = &Service{pol: pol, sla: engine, slaReads: builtinReads(engine)}
+	}
 	observe := func(at time.Time) error {
-		if engine == nil {
+		if svc == nil {
 			return nil
 		}
-		svc := Service{pol: pol, sla: engine}
 		if inc.d.SLA.Record.IsZero() {
 			inc.d.SLA.Record = inc.d.ID.Ref()
 		}

@@ -116,6 +116,57 @@ func TestReplayRejectsBadHistories(t *testing.T) {
 	assert.Equal(t, "title", ve.Field)
 }
 
+// The replay's timers see the incident's own fields, as the live
+// service's do: an agreement scoped to a group, paused while a vendor
+// holds the ticket, measures the same in both.
+func TestReplaySLAConditionsReadIncidentFields(t *testing.T) {
+	engine, err := sla.NewEngine([]sla.Agreement{{
+		ID: "queue", Version: 1, Kind: itsm.AgreementSLA, Name: "Network queue",
+		Scope: sla.FieldIs("fields.group", "network"),
+		Targets: []sla.Target{{
+			Metric: "resolution",
+			Pause:  sla.FieldIs("fields.assignee", "vendor"),
+			Stop:   sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+			Goals:  []sla.Goal{{Name: "all", Within: 4 * time.Hour}},
+		}},
+	}}, nil)
+	require.NoError(t, err)
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name    string
+		group   string
+		timers  int
+		elapsed time.Duration
+		paused  time.Duration
+	}{
+		{"in scope", "network", 1, 2 * time.Hour, time.Hour},
+		{"out of scope", "messaging", 0, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+			res, err := Replay(DefaultPolicy(), engine, id, "acme", "INC0000001",
+				OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3, Group: tc.group},
+				[]Recorded{
+					{At: at(8), State: "1"},
+					{At: at(9), State: "2", Assignee: "ana"},
+					{At: at(10), State: "2", Assignee: "vendor"},
+					{At: at(11), State: "6"},
+				}, snowMapping())
+			require.NoError(t, err)
+			require.Empty(t, res.Refused)
+			timers := res.Incident.SLA().Timers
+			require.Len(t, timers, tc.timers)
+			if tc.timers == 0 {
+				return
+			}
+			assert.Equal(t, sla.StageCompleted, timers[0].Stage)
+			assert.Equal(t, tc.elapsed, timers[0].BusinessElapsed)
+			assert.Equal(t, tc.paused, timers[0].BusinessPaused)
+		})
+	}
+}
+
 func TestReplayReportsWhatItCannotApply(t *testing.T) {
 	at := func(m int) time.Time { return time.Date(2026, 3, 2, 9, m, 0, 0, time.UTC) }
 	id := itsmtest.MustID[record](t, itsmtest.NewIDs(4))
