@@ -85,8 +85,9 @@ type ReplayResult struct {
 //
 // Replay changes nothing in storage; save the result through a Repository.
 //
-// Errors: *itsm.ValidationError for an empty history, observations out of
-// order, a first observation the open guards refuse, or an invalid policy.
+// Errors: *itsm.ValidationError for an empty history, an observation
+// without an instant or out of order (naming history[k].at), a first
+// observation the open guards refuse, or an invalid policy.
 func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number Number, in OpenInput, history []Recorded, m Mapping) (ReplayResult, error) {
 	if err := pol.Validate(); err != nil {
 		return ReplayResult{}, err
@@ -94,10 +95,19 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 	if len(history) == 0 {
 		return ReplayResult{}, itsm.NewValidationError("history", "must hold at least the opening observation")
 	}
-	for k := 1; k < len(history); k++ {
-		if history[k].At.Before(history[k-1].At) {
-			return ReplayResult{}, itsm.NewValidationError(fmt.Sprintf("history[%d].at", k), "precedes the observation before it")
+	var errs itsm.FieldErrors
+	for k := range history {
+		switch {
+		case history[k].At.IsZero():
+			// Every entry and timer would start from year one, which
+			// Restore refuses.
+			errs.Add(fmt.Sprintf("history[%d].at", k), "must be set")
+		case k > 0 && history[k].At.Before(history[k-1].At):
+			errs.Add(fmt.Sprintf("history[%d].at", k), "precedes the observation before it")
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return ReplayResult{}, err
 	}
 	importer := itsm.Actor{ID: "import", Name: "Import", Kind: itsm.ActorIntegration}
 	actor := func(r Recorded) itsm.Actor {

@@ -101,19 +101,34 @@ func TestReplayRealDeskHistory(t *testing.T) {
 func TestReplayRejectsBadHistories(t *testing.T) {
 	id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
 	in := OpenInput{Title: "x", Caller: "bob", Impact: 1, Urgency: 1}
-	_, err := Replay(DefaultPolicy(), nil, id, "acme", "INC1", in, nil, snowMapping())
-	var ve *itsm.ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "history", ve.Field)
-
 	t1 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	_, err = Replay(DefaultPolicy(), nil, id, "acme", "INC1", in, []Recorded{{At: t1, State: "1"}, {At: t1.Add(-time.Minute), State: "2"}}, snowMapping())
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "history[1].at", ve.Field)
-
-	_, err = Replay(DefaultPolicy(), nil, id, "acme", "INC1", OpenInput{Caller: "bob", Impact: 1, Urgency: 1}, []Recorded{{At: t1, State: "1"}}, snowMapping())
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "title", ve.Field)
+	tests := []struct {
+		name    string
+		in      OpenInput
+		history []Recorded
+		field   string
+		others  []string
+	}{
+		{"no observation", in, nil, "history", nil},
+		{"an observation before the one before it", in, []Recorded{{At: t1, State: "1"}, {At: t1.Add(-time.Minute), State: "2"}}, "history[1].at", nil},
+		{"an opening without an instant", in, []Recorded{{State: "1"}}, "history[0].at", nil},
+		{"a later observation without an instant", in, []Recorded{{At: t1, State: "1"}, {At: t1, State: "2"}, {State: "6"}}, "history[2].at", nil},
+		{"every bad instant at once", in, []Recorded{{State: "1"}, {At: t1, State: "2"}, {At: t1.Add(-time.Minute), State: "6"}}, "history[0].at", []string{"history[2].at"}},
+		{"an opening the open guards refuse", OpenInput{Caller: "bob", Impact: 1, Urgency: 1}, []Recorded{{At: t1, State: "1"}}, "title", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Replay(DefaultPolicy(), nil, id, "acme", "INC1", tc.in, tc.history, snowMapping())
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.field, ve.Field)
+			var others []string
+			for _, o := range ve.Others {
+				others = append(others, o.Field)
+			}
+			assert.Equal(t, tc.others, others)
+		})
+	}
 }
 
 // The replay's timers see the incident's own fields, as the live
