@@ -80,8 +80,10 @@ type ReplayResult struct {
 // lifecycle, to the mapped state and applies changed fields. A move that the
 // lifecycle or a guard refuses is reported in Refused and skipped: the
 // incident stays in its state, and the next observation is taken from
-// there. SLA timers, when engine is not nil, are observed after every step,
-// at the recorded instants.
+// there. An observation without a state, or with one that is refused,
+// leaves the state as it was, whatever fields it changes. SLA timers, when
+// engine is not nil, are observed after every step, at the recorded
+// instants.
 //
 // Replay changes nothing in storage; save the result through a Repository.
 //
@@ -195,12 +197,20 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 			refuse(inc.d.Status, fmt.Sprintf("priority change to %d refused", int(r.Priority)), err)
 		}
 	}
+	// Where the observation takes the incident is decided before anything
+	// moves it: no state means the state is unchanged, and a state that
+	// cannot be placed (refused below) leaves the incident where it is.
+	to, mapped := inc.d.Status, true
+	if r.State != "" {
+		to, mapped = m.States[r.State]
+	}
+	stays := to == inc.d.Status || !mapped || !e.pol.Lifecycle.Has(to)
 	assignment := r.Group != "" && r.Group != inc.d.Group || r.Assignee != "" && r.Assignee != inc.d.Assignee
 	if assignment && !e.pol.category(inc.d.Status).IsOpen() {
 		refuse(inc.d.Status, fmt.Sprintf("assignment change on a %s incident refused", e.pol.category(inc.d.Status)), nil)
 	}
 	if assignment && e.pol.category(inc.d.Status).IsOpen() {
-		if inc.d.Status == e.pol.Lifecycle.Initial() && m.States[r.State] == inc.d.Status {
+		if stays && inc.d.Status == e.pol.Lifecycle.Initial() {
 			// Assignment recorded while the tool still showed the incident
 			// as new: keep the state, record the assignment only.
 			inc.d.Group, inc.d.Assignee = orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee)
@@ -212,8 +222,7 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 	if r.State == "" {
 		return
 	}
-	to, ok := m.States[r.State]
-	if !ok {
+	if !mapped {
 		refuse("", fmt.Sprintf("the source state %q is not mapped", r.State), nil)
 		return
 	}

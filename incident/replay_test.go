@@ -131,6 +131,45 @@ func TestReplayRejectsBadHistories(t *testing.T) {
 	}
 }
 
+// An observation without a state leaves the state as it is (Recorded:
+// empty fields mean unchanged); so does one whose state is refused. Only
+// an observation that names another state moves the incident.
+func TestReplayMovesOnlyToTheRecordedState(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name     string
+		later    Recorded
+		want     Status
+		commands []string
+		refused  int
+	}{
+		{"a group without a state", Recorded{At: at(9), Group: "network"}, StatusNew, []string{"open", "reassign"}, 0},
+		{"an assignee without a state", Recorded{At: at(9), Assignee: "ana"}, StatusNew, []string{"open", "reassign"}, 0},
+		{"a group with the new state", Recorded{At: at(9), State: "1", Group: "network"}, StatusNew, []string{"open", "reassign"}, 0},
+		{"a group with an unmapped state", Recorded{At: at(9), State: "9", Group: "network"}, StatusNew, []string{"open", "reassign"}, 1},
+		{"a group with the in-progress state", Recorded{At: at(9), State: "2", Group: "network"}, StatusInProgress, []string{"open", "assign"}, 0},
+		{"an impact without a state", Recorded{At: at(9), Impact: 1}, StatusNew, []string{"open", "update"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+			res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC0000001",
+				OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3},
+				[]Recorded{{At: at(8), State: "1"}, tc.later}, snowMapping())
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, res.Incident.Status())
+			var commands []string
+			for _, h := range res.Incident.History() {
+				commands = append(commands, h.Command)
+			}
+			assert.Equal(t, tc.commands, commands)
+			assert.Len(t, res.Refused, tc.refused)
+			_, err = Restore(DefaultPolicy(), res.Incident.Data())
+			require.NoError(t, err)
+		})
+	}
+}
+
 // The replay's timers see the incident's own fields, as the live
 // service's do: an agreement scoped to a group, paused while a vendor
 // holds the ticket, measures the same in both.
