@@ -210,12 +210,15 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 		refuse(inc.d.Status, fmt.Sprintf("assignment change on a %s incident refused", e.pol.category(inc.d.Status)), nil)
 	}
 	if assignment && e.pol.category(inc.d.Status).IsOpen() {
+		var err error
 		if stays && inc.d.Status == e.pol.Lifecycle.Initial() {
 			// Assignment recorded while the tool still showed the incident
 			// as new: keep the state, record the assignment only.
-			inc.d.Group, inc.d.Assignee = orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee)
-			inc.record(inc.stamp(e.at), &e.by, "reassign", inc.d.Status, "imported", []FieldChange{{Field: "group", To: inc.d.Group}, {Field: "assignee", To: inc.d.Assignee}})
-		} else if err := inc.assign(e, r.Group, r.Assignee, ""); err != nil {
+			err = inc.setAssignment(e, orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee), "imported", false)
+		} else {
+			err = inc.assign(e, r.Group, r.Assignee, "")
+		}
+		if err != nil {
 			refuse(inc.d.Status, "assignment refused", err)
 		}
 	}

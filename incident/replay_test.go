@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -166,6 +167,77 @@ func TestReplayMovesOnlyToTheRecordedState(t *testing.T) {
 			assert.Len(t, res.Refused, tc.refused)
 			_, err = Restore(DefaultPolicy(), res.Incident.Data())
 			require.NoError(t, err)
+		})
+	}
+}
+
+// An assignment the source tool made while the incident stayed new is
+// recorded as assign records one: only what changed, with its old value,
+// a change of group counting a reassignment.
+func TestReplayAssignmentWhileNewRecordsWhatChanged(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+	res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC0000001",
+		OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3, Group: "messaging"},
+		[]Recorded{
+			{At: at(8), State: "1"},
+			{At: at(9), State: "1", Assignee: "ana"},
+			{At: at(10), State: "1", Group: "network"},
+			{At: at(11), State: "1", Group: "network", Assignee: "ana"}, // nothing new
+			{At: at(12), State: "2"},
+		}, snowMapping())
+	require.NoError(t, err)
+	require.Empty(t, res.Refused)
+	inc := res.Incident
+	h := inc.History()
+	require.Len(t, h, 4)
+	assert.Equal(t, "reassign", h[1].Command)
+	assert.Equal(t, StatusNew, h[1].To)
+	assert.Equal(t, "imported", h[1].Reason)
+	assert.Equal(t, []FieldChange{{"assignee", "", "ana"}}, h[1].Changes)
+	assert.Equal(t, []FieldChange{{"group", "messaging", "network"}, {"reassignments", "0", "1"}}, h[2].Changes,
+		"the assignee is kept, the group change counted")
+	assert.Equal(t, "assign", h[3].Command, "the move into work")
+	assert.Equal(t, StatusInProgress, inc.Status())
+	assert.Equal(t, 1, inc.d.Reassignments)
+	assert.Equal(t, "network", inc.d.Group)
+	assert.Equal(t, "ana", inc.d.Assignee)
+}
+
+// A group or assignee no incident may hold is refused like any other
+// observation that cannot be replayed: reported, the incident unchanged
+// and still a valid stored incident.
+func TestReplayRefusesBadAssignments(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	long := strings.Repeat("x", MaxShortTextLen+1)
+	tests := []struct {
+		name  string
+		later []Recorded
+		field string
+		want  Status
+	}{
+		{"a NUL in a group while new", []Recorded{{At: at(9), State: "1", Group: "net\x00work"}}, "group", StatusNew},
+		{"invalid UTF-8 in a group without a state", []Recorded{{At: at(9), Group: "net\xffwork"}}, "group", StatusNew},
+		{"an overlong assignee while new", []Recorded{{At: at(9), State: "1", Assignee: long}}, "assignee", StatusNew},
+		{"a NUL in a group while in progress", []Recorded{{At: at(9), State: "2"}, {At: at(10), State: "2", Group: "net\x00work"}}, "group", StatusInProgress},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+			res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC0000001",
+				OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3, Group: "messaging"},
+				append([]Recorded{{At: at(8), State: "1"}}, tc.later...), snowMapping())
+			require.NoError(t, err)
+			require.Len(t, res.Refused, 1)
+			assert.Equal(t, len(tc.later), res.Refused[0].Index)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, res.Refused[0].Err, &ve)
+			assert.Equal(t, tc.field, ve.Field)
+			assert.Equal(t, tc.want, res.Incident.Status())
+			assert.Equal(t, "messaging", res.Incident.d.Group)
+			assert.Empty(t, res.Incident.d.Assignee)
+			_, err = Restore(DefaultPolicy(), res.Incident.Data())
+			require.NoError(t, err, "a replayed incident is a valid stored incident")
 		})
 	}
 }
