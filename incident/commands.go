@@ -456,6 +456,14 @@ func (i *Incident) overridePriority(e env, p itsm.Priority, reason string) error
 // incident into work (the assign action); elsewhere it is a reassignment.
 // Changing the group of an incident that had one counts a reassignment.
 func (i *Incident) assign(e env, group, assignee string, reason string) error {
+	return i.setAssignment(e, group, assignee, reason, true)
+}
+
+// setAssignment is assign, moving a new incident into work only when start
+// is set. Replay clears it for an assignment the source tool recorded while
+// it still showed the incident as new: the incident gets the assignment,
+// checked and counted as any other, and stays where the tool kept it.
+func (i *Incident) setAssignment(e env, group, assignee, reason string, start bool) error {
 	if err := i.requireOpen(e, "assign"); err != nil {
 		return err
 	}
@@ -473,34 +481,37 @@ func (i *Incident) assign(e env, group, assignee string, reason string) error {
 		group = i.d.Group
 	}
 	// The changes are gathered on the stack and kept in one allocation of
-	// their exact size.
+	// their exact size. Nothing changes until the move below is allowed.
 	var gathered [3]FieldChange
 	scratch := gathered[:0]
+	reassigned := group != i.d.Group && i.d.Group != ""
 	if group != i.d.Group {
 		scratch = append(scratch, FieldChange{Field: "group", From: i.d.Group, To: group})
-		if i.d.Group != "" {
-			i.d.Reassignments++
-			scratch = append(scratch, FieldChange{Field: "reassignments", From: strconv.Itoa(i.d.Reassignments - 1), To: strconv.Itoa(i.d.Reassignments)})
+		if reassigned {
+			scratch = append(scratch, FieldChange{Field: "reassignments", From: strconv.Itoa(i.d.Reassignments), To: strconv.Itoa(i.d.Reassignments + 1)})
 		}
 	}
 	if assignee != i.d.Assignee {
 		scratch = append(scratch, FieldChange{Field: "assignee", From: i.d.Assignee, To: assignee})
 	}
 	changes := keep(scratch)
-	startsWork := e.pol.category(i.d.Status) == itsm.CategoryNew && e.pol.Lifecycle.Can(i.d.Status, ActionAssign)
+	startsWork := start && e.pol.category(i.d.Status) == itsm.CategoryNew && e.pol.Lifecycle.Can(i.d.Status, ActionAssign)
 	if len(changes) == 0 && !startsWork {
 		return nil
 	}
-	oldGroup, oldAssignee, oldCount := i.d.Group, i.d.Assignee, i.d.Reassignments
+	oldGroup, oldAssignee := i.d.Group, i.d.Assignee
 	i.d.Group, i.d.Assignee = group, assignee
 	if startsWork {
 		if err := i.move(e, ActionAssign, reason, changes); err != nil {
-			i.d.Group, i.d.Assignee, i.d.Reassignments = oldGroup, oldAssignee, oldCount
+			i.d.Group, i.d.Assignee = oldGroup, oldAssignee
 			return err
 		}
-		return nil
+	} else {
+		i.record(i.stamp(e.at), &e.by, "reassign", i.d.Status, reason, changes)
 	}
-	i.record(i.stamp(e.at), &e.by, "reassign", i.d.Status, reason, changes)
+	if reassigned {
+		i.d.Reassignments++
+	}
 	return nil
 }
 

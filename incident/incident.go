@@ -359,12 +359,21 @@ func (i *Incident) lastAt() time.Time {
 	return time.Time{}
 }
 
-// stamp normalises at and keeps the history's instants monotonic: an
-// instant earlier than the last entry (a host's clocks disagreeing by a
-// little) is taken as the last entry's instant.
+// stamp normalises at and keeps the incident's instants monotonic: an
+// instant earlier than the last change (a host's clocks disagreeing by a
+// little) is taken as the last change's instant. The last change is the
+// later of the last history entry and UpdatedAt, since a comment moves
+// UpdatedAt without an entry; every command takes its instant from here,
+// so comments, history entries, UpdatedAt and the events made of them
+// never go back.
 func (i *Incident) stamp(at time.Time) time.Time {
 	at = itsm.Normalize(at)
-	if last := i.lastAt(); at.Before(last) {
+	last := i.lastAt()
+	if u := i.d.UpdatedAt; u.After(last) {
+		// Restore does not check UpdatedAt: normalise what it may have let in.
+		last = itsm.Normalize(u)
+	}
+	if at.Before(last) {
 		return last
 	}
 	return at

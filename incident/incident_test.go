@@ -567,6 +567,39 @@ func TestHistoryIsMonotonicUnderClockSkew(t *testing.T) {
 	assert.Equal(t, h[0].At, h[1].At, "an earlier instant is taken as the last one")
 }
 
+// A comment moves UpdatedAt without a history entry. Whatever comes after
+// it on a host whose clock is behind is stamped no earlier than the comment.
+func TestInstantsAfterACommentNeverGoBack(t *testing.T) {
+	for _, command := range []string{"comment", "assign", "hold", "resolve", "propose"} {
+		t.Run(command, func(t *testing.T) {
+			f := newFixture(t)
+			inc := f.open(t)
+			f.clock.Set(t0.Add(time.Hour))
+			require.NoError(t, inc.comment(f.env(), "Looking into it", false, false))
+			commented := inc.d.UpdatedAt
+			f.clock.Set(t0.Add(30 * time.Minute)) // a second host, half an hour behind
+			if command == "comment" {
+				require.NoError(t, inc.comment(f.env(), "Still looking", true, false))
+			} else {
+				require.NoError(t, f.step(t, inc, command))
+			}
+			assert.Equal(t, commented, inc.d.UpdatedAt, "UpdatedAt held at the comment's instant")
+			h, c := inc.History(), inc.d.Comments
+			for k := 1; k < len(h); k++ {
+				assert.False(t, h[k].At.Before(h[k-1].At), "history[%d] went back", k)
+			}
+			for k := 1; k < len(c); k++ {
+				assert.False(t, c[k].At.Before(c[k-1].At), "comments[%d] went back", k)
+			}
+			if command == "comment" {
+				assert.Equal(t, commented, c[len(c)-1].At, "the second comment went back")
+			} else {
+				assert.Equal(t, commented, h[len(h)-1].At, "the entry went back before the comment")
+			}
+		})
+	}
+}
+
 func TestRestore(t *testing.T) {
 	f := newFixture(t)
 	inc := f.open(t)

@@ -80,13 +80,16 @@ type ReplayResult struct {
 // lifecycle, to the mapped state and applies changed fields. A move that the
 // lifecycle or a guard refuses is reported in Refused and skipped: the
 // incident stays in its state, and the next observation is taken from
-// there. SLA timers, when engine is not nil, are observed after every step,
-// at the recorded instants.
+// there. An observation without a state, or with one that is refused,
+// leaves the state as it was, whatever fields it changes. SLA timers, when
+// engine is not nil, are observed after every step, at the recorded
+// instants.
 //
 // Replay changes nothing in storage; save the result through a Repository.
 //
-// Errors: *itsm.ValidationError for an empty history, observations out of
-// order, a first observation the open guards refuse, or an invalid policy.
+// Errors: *itsm.ValidationError for an empty history, an observation
+// without an instant or out of order (naming history[k].at), a first
+// observation the open guards refuse, or an invalid policy.
 func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number Number, in OpenInput, history []Recorded, m Mapping) (ReplayResult, error) {
 	if err := pol.Validate(); err != nil {
 		return ReplayResult{}, err
@@ -94,10 +97,19 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 	if len(history) == 0 {
 		return ReplayResult{}, itsm.NewValidationError("history", "must hold at least the opening observation")
 	}
-	for k := 1; k < len(history); k++ {
-		if history[k].At.Before(history[k-1].At) {
-			return ReplayResult{}, itsm.NewValidationError(fmt.Sprintf("history[%d].at", k), "precedes the observation before it")
+	var errs itsm.FieldErrors
+	for k := range history {
+		switch {
+		case history[k].At.IsZero():
+			// Every entry and timer would start from year one, which
+			// Restore refuses.
+			errs.Add(fmt.Sprintf("history[%d].at", k), "must be set")
+		case k > 0 && history[k].At.Before(history[k-1].At):
+			errs.Add(fmt.Sprintf("history[%d].at", k), "precedes the observation before it")
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return ReplayResult{}, err
 	}
 	importer := itsm.Actor{ID: "import", Name: "Import", Kind: itsm.ActorIntegration}
 	actor := func(r Recorded) itsm.Actor {
@@ -124,11 +136,16 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 		return ReplayResult{}, err
 	}
 	res := ReplayResult{Incident: inc}
+	// The timers see the incident as the live service shows it to them,
+	// with the fields some condition reads (as NewService sets up).
+	var svc *Service
+	if engine != nil {
+		svc = &Service{pol: pol, sla: engine, slaReads: builtinReads(engine)}
+	}
 	observe := func(at time.Time) error {
-		if engine == nil {
+		if svc == nil {
 			return nil
 		}
-		svc := Service{pol: pol, sla: engine}
 		if inc.d.SLA.Record.IsZero() {
 			inc.d.SLA.Record = inc.d.ID.Ref()
 		}
@@ -180,25 +197,35 @@ func replayStep(res *ReplayResult, inc *Incident, e env, k int, r Recorded, m Ma
 			refuse(inc.d.Status, fmt.Sprintf("priority change to %d refused", int(r.Priority)), err)
 		}
 	}
+	// Where the observation takes the incident is decided before anything
+	// moves it: no state means the state is unchanged, and a state that
+	// cannot be placed (refused below) leaves the incident where it is.
+	to, mapped := inc.d.Status, true
+	if r.State != "" {
+		to, mapped = m.States[r.State]
+	}
+	stays := to == inc.d.Status || !mapped || !e.pol.Lifecycle.Has(to)
 	assignment := r.Group != "" && r.Group != inc.d.Group || r.Assignee != "" && r.Assignee != inc.d.Assignee
 	if assignment && !e.pol.category(inc.d.Status).IsOpen() {
 		refuse(inc.d.Status, fmt.Sprintf("assignment change on a %s incident refused", e.pol.category(inc.d.Status)), nil)
 	}
 	if assignment && e.pol.category(inc.d.Status).IsOpen() {
-		if inc.d.Status == e.pol.Lifecycle.Initial() && m.States[r.State] == inc.d.Status {
+		var err error
+		if stays && inc.d.Status == e.pol.Lifecycle.Initial() {
 			// Assignment recorded while the tool still showed the incident
 			// as new: keep the state, record the assignment only.
-			inc.d.Group, inc.d.Assignee = orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee)
-			inc.record(inc.stamp(e.at), &e.by, "reassign", inc.d.Status, "imported", []FieldChange{{Field: "group", To: inc.d.Group}, {Field: "assignee", To: inc.d.Assignee}})
-		} else if err := inc.assign(e, r.Group, r.Assignee, ""); err != nil {
+			err = inc.setAssignment(e, orKeep(r.Group, inc.d.Group), orKeep(r.Assignee, inc.d.Assignee), "imported", false)
+		} else {
+			err = inc.assign(e, r.Group, r.Assignee, "")
+		}
+		if err != nil {
 			refuse(inc.d.Status, "assignment refused", err)
 		}
 	}
 	if r.State == "" {
 		return
 	}
-	to, ok := m.States[r.State]
-	if !ok {
+	if !mapped {
 		refuse("", fmt.Sprintf("the source state %q is not mapped", r.State), nil)
 		return
 	}

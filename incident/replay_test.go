@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -101,19 +102,195 @@ func TestReplayRealDeskHistory(t *testing.T) {
 func TestReplayRejectsBadHistories(t *testing.T) {
 	id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
 	in := OpenInput{Title: "x", Caller: "bob", Impact: 1, Urgency: 1}
-	_, err := Replay(DefaultPolicy(), nil, id, "acme", "INC1", in, nil, snowMapping())
-	var ve *itsm.ValidationError
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "history", ve.Field)
-
 	t1 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	_, err = Replay(DefaultPolicy(), nil, id, "acme", "INC1", in, []Recorded{{At: t1, State: "1"}, {At: t1.Add(-time.Minute), State: "2"}}, snowMapping())
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "history[1].at", ve.Field)
+	tests := []struct {
+		name    string
+		in      OpenInput
+		history []Recorded
+		field   string
+		others  []string
+	}{
+		{"no observation", in, nil, "history", nil},
+		{"an observation before the one before it", in, []Recorded{{At: t1, State: "1"}, {At: t1.Add(-time.Minute), State: "2"}}, "history[1].at", nil},
+		{"an opening without an instant", in, []Recorded{{State: "1"}}, "history[0].at", nil},
+		{"a later observation without an instant", in, []Recorded{{At: t1, State: "1"}, {At: t1, State: "2"}, {State: "6"}}, "history[2].at", nil},
+		{"every bad instant at once", in, []Recorded{{State: "1"}, {At: t1, State: "2"}, {At: t1.Add(-time.Minute), State: "6"}}, "history[0].at", []string{"history[2].at"}},
+		{"an opening the open guards refuse", OpenInput{Caller: "bob", Impact: 1, Urgency: 1}, []Recorded{{At: t1, State: "1"}}, "title", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Replay(DefaultPolicy(), nil, id, "acme", "INC1", tc.in, tc.history, snowMapping())
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.Equal(t, tc.field, ve.Field)
+			var others []string
+			for _, o := range ve.Others {
+				others = append(others, o.Field)
+			}
+			assert.Equal(t, tc.others, others)
+		})
+	}
+}
 
-	_, err = Replay(DefaultPolicy(), nil, id, "acme", "INC1", OpenInput{Caller: "bob", Impact: 1, Urgency: 1}, []Recorded{{At: t1, State: "1"}}, snowMapping())
-	require.ErrorAs(t, err, &ve)
-	assert.Equal(t, "title", ve.Field)
+// An observation without a state leaves the state as it is (Recorded:
+// empty fields mean unchanged); so does one whose state is refused. Only
+// an observation that names another state moves the incident.
+func TestReplayMovesOnlyToTheRecordedState(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name     string
+		later    Recorded
+		want     Status
+		commands []string
+		refused  int
+	}{
+		{"a group without a state", Recorded{At: at(9), Group: "network"}, StatusNew, []string{"open", "reassign"}, 0},
+		{"an assignee without a state", Recorded{At: at(9), Assignee: "ana"}, StatusNew, []string{"open", "reassign"}, 0},
+		{"a group with the new state", Recorded{At: at(9), State: "1", Group: "network"}, StatusNew, []string{"open", "reassign"}, 0},
+		{"a group with an unmapped state", Recorded{At: at(9), State: "9", Group: "network"}, StatusNew, []string{"open", "reassign"}, 1},
+		{"a group with the in-progress state", Recorded{At: at(9), State: "2", Group: "network"}, StatusInProgress, []string{"open", "assign"}, 0},
+		{"an impact without a state", Recorded{At: at(9), Impact: 1}, StatusNew, []string{"open", "update"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+			res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC0000001",
+				OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3},
+				[]Recorded{{At: at(8), State: "1"}, tc.later}, snowMapping())
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, res.Incident.Status())
+			var commands []string
+			for _, h := range res.Incident.History() {
+				commands = append(commands, h.Command)
+			}
+			assert.Equal(t, tc.commands, commands)
+			assert.Len(t, res.Refused, tc.refused)
+			_, err = Restore(DefaultPolicy(), res.Incident.Data())
+			require.NoError(t, err)
+		})
+	}
+}
+
+// An assignment the source tool made while the incident stayed new is
+// recorded as assign records one: only what changed, with its old value,
+// a change of group counting a reassignment.
+func TestReplayAssignmentWhileNewRecordsWhatChanged(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+	res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC0000001",
+		OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3, Group: "messaging"},
+		[]Recorded{
+			{At: at(8), State: "1"},
+			{At: at(9), State: "1", Assignee: "ana"},
+			{At: at(10), State: "1", Group: "network"},
+			{At: at(11), State: "1", Group: "network", Assignee: "ana"}, // nothing new
+			{At: at(12), State: "2"},
+		}, snowMapping())
+	require.NoError(t, err)
+	require.Empty(t, res.Refused)
+	inc := res.Incident
+	h := inc.History()
+	require.Len(t, h, 4)
+	assert.Equal(t, "reassign", h[1].Command)
+	assert.Equal(t, StatusNew, h[1].To)
+	assert.Equal(t, "imported", h[1].Reason)
+	assert.Equal(t, []FieldChange{{"assignee", "", "ana"}}, h[1].Changes)
+	assert.Equal(t, []FieldChange{{"group", "messaging", "network"}, {"reassignments", "0", "1"}}, h[2].Changes,
+		"the assignee is kept, the group change counted")
+	assert.Equal(t, "assign", h[3].Command, "the move into work")
+	assert.Equal(t, StatusInProgress, inc.Status())
+	assert.Equal(t, 1, inc.d.Reassignments)
+	assert.Equal(t, "network", inc.d.Group)
+	assert.Equal(t, "ana", inc.d.Assignee)
+}
+
+// A group or assignee no incident may hold is refused like any other
+// observation that cannot be replayed: reported, the incident unchanged
+// and still a valid stored incident.
+func TestReplayRefusesBadAssignments(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	long := strings.Repeat("x", MaxShortTextLen+1)
+	tests := []struct {
+		name  string
+		later []Recorded
+		field string
+		want  Status
+	}{
+		{"a NUL in a group while new", []Recorded{{At: at(9), State: "1", Group: "net\x00work"}}, "group", StatusNew},
+		{"invalid UTF-8 in a group without a state", []Recorded{{At: at(9), Group: "net\xffwork"}}, "group", StatusNew},
+		{"an overlong assignee while new", []Recorded{{At: at(9), State: "1", Assignee: long}}, "assignee", StatusNew},
+		{"a NUL in a group while in progress", []Recorded{{At: at(9), State: "2"}, {At: at(10), State: "2", Group: "net\x00work"}}, "group", StatusInProgress},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+			res, err := Replay(DefaultPolicy(), nil, id, "acme", "INC0000001",
+				OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3, Group: "messaging"},
+				append([]Recorded{{At: at(8), State: "1"}}, tc.later...), snowMapping())
+			require.NoError(t, err)
+			require.Len(t, res.Refused, 1)
+			assert.Equal(t, len(tc.later), res.Refused[0].Index)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, res.Refused[0].Err, &ve)
+			assert.Equal(t, tc.field, ve.Field)
+			assert.Equal(t, tc.want, res.Incident.Status())
+			assert.Equal(t, "messaging", res.Incident.d.Group)
+			assert.Empty(t, res.Incident.d.Assignee)
+			_, err = Restore(DefaultPolicy(), res.Incident.Data())
+			require.NoError(t, err, "a replayed incident is a valid stored incident")
+		})
+	}
+}
+
+// The replay's timers see the incident's own fields, as the live
+// service's do: an agreement scoped to a group, paused while a vendor
+// holds the ticket, measures the same in both.
+func TestReplaySLAConditionsReadIncidentFields(t *testing.T) {
+	engine, err := sla.NewEngine([]sla.Agreement{{
+		ID: "queue", Version: 1, Kind: itsm.AgreementSLA, Name: "Network queue",
+		Scope: sla.FieldIs("fields.group", "network"),
+		Targets: []sla.Target{{
+			Metric: "resolution",
+			Pause:  sla.FieldIs("fields.assignee", "vendor"),
+			Stop:   sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+			Goals:  []sla.Goal{{Name: "all", Within: 4 * time.Hour}},
+		}},
+	}}, nil)
+	require.NoError(t, err)
+	at := func(h int) time.Time { return time.Date(2026, 3, 2, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name    string
+		group   string
+		timers  int
+		elapsed time.Duration
+		paused  time.Duration
+	}{
+		{"in scope", "network", 1, 2 * time.Hour, time.Hour},
+		{"out of scope", "messaging", 0, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := itsmtest.MustID[record](t, itsmtest.NewIDs(3))
+			res, err := Replay(DefaultPolicy(), engine, id, "acme", "INC0000001",
+				OpenInput{Title: "t", Caller: "bob", Impact: 3, Urgency: 3, Group: tc.group},
+				[]Recorded{
+					{At: at(8), State: "1"},
+					{At: at(9), State: "2", Assignee: "ana"},
+					{At: at(10), State: "2", Assignee: "vendor"},
+					{At: at(11), State: "6"},
+				}, snowMapping())
+			require.NoError(t, err)
+			require.Empty(t, res.Refused)
+			timers := res.Incident.SLA().Timers
+			require.Len(t, timers, tc.timers)
+			if tc.timers == 0 {
+				return
+			}
+			assert.Equal(t, sla.StageCompleted, timers[0].Stage)
+			assert.Equal(t, tc.elapsed, timers[0].BusinessElapsed)
+			assert.Equal(t, tc.paused, timers[0].BusinessPaused)
+		})
+	}
 }
 
 func TestReplayReportsWhatItCannotApply(t *testing.T) {

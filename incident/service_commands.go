@@ -463,10 +463,13 @@ func (a AutoClose) Validate() error {
 }
 
 // ClosableAt returns when a resolved incident becomes closable under a, and
-// false when it never does (not resolved, an accepted major incident, or a
-// calendar without enough working time).
+// false when it never does: not resolved (ResolvedAt is zero), closed
+// already (ClosedAt is set: there is nothing left to close), an accepted
+// major incident, a calendar without enough working time, or an invalid a.
+// It reads only d's instants and major status, so it answers the same under
+// any lifecycle.
 func ClosableAt(d *Data, a AutoClose) (time.Time, bool) {
-	if d == nil || d.ResolvedAt.IsZero() || d.Major.Status == MajorAccepted || a.Validate() != nil {
+	if d == nil || d.ResolvedAt.IsZero() || !d.ClosedAt.IsZero() || d.Major.Status == MajorAccepted || a.Validate() != nil {
 		return time.Time{}, false
 	}
 	from := d.ResolvedAt
@@ -479,13 +482,15 @@ func ClosableAt(d *Data, a AutoClose) (time.Time, bool) {
 	}
 	// Walk the local dates after the one it was resolved on, counting those
 	// with working time; it becomes closable at the first working instant
-	// after the last counted date ends.
+	// after the last counted date ends. Dates are counted by number from
+	// the resolution date, never derived from the previous date's start:
+	// where a date has no midnight, that start can lie on the date before.
 	y, m, dd := from.In(a.Location).Date()
-	day := time.Date(y, m, dd, 0, 0, 0, 0, a.Location)
+	next := startOfDate(y, m, dd+1, a.Location)
 	counted := 0
-	for i := 0; i < 7*a.Days+400; i++ {
-		day = time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, a.Location)
-		next := time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, a.Location)
+	for i := 1; i <= 7*a.Days+400; i++ {
+		day := next
+		next = startOfDate(y, m, dd+i+1, a.Location)
 		if !hasWork(a.Calendar, day, next) {
 			continue
 		}
@@ -502,6 +507,23 @@ func ClosableAt(d *Data, a AutoClose) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Time{}, false
+}
+
+// startOfDate returns the first instant of the local date y-m-d in loc (d
+// may overflow the month, as in time.Date). Where the clocks jump forward
+// at midnight (America/Santiago, 2026-09-06) the date has no 00:00 and
+// time.Date answers an instant beside the gap, on either side of it; the
+// date then starts at the instant the gap ends, the zone's transition.
+func startOfDate(y int, m time.Month, d int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if t.Hour() == 0 {
+		return t
+	}
+	start, end := t.ZoneBounds()
+	if t.Hour() >= 12 { // late on the date before: the gap follows
+		return end
+	}
+	return start // early on the date itself: the gap came just before
 }
 
 // hasWork reports whether cal has working time in [from, to).

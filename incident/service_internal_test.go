@@ -139,3 +139,39 @@ func TestObservedFieldsMask(t *testing.T) {
 	s := &Service{}
 	assert.Nil(t, s.observedFields(&Data{Status: "new", Group: "g"}))
 }
+
+// startOfDate is a date's first instant, also on dates whose midnight the
+// clocks jump over.
+func TestStartOfDate(t *testing.T) {
+	load := func(name string) *time.Location {
+		loc, err := time.LoadLocation(name)
+		require.NoError(t, err)
+		return loc
+	}
+	santiago, havana, london := load("America/Santiago"), load("America/Havana"), load("Europe/London")
+	tests := []struct {
+		name string
+		loc  *time.Location
+		y    int
+		m    time.Month
+		d    int
+		want string // RFC 3339 in loc
+	}{
+		{"an ordinary midnight", london, 2026, 11, 23, "2026-11-23T00:00:00Z"},
+		{"a day past the month's end", london, 2026, 12, 32, "2027-01-01T00:00:00Z"},
+		{"summer time starting at 02:00 leaves midnight alone", london, 2026, 3, 29, "2026-03-29T00:00:00Z"},
+		{"santiago jumps from 00:00 to 01:00", santiago, 2026, 9, 6, "2026-09-06T01:00:00-03:00"},
+		{"santiago's date after the jump", santiago, 2026, 9, 7, "2026-09-07T00:00:00-03:00"},
+		{"santiago's clocks going back at midnight", santiago, 2026, 4, 5, "2026-04-05T00:00:00-04:00"},
+		{"havana jumps from 00:00 to 01:00", havana, 2026, 3, 8, "2026-03-08T01:00:00-04:00"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := time.Parse(time.RFC3339, tc.want)
+			require.NoError(t, err)
+			got := startOfDate(tc.y, tc.m, tc.d, tc.loc)
+			assert.True(t, want.Equal(got), "got %v", got)
+			assert.Equal(t, tc.want[:len(time.DateOnly)], got.Format(time.DateOnly), "on the date asked for")
+		})
+	}
+}

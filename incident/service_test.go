@@ -500,6 +500,9 @@ func TestClosableAt(t *testing.T) {
 	}
 	_, ok := incident.ClosableAt(&incident.Data{}, rule)
 	assert.False(t, ok, "not resolved")
+	closed := incident.Data{ResolvedAt: itsm.Normalize(at(2026, 11, 23, 15)), ClosedAt: itsm.Normalize(at(2026, 11, 24, 9)), Major: incident.Major{Status: incident.MajorNone}}
+	_, ok = incident.ClosableAt(&closed, rule)
+	assert.False(t, ok, "closed already: nothing left to close")
 	assert.ErrorIs(t, incident.AutoClose{}.Validate(), itsm.ErrInvalid)
 	// A host that ignored NewSchedule's error holds a nil *sla.Schedule:
 	// refused, not a panic in ClosableAt.
@@ -513,6 +516,91 @@ func TestClosableAt(t *testing.T) {
 		_, ok := incident.ClosableAt(&resolved, nilCal)
 		assert.False(t, ok)
 	})
+}
+
+// A second host whose clock is a little behind acts after a comment: what
+// it records and emits (history, comments, UpdatedAt, incident and SLA
+// events) is stamped no earlier than the comment.
+func TestServiceInstantsNeverGoBackAfterAComment(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error)
+	}{
+		{"a second comment", func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error) {
+			return d.svc.Comment(ctx, tenant, id, agent, "second", incident.WorkNote)
+		}},
+		{"a hold that pauses an SLA timer", func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error) {
+			return d.svc.Hold(ctx, tenant, id, agent, incident.HoldAwaitingVendor, "")
+		}},
+		{"a resolution that stops the timers", func(ctx context.Context, d *desk, id incident.ID) (incident.Result, error) {
+			return d.svc.Resolve(ctx, tenant, id, agent, incident.ResolvedPermanently, "Restarted the relay")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, false)
+			ctx := context.Background()
+			inc := d.open(t) // 09:00
+			d.clock.SetStep(0)
+			d.clock.Set(monday9.Add(10 * time.Minute))
+			first, err := d.svc.Comment(ctx, tenant, inc.ID(), agent, "first", incident.WorkNote)
+			require.NoError(t, err)
+			commented := first.Incident.Data().UpdatedAt
+			d.clock.Set(monday9.Add(9 * time.Minute)) // a second host, one minute behind
+			res, err := tc.run(ctx, d, inc.ID())
+			require.NoError(t, err)
+
+			data := res.Incident.Data()
+			assert.Equal(t, commented, data.UpdatedAt, "UpdatedAt went back")
+			for k := range data.Comments {
+				if k > 0 {
+					assert.False(t, data.Comments[k].At.Before(data.Comments[k-1].At), "comments[%d] went back", k)
+				}
+			}
+			// The events are the command's new entries and comments, and
+			// the SLA events it caused.
+			require.NotEmpty(t, res.Events)
+			for _, ev := range res.Events {
+				assert.False(t, ev.At.Before(commented), "%s at %v, before the comment", ev.Type, ev.At)
+			}
+		})
+	}
+}
+
+// Chile moves its clocks forward at local midnight: 2026-09-06 has no
+// 00:00 in America/Santiago (it starts at 01:00). Counting dates across
+// that one must neither stall on it nor skip it.
+func TestClosableAtAcrossAMidnightClockChange(t *testing.T) {
+	santiago, err := time.LoadLocation("America/Santiago")
+	require.NoError(t, err)
+	weekdays, err := sla.NewSchedule(sla.CalendarSpec{
+		Zone: "America/Santiago", Week: sla.Weekdays(sla.Hours(sla.At(8, 0), sla.At(18, 0))),
+	})
+	require.NoError(t, err)
+	at := func(d, h int) time.Time { return time.Date(2026, 9, d, h, 0, 0, 0, santiago) }
+	tests := []struct {
+		name     string
+		calendar sla.Calendar
+		resolved time.Time
+		days     int
+		want     time.Time
+	}{
+		// Thursday 3 Sep; Fri 4, Mon 7 and Tue 8 count: Wednesday's opening.
+		{"weekday desk over the weekend of the change", weekdays, at(3, 15), 3, at(9, 8)},
+		// Fri 4, Sat 5 and Sun 6 (23 hours long) count: Monday's first instant.
+		{"every hour: the short date counts", sla.Always(santiago), at(3, 15), 3, at(7, 0)},
+		// Sat 5 ends at the jump: Sunday 6 begins at 01:00.
+		{"every hour: closable when the short date begins", sla.Always(santiago), at(4, 15), 1, at(6, 1)},
+		{"resolved on the short date", sla.Always(santiago), at(6, 10), 1, at(8, 0)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := incident.Data{ResolvedAt: itsm.Normalize(tc.resolved), Major: incident.Major{Status: incident.MajorNone}}
+			got, ok := incident.ClosableAt(&d, incident.AutoClose{Days: tc.days, Calendar: tc.calendar, Location: santiago})
+			require.True(t, ok)
+			assert.Equal(t, tc.want.UTC(), got)
+		})
+	}
 }
 
 // Two incidents linked to each other at the same time: at most one link may
