@@ -22,7 +22,9 @@ import (
 // appends none when one is bad, returning a *itsm.ValidationError whose
 // fields read "events[2].type". It returns itsm.ErrAlreadyExists, appending
 // none, when an event's ID is still in the outbox or repeats within the call;
-// ctx.Err() when ctx is done. Appending no events does nothing.
+// ctx.Err() when ctx is done. Appending no events does nothing, but is still
+// refused, as any call, in a transaction that has ended (ErrTxDone) or has
+// a nested transaction running (ErrTxBusy).
 type Outbox interface {
 	// Append stores events in the outbox; see the type's documentation.
 	Append(ctx context.Context, events ...itsm.Event) error
