@@ -79,6 +79,10 @@
 // allows this (an adapter may refuse what it cannot store exactly, never
 // change it), and the incident service never produces such text.
 //
+// Empty collections stay empty and absent ones absent: the JSON of the
+// records and actors omits a nil list or map (omitzero) and writes an
+// empty one as [] or {}, so what comes back is what was stored.
+//
 // Instants are stored to the microsecond, as itsm.Normalize leaves them;
 // an incident whose resolved or next-due instant is finer is refused
 // ("resolved_at", "sla.timers"), since lists filter on those.

@@ -28,6 +28,7 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
 	t.Run("children follow updates", func(t *testing.T) { testChildrenFollowUpdates(t, open) })
 	t.Run("rich records", func(t *testing.T) { testRichRecords(t, open) })
+	t.Run("nil and empty collections", func(t *testing.T) { testCollectionsAsGiven(t, open) })
 	t.Run("SLA filters", func(t *testing.T) { testSLAFilters(t, open) })
 	t.Run("same ID in two tenants", func(t *testing.T) { testSameIDTwoTenants(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCancelled(t, open) })

@@ -75,6 +75,7 @@ func runOutbox(t *testing.T, open Opener) {
 	t.Run("ack", func(t *testing.T) { testOutboxAck(t, open) })
 	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
+	t.Run("nil and empty actor lists", func(t *testing.T) { testOutboxActorLists(t, open) })
 	t.Run("transactions", func(t *testing.T) { testOutboxTx(t, open) })
 	t.Run("incident.Atomic from IncidentConfig", func(t *testing.T) { testIncidentAtomic(t, open) })
 	t.Run("claim and ack inside a transaction", func(t *testing.T) { testOutboxConsumerInTx(t, open) })
@@ -248,6 +249,25 @@ func testOutboxAliasing(t *testing.T, open Opener) {
 	b, err = c.Claim(ctx, claim("relay", base.Add(lease), 0))
 	require.NoError(t, err)
 	assert.Equal(t, []itsm.Event{want}, b.Events, "mutating what Claim returned changes nothing")
+}
+
+// An event's actor comes back with its nil lists nil and its empty ones
+// empty: a store stores what it is given exactly.
+func testOutboxActorLists(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(4)
+	evs[0].Actor.Roles, evs[0].Actor.Groups = nil, nil
+	evs[1].Actor.Roles, evs[1].Actor.Groups = []string{}, []string{}
+	evs[2].Actor.Roles, evs[2].Actor.Groups = nil, []string{}
+	evs[3].Actor.Roles, evs[3].Actor.Groups = []string{}, []string{"desk"}
+	require.NoError(t, ob.Append(ctx, evs[:2]...))
+	for _, ev := range evs[2:] {
+		require.NoError(t, ob.Append(ctx, ev))
+	}
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	assert.Equal(t, evs, b.Events)
 }
 
 func testOutboxTx(t *testing.T, open Opener) {
