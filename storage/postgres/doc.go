@@ -77,7 +77,10 @@
 // refuses a record holding one with a *itsm.ValidationError naming the
 // field (for example "custom.site"), writing nothing. The storage contract
 // allows this (an adapter may refuse what it cannot store exactly, never
-// change it), and the incident service never produces such text.
+// change it), and the incident service never produces such text. A lookup
+// by such text (GetByNumber, a filter of List or ListCIs) finds nothing, as
+// no record here can hold it: itsm.ErrNotFound or an empty page, as in a
+// store that keeps every text, and a caller's transaction stays usable.
 //
 // Empty collections stay empty and absent ones absent: the JSON of the
 // records and actors omits a nil list or map (omitzero) and writes an

@@ -28,6 +28,7 @@ func runCMDB(t *testing.T, open Opener) {
 	t.Run("nil and empty maps", func(t *testing.T) { testCMDBMapsAsGiven(t, open) })
 	t.Run("list", func(t *testing.T) { testCMDBList(t, open) })
 	t.Run("tenant isolation", func(t *testing.T) { testCMDBTenantIsolation(t, open) })
+	t.Run("lookups with text no record can hold", func(t *testing.T) { testCMDBUnstorableLookups(t, open) })
 	t.Run("relationship integrity", func(t *testing.T) { testCMDBRelationships(t, open) })
 	t.Run("delete behaviour", func(t *testing.T) { testCMDBDelete(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCMDBCancelled(t, open) })
@@ -542,6 +543,28 @@ func testCMDBList(t *testing.T, open Opener) {
 			_, err = e.repo.ListRelationships(ctx, tenantA, cmdb.RelationshipPage{Limit: limit})
 			validationField(t, err, "page.limit")
 		})
+	}
+}
+
+// A CI list filtering on text a store may refuse to store (a NUL byte,
+// invalid UTF-8) matches what Filter.Matches says: nothing, for that value
+// alone; the list's other values still match.
+func testCMDBUnstorableLookups(t *testing.T, open Opener) {
+	e := newCMDBEnv(t, open)
+	ctx := context.Background()
+	stored := e.create(tenantA, cmdb.ClassApplication)
+	for _, text := range []string{"app\x00", "app\xff"} {
+		for _, f := range []cmdb.Filter{
+			{Classes: []cmdb.ClassName{cmdb.ClassName(text)}},
+			{Statuses: []cmdb.Status{cmdb.Status(text)}},
+			{Source: cmdb.SourceName(text)},
+		} {
+			page, err := e.repo.ListCIs(ctx, tenantA, f, cmdb.Page{})
+			require.NoError(t, err, "ListCIs(%+v)", f)
+			assert.Empty(t, page.Items, "ListCIs(%+v)", f)
+		}
+		f := cmdb.Filter{Classes: []cmdb.ClassName{cmdb.ClassName(text), stored.Class}, Statuses: []cmdb.Status{cmdb.Status(text), stored.Status}}
+		assert.Equal(t, []cmdb.Record{stored}, collectCIs(t, e.repo, tenantA, f, 0), "the other values of the lists still match")
 	}
 }
 

@@ -35,6 +35,7 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("tenant isolation", func(t *testing.T) { testTenantIsolation(t, open) })
 	t.Run("bad reads", func(t *testing.T) { testBadReads(t, open) })
 	t.Run("text a database may refuse", func(t *testing.T) { testUnstorableText(t, open) })
+	t.Run("lookups with text no record can hold", func(t *testing.T) { testUnstorableLookups(t, open) })
 }
 
 func testRoundTrip(t *testing.T, open Opener) {
@@ -739,4 +740,56 @@ func testUnstorableText(t *testing.T, open Opener) {
 			e.present(want)
 		})
 	}
+}
+
+// testUnstorableLookups checks reads by text that a store may refuse to
+// store (a NUL byte, invalid UTF-8). Whether a store keeps such text or
+// not, a lookup by it is no bad input: it names no record, or only
+// records holding that very text. GetByNumber says itsm.ErrNotFound, and
+// a filter value matches what Filter.Matches says, so a list filtering on
+// such a value alone is an empty page. Inside a transaction such a lookup
+// leaves the transaction usable.
+func testUnstorableLookups(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	stored := e.create(tenantA)
+	bad := []string{"INC\x00", "INC\xff", "\xc3\x28"}
+	lookups := func(t *testing.T, ctx context.Context, repo incident.Repository) {
+		for _, text := range bad {
+			_, err := repo.GetByNumber(ctx, tenantA, incident.Number(text))
+			require.ErrorIs(t, err, itsm.ErrNotFound, "GetByNumber(%q)", text)
+			for _, f := range []incident.Filter{
+				{Group: text},
+				{Assignee: text},
+				{Statuses: []incident.Status{incident.Status(text)}},
+				{Major: []incident.MajorStatus{incident.MajorStatus(text)}},
+			} {
+				page, err := repo.List(ctx, tenantA, f, incident.Page{})
+				require.NoError(t, err, "List(%+v)", f)
+				assert.Empty(t, page.Items, "List(%+v)", f)
+				assert.True(t, page.Next.IsZero())
+			}
+			page, err := repo.List(ctx, tenantA, incident.Filter{Statuses: []incident.Status{incident.Status(text), stored.Status}}, incident.Page{})
+			require.NoError(t, err)
+			assert.Equal(t, []incident.ID{stored.ID}, ids(page.Items), "the other statuses of the list still match")
+			page, err = repo.List(ctx, tenantA, incident.Filter{Major: []incident.MajorStatus{incident.MajorStatus(text), stored.Major.Status}}, incident.Page{})
+			require.NoError(t, err)
+			assert.Equal(t, []incident.ID{stored.ID}, ids(page.Items), "the other major statuses of the list still match")
+		}
+	}
+	t.Run("on their own", func(t *testing.T) { lookups(t, ctx, e.repo) })
+	tr, ok := e.store.(storage.Transactor)
+	if !ok {
+		return
+	}
+	t.Run("inside a transaction", func(t *testing.T) {
+		d := e.data(tenantA)
+		err := tr.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+			lookups(t, ctx, tx.Incidents())
+			lookups(t, ctx, e.repo)
+			return tx.Incidents().Create(ctx, d)
+		})
+		require.NoError(t, err, "the transaction stays usable")
+		e.present(withVersion(d, 1))
+	})
 }
