@@ -64,7 +64,9 @@
 // caller's transaction; 57014 and 55P03 (statement or lock timeout) wrap
 // context.DeadlineExceeded; 25P02, a statement refused after an earlier
 // one of the transaction failed, and the commit of such a transaction are
-// ErrTxAborted, which wraps itsm.ErrConflict. A context that ends first is
+// ErrTxAborted, which wraps itsm.ErrConflict; 22008 and 22003 (an instant
+// or number out of its column's range, which validation should have
+// refused first) wrap itsm.ErrInvalid. A context that ends first is
 // ctx.Err(), wrapped. Creating an incident with a taken ID or number and
 // appending an event already in the outbox (even one another transaction
 // is appending) are told apart without raising an error, so the caller's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -87,6 +88,9 @@ func testCreateRefuses(t *testing.T, open Opener) {
 		{"no number", func(_ *env, d *incident.Data, _ incident.Data) { d.Number = "" }, "number", itsm.ErrInvalid},
 		{"version set", func(_ *env, d *incident.Data, _ incident.Data) { d.Version = 1 }, "version", itsm.ErrInvalid},
 		{"negative version", func(_ *env, d *incident.Data, _ incident.Data) { d.Version = -1 }, "version", itsm.ErrInvalid},
+		{"priority beyond 32 bits", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 + 1 }, "priority", itsm.ErrInvalid},
+		{"priority below 32 bits", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MinInt32 - 1 }, "priority", itsm.ErrInvalid},
+		{"priority at the 32-bit bounds", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 }, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,6 +163,7 @@ func testUpdateRefuses(t *testing.T, open Opener) {
 		{"number changed", func(d *incident.Data, _ incident.Data) { d.Number = "INC7777777" }, "number", itsm.ErrInvalid},
 		{"zero ID", func(d *incident.Data, _ incident.Data) { d.ID = incident.ID{} }, "id", itsm.ErrInvalid},
 		{"no tenant", func(d *incident.Data, _ incident.Data) { d.Tenant = "" }, "tenant", itsm.ErrInvalid},
+		{"priority beyond 32 bits", func(d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 + 1 }, "priority", itsm.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
