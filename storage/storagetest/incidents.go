@@ -269,12 +269,13 @@ func mutate(d *incident.Data) {
 
 func testNoAliasing(t *testing.T, open Opener) {
 	ctx := context.Background()
-	tests := []struct {
+	type aliasCase struct {
 		name string
 		// act stores or reads the incident and mutates what it passed or
 		// got; it returns the incident as it must still be stored.
 		act func(t *testing.T, e *env) incident.Data
-	}{
+	}
+	tests := []aliasCase{
 		{"what Create was given", func(t *testing.T, e *env) incident.Data {
 			d := e.data(tenantA)
 			d.Override = &incident.Override{Priority: 1, Derived: 3, Reason: "VIP", By: agent, At: d.OpenedAt}
@@ -315,6 +316,49 @@ func testNoAliasing(t *testing.T, open Opener) {
 			mutate(&page.Items[0])
 			return want
 		}},
+	}
+	// A store may keep finished incidents differently from open ones
+	// (the memory store keeps them encoded): the same holds for them.
+	eng := engine(t)
+	for _, done := range []struct {
+		name string
+		// pick chooses a finished record among the rich ones.
+		pick int
+	}{{"closed", 0}, {"canceled", 2}} {
+		tests = append(tests,
+			aliasCase{"what Create was given, " + done.name, func(t *testing.T, e *env) incident.Data {
+				d := e.richRecords(tenantA, eng)[done.pick]
+				want := withVersion(d, 1)
+				require.NoError(t, e.repo.Create(ctx, d))
+				mutate(&d)
+				return want
+			}},
+			aliasCase{"what Get returned, " + done.name, func(t *testing.T, e *env) incident.Data {
+				d := e.richRecords(tenantA, eng)[done.pick]
+				require.NoError(t, e.repo.Create(ctx, d))
+				want := withVersion(d, 1)
+				got, err := e.repo.Get(ctx, tenantA, d.ID)
+				require.NoError(t, err)
+				mutate(&got)
+				got, err = e.repo.GetByNumber(ctx, tenantA, d.Number)
+				require.NoError(t, err)
+				mutate(&got)
+				page, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{})
+				require.NoError(t, err)
+				require.Len(t, page.Items, 1)
+				mutate(&page.Items[0])
+				return want
+			}},
+			aliasCase{"what Update was given, " + done.name, func(t *testing.T, e *env) incident.Data {
+				d := e.richRecords(tenantA, eng)[done.pick]
+				require.NoError(t, e.repo.Create(ctx, d))
+				next := retitle(withVersion(d, 1), "Renamed when done")
+				want := withVersion(next, 2)
+				require.NoError(t, e.repo.Update(ctx, next))
+				mutate(&next)
+				return want
+			}},
+		)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
