@@ -63,7 +63,7 @@ type CI struct {
 	// SupportGroup is the group that supports it; optional.
 	SupportGroup string `json:"support_group,omitempty"`
 	// Attributes holds the class's attribute values by name.
-	Attributes map[string]Value `json:"attributes,omitempty"`
+	Attributes map[string]Value `json:"attributes,omitzero"`
 	// Created and Updated are normalised instants.
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`

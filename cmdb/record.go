@@ -71,7 +71,7 @@ type SourceState struct {
 	Gone time.Time `json:"gone,omitzero"`
 	// Claims holds the source's latest value of each attribute it
 	// reported, by attribute name (NameKey for the name).
-	Claims map[string]Claim `json:"claims,omitempty"`
+	Claims map[string]Claim `json:"claims,omitzero"`
 }
 
 // Present reports whether the source still lists the CI.
@@ -95,11 +95,11 @@ type Record struct {
 	// record itself, nor to a record that is itself a duplicate.
 	DuplicateOf ID `json:"duplicate_of,omitzero"`
 	// Sources holds each reporting source's view of the CI.
-	Sources map[SourceName]SourceState `json:"sources,omitempty"`
+	Sources map[SourceName]SourceState `json:"sources,omitzero"`
 	// Provenance holds, per attribute (NameKey for the name), the source
 	// and instant its current value came from. Attributes set by hand have
 	// none.
-	Provenance map[string]Provenance `json:"provenance,omitempty"`
+	Provenance map[string]Provenance `json:"provenance,omitzero"`
 }
 
 // Clone returns a deep copy of r.

@@ -111,7 +111,7 @@ type Entry struct {
 	// Reason is the reason given, where the command takes one.
 	Reason string `json:"reason,omitempty"`
 	// Changes lists the fields the command changed.
-	Changes []FieldChange `json:"changes,omitempty"`
+	Changes []FieldChange `json:"changes,omitzero"`
 }
 
 // Data is an incident as plain data: what storage saves and loads, and what
@@ -131,11 +131,11 @@ type Data struct {
 	Subcategory string  `json:"subcategory,omitempty"`
 
 	Service itsm.Ref   `json:"service,omitzero"`
-	CIs     []itsm.Ref `json:"cis,omitempty"`
+	CIs     []itsm.Ref `json:"cis,omitzero"`
 	// ImpactedServices are the business services the CIs' failure reaches,
 	// computed by Config.Impact when the incident opens and whenever its
 	// CIs change.
-	ImpactedServices []itsm.Ref `json:"impacted_services,omitempty"`
+	ImpactedServices []itsm.Ref `json:"impacted_services,omitzero"`
 
 	Impact   itsm.Impact   `json:"impact"`
 	Urgency  itsm.Urgency  `json:"urgency"`
@@ -163,9 +163,9 @@ type Data struct {
 	Problem itsm.Ref `json:"problem,omitzero"`
 	Change  itsm.Ref `json:"change,omitzero"`
 
-	Custom   map[string]string `json:"custom,omitempty"`
+	Custom   map[string]string `json:"custom,omitzero"`
 	Major    Major             `json:"major"`
-	Comments []Comment         `json:"comments,omitempty"`
+	Comments []Comment         `json:"comments,omitzero"`
 	History  []Entry           `json:"history"`
 
 	// SLA holds the incident's SLA, OLA and UC timers, every cycle of every

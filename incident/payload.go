@@ -56,8 +56,13 @@ func appendEntryPayload(b []byte, h *Entry) []byte {
 		b = append(b, `","reason":"`...)
 		b = jsonw.AppendEscaped(b, h.Reason)
 	}
-	if len(h.Changes) == 0 {
+	// Changes is omitzero, as Entry's tag says: nil is left out, an empty
+	// list written as one.
+	switch {
+	case h.Changes == nil:
 		return append(b, `"}`...)
+	case len(h.Changes) == 0:
+		return append(b, `","changes":[]}`...)
 	}
 	b = append(b, `","changes":[{"field":"`...)
 	for i := range h.Changes {

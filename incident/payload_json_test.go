@@ -30,7 +30,7 @@ func TestPayloadsMatchEncodingJSON(t *testing.T) {
 	texts := []string{"", "a", "plain", "in_progress", "awaiting_vendor", `quote " and \ backslash`,
 		"new\nline\ttab\r", "ctrl \x01\x1f", "émoji 🚒", "bad \xff byte", "<html>&</html>", "\u2028"}
 	for _, text := range texts {
-		for _, changes := range [][]FieldChange{nil, {{Field: text, From: "", To: text}},
+		for _, changes := range [][]FieldChange{nil, {}, {{Field: text, From: "", To: text}},
 			{{Field: "assignee", From: text, To: "ana"}, {Field: "group", From: "", To: text}}} {
 			h := Entry{Seq: 12, At: at, By: itsm.ActorRef{ID: text, Name: text, Kind: itsm.ActorKind(text)},
 				Command: text, From: Status(text), To: StatusOnHold, Reason: text, Changes: changes}
@@ -53,6 +53,9 @@ func FuzzEntryPayload(f *testing.F) {
 			Command: command, From: Status(from), To: Status(to), Reason: reason}
 		for range n % 4 {
 			h.Changes = append(h.Changes, FieldChange{Field: field, From: was, To: is})
+		}
+		if n%4 == 0 && note {
+			h.Changes = []FieldChange{} // empty, not nil: written as []
 		}
 		c := Comment{At: at, By: h.By, Text: reason, WorkNote: note, FromCaller: !note}
 		requireSamePayload(t, &h, &c)

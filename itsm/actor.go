@@ -33,9 +33,9 @@ type Actor struct {
 	// Kind is human, system or integration; empty means human.
 	Kind ActorKind `json:"kind,omitempty"`
 	// Groups lists the assignment groups the actor belongs to.
-	Groups []string `json:"groups,omitempty"`
+	Groups []string `json:"groups,omitzero"`
 	// Roles lists the actor's roles, used by authorizers and guards.
-	Roles []string `json:"roles,omitempty"`
+	Roles []string `json:"roles,omitzero"`
 }
 
 // MaxActorIDLen is the longest Actor.ID accepted, in bytes.

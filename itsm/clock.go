@@ -38,3 +38,35 @@ func Normalize(t time.Time) time.Time {
 func IsNormalized(t time.Time) bool {
 	return t == Normalize(t)
 }
+
+// The years an instant the library keeps may lie in, UTC: from the start
+// of MinInstantYear to the end of MaxInstantYear. They are the window the
+// SLA engine has always accepted (package sla reads them from here). The
+// bound keeps every instant within what JSON (years 0 to 9999) and
+// PostgreSQL's timestamptz can hold, and leaves room above it for any
+// time.Duration added to it, so that a store refuses such an instant with a
+// *ValidationError, the same in every store, instead of failing in its
+// driver.
+const (
+	MinInstantYear = 1900
+	MaxInstantYear = 8999
+)
+
+// The Unix seconds of the first instant of MinInstantYear and of the year
+// after MaxInstantYear, UTC (a test checks them): comparing an instant's
+// seconds with constants costs no calendar arithmetic.
+const (
+	minInstantUnix = -2208988800  // 1900-01-01T00:00:00Z
+	endInstantUnix = 221845392000 // 9000-01-01T00:00:00Z
+)
+
+// InstantInRange reports whether t lies in the years MinInstantYear to
+// MaxInstantYear, read in UTC. The zero time (year 1) does not.
+func InstantInRange(t time.Time) bool {
+	sec := t.Unix()
+	return sec >= minInstantUnix && sec < endInstantUnix
+}
+
+// InstantRangeReason is the reason a *ValidationError gives for an instant
+// outside the years InstantInRange accepts.
+const InstantRangeReason = "must lie in the years 1900 to 8999 (UTC)"

@@ -1,6 +1,7 @@
 package itsm_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -91,4 +92,31 @@ func BenchmarkNormalize(b *testing.B) {
 			_ = sink
 		})
 	}
+}
+
+func TestInstantInRange(t *testing.T) {
+	first := time.Date(itsm.MinInstantYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	end := time.Date(itsm.MaxInstantYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		in   time.Time
+		want bool
+	}{
+		{"first instant", first, true},
+		{"just before", first.Add(-time.Microsecond), false},
+		{"last instant", end.Add(-time.Nanosecond), true},
+		{"first year refused", end, false},
+		{"in a zone, UTC inside", first.In(time.FixedZone("w", -3600)), true},
+		{"in a zone, UTC outside", first.Add(-time.Second).In(time.FixedZone("e", 3600)), false},
+		{"zero", time.Time{}, false},
+		{"now-ish", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), true},
+		{"far future", time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, itsm.InstantInRange(tc.in))
+		})
+	}
+	assert.Contains(t, itsm.InstantRangeReason, fmt.Sprintf("%d to %d", itsm.MinInstantYear, itsm.MaxInstantYear),
+		"the reason names the years the check uses")
 }

@@ -115,8 +115,8 @@ func NewEvent(gen IDGenerator, in EventInput) (Event, error) {
 
 // Validate returns a *ValidationError listing every problem with the event:
 // a nil ID, a malformed type, an invalid tenant, subject or actor, a negative
-// version, a zero or non-normalised instant, or a payload that is not a JSON
-// object.
+// version, a zero or non-normalised instant or one outside the years
+// InstantInRange accepts, or a payload that is not a JSON object.
 func (e Event) Validate() error { return e.validate(true) }
 
 func (e Event) validate(checkSyntax bool) error {
@@ -135,6 +135,10 @@ func (e Event) validate(checkSyntax bool) error {
 		errs.Add("at", "must be set")
 	case !IsNormalized(e.At):
 		errs.Add("at", "must be UTC truncated to the microsecond (use itsm.Normalize)")
+	case !InstantInRange(e.At):
+		// Stores keep the instant (PostgreSQL's timestamptz ends in year
+		// 294276): refused here, alike whatever the store.
+		errs.Add("at", InstantRangeReason)
 	}
 	errs.Merge("", e.Actor.Validate())
 	if len(e.Payload) > 0 && !isJSONObject(e.Payload, checkSyntax) {

@@ -3,6 +3,7 @@ package itsm
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -172,8 +173,8 @@ const MaxMatrixSide = 64
 const MaxLevelLabelLen = 64
 
 // NewPriorityMatrix validates spec and builds the matrix. Every problem found
-// is reported in one *ValidationError: empty or over-long scales, duplicate
-// values or labels, labels that are empty, too long, not UTF-8 or
+// is reported in one *ValidationError: empty or over-long scales, values
+// that do not fit in 32 bits, duplicate values or labels, labels that are empty, too long, not UTF-8 or
 // start with a digit, a missing or extra row or cell, and cells whose priority
 // is not one of Priorities. The spec is copied; later changes to it do not
 // affect the matrix.
@@ -214,6 +215,11 @@ func indexLevels(errs *FieldErrors, field string, levels []Level) map[int]int {
 	labels := make(map[string]int, len(levels))
 	for i, l := range levels {
 		f := fmt.Sprintf("%s[%d]", field, i)
+		if l.Value < math.MinInt32 || l.Value > math.MaxInt32 {
+			// Stores keep levels (a priority in an indexed column) in 32
+			// bits: a matrix must not yield one that they would refuse.
+			errs.Addf(f+".value", "is %d; must fit in 32 bits", l.Value)
+		}
 		if j, dup := idx[l.Value]; dup {
 			errs.Addf(f+".value", "%d repeats %s[%d]", l.Value, field, j)
 		} else {

@@ -3,6 +3,7 @@ package itsm_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -72,6 +73,8 @@ func TestNewPriorityMatrixRejectsBadSpecs(t *testing.T) {
 		{"label starting with a digit", func(s *itsm.MatrixSpec) { s.Impacts[0].Label = "1st" }, "impacts[0].label"},
 		{"label with surrounding spaces", func(s *itsm.MatrixSpec) { s.Impacts[0].Label = " High" }, "impacts[0].label"},
 		{"invalid UTF-8 label", func(s *itsm.MatrixSpec) { s.Impacts[0].Label = "\xff" }, "impacts[0].label"},
+		{"priority beyond 32 bits", func(s *itsm.MatrixSpec) { s.Priorities[4].Value = math.MaxInt32 + 1 }, "priorities[4].value"},
+		{"impact below 32 bits", func(s *itsm.MatrixSpec) { s.Impacts[2].Value = math.MinInt32 - 1 }, "impacts[2].value"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

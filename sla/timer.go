@@ -245,12 +245,12 @@ type Timer struct {
 	NextAt time.Time `json:"next_at,omitzero"`
 
 	// Marks lists the thresholds behind the timer, in the order reached.
-	Marks []Mark `json:"marks,omitempty"`
+	Marks []Mark `json:"marks,omitzero"`
 	// Segments lists the closed stretches of the timer's life; the current
 	// one is [Since, AsOf).
-	Segments []Segment `json:"segments,omitempty"`
+	Segments []Segment `json:"segments,omitzero"`
 	// Changes lists retargets.
-	Changes []Change `json:"changes,omitempty"`
+	Changes []Change `json:"changes,omitzero"`
 	// Seq counts the lifecycle events (attached, paused, resumed,
 	// retargeted, completed, canceled) emitted for the timer; their
 	// idempotency keys end in it.
@@ -364,9 +364,9 @@ type State struct {
 	Observed bool `json:"observed,omitempty"`
 	// Previous holds the previous observation's values of the fields that
 	// OpChanged conditions compare, by condition path.
-	Previous map[string]string `json:"previous,omitempty"`
+	Previous map[string]string `json:"previous,omitzero"`
 	// Timers lists every timer in the order attached.
-	Timers []Timer `json:"timers,omitempty"`
+	Timers []Timer `json:"timers,omitzero"`
 }
 
 // NextEventAt returns the earliest NextEventAt of the state's timers, and

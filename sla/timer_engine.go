@@ -35,12 +35,12 @@ func (m CalendarMap) Calendar(name string) (Calendar, bool) {
 // it fits in a time.Duration.
 const maxWithin = 20 * 365 * 24 * time.Hour
 
-// The window of instants the engine accepts, and the longest life of a
-// timer, so that no duration it adds up can overflow a time.Duration (about
-// 292 years).
+// The window of instants the engine accepts (the kernel's, which stores
+// enforce too), and the longest life of a timer, so that no duration it
+// adds up can overflow a time.Duration (about 292 years).
 const (
-	minYear = 1900 // first year accepted
-	maxYear = 9000 // first year refused
+	minYear = itsm.MinInstantYear     // first year accepted
+	maxYear = itsm.MaxInstantYear + 1 // first year refused
 	maxLife = 100 * 365 * 24 * time.Hour
 )
 

@@ -32,7 +32,8 @@
 // message. ErrTxDone reports the use of a transaction that has ended. Bad
 // input never panics and never half-writes.
 //
-// A store stores what it is given exactly or refuses it: an adapter whose
+// A store stores what it is given exactly or refuses it (a nil list or map
+// comes back nil, an empty one empty): an adapter whose
 // database cannot hold some text exactly (PostgreSQL rejects NUL bytes and
 // invalid UTF-8; the memory store keeps both) returns a
 // *itsm.ValidationError naming the field ("custom.site",

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -80,10 +81,12 @@ func (t incidentTx) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 // CheckIncidentWrite adds to errs what an adapter relies on in an incident
-// it is asked to store: an ID, a valid tenant, a number, and version 0 for
-// a creation (the store sets 1) or the version read (1 or more) for an
-// update. The service validates everything else before saving; adapters
-// add what they themselves cannot hold.
+// it is asked to store: an ID, a valid tenant, a number, a priority that
+// fits in 32 bits (what a store's priority column holds; a priority
+// matrix's levels always do), and version 0 for a creation (the store sets
+// 1) or the version read (1 or more) for an update. The service validates
+// everything else before saving; adapters add what they themselves cannot
+// hold.
 func CheckIncidentWrite(errs *itsm.FieldErrors, d *incident.Data, creating bool) {
 	if d.ID.IsZero() {
 		errs.Add("id", "must not be the zero ID")
@@ -91,6 +94,9 @@ func CheckIncidentWrite(errs *itsm.FieldErrors, d *incident.Data, creating bool)
 	errs.Merge("", d.Tenant.Validate())
 	if d.Number == "" {
 		errs.Add("number", "must not be empty")
+	}
+	if d.Priority < math.MinInt32 || d.Priority > math.MaxInt32 {
+		errs.Addf("priority", "is %d; must fit in 32 bits", int(d.Priority))
 	}
 	switch {
 	case creating && d.Version != 0:

@@ -22,7 +22,9 @@ import (
 // appends none when one is bad, returning a *itsm.ValidationError whose
 // fields read "events[2].type". It returns itsm.ErrAlreadyExists, appending
 // none, when an event's ID is still in the outbox or repeats within the call;
-// ctx.Err() when ctx is done. Appending no events does nothing.
+// ctx.Err() when ctx is done. Appending no events does nothing, but is still
+// refused, as any call, in a transaction that has ended (ErrTxDone) or has
+// a nested transaction running (ErrTxBusy).
 type Outbox interface {
 	// Append stores events in the outbox; see the type's documentation.
 	Append(ctx context.Context, events ...itsm.Event) error
@@ -83,15 +85,17 @@ type ClaimRequest struct {
 	// DefaultClaimLimit.
 	Limit int
 	// Now is the current instant, from the host's clock; adapters normalise
-	// it (itsm.Normalize). Required.
+	// it (itsm.Normalize). Required, in the years itsm.InstantInRange
+	// accepts.
 	Now time.Time
 	// Lease is how long the claim holds the events; positive.
 	Lease time.Duration
 }
 
 // Validate returns a *itsm.ValidationError listing every problem: a
-// consumer that is empty, too long, not UTF-8 or holding a NUL byte, a limit out of range, a zero
-// Now, a lease that is not positive.
+// consumer that is empty, too long, not UTF-8 or holding a NUL byte, a
+// limit out of range, a Now that is zero or outside the years
+// itsm.InstantInRange accepts, a lease that is not positive.
 func (r ClaimRequest) Validate() error {
 	var errs itsm.FieldErrors
 	switch {
@@ -109,8 +113,14 @@ func (r ClaimRequest) Validate() error {
 	if r.Limit < 0 || r.Limit > MaxClaimLimit {
 		errs.Addf("limit", "must be between 0 and %d", MaxClaimLimit)
 	}
-	if r.Now.IsZero() {
+	switch {
+	case r.Now.IsZero():
 		errs.Add("now", "must be set")
+	case !itsm.InstantInRange(r.Now):
+		// The lease's end is kept as an instant: bounding Now keeps
+		// Now+Lease (at most about 292 years more) within what every
+		// store holds, so none fails in its driver.
+		errs.Add("now", itsm.InstantRangeReason)
 	}
 	if r.Lease <= 0 {
 		errs.Add("lease", "must be positive")

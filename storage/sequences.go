@@ -17,8 +17,14 @@ import (
 // not handed out again, as with PostgreSQL's nextval. A call whose context is
 // already done consumes nothing and returns ctx.Err().
 //
+// Although values are drawn outside transactions, a call made through a
+// transaction's Store, or with its context, is refused like any other call
+// of the transaction (see Transactor), drawing nothing: ErrTxDone once the
+// transaction has ended, ErrTxBusy while a nested transaction runs below
+// the level the context carries.
+//
 // Errors: *itsm.ValidationError naming "tenant" or "sequence" for bad input
-// (see ValidateSequenceName).
+// (see ValidateSequenceName); ErrTxDone; ErrTxBusy.
 type Sequences interface {
 	// Next returns the next value of the sequence; see the type's
 	// documentation.

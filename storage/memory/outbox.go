@@ -170,6 +170,15 @@ func (s *Store) append(ctx context.Context, t *tx, events []itsm.Event) error {
 		return err
 	}
 	if len(events) == 0 {
+		// Nothing to write, but a call inside a transaction still says
+		// whether the transaction could have taken it (ErrTxDone,
+		// ErrTxBusy), as a call that writes would.
+		if t == nil {
+			t = s.txOf(ctx)
+		}
+		if t != nil {
+			return t.run(ctx, func(*tx) error { return nil })
+		}
 		return ctx.Err()
 	}
 	return s.write(ctx, t, func(t *tx) error {

@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -217,28 +218,54 @@ func TestOutboxForeignLeases(t *testing.T) {
 	}
 }
 
-// Leases hold and expire at instants however far from today.
+// Leases hold and expire at the first and last instants the contract
+// accepts (itsm.InstantInRange), under the shortest and the longest lease;
+// instants beyond, however far from today, are refused naming "now", as
+// every store refuses them, and claim nothing.
 func TestOutboxLeasesAtExtremeInstants(t *testing.T) {
 	ctx := context.Background()
 	for _, now := range []time.Time{
 		time.Unix(1<<62, 0).UTC(), time.Unix(-(1 << 62), 0).UTC(), time.Unix(-62135596800-1, 999_999_000).UTC(),
 		time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(1<<63-1, 0).UTC(), time.Unix(-1<<63, 0).UTC(),
+		time.Date(itsm.MinInstantYear, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Microsecond),
+		time.Date(itsm.MaxInstantYear+1, 1, 1, 0, 0, 0, 0, time.UTC),
 	} {
 		s := memory.New()
-		gen := itsmtest.NewIDs(26)
-		id, _ := gen.NewUUID()
+		id, _ := itsmtest.NewIDs(26).NewUUID()
 		require.NoError(t, s.Append(ctx, withIDs(t, []uuid.UUID{id})...))
-		b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "a", Now: now, Lease: time.Second})
+		_, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "a", Now: now, Lease: time.Second})
+		var ve *itsm.ValidationError
+		require.ErrorAs(t, err, &ve, "now %v", now)
+		require.True(t, ve.Has("now"), "%v", err)
+		b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "a", Now: outboxNow, Lease: time.Second})
 		require.NoError(t, err)
-		require.Len(t, b.Events, 1)
-		for _, at := range []time.Time{now, now.Add(time.Second - time.Microsecond)} {
-			held, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "b", Now: at, Lease: time.Second})
+		require.Len(t, b.Events, 1, "the refused claim claimed nothing")
+	}
+	first := time.Date(itsm.MinInstantYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	last := time.Date(itsm.MaxInstantYear, 12, 31, 23, 59, 59, 999_999_000, time.UTC)
+	for _, now := range []time.Time{first, last, last.Add(-time.Second)} {
+		for _, lease := range []time.Duration{time.Second, math.MaxInt64 - 1} {
+			s := memory.New()
+			id, _ := itsmtest.NewIDs(26).NewUUID()
+			require.NoError(t, s.Append(ctx, withIDs(t, []uuid.UUID{id})...))
+			b, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "a", Now: now, Lease: lease})
 			require.NoError(t, err)
-			require.Empty(t, held.Events, "lease from %v held at %v", now, at)
+			require.Len(t, b.Events, 1)
+			for _, at := range []time.Time{now, b.Until.Add(-time.Microsecond)} {
+				if !itsm.InstantInRange(at) {
+					continue // the end of a long lease lies past the years a claim may name
+				}
+				held, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "b", Now: at, Lease: time.Second})
+				require.NoError(t, err)
+				require.Empty(t, held.Events, "lease from %v for %v held at %v", now, lease, at)
+			}
+			if !itsm.InstantInRange(b.Until) {
+				continue
+			}
+			again, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "b", Now: b.Until, Lease: time.Second})
+			require.NoError(t, err)
+			require.Len(t, again.Events, 1, "lease from %v expired at %v", now, b.Until)
 		}
-		again, err := s.Claim(ctx, storage.ClaimRequest{Consumer: "b", Now: b.Until, Lease: time.Second})
-		require.NoError(t, err)
-		require.Len(t, again.Events, 1, "lease from %v expired at %v", now, b.Until)
 	}
 }
 

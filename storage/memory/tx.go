@@ -322,7 +322,10 @@ func (x *txStore) Append(ctx context.Context, events ...itsm.Event) error {
 }
 
 // Next draws the next value of a sequence. Sequences are outside
-// transactions: the value stays used if the transaction rolls back.
+// transactions: the value stays used if the transaction rolls back. Like
+// every call through the transaction's Store, it returns storage.ErrTxDone
+// once the transaction has ended and storage.ErrTxBusy while a nested
+// transaction runs below the level ctx carries.
 func (x *txStore) Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error) {
-	return x.s.Next(ctx, tenant, name)
+	return x.s.next(ctx, (*tx)(x), tenant, name)
 }

@@ -589,8 +589,15 @@ func collectRels(rows pgx.Rows, tenant itsm.TenantID) ([]cmdb.Relationship, erro
 }
 
 // ciListQuery builds the statement of a CI listing: every filter field is
-// a condition on a column, its value a parameter.
-func ciListQuery(tenant itsm.TenantID, f cmdb.Filter, p cmdb.Page) (string, []any) {
+// a condition on a column, its value a parameter. It returns false, and no
+// statement, when the filter asks for text no stored record can hold (see
+// listQuery).
+func ciListQuery(tenant itsm.TenantID, f cmdb.Filter, p cmdb.Page) (string, []any, bool) {
+	classes, ok1 := storableOnly(f.Classes)
+	statuses, ok2 := storableOnly(f.Statuses)
+	if !ok1 || !ok2 || !storable(string(f.Source)) {
+		return "", nil, false
+	}
 	var b strings.Builder
 	args := []any{string(tenant)}
 	b.WriteString("SELECT version, doc FROM cmdb_cis WHERE tenant_id = $1")
@@ -601,19 +608,11 @@ func ciListQuery(tenant itsm.TenantID, f cmdb.Filter, p cmdb.Page) (string, []an
 	if !p.After.IsZero() {
 		cond("id > %s", pgID(p.After))
 	}
-	if len(f.Classes) > 0 {
-		list := make([]string, len(f.Classes))
-		for i, c := range f.Classes {
-			list[i] = string(c)
-		}
-		cond("class = ANY(%s::text[])", list)
+	if len(classes) > 0 {
+		cond("class = ANY(%s::text[])", classes)
 	}
-	if len(f.Statuses) > 0 {
-		list := make([]string, len(f.Statuses))
-		for i, st := range f.Statuses {
-			list[i] = string(st)
-		}
-		cond("status = ANY(%s::text[])", list)
+	if len(statuses) > 0 {
+		cond("status = ANY(%s::text[])", statuses)
 	}
 	if f.Source != "" {
 		cond("sources @> ARRAY[%s::text]", string(f.Source))
@@ -627,7 +626,7 @@ func ciListQuery(tenant itsm.TenantID, f cmdb.Filter, p cmdb.Page) (string, []an
 	}
 	args = append(args, p.EffectiveLimit()+1)
 	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
-	return b.String(), args
+	return b.String(), args, true
 }
 
 // ListCIs returns a page of the tenant's matching records; see
@@ -640,9 +639,15 @@ func (r *cmdbRepo) ListCIs(ctx context.Context, tenant itsm.TenantID, f cmdb.Fil
 		return cmdb.CIPage{}, err
 	}
 	limit := p.EffectiveLimit()
-	sql, args := ciListQuery(tenant, f, p)
+	sql, args, matchable := ciListQuery(tenant, f, p)
 	var page cmdb.CIPage
 	err := r.s.do(ctx, r.t, "list CIs", func(q querier) error {
+		if !matchable {
+			// Nothing to ask the server; the call still says whether it
+			// was allowed (a transaction's state, the context).
+			page = cmdb.CIPage{Items: []cmdb.Record{}}
+			return nil
+		}
 		items, err := queryDocs(ctx, q, sql, args, decodeRecord)
 		if items == nil {
 			items = []cmdb.Record{}

@@ -64,7 +64,9 @@
 // caller's transaction; 57014 and 55P03 (statement or lock timeout) wrap
 // context.DeadlineExceeded; 25P02, a statement refused after an earlier
 // one of the transaction failed, and the commit of such a transaction are
-// ErrTxAborted, which wraps itsm.ErrConflict. A context that ends first is
+// ErrTxAborted, which wraps itsm.ErrConflict; 22008 and 22003 (an instant
+// or number out of its column's range, which validation should have
+// refused first) wrap itsm.ErrInvalid. A context that ends first is
 // ctx.Err(), wrapped. Creating an incident with a taken ID or number and
 // appending an event already in the outbox (even one another transaction
 // is appending) are told apart without raising an error, so the caller's
@@ -77,7 +79,14 @@
 // refuses a record holding one with a *itsm.ValidationError naming the
 // field (for example "custom.site"), writing nothing. The storage contract
 // allows this (an adapter may refuse what it cannot store exactly, never
-// change it), and the incident service never produces such text.
+// change it), and the incident service never produces such text. A lookup
+// by such text (GetByNumber, a filter of List or ListCIs) finds nothing, as
+// no record here can hold it: itsm.ErrNotFound or an empty page, as in a
+// store that keeps every text, and a caller's transaction stays usable.
+//
+// Empty collections stay empty and absent ones absent: the JSON of the
+// records and actors omits a nil list or map (omitzero) and writes an
+// empty one as [] or {}, so what comes back is what was stored.
 //
 // Instants are stored to the microsecond, as itsm.Normalize leaves them;
 // an incident whose resolved or next-due instant is finer is refused

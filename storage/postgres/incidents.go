@@ -267,6 +267,16 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 	if err := errs.Err(); err != nil {
 		return incident.Data{}, err
 	}
+	if !storable(string(number)) {
+		// No stored incident can have this number (a write holding it is
+		// refused), as in a store that keeps every text: not found, once
+		// the call is known to be allowed at all (a transaction's state,
+		// the context).
+		err := s.do(ctx, t, "get incident by number", func(querier) error {
+			return fmt.Errorf("postgres: incident %q in tenant %s: %w", number, tenant, itsm.ErrNotFound)
+		})
+		return incident.Data{}, err
+	}
 	return s.getOne(ctx, t, "get incident by number", sqlGetByNumber, string(tenant), string(number))
 }
 
@@ -288,10 +298,31 @@ func (s *Store) getOne(ctx context.Context, t *tx, op, sql string, tenant string
 	return d, err
 }
 
+// storableOnly returns the values of list that PostgreSQL text can hold,
+// and false when list held some but none of them is: a filter on such
+// values matches nothing here, since no stored record can hold one, yet
+// sending them would make the server refuse the statement.
+func storableOnly[S ~string](list []S) ([]string, bool) {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if storable(string(v)) {
+			out = append(out, string(v))
+		}
+	}
+	return out, len(out) > 0 || len(list) == 0
+}
+
 // listQuery builds the statement of a listing: every filter field becomes
 // a condition on a column with its value as a parameter, never as text of
-// the statement.
-func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string, []any) {
+// the statement. It returns false, and no statement, when the filter asks
+// for text no stored record can hold (a NUL byte, invalid UTF-8): nothing
+// matches, as Filter.Matches would say of every record this store keeps.
+func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string, []any, bool) {
+	statuses, ok1 := storableOnly(f.Statuses)
+	major, ok2 := storableOnly(f.Major)
+	if !ok1 || !ok2 || !storable(f.Group) || !storable(f.Assignee) {
+		return "", nil, false
+	}
 	var b strings.Builder
 	args := []any{string(tenant)}
 	b.WriteString("SELECT version, doc FROM incidents WHERE tenant_id = $1")
@@ -302,12 +333,8 @@ func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string
 	if !p.After.IsZero() {
 		cond("id > %s", [16]byte(p.After.UUID()))
 	}
-	if len(f.Statuses) > 0 {
-		list := make([]string, len(f.Statuses))
-		for i, st := range f.Statuses {
-			list[i] = string(st)
-		}
-		cond("status = ANY(%s::text[])", list)
+	if len(statuses) > 0 {
+		cond("status = ANY(%s::text[])", statuses)
 	}
 	if len(f.Priorities) > 0 {
 		list := make([]int64, len(f.Priorities))
@@ -325,12 +352,8 @@ func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string
 	if !f.Parent.IsZero() {
 		cond("parent_id = %s", [16]byte(f.Parent.UUID()))
 	}
-	if len(f.Major) > 0 {
-		list := make([]string, len(f.Major))
-		for i, m := range f.Major {
-			list[i] = string(m)
-		}
-		cond("major_status = ANY(%s::text[])", list)
+	if len(major) > 0 {
+		cond("major_status = ANY(%s::text[])", major)
 	}
 	if !f.ResolvedBefore.IsZero() {
 		// Stored instants are whole microseconds: resolved strictly before
@@ -353,7 +376,7 @@ func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string
 	}
 	args = append(args, p.EffectiveLimit()+1)
 	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
-	return b.String(), args
+	return b.String(), args, true
 }
 
 // ceilMicro rounds t up to a whole microsecond.
@@ -373,9 +396,14 @@ func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f inciden
 		return incident.ListPage{}, err
 	}
 	limit := p.EffectiveLimit()
-	sql, args := listQuery(tenant, f, p)
+	sql, args, matchable := listQuery(tenant, f, p)
 	var page incident.ListPage
 	err := s.do(ctx, t, "list incidents", func(q querier) error {
+		if !matchable {
+			// Nothing to ask the server, but the call still says whether
+			// it was allowed (a transaction's state, the context).
+			return nil
+		}
 		items, err := queryDocs(ctx, q, sql, args, decode)
 		page = incident.ListPage{Items: items}
 		return err

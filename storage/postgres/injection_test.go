@@ -118,3 +118,24 @@ func TestUnstorableTextIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// An incident instant past what timestamptz holds, which the memory store
+// keeps, is refused as bad input (the backstop of mapError for SQLSTATE
+// 22008), not as a bare driver error; nothing is written.
+func TestFarFutureIncidentInstantIsInvalid(t *testing.T) {
+	store, _ := openStore(t)
+	ctx := context.Background()
+	u, err := itsmtest.NewIDs(4).NewUUID()
+	require.NoError(t, err)
+	far := time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := incident.Data{
+		ID: idLike(incident.ID{}, u), Tenant: tenant, Number: "INC0000001",
+		Title: "fine", Caller: "bob", Impact: 2, Urgency: 2, Priority: 3, Status: incident.StatusNew,
+		OpenedAt: monday9, UpdatedAt: far, Major: incident.Major{Status: incident.MajorNone},
+		History: []incident.Entry{{Seq: 1, At: monday9, Command: "open", From: incident.StatusNew, To: incident.StatusNew}},
+	}
+	err = store.Incidents().Create(ctx, d)
+	require.ErrorIs(t, err, itsm.ErrInvalid)
+	_, err = store.Incidents().Get(ctx, tenant, d.ID)
+	require.ErrorIs(t, err, itsm.ErrNotFound, "nothing was written")
+}

@@ -35,21 +35,40 @@ var ErrNoSpareConnection = fmt.Errorf("postgres: every connection of the pool is
 // drawing nothing, when the store's open transactions already hold as many
 // connections as the pool may have; connections the host itself keeps
 // borrowed from the pool are not counted.
+//
+// With the context of one of the store's transactions it answers as a call
+// of that transaction would before drawing: storage.ErrTxDone once the
+// transaction has ended, storage.ErrTxBusy while a nested transaction runs
+// below the context's level.
 func (s *Store) Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error) {
-	return s.next(ctx, s.txOf(ctx) != nil, tenant, name)
+	return s.next(ctx, nil, tenant, name)
 }
 
-func (s *Store) next(ctx context.Context, inTx bool, tenant itsm.TenantID, name string) (int64, error) {
+// next draws a value for a call made through t's Store (t is nil for the
+// Store itself, which then looks for a transaction in ctx).
+func (s *Store) next(ctx context.Context, t *tx, tenant itsm.TenantID, name string) (int64, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
 	errs.Merge("", storage.ValidateSequenceName(name))
 	if err := errs.Err(); err != nil {
 		return 0, err
 	}
+	if t == nil {
+		t = s.txOf(ctx)
+	}
+	if t != nil {
+		// The value is drawn on another connection, so the transaction's
+		// lock is not held for the draw: a call there waits for nothing
+		// the transaction does. A draw that passed this check just as the
+		// transaction ended counts as made before its end.
+		if err := t.check(ctx); err != nil {
+			return 0, err
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if inTx {
+	if t != nil {
 		if size, open := s.pool.Stat().MaxConns(), s.openTxs.Load(); open >= int64(size) {
 			return 0, fmt.Errorf("postgres: sequence %s of tenant %s: %d transactions hold the pool's every connection (MaxConns %d): %w",
 				name, tenant, open, size, ErrNoSpareConnection)

@@ -151,6 +151,8 @@ const (
 	codeSerializationFailure     = "40001"
 	codeDeadlockDetected         = "40P01"
 	codeCharacterNotInRepertoire = "22021"
+	codeDatetimeFieldOverflow    = "22008"
+	codeNumericValueOutOfRange   = "22003"
 	codeUntranslatableCharacter  = "22P05"
 	codeQueryCanceled            = "57014"
 	codeLockNotAvailable         = "55P03"
@@ -190,7 +192,8 @@ func retryable(err error) bool {
 // ctx.Err() when the context ended (the driver's error is kept in the
 // message), itsm.ErrAlreadyExists for a unique violation, itsm.ErrConflict
 // for serialization failures, deadlocks and foreign-key violations, a
-// *itsm.ValidationError for text PostgreSQL cannot hold,
+// *itsm.ValidationError for text PostgreSQL cannot hold, itsm.ErrInvalid
+// for an instant or number out of the range of its column,
 // context.DeadlineExceeded for a statement or lock timeout on the server,
 // ErrTxAborted for a statement refused because an earlier one of its
 // transaction failed. Errors that are not the driver's (the
@@ -221,6 +224,11 @@ func mapError(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("postgres: %s: a record it refers to changed meanwhile: %w (%v)", op, itsm.ErrConflict, err)
 	case codeCharacterNotInRepertoire, codeUntranslatableCharacter:
 		return itsm.NewValidationError("text", "holds a NUL byte or invalid UTF-8, which PostgreSQL cannot store")
+	case codeDatetimeFieldOverflow, codeNumericValueOutOfRange:
+		// Validation bounds the instants and numbers the store writes
+		// (itsm.InstantInRange, CheckIncidentWrite); this is the backstop
+		// for one it missed: bad input, not a failure of the server.
+		return fmt.Errorf("postgres: %s: a value is outside what PostgreSQL holds: %w (%v)", op, itsm.ErrInvalid, err)
 	case codeInFailedSQLTransaction:
 		return fmt.Errorf("postgres: %s: %w", op, ErrTxAborted)
 	case codeQueryCanceled, codeLockNotAvailable:

@@ -94,6 +94,14 @@ func (t *tx) run(ctx context.Context, op string, fn func(q querier) error) error
 	return mapError(ctx, op, fn(t.pg))
 }
 
+// check says whether a call made with ctx could use t now, as run does,
+// without running anything in it.
+func (t *tx) check(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.enter(ctx)
+}
+
 var errNilFn = itsm.NewValidationError("fn", "must not be nil")
 
 // InTx runs fn in a transaction; see storage.Transactor. With the context
@@ -273,7 +281,10 @@ func (x *txStore) Append(ctx context.Context, events ...itsm.Event) error {
 
 // Next draws the next value of a sequence. Sequences are outside
 // transactions: the value is drawn on another connection and stays used if
-// the transaction rolls back.
+// the transaction rolls back. Like every call through the transaction's
+// Store, it returns storage.ErrTxDone once the transaction has ended and
+// storage.ErrTxBusy while a nested transaction runs below the level ctx
+// carries.
 func (x *txStore) Next(ctx context.Context, tenant itsm.TenantID, name string) (int64, error) {
-	return x.s.next(ctx, true, tenant, name)
+	return x.s.next(ctx, (*tx)(x), tenant, name)
 }

@@ -25,8 +25,10 @@ func runCMDB(t *testing.T, open Opener) {
 	t.Run("update refuses", func(t *testing.T) { testCMDBUpdateRefuses(t, open) })
 	t.Run("concurrent writers", func(t *testing.T) { testCMDBConcurrentWriters(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testCMDBNoAliasing(t, open) })
+	t.Run("nil and empty maps", func(t *testing.T) { testCMDBMapsAsGiven(t, open) })
 	t.Run("list", func(t *testing.T) { testCMDBList(t, open) })
 	t.Run("tenant isolation", func(t *testing.T) { testCMDBTenantIsolation(t, open) })
+	t.Run("lookups with text no record can hold", func(t *testing.T) { testCMDBUnstorableLookups(t, open) })
 	t.Run("relationship integrity", func(t *testing.T) { testCMDBRelationships(t, open) })
 	t.Run("delete behaviour", func(t *testing.T) { testCMDBDelete(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCMDBCancelled(t, open) })
@@ -168,6 +170,55 @@ func testCMDBRoundTrip(t *testing.T, open Opener) {
 	require.NoError(t, e.repo.DeleteRelationship(ctx, tenantA, rel.ID))
 	_, err = e.repo.GetRelationship(ctx, tenantA, rel.ID)
 	require.ErrorIs(t, err, itsm.ErrNotFound)
+}
+
+// A record's nil maps come back nil and its empty ones empty, through
+// CreateCI, UpdateCI, GetCI and ListCIs: a store stores what it is given
+// exactly.
+func testCMDBMapsAsGiven(t *testing.T, open Opener) {
+	set := func(r *cmdb.Record, empty bool) {
+		if !empty {
+			r.Attributes, r.Provenance = nil, nil
+			st := r.Sources["scan"]
+			st.Claims = nil
+			r.Sources["scan"] = st
+			return
+		}
+		r.Attributes, r.Provenance = map[string]cmdb.Value{}, map[string]cmdb.Provenance{}
+		st := r.Sources["scan"]
+		st.Claims = map[string]cmdb.Claim{}
+		r.Sources["scan"] = st
+	}
+	ctx := context.Background()
+	for _, empty := range []bool{false, true} {
+		for _, noSources := range []bool{false, true} {
+			t.Run(fmt.Sprintf("empty=%t/no sources=%t", empty, noSources), func(t *testing.T) {
+				e := newCMDBEnv(t, open)
+				r := e.record(tenantA, cmdb.ClassApplication)
+				set(&r, empty)
+				if noSources {
+					r.Sources = nil
+					if empty {
+						r.Sources = map[cmdb.SourceName]cmdb.SourceState{}
+					}
+				}
+				require.NoError(t, e.repo.CreateCI(ctx, r))
+				want := r.Clone()
+				want.Version = 1
+				assert.Equal(t, want, e.get(tenantA, r.ID), "GetCI")
+				page, err := e.repo.ListCIs(ctx, tenantA, cmdb.Filter{}, cmdb.Page{})
+				require.NoError(t, err)
+				assert.Equal(t, []cmdb.Record{want}, page.Items, "ListCIs")
+
+				next := want.Clone()
+				next.Name += "-renamed"
+				next.Updated = next.Updated.Add(time.Second)
+				require.NoError(t, e.repo.UpdateCI(ctx, next))
+				next.Version = 2
+				assert.Equal(t, next, e.get(tenantA, r.ID), "after UpdateCI")
+			})
+		}
+	}
 }
 
 func testCMDBCreateRefuses(t *testing.T, open Opener) {
@@ -492,6 +543,28 @@ func testCMDBList(t *testing.T, open Opener) {
 			_, err = e.repo.ListRelationships(ctx, tenantA, cmdb.RelationshipPage{Limit: limit})
 			validationField(t, err, "page.limit")
 		})
+	}
+}
+
+// A CI list filtering on text a store may refuse to store (a NUL byte,
+// invalid UTF-8) matches what Filter.Matches says: nothing, for that value
+// alone; the list's other values still match.
+func testCMDBUnstorableLookups(t *testing.T, open Opener) {
+	e := newCMDBEnv(t, open)
+	ctx := context.Background()
+	stored := e.create(tenantA, cmdb.ClassApplication)
+	for _, text := range []string{"app\x00", "app\xff"} {
+		for _, f := range []cmdb.Filter{
+			{Classes: []cmdb.ClassName{cmdb.ClassName(text)}},
+			{Statuses: []cmdb.Status{cmdb.Status(text)}},
+			{Source: cmdb.SourceName(text)},
+		} {
+			page, err := e.repo.ListCIs(ctx, tenantA, f, cmdb.Page{})
+			require.NoError(t, err, "ListCIs(%+v)", f)
+			assert.Empty(t, page.Items, "ListCIs(%+v)", f)
+		}
+		f := cmdb.Filter{Classes: []cmdb.ClassName{cmdb.ClassName(text), stored.Class}, Statuses: []cmdb.Status{cmdb.Status(text), stored.Status}}
+		assert.Equal(t, []cmdb.Record{stored}, collectCIs(t, e.repo, tenantA, f, 0), "the other values of the lists still match")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -28,12 +29,14 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
 	t.Run("children follow updates", func(t *testing.T) { testChildrenFollowUpdates(t, open) })
 	t.Run("rich records", func(t *testing.T) { testRichRecords(t, open) })
+	t.Run("nil and empty collections", func(t *testing.T) { testCollectionsAsGiven(t, open) })
 	t.Run("SLA filters", func(t *testing.T) { testSLAFilters(t, open) })
 	t.Run("same ID in two tenants", func(t *testing.T) { testSameIDTwoTenants(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCancelled(t, open) })
 	t.Run("tenant isolation", func(t *testing.T) { testTenantIsolation(t, open) })
 	t.Run("bad reads", func(t *testing.T) { testBadReads(t, open) })
 	t.Run("text a database may refuse", func(t *testing.T) { testUnstorableText(t, open) })
+	t.Run("lookups with text no record can hold", func(t *testing.T) { testUnstorableLookups(t, open) })
 }
 
 func testRoundTrip(t *testing.T, open Opener) {
@@ -85,6 +88,9 @@ func testCreateRefuses(t *testing.T, open Opener) {
 		{"no number", func(_ *env, d *incident.Data, _ incident.Data) { d.Number = "" }, "number", itsm.ErrInvalid},
 		{"version set", func(_ *env, d *incident.Data, _ incident.Data) { d.Version = 1 }, "version", itsm.ErrInvalid},
 		{"negative version", func(_ *env, d *incident.Data, _ incident.Data) { d.Version = -1 }, "version", itsm.ErrInvalid},
+		{"priority beyond 32 bits", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 + 1 }, "priority", itsm.ErrInvalid},
+		{"priority below 32 bits", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MinInt32 - 1 }, "priority", itsm.ErrInvalid},
+		{"priority at the 32-bit bounds", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 }, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,6 +163,7 @@ func testUpdateRefuses(t *testing.T, open Opener) {
 		{"number changed", func(d *incident.Data, _ incident.Data) { d.Number = "INC7777777" }, "number", itsm.ErrInvalid},
 		{"zero ID", func(d *incident.Data, _ incident.Data) { d.ID = incident.ID{} }, "id", itsm.ErrInvalid},
 		{"no tenant", func(d *incident.Data, _ incident.Data) { d.Tenant = "" }, "tenant", itsm.ErrInvalid},
+		{"priority beyond 32 bits", func(d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 + 1 }, "priority", itsm.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,12 +269,13 @@ func mutate(d *incident.Data) {
 
 func testNoAliasing(t *testing.T, open Opener) {
 	ctx := context.Background()
-	tests := []struct {
+	type aliasCase struct {
 		name string
 		// act stores or reads the incident and mutates what it passed or
 		// got; it returns the incident as it must still be stored.
 		act func(t *testing.T, e *env) incident.Data
-	}{
+	}
+	tests := []aliasCase{
 		{"what Create was given", func(t *testing.T, e *env) incident.Data {
 			d := e.data(tenantA)
 			d.Override = &incident.Override{Priority: 1, Derived: 3, Reason: "VIP", By: agent, At: d.OpenedAt}
@@ -308,6 +316,49 @@ func testNoAliasing(t *testing.T, open Opener) {
 			mutate(&page.Items[0])
 			return want
 		}},
+	}
+	// A store may keep finished incidents differently from open ones
+	// (the memory store keeps them encoded): the same holds for them.
+	eng := engine(t)
+	for _, done := range []struct {
+		name string
+		// pick chooses a finished record among the rich ones.
+		pick int
+	}{{"closed", 0}, {"canceled", 2}} {
+		tests = append(tests,
+			aliasCase{"what Create was given, " + done.name, func(t *testing.T, e *env) incident.Data {
+				d := e.richRecords(tenantA, eng)[done.pick]
+				want := withVersion(d, 1)
+				require.NoError(t, e.repo.Create(ctx, d))
+				mutate(&d)
+				return want
+			}},
+			aliasCase{"what Get returned, " + done.name, func(t *testing.T, e *env) incident.Data {
+				d := e.richRecords(tenantA, eng)[done.pick]
+				require.NoError(t, e.repo.Create(ctx, d))
+				want := withVersion(d, 1)
+				got, err := e.repo.Get(ctx, tenantA, d.ID)
+				require.NoError(t, err)
+				mutate(&got)
+				got, err = e.repo.GetByNumber(ctx, tenantA, d.Number)
+				require.NoError(t, err)
+				mutate(&got)
+				page, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{})
+				require.NoError(t, err)
+				require.Len(t, page.Items, 1)
+				mutate(&page.Items[0])
+				return want
+			}},
+			aliasCase{"what Update was given, " + done.name, func(t *testing.T, e *env) incident.Data {
+				d := e.richRecords(tenantA, eng)[done.pick]
+				require.NoError(t, e.repo.Create(ctx, d))
+				next := retitle(withVersion(d, 1), "Renamed when done")
+				want := withVersion(next, 2)
+				require.NoError(t, e.repo.Update(ctx, next))
+				mutate(&next)
+				return want
+			}},
+		)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -738,4 +789,56 @@ func testUnstorableText(t *testing.T, open Opener) {
 			e.present(want)
 		})
 	}
+}
+
+// testUnstorableLookups checks reads by text that a store may refuse to
+// store (a NUL byte, invalid UTF-8). Whether a store keeps such text or
+// not, a lookup by it is no bad input: it names no record, or only
+// records holding that very text. GetByNumber says itsm.ErrNotFound, and
+// a filter value matches what Filter.Matches says, so a list filtering on
+// such a value alone is an empty page. Inside a transaction such a lookup
+// leaves the transaction usable.
+func testUnstorableLookups(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	stored := e.create(tenantA)
+	bad := []string{"INC\x00", "INC\xff", "\xc3\x28"}
+	lookups := func(t *testing.T, ctx context.Context, repo incident.Repository) {
+		for _, text := range bad {
+			_, err := repo.GetByNumber(ctx, tenantA, incident.Number(text))
+			require.ErrorIs(t, err, itsm.ErrNotFound, "GetByNumber(%q)", text)
+			for _, f := range []incident.Filter{
+				{Group: text},
+				{Assignee: text},
+				{Statuses: []incident.Status{incident.Status(text)}},
+				{Major: []incident.MajorStatus{incident.MajorStatus(text)}},
+			} {
+				page, err := repo.List(ctx, tenantA, f, incident.Page{})
+				require.NoError(t, err, "List(%+v)", f)
+				assert.Empty(t, page.Items, "List(%+v)", f)
+				assert.True(t, page.Next.IsZero())
+			}
+			page, err := repo.List(ctx, tenantA, incident.Filter{Statuses: []incident.Status{incident.Status(text), stored.Status}}, incident.Page{})
+			require.NoError(t, err)
+			assert.Equal(t, []incident.ID{stored.ID}, ids(page.Items), "the other statuses of the list still match")
+			page, err = repo.List(ctx, tenantA, incident.Filter{Major: []incident.MajorStatus{incident.MajorStatus(text), stored.Major.Status}}, incident.Page{})
+			require.NoError(t, err)
+			assert.Equal(t, []incident.ID{stored.ID}, ids(page.Items), "the other major statuses of the list still match")
+		}
+	}
+	t.Run("on their own", func(t *testing.T) { lookups(t, ctx, e.repo) })
+	tr, ok := e.store.(storage.Transactor)
+	if !ok {
+		return
+	}
+	t.Run("inside a transaction", func(t *testing.T) {
+		d := e.data(tenantA)
+		err := tr.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+			lookups(t, ctx, tx.Incidents())
+			lookups(t, ctx, e.repo)
+			return tx.Incidents().Create(ctx, d)
+		})
+		require.NoError(t, err, "the transaction stays usable")
+		e.present(withVersion(d, 1))
+	})
 }

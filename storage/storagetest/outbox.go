@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -74,7 +75,9 @@ func runOutbox(t *testing.T, open Opener) {
 	t.Run("a lease of a fraction of a microsecond", func(t *testing.T) { testOutboxSubMicroLease(t, open) })
 	t.Run("ack", func(t *testing.T) { testOutboxAck(t, open) })
 	t.Run("refusals", func(t *testing.T) { testOutboxRefusals(t, open) })
+	t.Run("the last instants kept", func(t *testing.T) { testOutboxLastInstants(t, open) })
 	t.Run("no aliasing", func(t *testing.T) { testOutboxAliasing(t, open) })
+	t.Run("nil and empty actor lists", func(t *testing.T) { testOutboxActorLists(t, open) })
 	t.Run("transactions", func(t *testing.T) { testOutboxTx(t, open) })
 	t.Run("incident.Atomic from IncidentConfig", func(t *testing.T) { testIncidentAtomic(t, open) })
 	t.Run("claim and ack inside a transaction", func(t *testing.T) { testOutboxConsumerInTx(t, open) })
@@ -191,6 +194,14 @@ func testOutboxRefusals(t *testing.T, open Opener) {
 	bad := evs[1]
 	bad.Type = "nodot"
 	validationField(t, ob.Append(ctx, evs[0], bad, evs[2]), "events[1].type")
+	// Instants outside the years every store keeps (itsm.InstantInRange)
+	// are refused alike, whatever the store could hold.
+	for _, at := range []time.Time{farFuture, time.Date(itsm.MinInstantYear-1, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		bad = evs[1]
+		bad.At = at
+		validationField(t, ob.Append(ctx, bad), "events[0].at")
+		validationField(t, ob.Append(ctx, evs[0], bad), "events[1].at")
+	}
 	e.noEvents()
 
 	require.NoError(t, ob.Append(ctx, evs[0]))
@@ -211,6 +222,8 @@ func testOutboxRefusals(t *testing.T, open Opener) {
 		{"negative limit", storage.ClaimRequest{Consumer: "r", Now: now, Lease: lease, Limit: -1}, "limit"},
 		{"limit too high", storage.ClaimRequest{Consumer: "r", Now: now, Lease: lease, Limit: storage.MaxClaimLimit + 1}, "limit"},
 		{"no now", storage.ClaimRequest{Consumer: "r", Lease: lease}, "now"},
+		{"far-future now", storage.ClaimRequest{Consumer: "r", Now: farFuture, Lease: lease}, "now"},
+		{"now before the years kept", storage.ClaimRequest{Consumer: "r", Now: time.Date(itsm.MinInstantYear-1, 1, 1, 0, 0, 0, 0, time.UTC), Lease: lease}, "now"},
 		{"no lease", storage.ClaimRequest{Consumer: "r", Now: now}, "lease"},
 		{"negative lease", storage.ClaimRequest{Consumer: "r", Now: now, Lease: -lease}, "lease"},
 	}
@@ -226,6 +239,33 @@ func testOutboxRefusals(t *testing.T, open Opener) {
 	t.Run("ack without events", func(t *testing.T) {
 		validationField(t, c.Ack(ctx, b.Lease), "ids")
 	})
+}
+
+// farFuture is an instant Go holds but no store need: past the years
+// itsm.InstantInRange accepts, and PostgreSQL's timestamptz too.
+var farFuture = time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// The latest instants the years kept allow are stored and claimed like any
+// other, under the longest lease a time.Duration can say: bounding Now is
+// enough for the lease's end to stay within what every store holds.
+func testOutboxLastInstants(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	last := time.Date(itsm.MaxInstantYear, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	first := time.Date(itsm.MinInstantYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	evs := e.events(2)
+	evs[0].At, evs[1].At = last, first
+	require.NoError(t, ob.Append(ctx, evs...))
+	req := storage.ClaimRequest{Consumer: "relay", Now: last, Lease: math.MaxInt64}
+	b, err := c.Claim(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, evs, b.Events)
+	assert.Equal(t, req.Until(), b.Until)
+	none, err := c.Claim(ctx, claim("relay", last, 0))
+	require.NoError(t, err)
+	assert.Empty(t, none.Events, "the lease holds the events until its end")
+	require.NoError(t, c.Ack(ctx, b.Lease, b.IDs()...))
+	e.noEvents()
 }
 
 func testOutboxAliasing(t *testing.T, open Opener) {
@@ -248,6 +288,25 @@ func testOutboxAliasing(t *testing.T, open Opener) {
 	b, err = c.Claim(ctx, claim("relay", base.Add(lease), 0))
 	require.NoError(t, err)
 	assert.Equal(t, []itsm.Event{want}, b.Events, "mutating what Claim returned changes nothing")
+}
+
+// An event's actor comes back with its nil lists nil and its empty ones
+// empty: a store stores what it is given exactly.
+func testOutboxActorLists(t *testing.T, open Opener) {
+	e, ob, c := outboxEnv(t, open)
+	ctx := context.Background()
+	evs := e.events(4)
+	evs[0].Actor.Roles, evs[0].Actor.Groups = nil, nil
+	evs[1].Actor.Roles, evs[1].Actor.Groups = []string{}, []string{}
+	evs[2].Actor.Roles, evs[2].Actor.Groups = nil, []string{}
+	evs[3].Actor.Roles, evs[3].Actor.Groups = []string{}, []string{"desk"}
+	require.NoError(t, ob.Append(ctx, evs[:2]...))
+	for _, ev := range evs[2:] {
+		require.NoError(t, ob.Append(ctx, ev))
+	}
+	b, err := c.Claim(ctx, claim("relay", base, 0))
+	require.NoError(t, err)
+	assert.Equal(t, evs, b.Events)
 }
 
 func testOutboxTx(t *testing.T, open Opener) {

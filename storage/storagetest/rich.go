@@ -211,3 +211,85 @@ func testSameIDTwoTenants(t *testing.T, open Opener) {
 	require.ErrorIs(t, err, boom)
 	assert.Empty(t, collect(t, e.repo, tenantA, incident.Filter{Parent: a.ID}, 0))
 }
+
+// collections sets every list and map of d, the SLA timers' included, to
+// nil or to an empty non-nil value.
+func collections(d *incident.Data, empty bool) {
+	if !empty {
+		d.CIs, d.ImpactedServices, d.Custom, d.Comments = nil, nil, nil, nil
+		d.History[0].Changes = nil
+		d.SLA.Previous = nil
+		for i := range d.SLA.Timers {
+			tm := &d.SLA.Timers[i]
+			tm.Marks, tm.Segments, tm.Changes = nil, nil, nil
+		}
+		return
+	}
+	d.CIs, d.ImpactedServices = []itsm.Ref{}, []itsm.Ref{}
+	d.Custom, d.Comments = map[string]string{}, []incident.Comment{}
+	d.History[0].Changes = []incident.FieldChange{}
+	d.SLA.Previous = map[string]string{}
+	for i := range d.SLA.Timers {
+		tm := &d.SLA.Timers[i]
+		tm.Marks, tm.Segments, tm.Changes = []sla.Mark{}, []sla.Segment{}, []sla.Change{}
+	}
+}
+
+// testCollectionsAsGiven checks that a store keeps nil lists and maps nil
+// and empty ones empty, open or closed (a store may keep the two kinds
+// differently), through Create, Update, Get and List: a store stores what
+// it is given exactly.
+func testCollectionsAsGiven(t *testing.T, open Opener) {
+	eng := engine(t)
+	records := []struct {
+		name string
+		// make returns the record to store, before its collections are set.
+		make func(e *env) incident.Data
+	}{
+		{"open, without timers", func(e *env) incident.Data {
+			d := e.data(tenantA)
+			d.SLA = sla.State{Record: d.ID.Ref(), AsOf: d.OpenedAt, Timers: []sla.Timer{}}
+			return d
+		}},
+		{"open, without a timer list", func(e *env) incident.Data {
+			d := e.data(tenantA)
+			d.SLA = sla.State{Record: d.ID.Ref(), AsOf: d.OpenedAt}
+			return d
+		}},
+		{"closed, with timers", func(e *env) incident.Data { return e.richRecords(tenantA, eng)[0] }},
+		{"open, with timers", func(e *env) incident.Data { return e.richRecords(tenantA, eng)[3] }},
+	}
+	ctx := context.Background()
+	for _, rec := range records {
+		for _, empty := range []bool{false, true} {
+			name := rec.name + "/nil"
+			if empty {
+				name = rec.name + "/empty"
+			}
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t, open)
+				d := rec.make(e)
+				collections(&d, empty)
+				require.NoError(t, e.repo.Create(ctx, d))
+				want := withVersion(d, 1)
+				e.present(want)
+				got, err := e.repo.GetByNumber(ctx, tenantA, d.Number)
+				require.NoError(t, err)
+				assert.Equal(t, want, got, "GetByNumber")
+				page, err := e.repo.List(ctx, tenantA, incident.Filter{}, incident.Page{})
+				require.NoError(t, err)
+				assert.Equal(t, []incident.Data{want}, page.Items, "List")
+
+				next := want.Clone()
+				next.Title = "Renamed"
+				collections(&next, !empty)
+				require.NoError(t, e.repo.Update(ctx, next))
+				e.present(withVersion(next, 2))
+				next = withVersion(next, 2)
+				collections(&next, empty)
+				require.NoError(t, e.repo.Update(ctx, next))
+				e.present(withVersion(next, 3))
+			})
+		}
+	}
+}

@@ -23,6 +23,7 @@ func runTransactor(t *testing.T, open Opener) {
 	t.Run("savepoints", func(t *testing.T) { testTxSavepoints(t, open) })
 	t.Run("ended", func(t *testing.T) { testTxEnded(t, open) })
 	t.Run("busy while a nested transaction runs", func(t *testing.T) { testTxBusy(t, open) })
+	t.Run("returning while a nested transaction runs", func(t *testing.T) { testTxReturnWhileNested(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testTxCancelled(t, open) })
 	t.Run("nil function", func(t *testing.T) {
 		e := newEnv(t, open)
@@ -201,25 +202,157 @@ func withVersion(d incident.Data, v int64) incident.Data {
 	return d
 }
 
+// After InTx returns, every call made through the transaction's Store, or
+// through the Store with the transaction's context, gives ErrTxDone and
+// does nothing: reads, writes, a nested InTx, and the capabilities too,
+// even those that work outside transactions (a sequence) or would write
+// nothing (an empty append).
 func testTxEnded(t *testing.T, open Opener) {
 	e := newEnv(t, open)
 	tr := capability[storage.Transactor](t, e.store)
 	stored := e.create(tenantA)
-	for _, outcome := range []error{nil, errRefused} {
+	bg := context.Background()
+	for i, outcome := range []error{nil, errRefused} {
 		var kept storage.Store
 		var keptCtx context.Context
-		err := tr.InTx(context.Background(), func(ctx context.Context, tx storage.Store) error {
+		err := tr.InTx(bg, func(ctx context.Context, tx storage.Store) error {
 			kept, keptCtx = tx, ctx
 			return outcome
 		})
 		require.ErrorIs(t, err, outcome)
 		require.NotNil(t, kept)
-		_, err = kept.Incidents().Get(context.Background(), tenantA, stored.ID)
+		_, err = kept.Incidents().Get(bg, tenantA, stored.ID)
 		require.ErrorIs(t, err, storage.ErrTxDone, "the transaction's store after the end")
-		require.ErrorIs(t, kept.Incidents().Create(context.Background(), e.data(tenantA)), storage.ErrTxDone)
+		late := e.data(tenantA)
+		require.ErrorIs(t, kept.Incidents().Create(bg, late), storage.ErrTxDone)
 		_, err = e.repo.Get(keptCtx, tenantA, stored.ID)
 		require.ErrorIs(t, err, storage.ErrTxDone, "the store with the transaction's context after the end")
+		require.ErrorIs(t, e.repo.Create(keptCtx, late), storage.ErrTxDone)
+
+		nested := func(ctx context.Context, tx storage.Store) error {
+			return tx.Incidents().Create(ctx, late)
+		}
+		require.ErrorIs(t, capability[storage.Transactor](t, kept).InTx(bg, nested), storage.ErrTxDone,
+			"a nested transaction on the transaction's store after the end")
+		require.ErrorIs(t, tr.InTx(keptCtx, nested), storage.ErrTxDone,
+			"a nested transaction with the transaction's context after the end")
+		e.absent(late)
+
+		if _, ok := e.store.(storage.Sequences); ok {
+			_, err = capability[storage.Sequences](t, kept).Next(bg, tenantA, "ended")
+			require.ErrorIs(t, err, storage.ErrTxDone, "a sequence on the transaction's store after the end")
+			_, err = capability[storage.Sequences](t, e.store).Next(keptCtx, tenantA, "ended")
+			require.ErrorIs(t, err, storage.ErrTxDone, "a sequence with the transaction's context after the end")
+			v, err := capability[storage.Sequences](t, e.store).Next(bg, tenantA, "ended")
+			require.NoError(t, err)
+			assert.Equal(t, int64(i+1), v, "the refused calls drew nothing")
+		}
+		if _, ok := e.store.(storage.Outbox); ok {
+			ev := e.event(stored, 1)
+			for _, ob := range []struct {
+				name string
+				ob   storage.Outbox
+				ctx  context.Context
+			}{
+				{"the transaction's store", capability[storage.Outbox](t, kept), bg},
+				{"the store with the transaction's context", capability[storage.Outbox](t, e.store), keptCtx},
+			} {
+				require.ErrorIs(t, ob.ob.Append(ob.ctx), storage.ErrTxDone, "an empty append on %s after the end", ob.name)
+				require.ErrorIs(t, ob.ob.Append(ob.ctx, ev), storage.ErrTxDone, "an append on %s after the end", ob.name)
+			}
+			e.noEvents()
+		}
+		if c, ok := e.store.(storage.OutboxConsumer); ok {
+			_, err = c.Claim(keptCtx, claim("relay", base, 0))
+			require.ErrorIs(t, err, storage.ErrTxDone, "a claim with the transaction's context after the end")
+			require.ErrorIs(t, c.Ack(keptCtx, "lease-1", e.uuid()), storage.ErrTxDone,
+				"an ack with the transaction's context after the end")
+		}
 	}
+}
+
+// InTx, or a nested InTx, whose function returns while a nested
+// transaction of its own still runs (in a goroutine it did not wait for)
+// keeps none of the function's writes, nor the nested one's, and returns
+// ErrTxBusy; the nested transaction, when it ends, finds its enclosing
+// level gone (ErrTxDone).
+func testTxReturnWhileNested(t *testing.T, open Opener) {
+	// straggle opens, from a goroutine, a nested transaction in tx with
+	// ctx that writes a, then waits for release before writing b. It
+	// returns once a is written; wait then returns what the nested InTx
+	// and the write of b returned.
+	straggle := func(t *testing.T, ctx context.Context, tx storage.Store, a, b incident.Data, release <-chan struct{}) (wait func() (inTx, late error)) {
+		nest := capability[storage.Transactor](t, tx)
+		opened := make(chan struct{})
+		var wg sync.WaitGroup
+		var inTxErr, lateErr error
+		wg.Go(func() {
+			inTxErr = nest.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+				err := tx.Incidents().Create(ctx, a)
+				close(opened)
+				if err != nil {
+					return err
+				}
+				<-release
+				lateErr = tx.Incidents().Create(ctx, b)
+				return lateErr
+			})
+		})
+		<-opened
+		return func() (error, error) {
+			wg.Wait()
+			return inTxErr, lateErr
+		}
+	}
+	t.Run("outermost", func(t *testing.T) {
+		e := newEnv(t, open)
+		tr := capability[storage.Transactor](t, e.store)
+		a, b, c := e.data(tenantA), e.data(tenantA), e.data(tenantA)
+		release := make(chan struct{})
+		var wait func() (error, error)
+		err := tr.InTx(context.Background(), func(ctx context.Context, tx storage.Store) error {
+			if err := tx.Incidents().Create(ctx, c); err != nil {
+				return err
+			}
+			wait = straggle(t, ctx, tx, a, b, release)
+			return nil
+		})
+		require.ErrorIs(t, err, storage.ErrTxBusy)
+		close(release)
+		inTx, late := wait()
+		require.ErrorIs(t, late, storage.ErrTxDone, "a write of the nested transaction after the end")
+		require.ErrorIs(t, inTx, storage.ErrTxDone, "the nested transaction cannot keep its writes")
+		e.absent(a, b, c)
+	})
+	t.Run("nested", func(t *testing.T) {
+		e := newEnv(t, open)
+		tr := capability[storage.Transactor](t, e.store)
+		a, b, c, d := e.data(tenantA), e.data(tenantA), e.data(tenantA), e.data(tenantA)
+		release := make(chan struct{})
+		var wait func() (error, error)
+		err := tr.InTx(context.Background(), func(ctx context.Context, tx storage.Store) error {
+			err := capability[storage.Transactor](t, tx).InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+				if err := tx.Incidents().Create(ctx, c); err != nil {
+					return err
+				}
+				wait = straggle(t, ctx, tx, a, b, release)
+				return nil
+			})
+			if !errors.Is(err, storage.ErrTxBusy) {
+				return fmt.Errorf("the middle transaction returned %v, want ErrTxBusy", err)
+			}
+			close(release)
+			inTx, late := wait()
+			if !errors.Is(late, storage.ErrTxDone) || !errors.Is(inTx, storage.ErrTxDone) {
+				return fmt.Errorf("the straggling transaction returned %v and its late write %v, want ErrTxDone", inTx, late)
+			}
+			// The enclosing level goes on.
+			return tx.Incidents().Create(ctx, d)
+		})
+		require.NoError(t, err)
+		e.present(withVersion(d, 1))
+		e.absent(a, b, c)
+	})
 }
 
 // While a nested transaction runs, only calls made with its context may use
@@ -254,10 +387,23 @@ func testTxBusy(t *testing.T, open Opener) {
 			return tx.Incidents().Create(ctx, b)
 		})
 		outerErr := tx.Incidents().Create(ctx, c)
+		var seqErr, appendErr error
+		if seq, ok := tx.(storage.Sequences); ok {
+			_, seqErr = seq.Next(ctx, tenantA, "incident")
+		}
+		if ob, ok := tx.(storage.Outbox); ok {
+			appendErr = ob.Append(ctx)
+		}
 		close(checked)
 		wg.Wait()
 		require.ErrorIs(t, siblingErr, storage.ErrTxBusy, "a nested transaction beside a running one")
 		require.ErrorIs(t, outerErr, storage.ErrTxBusy, "the enclosing context while a nested transaction runs")
+		if _, ok := tx.(storage.Sequences); ok {
+			require.ErrorIs(t, seqErr, storage.ErrTxBusy, "a sequence with the enclosing context while a nested transaction runs")
+		}
+		if _, ok := tx.(storage.Outbox); ok {
+			require.ErrorIs(t, appendErr, storage.ErrTxBusy, "an empty append with the enclosing context while a nested transaction runs")
+		}
 		require.ErrorIs(t, innerErr, errRefused)
 		_, err := e.repo.Get(nestedCtx, tenantA, a.ID)
 		require.ErrorIs(t, err, storage.ErrTxDone, "the nested context after its end")
