@@ -878,12 +878,58 @@ const (
 	// CascadeDetached: the child was unlinked from its parent before the
 	// cascade reached it; nothing changed.
 	CascadeDetached CascadeOutcome = "detached"
+	// CascadeSkipped: the child left the cascaded state by a command of its
+	// own after the cascade's root entered it (reopened after the root was
+	// resolved, resumed after the root went on hold). Someone decided that
+	// the child differs from its parent; running the cascade again does not
+	// undo that. Nothing changed.
+	CascadeSkipped CascadeOutcome = "skipped"
 )
 
-// cascadeResolve resolves an open child with its parent's resolution.
+// leftSince reports whether a command at or after since moved the incident
+// out of a state the cascade puts children in: left says, by the states'
+// categories, whether one move did.
+func (i *Incident) leftSince(e env, since time.Time, left func(from, to itsm.Category) bool) bool {
+	h := i.d.History
+	for k := len(h) - 1; k >= 0 && !h[k].At.Before(since); k-- {
+		if h[k].From != h[k].To && left(e.pol.category(h[k].From), e.pol.category(h[k].To)) {
+			return true
+		}
+	}
+	return false
+}
+
+// heldSince returns when the incident's current hold reason was set: the
+// instant of its latest hold entry (a move on hold, or a change of reason
+// while waiting).
+func (i *Incident) heldSince() time.Time {
+	h := i.d.History
+	for k := len(h) - 1; k >= 0; k-- {
+		if h[k].Command == string(ActionHold) {
+			return h[k].At
+		}
+	}
+	return time.Time{}
+}
+
+// reopenedFrom reports a move from resolved or closed back into work.
+func reopenedFrom(from, to itsm.Category) bool {
+	return (from == itsm.CategoryResolved || from == itsm.CategoryClosed) && to.IsOpen()
+}
+
+// resumedFrom reports a move from waiting back to new or active work.
+func resumedFrom(from, to itsm.Category) bool {
+	return from == itsm.CategoryWaiting && (to == itsm.CategoryNew || to == itsm.CategoryActive)
+}
+
+// cascadeResolve resolves an open child with its parent's resolution,
+// unless the child was reopened after the parent was resolved.
 func (i *Incident) cascadeResolve(e env, parent *Incident) CascadeOutcome {
 	if !e.pol.category(i.d.Status).IsOpen() {
 		return CascadeAlready
+	}
+	if i.leftSince(e, parent.d.ResolvedAt, reopenedFrom) {
+		return CascadeSkipped
 	}
 	if !e.pol.Lifecycle.Can(i.d.Status, ActionResolve) {
 		return CascadeRefused
@@ -898,11 +944,15 @@ func (i *Incident) cascadeResolve(e env, parent *Incident) CascadeOutcome {
 	return CascadeApplied
 }
 
-// cascadeHold puts a new or active child on hold with its parent's reason.
+// cascadeHold puts a new or active child on hold with its parent's reason,
+// unless the child was resumed after the parent's hold began.
 func (i *Incident) cascadeHold(e env, parent *Incident) CascadeOutcome {
 	cat := e.pol.category(i.d.Status)
 	if cat != itsm.CategoryNew && cat != itsm.CategoryActive {
 		return CascadeAlready
+	}
+	if since := parent.heldSince(); !since.IsZero() && i.leftSince(e, since, resumedFrom) {
+		return CascadeSkipped
 	}
 	if !e.pol.Lifecycle.Can(i.d.Status, ActionHold) {
 		return CascadeRefused

@@ -52,8 +52,9 @@
 // incident role, and rejecting and demoting a reason; an accepted major
 // incident closes only after its post-incident review; a parent link that
 // would make an incident its own ancestor is refused. Cascades from a parent
-// (resolve, and holds awaiting a change, problem or vendor) are idempotent
-// and never move a child backwards.
+// (resolve, and holds awaiting a change, problem or vendor) are idempotent,
+// never move a child backwards, and never undo a later decision about a
+// child (one reopened after its parent was resolved stays open).
 //
 // # Errors
 //

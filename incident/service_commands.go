@@ -277,7 +277,9 @@ func (s *Service) LinkChange(ctx context.Context, tenant itsm.TenantID, id ID, b
 // change, problem or vendor puts its new and active descendants on hold.
 // Resolve and Hold cascade by themselves; Cascade completes a cascade that
 // failed half way (a child that could not be saved), and is harmless to run
-// twice. For any other state it does nothing.
+// twice: a child reopened after the incident was resolved, or resumed after
+// it went on hold, is left as someone made it (CascadeSkipped). For any
+// other state it does nothing.
 func (s *Service) Cascade(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor) (Result, error) {
 	if err := by.Validate(); err != nil {
 		return Result{}, err

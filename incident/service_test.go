@@ -664,6 +664,89 @@ func TestServiceCascadeReachesGrandchildrenAndCompletes(t *testing.T) {
 	}
 }
 
+// Cascade again after someone set a child apart from its parent: the child
+// is left as they made it.
+func TestServiceCascadeLeavesLaterDecisionsAlone(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		// cascade moves the parent and its children together; differ then
+		// takes the child out of the cascaded state by hand.
+		cascade func(d *desk, parent incident.ID) error
+		differ  func(d *desk, child incident.ID) error
+		want    incident.Status
+	}{
+		{
+			name: "a child reopened after its parent was resolved",
+			cascade: func(d *desk, parent incident.ID) error {
+				_, err := d.svc.Resolve(ctx, tenant, parent, agent, incident.ResolvedPermanently, "Core switch replaced")
+				return err
+			},
+			differ: func(d *desk, child incident.ID) error {
+				_, err := d.svc.Reopen(ctx, tenant, child, agent, "this printer is still down")
+				return err
+			},
+			want: incident.StatusInProgress,
+		},
+		{
+			name: "a child resumed after its parent went on hold",
+			cascade: func(d *desk, parent incident.ID) error {
+				_, err := d.svc.Hold(ctx, tenant, parent, agent, incident.HoldAwaitingVendor, "")
+				return err
+			},
+			differ: func(d *desk, child incident.ID) error {
+				_, err := d.svc.Resume(ctx, tenant, child, agent, "a local workaround needs no vendor")
+				return err
+			},
+			want: incident.StatusInProgress,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDesk(t, false)
+			parent, child, other := d.open(t), d.open(t), d.open(t)
+			for _, kid := range []*incident.Incident{child, other} {
+				_, err := d.svc.LinkParent(ctx, tenant, kid.ID(), parent.ID(), agent)
+				require.NoError(t, err)
+				_, err = d.svc.Assign(ctx, tenant, kid.ID(), agent, "network", "ana", "")
+				require.NoError(t, err)
+			}
+			require.NoError(t, tc.cascade(d, parent.ID()))
+			require.NoError(t, tc.differ(d, child.ID()))
+
+			res, err := d.svc.Cascade(ctx, tenant, parent.ID(), agent)
+			require.NoError(t, err)
+			outcomes := map[incident.ID]incident.CascadeOutcome{}
+			for _, c := range res.Cascade {
+				require.NoError(t, c.Err)
+				outcomes[c.Child] = c.Outcome
+			}
+			assert.Equal(t, map[incident.ID]incident.CascadeOutcome{
+				child.ID(): incident.CascadeSkipped, other.ID(): incident.CascadeAlready,
+			}, outcomes)
+			got, err := d.svc.Get(ctx, tenant, child.ID())
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got.Status(), "the child stays where it was set")
+		})
+	}
+	t.Run("a new cascade after the parent moves again reaches the child", func(t *testing.T) {
+		d := newDesk(t, false)
+		parent, child := d.open(t), d.open(t)
+		_, err := d.svc.LinkParent(ctx, tenant, child.ID(), parent.ID(), agent)
+		require.NoError(t, err)
+		_, err = d.svc.Resolve(ctx, tenant, parent.ID(), agent, incident.ResolvedPermanently, "first fix")
+		require.NoError(t, err)
+		_, err = d.svc.Reopen(ctx, tenant, child.ID(), agent, "still down")
+		require.NoError(t, err)
+		_, err = d.svc.Reopen(ctx, tenant, parent.ID(), agent, "the fix did not hold")
+		require.NoError(t, err)
+		res, err := d.svc.Resolve(ctx, tenant, parent.ID(), agent, incident.ResolvedPermanently, "second fix")
+		require.NoError(t, err)
+		require.Len(t, res.Cascade, 1)
+		assert.Equal(t, incident.CascadeApplied, res.Cascade[0].Outcome, "reopened before this resolution")
+	})
+}
+
 func TestServiceLinksToProblemsAndChanges(t *testing.T) {
 	d := newDesk(t, false)
 	ctx := context.Background()
