@@ -945,9 +945,18 @@ func (i *Incident) cascadeResolve(e env, parent *Incident) CascadeOutcome {
 }
 
 // cascadeHold puts a new or active child on hold with its parent's reason,
-// unless the child was resumed after the parent's hold began.
+// unless the child was resumed after the parent's hold began. A child
+// already waiting for a change, problem or vendor takes its parent's
+// reason, so that a parent whose wait changes (from a vendor to a change)
+// carries its children along; one waiting for its caller keeps its own.
 func (i *Incident) cascadeHold(e env, parent *Incident) CascadeOutcome {
 	cat := e.pol.category(i.d.Status)
+	if cat == itsm.CategoryWaiting && i.d.HoldReason.cascades() && i.d.HoldReason != parent.d.HoldReason {
+		if err := i.hold(e, parent.d.HoldReason, ""); err != nil {
+			return CascadeRefused
+		}
+		return CascadeApplied
+	}
 	if cat != itsm.CategoryNew && cat != itsm.CategoryActive {
 		return CascadeAlready
 	}

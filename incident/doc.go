@@ -54,7 +54,9 @@
 // would make an incident its own ancestor is refused. Cascades from a parent
 // (resolve, and holds awaiting a change, problem or vendor) are idempotent,
 // never move a child backwards, and never undo a later decision about a
-// child (one reopened after its parent was resolved stays open).
+// child (one reopened after its parent was resolved stays open). Children
+// waiting for a change, problem or vendor follow their parent's reason when
+// it changes; one waiting for its caller keeps its own.
 //
 // # Errors
 //

@@ -747,6 +747,46 @@ func TestServiceCascadeLeavesLaterDecisionsAlone(t *testing.T) {
 	})
 }
 
+// A parent whose wait changes carries the children waiting with it along;
+// a child waiting for its own caller keeps its reason.
+func TestServiceHoldCascadeFollowsTheParentsReason(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t, false)
+	parent, follower, own := d.open(t), d.open(t), d.open(t)
+	for _, kid := range []*incident.Incident{follower, own} {
+		_, err := d.svc.LinkParent(ctx, tenant, kid.ID(), parent.ID(), agent)
+		require.NoError(t, err)
+	}
+	_, err := d.svc.Hold(ctx, tenant, own.ID(), agent, incident.HoldAwaitingCaller, "Which floor is the printer on?")
+	require.NoError(t, err)
+	_, err = d.svc.Hold(ctx, tenant, parent.ID(), agent, incident.HoldAwaitingVendor, "")
+	require.NoError(t, err)
+
+	res, err := d.svc.Hold(ctx, tenant, parent.ID(), agent, incident.HoldAwaitingChange, "")
+	require.NoError(t, err)
+	outcomes := map[incident.ID]incident.CascadeOutcome{}
+	for _, c := range res.Cascade {
+		require.NoError(t, c.Err)
+		outcomes[c.Child] = c.Outcome
+	}
+	assert.Equal(t, map[incident.ID]incident.CascadeOutcome{
+		follower.ID(): incident.CascadeApplied, own.ID(): incident.CascadeAlready,
+	}, outcomes)
+	for id, want := range map[incident.ID]incident.HoldReason{follower.ID(): incident.HoldAwaitingChange, own.ID(): incident.HoldAwaitingCaller} {
+		got, err := d.svc.Get(ctx, tenant, id)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Data().HoldReason)
+	}
+
+	// Running it again changes nothing.
+	res, err = d.svc.Cascade(ctx, tenant, parent.ID(), agent)
+	require.NoError(t, err)
+	for _, c := range res.Cascade {
+		assert.Equal(t, incident.CascadeAlready, c.Outcome)
+		assert.Empty(t, c.Events)
+	}
+}
+
 func TestServiceLinksToProblemsAndChanges(t *testing.T) {
 	d := newDesk(t, false)
 	ctx := context.Background()
