@@ -538,8 +538,8 @@ func hasWork(cal sla.Calendar, from, to time.Time) bool {
 }
 
 // DueForAutoClose lists the tenant's resolved incidents that are closable
-// at the given instant under a, oldest first. The host closes them (with a
-// system actor) through Close.
+// at the given instant under a, the longest resolved first (by ResolvedAt,
+// then by ID). The host closes them (with a system actor) through Close.
 //
 // Errors: *itsm.ValidationError for a bad a; storage errors.
 func (s *Service) DueForAutoClose(ctx context.Context, tenant itsm.TenantID, at time.Time, a AutoClose) ([]Data, error) {
@@ -560,6 +560,9 @@ func (s *Service) DueForAutoClose(ctx context.Context, tenant itsm.TenantID, at 
 			}
 		}
 		if lp.Next.IsZero() {
+			// The store lists by ID; a host working through the list
+			// closes the incidents waiting longest first.
+			slices.SortStableFunc(out, func(x, y Data) int { return x.ResolvedAt.Compare(y.ResolvedAt) })
 			return out, nil
 		}
 		page.After = lp.Next

@@ -664,6 +664,24 @@ func TestServiceCascadeReachesGrandchildrenAndCompletes(t *testing.T) {
 	}
 }
 
+func TestServiceDueForAutoCloseListsTheLongestResolvedFirst(t *testing.T) {
+	ctx := context.Background()
+	d := newDesk(t, false)
+	first, second, third := d.open(t), d.open(t), d.open(t)
+	for _, inc := range []*incident.Incident{third, first} {
+		_, err := d.svc.Resolve(ctx, tenant, inc.ID(), agent, incident.ResolvedPermanently, "done")
+		require.NoError(t, err)
+	}
+	rule := incident.AutoClose{Days: 1, Calendar: sla.Always(time.UTC), Location: time.UTC}
+	due, err := d.svc.DueForAutoClose(ctx, tenant, monday9.AddDate(0, 0, 3), rule)
+	require.NoError(t, err)
+	var got []incident.ID
+	for _, x := range due {
+		got = append(got, x.ID)
+	}
+	assert.Equal(t, []incident.ID{third.ID(), first.ID()}, got, "by resolution, not by opening; %s is not resolved", second.Number())
+}
+
 // Cascade again after someone set a child apart from its parent: the child
 // is left as they made it.
 func TestServiceCascadeLeavesLaterDecisionsAlone(t *testing.T) {
