@@ -2,6 +2,8 @@ package itsm
 
 import (
 	"slices"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -41,38 +43,81 @@ type Actor struct {
 // MaxActorIDLen is the longest Actor.ID accepted, in bytes.
 const MaxActorIDLen = 256
 
+// MaxActorNameLen is the longest Actor.Name accepted, in bytes. Every
+// history entry and comment keeps a copy of the name.
+const MaxActorNameLen = 256
+
 // Validate returns a *ValidationError listing every problem with the actor:
 // a missing or over-long ID, an unknown kind, or names that are not valid
 // UTF-8.
 func (a Actor) Validate() error {
-	var errs FieldErrors
-	switch {
-	case a.ID == "":
-		errs.Add("actor.id", "must not be empty")
-	case len(a.ID) > MaxActorIDLen:
-		errs.Addf("actor.id", "must be at most %d bytes", MaxActorIDLen)
-	case !validUTF8(a.ID):
-		errs.Add("actor.id", "must be valid UTF-8")
+	// Every command checks its actor: a valid one, the usual case, is
+	// answered without gathering errors.
+	if a.ID != "" && len(a.ID) <= MaxActorIDLen && len(a.Name) <= MaxActorNameLen &&
+		printable(a.ID) && printable(a.Name) && a.kindValid() && entriesOK(a.Groups) && entriesOK(a.Roles) {
+		return nil
 	}
-	if !validUTF8(a.Name) {
-		errs.Add("actor.name", "must be valid UTF-8")
-	}
+	return a.invalid()
+}
+
+// kindValid reports whether a.Kind is one of the kinds, or empty.
+func (a Actor) kindValid() bool {
 	switch a.Kind {
 	case "", ActorHuman, ActorSystem, ActorIntegration:
-	default:
+		return true
+	}
+	return false
+}
+
+// entriesOK reports whether every group or role name is non-empty
+// printable text.
+func entriesOK(list []string) bool {
+	for _, s := range list {
+		if s == "" || !printable(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// invalid returns the *ValidationError listing everything wrong with a.
+func (a Actor) invalid() error {
+	var errs FieldErrors
+	if a.ID == "" {
+		errs.Add("actor.id", "must not be empty")
+	} else {
+		checkActorText(&errs, "actor.id", a.ID, MaxActorIDLen)
+	}
+	checkActorText(&errs, "actor.name", a.Name, MaxActorNameLen)
+	if !a.kindValid() {
 		errs.Addf("actor.kind", "%q is not human, system or integration", string(a.Kind))
 	}
 	for i, g := range a.Groups {
-		if g == "" || !validUTF8(g) {
-			errs.Addf("actor.groups", "entry %d must be non-empty valid UTF-8", i)
+		if g == "" || !printable(g) {
+			errs.Addf("actor.groups", "entry %d must be non-empty valid UTF-8 without control characters", i)
 		}
 	}
 	for i, r := range a.Roles {
-		if r == "" || !validUTF8(r) {
-			errs.Addf("actor.roles", "entry %d must be non-empty valid UTF-8", i)
+		if r == "" || !printable(r) {
+			errs.Addf("actor.roles", "entry %d must be non-empty valid UTF-8 without control characters", i)
 		}
 	}
 	return errs.Err()
+}
+
+// checkActorText records why s, the actor's ID or name, is refused: too
+// long, not UTF-8, or holding a control character (a NUL no store can keep,
+// an escape sequence that would reach a terminal showing the history).
+func checkActorText(errs *FieldErrors, field, s string, max int) {
+	switch {
+	case len(s) > max:
+		errs.Addf(field, "must be at most %d bytes", max)
+	case printable(s):
+	case !utf8.ValidString(s):
+		errs.Add(field, "must be valid UTF-8")
+	default:
+		errs.Add(field, "must not contain control characters")
+	}
 }
 
 // HasRole reports whether the actor holds role.
@@ -103,31 +148,46 @@ type ActorRef struct {
 // Brief returns the ActorRef of a.
 func (a Actor) Brief() ActorRef { return ActorRef{ID: a.ID, Name: a.Name, Kind: a.Kind} }
 
-// validUTF8 is utf8.ValidString with a cheaper start for the short ASCII
-// strings actors are made of: every command checks its actor, and
-// ValidString spends some seventy instructions on a three-byte name,
-// testing its first byte alone before it reads words. A string of eight
-// bytes or more is read as little-endian words (each one load), the last
-// word overlapping the one before, and or-ed together: no high bit means
-// ASCII. Shorter strings are tested byte by byte. Anything else is
-// ValidString's to answer, so validUTF8 agrees with it on every string.
-func validUTF8(s string) bool {
+// printable reports whether s is valid UTF-8 without control characters
+// (unicode.IsControl: C0, DEL and C1). Actor strings are short ASCII, so
+// that case is answered without decoding: bytes one at a time below eight
+// bytes, otherwise words, where a byte below 0x20, a DEL or a high bit in
+// any word sends s to the decoding path. The last word overlaps the one
+// before it, which is harmless for tests that look for a byte.
+func printable(s string) bool {
 	if len(s) < 8 {
 		for i := 0; i < len(s); i++ {
-			if s[i] >= utf8.RuneSelf {
-				return utf8.ValidString(s[i:])
+			// One unsigned compare: bytes below 0x20 wrap round to large
+			// values, so only 0x20 to 0x7e pass.
+			if s[i]-0x20 >= 0x7f-0x20 {
+				return printableSlow(s)
 			}
 		}
 		return true
 	}
-	acc := word8(s[len(s)-8:])
+	bad := unprintable(word8(s[len(s)-8:]))
 	for i := 0; i+8 <= len(s); i += 8 {
-		acc |= word8(s[i:])
+		bad |= unprintable(word8(s[i:]))
 	}
-	if acc&0x8080808080808080 == 0 {
+	if bad == 0 {
 		return true
 	}
-	return utf8.ValidString(s)
+	return printableSlow(s)
+}
+
+// unprintable returns a word whose high bits are set where w holds a byte
+// below 0x20, a DEL or a byte with its high bit set; zero when w is eight
+// printable ASCII bytes. (Borrows may set more bits beside a byte found;
+// only whether any is set matters.)
+func unprintable(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	del := w ^ 0x7f*ones // a DEL byte becomes zero
+	return ((w-0x20*ones)&^w | (del-ones)&^del | w) & highs
+}
+
+// printableSlow is printable decoded rune by rune.
+func printableSlow(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // word8 returns the first eight bytes of s as a little-endian word, which

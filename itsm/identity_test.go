@@ -129,6 +129,10 @@ func TestActorValidate(t *testing.T) {
 		{"long id", itsm.Actor{ID: strings.Repeat("a", 257)}, []string{"actor.id"}},
 		{"bad kind and name", itsm.Actor{ID: "x", Kind: "robot", Name: "\xff"}, []string{"actor.kind", "actor.name"}},
 		{"empty group and role", itsm.Actor{ID: "x", Groups: []string{""}, Roles: []string{""}}, []string{"actor.groups", "actor.roles"}},
+		{"control characters", itsm.Actor{ID: "u1\x00", Name: "\x1b[2JAna"}, []string{"actor.id", "actor.name"}},
+		{"control characters in group and role", itsm.Actor{ID: "x", Groups: []string{"net\nwork"}, Roles: []string{"itil\x7f"}}, []string{"actor.groups", "actor.roles"}},
+		{"long name", itsm.Actor{ID: "x", Name: strings.Repeat("n", itsm.MaxActorNameLen+1)}, []string{"actor.name"}},
+		{"longest name", itsm.Actor{ID: "x", Name: strings.Repeat("n", itsm.MaxActorNameLen)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
