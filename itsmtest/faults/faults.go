@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/itsmkit/itsmkit/itsm"
@@ -117,9 +118,12 @@ type Fault struct {
 	// Method is the method whose calls count; Any counts every call.
 	Method Method
 	// Nth is the first call to fault, counted from when the fault is
-	// planned: 1 is the next matching call. Required.
+	// planned: 1 is the next matching call. Required, at most 2^40.
 	Nth int
-	// Times is how many consecutive matching calls to fault; 0 means 1.
+	// Times is how many consecutive matching calls to fault; 0 means 1,
+	// math.MaxInt every call from the nth on. Where the calls of two
+	// planned faults overlap, the one planned first faults the shared
+	// calls, and they count as used for both.
 	Times int
 	// Kind is what to do. Required.
 	Kind Kind
@@ -149,8 +153,8 @@ func (inj *Injector) Inject(f Fault) error {
 	if f.Method != Any && !known(f.Method) {
 		errs.Addf("method", "%q is not a method of the store", string(f.Method))
 	}
-	if f.Nth < 1 {
-		errs.Add("nth", "must be 1 or more")
+	if f.Nth < 1 || f.Nth > maxNth {
+		errs.Addf("nth", "must be between 1 and %d", maxNth)
 	}
 	if f.Times < 0 {
 		errs.Add("times", "must not be negative")
@@ -167,9 +171,16 @@ func (inj *Injector) Inject(f Fault) error {
 	inj.mu.Lock()
 	defer inj.mu.Unlock()
 	from := inj.calls[f.Method] + f.Nth
-	inj.faults = append(inj.faults, &planned{Fault: f, from: from, to: from + f.Times})
+	to := math.MaxInt // Times as large as math.MaxInt: every call from the nth on
+	if f.Times < math.MaxInt-from {
+		to = from + f.Times
+	}
+	inj.faults = append(inj.faults, &planned{Fault: f, from: from, to: to})
 	return nil
 }
+
+// maxNth bounds Fault.Nth, so that counting calls up to it cannot overflow.
+const maxNth = 1 << 40
 
 func known(m Method) bool {
 	for _, k := range methods {
@@ -239,20 +250,28 @@ func (inj *Injector) decide(m Method) (*planned, int) {
 	inj.calls[m]++
 	inj.calls[Any]++
 	n := inj.calls[m]
-	for i, f := range inj.faults {
+	// The first planned fault whose window holds the call is injected.
+	// Every fault whose window ends with this call leaves the plan, the
+	// ones the first one hid included: two faults planned for one call
+	// fault it once, and Pending does not count the other forever.
+	var chosen *planned
+	kept := inj.faults[:0]
+	for _, f := range inj.faults {
 		if f.Method != Any && f.Method != m {
+			kept = append(kept, f)
 			continue
 		}
 		c := inj.calls[f.Method]
-		if c < f.from || c >= f.to {
-			continue
+		if c >= f.from && c < f.to && chosen == nil {
+			chosen = f
 		}
-		if c == f.to-1 {
-			inj.faults = append(inj.faults[:i:i], inj.faults[i+1:]...)
+		if c < f.to-1 {
+			kept = append(kept, f)
 		}
-		return f, n
 	}
-	return nil, n
+	clear(inj.faults[len(kept):])
+	inj.faults = kept
+	return chosen, n
 }
 
 // call runs do as call m, unless a fault says otherwise.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -280,6 +281,62 @@ func validationError(t *testing.T, err error, field string) {
 	assert.True(t, ve.Has(field), "%v should name %s", err, field)
 }
 
+// Faults whose calls overlap, and a fault with no end: the calls planned
+// fail, and Pending comes back to zero once no planned call is left.
+func TestOverlappingAndEndlessFaults(t *testing.T) {
+	ctx := context.Background()
+	get := func(f *fixture) error {
+		_, err := f.repo.Get(ctx, f.d.Tenant, f.d.ID)
+		return err
+	}
+	tests := []struct {
+		name    string
+		plan    []faults.Fault
+		want    []error // per call: nil, or the error the call unwraps to
+		pending int     // after the calls
+	}{
+		{
+			name: "a later fault inside an earlier one's calls",
+			plan: []faults.Fault{
+				{Method: faults.IncidentsGet, Nth: 1, Times: 2, Kind: faults.Fail},
+				{Method: faults.IncidentsGet, Nth: 2, Kind: faults.Conflict},
+			},
+			want: []error{faults.ErrInjected, faults.ErrInjected, nil, nil},
+		},
+		{
+			name: "a later fault running past an earlier one",
+			plan: []faults.Fault{
+				{Method: faults.IncidentsGet, Nth: 1, Times: 2, Kind: faults.Fail},
+				{Method: faults.IncidentsGet, Nth: 2, Times: 2, Kind: faults.Conflict},
+			},
+			want: []error{faults.ErrInjected, faults.ErrInjected, itsm.ErrConflict, nil},
+		},
+		{
+			name:    "every call from the first on",
+			plan:    []faults.Fault{{Method: faults.IncidentsGet, Nth: 1, Times: math.MaxInt, Kind: faults.Fail}},
+			want:    []error{faults.ErrInjected, faults.ErrInjected, faults.ErrInjected, faults.ErrInjected},
+			pending: 1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, p := range tc.plan {
+				require.NoError(t, f.inj.Inject(p))
+			}
+			for i, want := range tc.want {
+				err := get(f)
+				if want == nil {
+					assert.NoError(t, err, "call %d", i+1)
+				} else {
+					assert.ErrorIs(t, err, want, "call %d", i+1)
+				}
+			}
+			assert.Equal(t, tc.pending, f.inj.Pending())
+		})
+	}
+}
+
 func TestInjectRefusesMalformedFaults(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -291,6 +348,7 @@ func TestInjectRefusesMalformedFaults(t *testing.T) {
 		{"negative times", faults.Fault{Method: faults.IncidentsGet, Nth: 1, Times: -1, Kind: faults.Fail}, "times"},
 		{"no kind", faults.Fault{Method: faults.IncidentsGet, Nth: 1}, "kind"},
 		{"unknown kind", faults.Fault{Method: faults.IncidentsGet, Nth: 1, Kind: 9}, "kind"},
+		{"nth past counting", faults.Fault{Method: faults.IncidentsGet, Nth: math.MaxInt, Kind: faults.Fail}, "nth"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
