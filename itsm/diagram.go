@@ -14,16 +14,28 @@ var mermaidKeywords = map[string]bool{
 }
 
 // mermaidIDs gives each state an identifier Mermaid accepts: the state name
-// when it is a plain identifier, s<index> otherwise.
+// when it is a plain identifier, s<index> otherwise, with underscores added
+// while that is another state's name (states "s1" and "end" must not both
+// be drawn as s1).
 func (l *Lifecycle[S, A]) mermaidIDs() map[S]string {
 	ids := make(map[S]string, len(l.spec.States))
-	for i, st := range l.spec.States {
-		name := string(st.State)
-		if isPlainIdent(name) && !mermaidKeywords[name] {
+	taken := make(map[string]bool, len(l.spec.States))
+	for _, st := range l.spec.States {
+		if name := string(st.State); isPlainIdent(name) && !mermaidKeywords[name] {
 			ids[st.State] = name
-		} else {
-			ids[st.State] = fmt.Sprintf("s%d", i)
+			taken[name] = true
 		}
+	}
+	for i, st := range l.spec.States {
+		if _, ok := ids[st.State]; ok {
+			continue
+		}
+		id := fmt.Sprintf("s%d", i)
+		for taken[id] {
+			id += "_"
+		}
+		ids[st.State] = id
+		taken[id] = true
 	}
 	return ids
 }
@@ -115,7 +127,12 @@ func (l *Lifecycle[S, A]) DOT() string {
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(l.spec.Name))
 	b.WriteString("    rankdir=LR;\n")
 	b.WriteString("    node [shape=box, style=\"rounded,filled\"];\n")
-	b.WriteString("    \"__start__\" [shape=point, label=\"\"];\n")
+	// The start point is a node of its own, named apart from every state.
+	start := "__start__"
+	for l.Has(S(start)) {
+		start += "_"
+	}
+	fmt.Fprintf(&b, "    %s [shape=point, label=\"\"];\n", dotQuote(start))
 	for _, st := range l.spec.States {
 		extra := ""
 		if st.Terminal {
@@ -125,7 +142,7 @@ func (l *Lifecycle[S, A]) DOT() string {
 			dotQuote(string(st.State)), `"`+dotEscape(l.Label(st.State))+`\n(`+st.Category.String()+`)"`,
 			dotQuote(categoryStyle[st.Category]), extra)
 	}
-	fmt.Fprintf(&b, "    \"__start__\" -> %s;\n", dotQuote(string(l.spec.Initial)))
+	fmt.Fprintf(&b, "    %s -> %s;\n", dotQuote(start), dotQuote(string(l.spec.Initial)))
 	for _, tr := range l.spec.Transitions {
 		fmt.Fprintf(&b, "    %s -> %s [label=%s];\n", dotQuote(string(tr.From)), dotQuote(string(tr.To)), dotQuote(string(tr.Action)))
 	}

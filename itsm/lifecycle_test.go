@@ -325,6 +325,32 @@ func TestMermaidQuotesAwkwardNames(t *testing.T) {
 	assert.Contains(t, got, "s0 --> s1 : wait#59; then")
 }
 
+// Generated identifiers and the DOT start point never take a state's name.
+func TestDiagramNamesNeverCollide(t *testing.T) {
+	spec := itsm.LifecycleSpec[state, action]{
+		Name:    "clash",
+		Initial: "s1",
+		States: []itsm.StateDef[state]{
+			{State: "s1", Category: itsm.CategoryNew},
+			{State: "end", Category: itsm.CategoryActive},
+			{State: "__start__", Category: itsm.CategoryClosed, Terminal: true},
+		},
+		Transitions: []itsm.Transition[state, action]{
+			{From: "s1", Action: "work", To: "end"},
+			{From: "end", Action: "finish", To: "__start__"},
+		},
+	}
+	l := mustLifecycle(t, spec)
+	mermaid := l.Mermaid()
+	assert.Contains(t, mermaid, `state "end" as s1_`, "s1 is a state's own name")
+	assert.Contains(t, mermaid, "s1 --> s1_ : work")
+	assert.NotContains(t, mermaid, "s1 --> s1 ")
+	dot := l.DOT()
+	assert.Contains(t, dot, `"__start___" [shape=point`)
+	assert.Contains(t, dot, `"__start___" -> "s1";`)
+	assert.Contains(t, dot, `"end" -> "__start__" [label="finish"];`)
+}
+
 func TestNextIsSafeForConcurrentUse(t *testing.T) {
 	l := mustLifecycle(t, sixStates())
 	errs := make(chan error, 8)

@@ -1,6 +1,7 @@
 package itsm
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -415,7 +416,7 @@ func (m *PriorityMatrix) ComparePriority(a, b Priority) int {
 	case bok:
 		return 1
 	default:
-		return int(a) - int(b)
+		return cmp.Compare(a, b) // a subtraction overflows at the extremes
 	}
 }
 

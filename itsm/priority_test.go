@@ -109,6 +109,8 @@ func TestPriorityMatrixWithDescendingNumbers(t *testing.T) {
 	assert.Positive(t, m.ComparePriority(2, 4))
 	assert.Zero(t, m.ComparePriority(3, 3))
 	assert.Negative(t, m.ComparePriority(1, 9), "undeclared priorities sort last")
+	assert.Negative(t, m.ComparePriority(itsm.Priority(math.MinInt), 100), "by number, without overflow")
+	assert.Positive(t, m.ComparePriority(itsm.Priority(math.MaxInt), -100))
 }
 
 func TestPriorityMatrixParse(t *testing.T) {

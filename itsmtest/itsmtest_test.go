@@ -29,6 +29,43 @@ func TestClock(t *testing.T) {
 	assert.True(t, itsm.IsNormalized(c.Peek()))
 }
 
+// Steps and advances that are not whole microseconds add up exactly, and
+// readings stay distinct and normalised.
+func TestClockKeepsFractionsOfAMicrosecond(t *testing.T) {
+	start := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		step  time.Duration
+		reads int
+		last  time.Time // the last reading
+	}{
+		{"a step under a microsecond is one", 500 * time.Nanosecond, 1000, start.Add(999 * time.Microsecond)},
+		{"one and a half microseconds", 1500 * time.Nanosecond, 1000, start.Add(999 * 1500 * time.Nanosecond).Truncate(time.Microsecond)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := itsmtest.NewSteppingClock(start, tc.step)
+			var prev, last time.Time
+			for i := range tc.reads {
+				last = c.Now()
+				require.True(t, itsm.IsNormalized(last))
+				if i > 0 {
+					require.True(t, last.After(prev), "reading %d", i)
+				}
+				prev = last
+			}
+			assert.Equal(t, tc.last, last)
+		})
+	}
+	t.Run("advances", func(t *testing.T) {
+		c := itsmtest.NewClock(start)
+		c.Advance(400 * time.Nanosecond)
+		c.Advance(400 * time.Nanosecond)
+		assert.Equal(t, start, c.Peek(), "800 ns: the same microsecond")
+		assert.Equal(t, start.Add(time.Microsecond), c.Advance(400*time.Nanosecond))
+	})
+}
+
 func TestSteppingClockIsSafeForConcurrentUse(t *testing.T) {
 	c := itsmtest.NewSteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)
 	var mu sync.Mutex
