@@ -34,6 +34,7 @@ func TestPracticesAreThe34InThreeGroups(t *testing.T) {
 	}
 	assert.Equal(t, "8.6.1", itsm.PracticeIncidentManagement.ISOClause())
 	assert.Equal(t, "8.5.1", itsm.PracticeChangeEnablement.ISOClause())
+	assert.Equal(t, "7.6", itsm.PracticeKnowledgeManagement.ISOClause(), "7.6 Knowledge")
 	assert.Equal(t, itsm.ActivityDeliverAndSupport, itsm.PracticeIncidentManagement.Activities()[0])
 	assert.Equal(t, itsm.GroupTechnical, itsm.PracticeDeploymentManagement.Group())
 	var bad itsm.Practice = 99

@@ -142,7 +142,7 @@ var practiceTable = [...]practiceInfo{
 	{GroupGeneral, "Keep a coherent picture of how the organisation's structures, systems and technology fit together, so that change is planned against it.", []Activity{plan, improve, design}, ""},
 	{GroupGeneral, "Keep services and ways of working in step with changing needs through small, measured, continuing improvements.", []Activity{improve, plan, engage}, "10.2"},
 	{GroupGeneral, "Protect the confidentiality, integrity and availability of the information the organisation relies on.", []Activity{plan, design, deliver}, "8.7.3"},
-	{GroupGeneral, "Capture, share and reuse what people know, so that answers are found instead of rediscovered.", []Activity{improve, engage, deliver}, ""},
+	{GroupGeneral, "Capture, share and reuse what people know, so that answers are found instead of rediscovered.", []Activity{improve, engage, deliver}, "7.6"},
 	{GroupGeneral, "Turn data into evidence for decisions by collecting, analysing and reporting it against agreed measures.", []Activity{improve, plan}, "9.1"},
 	{GroupGeneral, "Help people adopt new ways of working so that changes to the organisation land and last.", []Activity{improve, engage, design}, ""},
 	{GroupGeneral, "Choose the mix of services, products, programmes and projects that best uses limited funding and capacity.", []Activity{plan, engage}, "8.2"},

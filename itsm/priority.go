@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -76,6 +77,9 @@ func (v *Urgency) UnmarshalJSON(b []byte) error { return unmarshalLevelJSON(v, "
 func (v *Priority) UnmarshalJSON(b []byte) error { return unmarshalLevelJSON(v, "priority", b) }
 
 func unmarshalLevelJSON[L level](v *L, field string, b []byte) error {
+	if string(b) == "null" {
+		return nil // as encoding/json does for values it decodes itself
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -175,9 +179,10 @@ const MaxLevelLabelLen = 64
 
 // NewPriorityMatrix validates spec and builds the matrix. Every problem found
 // is reported in one *ValidationError: empty or over-long scales, values
-// that do not fit in 32 bits, duplicate values or labels, labels that are empty, too long, not UTF-8 or
-// start with a digit, a missing or extra row or cell, and cells whose priority
-// is not one of Priorities. The spec is copied; later changes to it do not
+// that do not fit in 32 bits, duplicate values or labels, labels that are
+// empty, too long, not UTF-8, holding a control character or starting with a
+// digit, a missing or extra row or cell, and cells whose priority is not one
+// of Priorities. The spec is copied; later changes to it do not
 // affect the matrix.
 func NewPriorityMatrix(spec MatrixSpec) (*PriorityMatrix, error) {
 	var errs FieldErrors
@@ -234,6 +239,8 @@ func indexLevels(errs *FieldErrors, field string, levels []Level) map[int]int {
 			errs.Addf(f+".label", "must be at most %d bytes", MaxLevelLabelLen)
 		case !utf8.ValidString(label):
 			errs.Add(f+".label", "must be valid UTF-8")
+		case strings.ContainsFunc(label, unicode.IsControl):
+			errs.Addf(f+".label", "%q contains a control character", clip(label))
 		case label[0] >= '0' && label[0] <= '9' || label[0] == '-' || label[0] == '+':
 			errs.Addf(f+".label", "%q must not start with a digit or sign, or it reads as a number", clip(label))
 		case label != l.Label:

@@ -73,6 +73,7 @@ func TestNewPriorityMatrixRejectsBadSpecs(t *testing.T) {
 		{"label starting with a digit", func(s *itsm.MatrixSpec) { s.Impacts[0].Label = "1st" }, "impacts[0].label"},
 		{"label with surrounding spaces", func(s *itsm.MatrixSpec) { s.Impacts[0].Label = " High" }, "impacts[0].label"},
 		{"invalid UTF-8 label", func(s *itsm.MatrixSpec) { s.Impacts[0].Label = "\xff" }, "impacts[0].label"},
+		{"label with a control character", func(s *itsm.MatrixSpec) { s.Urgencies[1].Label = "Hi\x00gh" }, "urgencies[1].label"},
 		{"priority beyond 32 bits", func(s *itsm.MatrixSpec) { s.Priorities[4].Value = math.MaxInt32 + 1 }, "priorities[4].value"},
 		{"impact below 32 bits", func(s *itsm.MatrixSpec) { s.Impacts[2].Value = math.MinInt32 - 1 }, "impacts[2].value"},
 	}
@@ -169,6 +170,10 @@ func TestLevelTextAndJSON(t *testing.T) {
 	for _, bad := range []string{`{"impact":"High"}`, `{"urgency":true}`, `{"priority":"x1"}`} {
 		assert.ErrorIs(t, json.Unmarshal([]byte(bad), &r), itsm.ErrInvalid, bad)
 	}
+	// null leaves a level as it was, as encoding/json does for its own types.
+	r = rec{2, 3, 4}
+	require.NoError(t, json.Unmarshal([]byte(`{"impact":null,"urgency":null,"priority":null}`), &r))
+	assert.Equal(t, rec{2, 3, 4}, r)
 	text, err := itsm.Priority(3).MarshalText()
 	require.NoError(t, err)
 	assert.Equal(t, "3", string(text))
