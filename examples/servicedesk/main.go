@@ -1,7 +1,7 @@
 // Command servicedesk is itsmkit's main example: a simulated service desk on
 // the library's embedded defaults. A seeded generator opens incidents over
 // a London business calendar; agents assign, hold, resolve and reopen them;
-// callers reply; a nightly scheduler auto-closes resolved incidents after
+// callers reply; a daily scheduler auto-closes resolved incidents after
 // three business days; SLA timers run on every command. The program then
 // prints counts by state, SLA attainment by priority, breaches, mean time to
 // resolve and the busiest groups.

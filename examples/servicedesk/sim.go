@@ -186,6 +186,11 @@ var (
 	scheduler  = itsm.Actor{ID: "scheduler", Name: "Scheduler", Kind: itsm.ActorSystem}
 )
 
+// reportEnd is the end of the period the report covers: ten days past the
+// last simulated day, so that the incidents opened last can run their
+// course. The simulation plays until then and brings every timer up to it.
+func (s *sim) reportEnd() time.Time { return s.end.Add(10 * 24 * time.Hour) }
+
 // run plays the whole simulation.
 func (s *sim) run(ctx context.Context) error {
 	// Arrivals spread over the desk's working time, most of them low
@@ -200,13 +205,14 @@ func (s *sim) run(ctx context.Context) error {
 		n := i
 		s.at(arrival, func(s *sim) error { return s.arrive(ctx, n) })
 	}
-	// The scheduler's nightly run: auto-close resolved incidents.
-	for day := s.now; day.Before(s.end.Add(10 * 24 * time.Hour)); day = day.Add(24 * time.Hour) {
+	// The scheduler's daily run, at the hour the desk starts: auto-close
+	// resolved incidents.
+	for day := s.now; day.Before(s.reportEnd()); day = day.Add(24 * time.Hour) {
 		s.at(day, func(s *sim) error { return s.autoClose(ctx) })
 	}
 	for s.queue.Len() > 0 {
 		a := heap.Pop(&s.queue).(action)
-		if a.at.After(s.end.Add(10 * 24 * time.Hour)) {
+		if a.at.After(s.reportEnd()) {
 			break
 		}
 		if a.at.After(s.now) {
@@ -216,7 +222,11 @@ func (s *sim) run(ctx context.Context) error {
 			return err
 		}
 	}
-	// Bring every live timer up to the end, so breaches are counted.
+	// Bring every live timer up to the report's end, so that breaches due
+	// between the last action and that end are counted too.
+	if end := s.reportEnd(); end.After(s.now) {
+		s.now = end
+	}
 	for _, id := range s.ids {
 		if err := s.record(s.svc.AdvanceSLA(ctx, s.tenant, id, scheduler)); err != nil {
 			return err
