@@ -180,8 +180,8 @@ func ExampleService_LinkParent() {
 	// INC0000002 applied resolved
 }
 
-// SLA timers attach on open, pause while waiting, and a host's scheduler
-// asks when to look again.
+// SLA timers attach on open, and a host's scheduler asks when to look
+// again: AdvanceSLA then records the thresholds and the breach due by now.
 func ExampleService_AdvanceSLA() {
 	engine, _ := sla.NewEngine([]sla.Agreement{{
 		ID: "desk", Version: 1, Kind: itsm.AgreementSLA,

@@ -33,7 +33,9 @@
 // github.com/looplab/fsm once (see internal/fsmx) and refuses a table looplab
 // reads differently. Guards that depend on a record's
 // data run in the practice package before Next; effects run after it.
-// A six-state table such as the incident baseline renders with Mermaid as:
+// A six-state table (the one this package's tests use, with a reassign edge
+// that package incident's default lifecycle does without) renders with
+// Mermaid as:
 //
 //	stateDiagram-v2
 //	    [*] --> new

@@ -7,6 +7,7 @@
 // the same instants and IDs on every run, so tests can compare whole records
 // and golden outputs. Clock and IDs are safe for concurrent use.
 //
-// Later practice packages add builders of valid records and a fault-injecting
-// store wrapper here.
+// Its subpackages add the rest: itsmtest/incidents builds valid incidents in
+// any state, and itsmtest/faults wraps a store to fail, conflict or time out
+// on the call a test chooses.
 package itsmtest
