@@ -35,6 +35,8 @@ func TestNewScheduleValidation(t *testing.T) {
 		{"holiday without date", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Name: "x"}}}, "holidays[0]"},
 		{"holiday bad nth", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Yearly: &YearlyRule{Month: 5, Weekday: time.Monday, Nth: 6}}}}, "holidays[0].yearly.nth"},
 		{"holiday bad day", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Yearly: &YearlyRule{Month: 4, Day: 31}}}}, "holidays[0].yearly.day"},
+		{"fixed-date holiday with a weekday", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Yearly: &YearlyRule{Month: 5, Day: 25, Weekday: time.Monday}}}}, "holidays[0].yearly.weekday"},
+		{"Easter with a weekday", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Yearly: &YearlyRule{Easter: true, Weekday: time.Friday, Offset: -2}}}}, "holidays[0].yearly.easter"},
 		{"holiday bad observance", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Date: Date{2026, 1, 1}, Observed: "sometimes"}}}, "holidays[0].observed"},
 		{"holiday invalid date", CalendarSpec{Zone: ny, Week: nineToFive(), Holidays: []Holiday{{Date: Date{2026, 2, 30}}}}, "holidays[0].date"},
 		{"duplicate exception", CalendarSpec{Zone: ny, Week: nineToFive(), Exceptions: []Exception{{Date: Date{2026, 1, 2}}, {Date: Date{2026, 1, 2}}}}, "exceptions[1].date"},

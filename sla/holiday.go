@@ -196,8 +196,10 @@ func validateRule(errs *itsm.FieldErrors, field string, r YearlyRule) {
 		errs.Add(field+".last_year", "must not be before first_year")
 	}
 	if r.Easter {
-		if r.Month != 0 || r.Day != 0 || r.Nth != 0 {
-			errs.Add(field+".easter", "an Easter rule takes no month, day or nth")
+		// A weekday is only caught when it is not Sunday, whose number is
+		// the zero value.
+		if r.Month != 0 || r.Day != 0 || r.Nth != 0 || r.Weekday != 0 {
+			errs.Add(field+".easter", "an Easter rule takes no month, day, nth or weekday")
 		}
 		return
 	}
@@ -219,6 +221,9 @@ func validateRule(errs *itsm.FieldErrors, field string, r YearlyRule) {
 	default:
 		if r.Day < 1 || r.Day > daysIn(2000, r.Month) {
 			errs.Addf(field+".day", "%d is not a day of %s", r.Day, r.Month)
+		}
+		if r.Weekday != 0 {
+			errs.Add(field+".weekday", "a fixed-date rule takes no weekday (set nth for the nth weekday of the month)")
 		}
 	}
 }
