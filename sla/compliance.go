@@ -43,20 +43,37 @@ type Percentile struct {
 // is run, given timers that have since moved on:
 //
 //   - Met and Breached count the cycles decided in the period: those whose
-//     first completion lies in it. A cycle is breached when it had breached
-//     before that instant. The first completion is the start of the
-//     cycle's first stopped stretch when a reopen resumed it
-//     (ReopenResume), else EndedAt. A resumed cycle therefore stays decided
-//     in the period it first completed in; its later course (a breach after
-//     the reopen included) shows only as in flight in later periods and is
-//     never decided twice.
+//     first completion lies in it, in the row of the priority they had
+//     then. The first completion is the start of the cycle's first
+//     stopped stretch when a reopen resumed it (ReopenResume), else
+//     EndedAt. A cycle is breached when it had breached by then: the
+//     engine records that, with the priority, when the cycle first
+//     completes (Timer.Decided), so neither a later retroactive retarget
+//     that finds an earlier breach nor a reopen at another priority moves
+//     it. A resumed cycle therefore stays decided in the period and row it
+//     first completed in; its later course (a breach after the reopen
+//     included) shows only as in flight in later periods and is never
+//     decided twice. A completed timer without a recorded decision (one
+//     completed before the engine recorded them, or built by hand) is
+//     judged as it stands: breached when BreachedAt lies before its first
+//     completion, in the row of its current Priority.
 //   - InFlight counts the cycles not decided in the period that started
 //     before to and were live at to: still live (as of their AsOf; advance
 //     states to the period's end or later first), or ended at or after to,
 //     and not inside a stopped stretch then. InFlightBreached counts those
-//     of them breached before to.
+//     of them breached before to, as the timer stood then: the retroactive
+//     recounts made at or after to are undone (Change.PriorBreachedAt), so
+//     a recount in the next period that finds an earlier breach does not
+//     count here. They sit in the row of the record's latest priority,
+//     since the timer does not record the priority it had at to: a cycle
+//     in flight may move to another row when the record's priority
+//     changes later, though its figures do not.
 //   - Canceled counts the cycles canceled in the period that were neither
-//     decided nor in flight; they never affect attainment.
+//     decided nor in flight, in the row of their latest priority; they
+//     never affect attainment.
+//
+// Migrate with StrategyRecompute replays a record's whole history under
+// new definitions, and rewrites its cycles' decisions with everything else.
 type ComplianceRow struct {
 	Agreement string             `json:"agreement"`
 	Kind      itsm.AgreementKind `json:"kind"`
@@ -127,10 +144,14 @@ func Compliance(timers []Timer, opts ComplianceOptions) ([]ComplianceRow, error)
 		if !decided && !inFlight && !canceled {
 			continue
 		}
-		k := key{t.Agreement, t.Metric, t.Priority}
+		prio := t.Priority
+		if decided && t.Decided {
+			prio = t.DecidedPriority
+		}
+		k := key{t.Agreement, t.Metric, prio}
 		g := groups[k]
 		if g == nil {
-			g = &group{row: ComplianceRow{Agreement: t.Agreement, Kind: t.Kind, Metric: t.Metric, Priority: t.Priority}}
+			g = &group{row: ComplianceRow{Agreement: t.Agreement, Kind: t.Kind, Metric: t.Metric, Priority: prio}}
 			groups[k] = g
 		}
 		r := &g.row
@@ -141,10 +162,10 @@ func Compliance(timers []Timer, opts ComplianceOptions) ([]ComplianceRow, error)
 			r.Canceled++
 		case inFlight:
 			r.InFlight++
-			if breachedBefore(t, to) {
+			if breachedAsOf(t, to) {
 				r.InFlightBreached++
 			}
-		case breachedBefore(t, decidedAt):
+		case t.Decided && t.DecidedBreached, !t.Decided && breachedBefore(t, decidedAt):
 			r.Breached++
 			g.elapsed = append(g.elapsed, t.BusinessElapsed)
 		default:
@@ -209,6 +230,22 @@ func liveAt(t *Timer, x time.Time) bool {
 // without a breach instant (written by hand) counts as breached.
 func breachedBefore(t *Timer, x time.Time) bool {
 	return t.Breached && (t.BreachedAt.IsZero() || t.BreachedAt.Before(x))
+}
+
+// breachedAsOf reports whether t had breached before x as it stood then:
+// it undoes, newest first, the changes made at or after x that moved its
+// breach (a retroactive recount), each restoring the breach instant it
+// replaced, and asks breachedBefore of what is left. Other breaches need
+// no undoing: the engine records one only as the timer runs past it, at
+// the instant it did, so one from after x lies after x.
+func breachedAsOf(t *Timer, x time.Time) bool {
+	breached, at := t.Breached, t.BreachedAt
+	for i := len(t.Changes) - 1; i >= 0 && !t.Changes[i].At.Before(x); i-- {
+		if c := &t.Changes[i]; !c.BreachedAt.IsZero() {
+			breached, at = !c.PriorBreachedAt.IsZero(), c.PriorBreachedAt
+		}
+	}
+	return breached && (at.IsZero() || at.Before(x))
 }
 
 // attainmentOf returns met ÷ decided × 100 truncated to six places, or 100

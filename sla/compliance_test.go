@@ -244,3 +244,191 @@ func TestComplianceOfAPastPeriodDoesNotDependOnWhenItIsRun(t *testing.T) {
 		assert.Zero(t, breached, "it breached at 02:00, after the period")
 	})
 }
+
+// TestComplianceOfAPastPeriodSurvivesLaterRetargets runs a report on a
+// past period at several instants, the record's timers moving on in
+// between (reopens, retroactive retargets onto shorter goals, priority
+// changes), and requires the same figures each time.
+func TestComplianceOfAPastPeriodSurvivesLaterRetargets(t *testing.T) {
+	target := func(retarget RetargetPolicy) Target {
+		return Target{
+			Metric: "resolution", Stop: tmDone, Reopen: ReopenResume, Retarget: retarget,
+			Goals: []Goal{
+				{Name: "p1", When: PriorityIn(1), Within: time.Hour},
+				{Name: "p2", When: PriorityIn(2), Within: 2 * time.Hour},
+				{Name: "other", Within: 4 * time.Hour},
+			},
+		}
+	}
+	apr := func(d, hh, mm int) time.Time { return time.Date(2025, 4, d, hh, mm, 0, 0, time.UTC) }
+	march := ReportPeriod{From: tmDay(1, 0, 0), To: apr(1, 0, 0)}
+	// endsAt2330 ends half an hour before midnight, so that a cycle
+	// started on the 31st at 21:00 is in flight at its end.
+	endsAt2330 := ReportPeriod{From: tmDay(1, 0, 0), To: tmDay(31, 23, 30)}
+	type figures struct {
+		met, breached, inFlight, inFlightBreached int
+	}
+	tests := []struct {
+		name     string
+		retarget RetargetPolicy
+		history  []Observation
+		period   ReportPeriod
+		// runAt lists when the report is run (the timers advanced to
+		// then), the period's end first.
+		runAt []time.Time
+		// want holds the figures per priority row; an in-flight cycle's
+		// row follows the record's latest priority, so those cases sum
+		// every row into the zero priority.
+		want map[itsm.Priority]figures
+	}{
+		{
+			name: "met in march, recounted after a reopen at p1 to a breach in march", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(10, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(10, 12, 0), 3, itsm.CategoryResolved), // 3h of 4h
+				tmObs(apr(2, 9, 0), 3, itsm.CategoryActive),
+				tmObs(apr(2, 10, 0), 1, itsm.CategoryActive), // 1h, recounted: breached on 10 March at 10:00
+				tmObs(apr(2, 11, 0), 1, itsm.CategoryResolved),
+			},
+			period: march, runAt: []time.Time{apr(1, 0, 0), apr(2, 9, 30), apr(2, 10, 30), apr(3, 0, 0)},
+			want: map[itsm.Priority]figures{3: {met: 1}},
+		},
+		{
+			name: "met in march at p3, reopened at p1", retarget: RetargetKeepElapsed,
+			history: []Observation{
+				tmObs(tmDay(10, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(10, 10, 0), 3, itsm.CategoryResolved),
+				tmObs(apr(2, 9, 0), 1, itsm.CategoryActive),
+				tmObs(apr(2, 12, 0), 1, itsm.CategoryResolved),
+			},
+			period: march, runAt: []time.Time{apr(1, 0, 0), apr(2, 9, 30), apr(3, 0, 0)},
+			want: map[itsm.Priority]figures{3: {met: 1}},
+		},
+		{
+			name: "breached in march, reopened and recounted to an earlier breach", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(10, 9, 0), 2, itsm.CategoryActive), tmObs(tmDay(10, 12, 0), 2, itsm.CategoryResolved), // 3h of 2h
+				tmObs(apr(2, 9, 0), 1, itsm.CategoryActive),
+				tmObs(apr(2, 9, 30), 1, itsm.CategoryResolved),
+			},
+			period: march, runAt: []time.Time{apr(1, 0, 0), apr(2, 9, 10), apr(3, 0, 0)},
+			want: map[itsm.Priority]figures{2: {breached: 1}},
+		},
+		{
+			name: "in flight at the end, recounted afterwards to a breach before it", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(31, 21, 0), 3, itsm.CategoryActive),
+				tmObs(apr(1, 0, 30), 1, itsm.CategoryActive), // breached at 22:00 on the 31st
+			},
+			period: endsAt2330, runAt: []time.Time{tmDay(31, 23, 30), apr(1, 0, 30), apr(2, 0, 0)},
+			want: map[itsm.Priority]figures{0: {inFlight: 1}},
+		},
+		{
+			name: "in flight at the end, recounted twice afterwards", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(31, 21, 0), 3, itsm.CategoryActive),
+				tmObs(apr(1, 0, 0), 2, itsm.CategoryActive),  // breached at 23:00 on the 31st
+				tmObs(apr(1, 0, 10), 1, itsm.CategoryActive), // moved back to 22:00
+			},
+			period: endsAt2330, runAt: []time.Time{tmDay(31, 23, 30), apr(1, 0, 5), apr(1, 0, 10), apr(2, 0, 0)},
+			want: map[itsm.Priority]figures{0: {inFlight: 1}},
+		},
+		{
+			name: "breached before the end, the breach moved back afterwards", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(31, 21, 0), 2, itsm.CategoryActive), // breaches at 23:00
+				tmObs(apr(1, 0, 0), 1, itsm.CategoryActive),     // moved back to 22:00
+			},
+			period: endsAt2330, runAt: []time.Time{tmDay(31, 23, 30), apr(1, 0, 0), apr(2, 0, 0)},
+			want: map[itsm.Priority]figures{0: {inFlight: 1, inFlightBreached: 1}},
+		},
+		{
+			name: "recounted at the period's end itself", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(31, 21, 0), 3, itsm.CategoryActive),
+				tmObs(tmDay(31, 23, 30), 1, itsm.CategoryActive), // at the end: belongs to the next period
+			},
+			period: endsAt2330, runAt: []time.Time{tmDay(31, 23, 30), apr(2, 0, 0)},
+			want: map[itsm.Priority]figures{0: {inFlight: 1}},
+		},
+		{
+			name: "in flight at the end, retargeted to a longer goal afterwards", retarget: RetargetRetroactive,
+			history: []Observation{
+				tmObs(tmDay(31, 21, 0), 1, itsm.CategoryActive), // breaches at 22:00
+				tmObs(apr(1, 0, 0), 3, itsm.CategoryActive),     // 4h: a breach never un-fires
+			},
+			period: endsAt2330, runAt: []time.Time{tmDay(31, 23, 30), apr(2, 0, 0)},
+			want: map[itsm.Priority]figures{0: {inFlight: 1, inFlightBreached: 1}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := tmEngine(t, "", target(tc.retarget))
+			for _, at := range tc.runAt {
+				st := State{Record: tmRecord}
+				for _, o := range tc.history {
+					if o.At.After(at) {
+						break
+					}
+					st, _ = tmFeed(t, e, st, o)
+				}
+				st, _, err := e.Advance(st, at)
+				require.NoError(t, err)
+				rows, err := Compliance(st.Timers, ComplianceOptions{Period: tc.period})
+				require.NoError(t, err)
+				got := map[itsm.Priority]figures{}
+				_, summed := tc.want[0]
+				for _, r := range rows {
+					p := r.Priority
+					if summed {
+						p = 0
+					}
+					f := got[p]
+					f.met, f.breached = f.met+r.Met, f.breached+r.Breached
+					f.inFlight, f.inFlightBreached = f.inFlight+r.InFlight, f.inFlightBreached+r.InFlightBreached
+					got[p] = f
+				}
+				assert.Equal(t, tc.want, got, "run at %v", at)
+			}
+		})
+	}
+}
+
+// TestComplianceReadsTheDecision checks that a decided cycle is counted
+// by its recorded decision, and one without (completed before decisions
+// were recorded, or built by hand) as it stands.
+func TestComplianceReadsTheDecision(t *testing.T) {
+	march := ReportPeriod{From: tmDay(1, 0, 0), To: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)}
+	decided := func(tm Timer, breached bool, p itsm.Priority) Timer {
+		tm.Decided, tm.DecidedBreached, tm.DecidedPriority = true, breached, p
+		return tm
+	}
+	// recounted is a cycle met on the 10th whose breach a recount after a
+	// reopen later put on the 10th at 10:00.
+	recounted := tmCompleted(1, 1, 5*time.Hour, true, tmDay(10, 12, 0))
+	recounted.BreachedAt = tmDay(10, 10, 0)
+	type row struct {
+		priority       itsm.Priority
+		met, breached  int
+		inFlight, late int
+	}
+	tests := []struct {
+		name  string
+		timer Timer
+		want  row
+	}{
+		{"decided met, breached since", decided(recounted, false, 3), row{priority: 3, met: 1}},
+		{"decided breached", decided(tmCompleted(1, 2, 5*time.Hour, true, tmDay(10, 12, 0)), true, 2), row{priority: 2, breached: 1}},
+		{"decided at priority zero", decided(tmCompleted(1, 4, time.Hour, false, tmDay(10, 12, 0)), false, 0), row{priority: 0, met: 1}},
+		{"no decision: as it stands", recounted, row{priority: 1, breached: 1}},
+		{"decided in april: in flight at march's end, by its latest priority", decided(tmCompleted(1, 1, time.Hour, false,
+			time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)), false, 3), row{priority: 1, inFlight: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := Compliance([]Timer{tc.timer}, ComplianceOptions{Period: march})
+			require.NoError(t, err)
+			require.Len(t, rows, 1)
+			r := rows[0]
+			assert.Equal(t, tc.want, row{r.Priority, r.Met, r.Breached, r.InFlight, r.InFlightBreached})
+		})
+	}
+}

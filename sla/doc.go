@@ -103,8 +103,11 @@
 // # Compliance and credits
 //
 // Compliance summarises completed and in-flight timers per agreement, metric
-// and priority for a period; CreditPolicy turns an attainment or availability
-// percentage into a service credit by tiered bands with a cap.
+// and priority for a period. A cycle is decided once, in the period and
+// priority row of its first completion, met or breached as it stood then
+// (the timer records that decision), so a report on a past period gives the
+// same figures whenever it is run. CreditPolicy turns an attainment or
+// availability percentage into a service credit by tiered bands with a cap.
 //
 // # Errors
 //

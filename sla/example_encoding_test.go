@@ -83,7 +83,7 @@ func ExampleState_MarshalBinary() {
 	err = back.UnmarshalBinary(b[:len(b)/2])
 	fmt.Println(err != nil)
 	// Output:
-	// 233 bytes (JSON: 1460)
+	// 233 bytes (JSON: 1532)
 	// completed 3h0m0s 2h0m0s 3
 	// true
 }

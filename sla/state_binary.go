@@ -13,7 +13,30 @@ import (
 )
 
 // stateBinaryVersion is the first byte of State's binary encoding.
-const stateBinaryVersion = 1
+// Version 2 added a timer's decision (Timer.Decided and the fields that
+// go with it), in the byte that held Breached alone, and a change's
+// PriorBreachedAt. The decoder still reads version 1, as a state with
+// none of them, since hosts may have stored it.
+const (
+	stateBinaryVersion   = 2
+	stateBinaryVersionV1 = 1
+)
+
+// The bits of a timer's flags byte. Version 1 wrote Breached alone there,
+// which is flagBreached.
+const (
+	flagBreached        = 1 << iota
+	flagDecided         // Decided
+	flagDecidedBreached // DecidedBreached
+	// flagSamePriority: DecidedPriority equals Priority, and is not
+	// written (a decision's priority mostly is the priority the timer
+	// shows, since only a reopen changes that afterwards).
+	flagSamePriority
+	// flagOwnPriority: a varint of DecidedPriority follows. Neither
+	// priority flag means DecidedPriority is zero.
+	flagOwnPriority
+	flagsAll = flagOwnPriority<<1 - 1
+)
 
 // AppendBinary appends a compact binary encoding of s to b, for storage
 // (encoding.BinaryAppender). UnmarshalBinary reads it back; JSON remains
@@ -179,7 +202,7 @@ func (e *stateEncoder) timer(b []byte, t *Timer, record itsm.Ref) []byte {
 	b = appendDuration(b, t.Within)
 	b = wire.AppendString(b, t.Calendar)
 	b = append(b, byte(t.Stage))
-	b = wire.AppendBool(b, t.Breached)
+	b = appendFlags(b, t)
 	b = e.time(b, t.BreachedAt)
 	b = wire.AppendString(b, t.EndReason)
 	b = e.time(b, t.StartedAt)
@@ -220,8 +243,32 @@ func (e *stateEncoder) timer(b []byte, t *Timer, record itsm.Ref) []byte {
 		b = wire.AppendString(b, string(c.How))
 		b = wire.AppendBool(b, c.Migrated)
 		b = e.time(b, c.BreachedAt)
+		b = e.time(b, c.PriorBreachedAt)
 	}
 	return wire.AppendVarint(b, int64(t.Seq))
+}
+
+// appendFlags writes t's flags byte (Breached and the decision), then
+// DecidedPriority when the flags do not give it.
+func appendFlags(b []byte, t *Timer) []byte {
+	var f byte
+	if t.Breached {
+		f |= flagBreached
+	}
+	if t.Decided {
+		f |= flagDecided
+	}
+	if t.DecidedBreached {
+		f |= flagDecidedBreached
+	}
+	switch t.DecidedPriority {
+	case t.Priority:
+		return append(b, f|flagSamePriority)
+	case 0:
+		return append(b, f)
+	}
+	b = append(b, f|flagOwnPriority)
+	return wire.AppendVarint(b, int64(t.DecidedPriority))
 }
 
 // errCorrupt is the cause of a decoding error that is not a truncation.
@@ -234,6 +281,7 @@ type stateDecoder struct {
 	off     int
 	prevSec int64
 	err     error
+	v1      bool // the input is of format version 1
 }
 
 // fail records the first failure, at field, and moves to the end of the
@@ -437,12 +485,20 @@ func (d *stateDecoder) id(field string) (id [16]byte) {
 	return id
 }
 
-// minTimerSize is the fewest bytes a timer takes: each of its fields at
-// least one byte.
-const minTimerSize = 30
+// minTimerSize and minChangeSize are the fewest bytes a timer and a change
+// take: each of their fields at least one byte. Version 1 wrote as many
+// for a timer, and a byte less (no prior_breached_at) for a change.
+const (
+	minTimerSize  = 30
+	minChangeSize = 11
+)
 
 func (d *stateDecoder) state(s *State) error {
-	if v := d.byte("version"); d.err == nil && v != stateBinaryVersion {
+	switch v := d.byte("version"); {
+	case d.err != nil, v == stateBinaryVersion:
+	case v == stateBinaryVersionV1:
+		d.v1 = true
+	default:
 		d.failf("version", "format %d is not %d", v, stateBinaryVersion)
 	}
 	s.Record.Kind = itsm.Kind(d.str("record.kind"))
@@ -486,7 +542,11 @@ func (d *stateDecoder) timer(t *Timer, record itsm.Ref) {
 	t.Within = d.duration("within")
 	t.Calendar = d.str("calendar")
 	t.Stage = Stage(d.byte("stage"))
-	t.Breached = d.bool("breached")
+	if d.v1 {
+		t.Breached = d.bool("breached")
+	} else {
+		d.flags(t)
+	}
 	t.BreachedAt = d.time("breached_at")
 	t.EndReason = d.str("end_reason")
 	t.StartedAt = d.time("started_at")
@@ -510,7 +570,11 @@ func (d *stateDecoder) timer(t *Timer, record itsm.Ref) {
 		sg.From = d.time("from")
 		sg.To = d.time("to")
 	})
-	t.Changes = decodeList(d, "changes", 10, func(c *Change) {
+	minChange := minChangeSize
+	if d.v1 {
+		minChange--
+	}
+	t.Changes = decodeList(d, "changes", minChange, func(c *Change) {
 		c.At = d.time("at")
 		c.From = d.str("from")
 		c.To = d.str("to")
@@ -521,8 +585,29 @@ func (d *stateDecoder) timer(t *Timer, record itsm.Ref) {
 		c.How = RetargetPolicy(d.str("how"))
 		c.Migrated = d.bool("migrated")
 		c.BreachedAt = d.time("breached_at")
+		if !d.v1 {
+			c.PriorBreachedAt = d.time("prior_breached_at")
+		}
 	})
 	t.Seq = d.int("seq")
+}
+
+// flags reads what appendFlags wrote; t.Priority is read already.
+func (d *stateDecoder) flags(t *Timer) {
+	f := d.byte("flags")
+	if f&^flagsAll != 0 || f&(flagSamePriority|flagOwnPriority) == flagSamePriority|flagOwnPriority {
+		d.failf("flags", "%#x is not a set of flags", f)
+		return
+	}
+	t.Breached = f&flagBreached != 0
+	t.Decided = f&flagDecided != 0
+	t.DecidedBreached = f&flagDecidedBreached != 0
+	switch {
+	case f&flagSamePriority != 0:
+		t.DecidedPriority = t.Priority
+	case f&flagOwnPriority != 0:
+		t.DecidedPriority = itsm.Priority(d.int("decided_priority"))
+	}
 }
 
 // decodeList reads a list written after its count: nil, or each element

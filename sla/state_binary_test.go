@@ -3,6 +3,7 @@ package sla
 import (
 	"encoding"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -82,14 +83,19 @@ func TestStateBinaryRoundTripsEngineStates(t *testing.T) {
 					for _, c := range tm.Changes {
 						seen["migrated"] = seen["migrated"] || c.Migrated
 						seen["change breached"] = seen["change breached"] || !c.BreachedAt.IsZero()
+						seen["change prior breach"] = seen["change prior breach"] || !c.PriorBreachedAt.IsZero()
 					}
 					seen["breached"] = seen["breached"] || tm.Breached
+					seen["decided"] = seen["decided"] || tm.Decided
+					seen["decided breached"] = seen["decided breached"] || tm.DecidedBreached
+					seen["decided at another priority"] = seen["decided at another priority"] || tm.Decided && tm.DecidedPriority != tm.Priority
 					seen["paused"] = seen["paused"] || tm.Stage == StagePaused
 				}
 			}
 		}
 	}
-	for _, want := range []string{"previous", "marks", "segments", "changes", "migrated", "change breached", "breached", "paused"} {
+	for _, want := range []string{"previous", "marks", "segments", "changes", "migrated", "change breached", "change prior breach",
+		"breached", "decided", "decided breached", "decided at another priority", "paused"} {
 		assert.True(t, seen[want], "no state had %s", want)
 	}
 }
@@ -219,6 +225,20 @@ func TestStateBinaryShapes(t *testing.T) {
 		{"extreme numbers", State{Timers: []Timer{{Version: -1 << 63, Cycle: 1<<63 - 1, Within: -1, Seq: -1, Kind: 255, Stage: 255, Priority: -7}}}},
 		{"more strings than remembered", many},
 		{"odd strings", State{Record: itsm.Ref{Kind: "\x00\xff"}, Previous: map[string]string{"k\n": "é😀"}}},
+		// The decision shares a byte with Breached, and its priority is
+		// written only when it is neither zero nor the timer's own.
+		{"decisions", State{Timers: []Timer{
+			{Priority: 3, Decided: true, DecidedPriority: 3},
+			{Priority: 1, Breached: true, Decided: true, DecidedBreached: true, DecidedPriority: 4},
+			{Priority: 4, Decided: true},
+			{Priority: 2, DecidedBreached: true, DecidedPriority: -1 << 63},
+			{DecidedPriority: 1<<63 - 1},
+		}}},
+		{"prior breaches", State{Timers: []Timer{{Changes: []Change{
+			{At: at, BreachedAt: at.Add(-time.Hour)},
+			{At: at, BreachedAt: at.Add(-time.Hour), PriorBreachedAt: at.Add(-time.Minute)},
+			{At: at, PriorBreachedAt: at.Add(time.Nanosecond)},
+		}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tmBinaryRoundTrip(t, tc.st) })
@@ -259,7 +279,7 @@ func TestStateBinaryRejectsBadInput(t *testing.T) {
 		}
 	})
 	// head is the encoding of a State up to its record; uv appends uvarints.
-	head := append([]byte{1, 0}, make([]byte, 16)...)
+	head := append([]byte{stateBinaryVersion, 0}, make([]byte, 16)...)
 	uv := func(b []byte, vs ...uint64) []byte {
 		b = append([]byte(nil), b...)
 		for _, v := range vs {
@@ -273,7 +293,8 @@ func TestStateBinaryRejectsBadInput(t *testing.T) {
 		field string
 	}{
 		{"empty", nil, "version"},
-		{"unknown version", []byte{2}, "version"},
+		{"unknown version", []byte{stateBinaryVersion + 1}, "version"},
+		{"no version", []byte{0}, "version"},
 		{"left over", append(append([]byte(nil), good...), 0), "end"},
 		{"a string longer than the input", uv([]byte{1}, 1000), "record.kind"},
 		{"a varint overflow", append(append([]byte(nil), head...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01), "as_of"},
@@ -293,6 +314,26 @@ func TestStateBinaryRejectsBadInput(t *testing.T) {
 			assert.Equal(t, kept, got)
 		})
 	}
+	t.Run("flags", func(t *testing.T) {
+		// A zero timer's flags byte follows its stage (tmTimerPrefix's
+		// nine bytes, within, calendar, stage).
+		probe := State{Timers: []Timer{{}}}
+		b, err := probe.MarshalBinary()
+		require.NoError(t, err)
+		empty, err := State{Timers: []Timer{}}.MarshalBinary()
+		require.NoError(t, err)
+		at := len(empty) + 12
+		require.Equal(t, byte(flagSamePriority), b[at], "a zero timer's decided priority is its priority")
+		for _, f := range []byte{flagsAll + 1, 0xff, flagSamePriority | flagOwnPriority} {
+			bad := append([]byte(nil), b...)
+			bad[at] = f
+			got := kept
+			err := got.UnmarshalBinary(bad)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "sla: decoding state: timers[0].flags: corrupt", "flags %#x", f)
+			assert.Equal(t, kept, got)
+		}
+	})
 	t.Run("a corrupt field inside a timer is named", func(t *testing.T) {
 		var probe State
 		probe.Timers = []Timer{{Marks: []Mark{{}}}}
@@ -333,8 +374,47 @@ func TestStateBinaryMinimumSizes(t *testing.T) {
 	one := func(tm Timer) int { return size(State{Timers: []Timer{tm}}) }
 	assert.Equal(t, 3, one(Timer{Marks: []Mark{{}}})-one(Timer{Marks: []Mark{}}))
 	assert.Equal(t, 3, one(Timer{Segments: []Segment{{}}})-one(Timer{Segments: []Segment{}}))
-	assert.Equal(t, 10, one(Timer{Changes: []Change{{}}})-one(Timer{Changes: []Change{}}))
+	assert.Equal(t, minChangeSize, one(Timer{Changes: []Change{{}}})-one(Timer{Changes: []Change{}}))
 	assert.Equal(t, 2, size(State{Previous: map[string]string{"": ""}})-size(State{Previous: map[string]string{}}))
+}
+
+// tmStateV1 is the hex of a state written in the format's version 1.
+const tmStateV1 = "0108696e636964656e740190a1b2c3d47e5f8a9b0c1d2e3f4a5b02c0d7adfc0c01000208696e636964656e7400046465736b02010a" +
+	"7265736f6c7574696f6e020202703182e1010432347837030102ffe00100029f38020002a0990202000082e50882e5080202000000020772756e6e" +
+	"696e67029f990202a099020202dfa8010270330270310432347837043234783702020b726574726f61637469766500029f3806"
+
+// TestStateBinaryReadsVersion1 decodes a state the encoder wrote before
+// the format's version 2 (a breached, completed timer with a retroactive
+// retarget): hosts may have stored such bytes. It reads back as the state
+// it was, without a decision or a prior breach, which Compliance handles
+// as it did then.
+func TestStateBinaryReadsVersion1(t *testing.T) {
+	const asJSON = `{"record":{"kind":"incident","id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"},"as_of":"2025-03-03T14:00:00Z",` +
+		`"observed":true,"timers":[{"record":{"kind":"incident","id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"},"agreement":"desk",` +
+		`"version":1,"kind":"sla","metric":"resolution","cycle":1,"priority":1,"goal":"p1","within":3600000000000,"calendar":"24x7",` +
+		`"stage":"completed","breached":true,"breached_at":"2025-03-03T10:00:00Z","started_at":"2025-03-03T09:00:00Z",` +
+		`"attached_at":"2025-03-03T09:00:00Z","ended_at":"2025-03-03T14:00:00Z","as_of":"2025-03-03T14:00:00Z",` +
+		`"business_elapsed":18000000000000,"actual_elapsed":18000000000000,"business_paused":0,"actual_paused":0,` +
+		`"segments":[{"kind":"running","from":"2025-03-03T09:00:00Z","to":"2025-03-03T14:00:00Z"}],` +
+		`"changes":[{"at":"2025-03-03T11:00:00Z","from":"p3","to":"p1","from_calendar":"24x7","to_calendar":"24x7",` +
+		`"from_version":1,"to_version":1,"how":"retroactive","breached_at":"2025-03-03T10:00:00Z"}],"seq":3}]}`
+	data, err := hex.DecodeString(tmStateV1)
+	require.NoError(t, err)
+	var want, got State
+	require.NoError(t, json.Unmarshal([]byte(asJSON), &want))
+	require.NoError(t, got.UnmarshalBinary(data))
+	assert.Equal(t, want, got)
+	require.Len(t, got.Timers, 1)
+	assert.True(t, got.Timers[0].Breached)
+	assert.False(t, got.Timers[0].Decided)
+	again := tmBinaryRoundTrip(t, got)
+	assert.Equal(t, byte(stateBinaryVersion), again[0], "written back in the current format")
+
+	for n := range len(data) {
+		err := got.UnmarshalBinary(data[:n])
+		require.Error(t, err, "%d of %d bytes", n, len(data))
+		assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	}
 }
 
 func TestStateBinaryDecodeAllocations(t *testing.T) {
@@ -379,7 +459,19 @@ func FuzzStateBinary(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(b)
 	}
+	// Every field set, decisions and prior breaches included (tmFill
+	// sets each decision flag, and a decided priority of its own).
+	var full State
+	n := 0
+	tmFill(reflect.ValueOf(&full).Elem(), &n)
+	b, err := full.MarshalBinary()
+	require.NoError(f, err)
+	f.Add(b)
+	v1, err := hex.DecodeString(tmStateV1)
+	require.NoError(f, err)
+	f.Add(v1)
 	f.Add([]byte{1})
+	f.Add([]byte{stateBinaryVersion})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var st State

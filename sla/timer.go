@@ -123,6 +123,13 @@ type Change struct {
 	// Such a breach is recorded without a breached event of its own (the
 	// retargeted event carries it instead, see Event.Breached).
 	BreachedAt time.Time `json:"breached_at,omitzero"`
+	// PriorBreachedAt is, when BreachedAt is set, the timer's breach
+	// instant just before the change: zero when it had not breached
+	// (a recount only ever adds a breach or moves one back). With it a
+	// compliance report undoes the change to see the breach as it stood
+	// at an earlier period's end. Changes recorded before this field
+	// existed have it zero, and read as adding a breach.
+	PriorBreachedAt time.Time `json:"prior_breached_at,omitzero"`
 }
 
 // Timer measures one cycle of one target of one agreement on one record.
@@ -166,8 +173,6 @@ type Timer struct {
 	Agreement string `json:"agreement"`
 	// Version is the agreement version the timer evaluates under.
 	Version int `json:"version"`
-	// Kind is the agreement's kind.
-	Kind itsm.AgreementKind `json:"kind"`
 	// Metric is the target's metric.
 	Metric string `json:"metric"`
 	// Cycle counts the target's cycles on this record from 1.
@@ -180,6 +185,10 @@ type Timer struct {
 	Within time.Duration `json:"within"`
 	// Calendar names the calendar Within counts in.
 	Calendar string `json:"calendar"`
+	// Kind is the agreement's kind. (It is declared here, beside the
+	// other one-byte fields, so that they share one word: a Timer is
+	// copied on every command.)
+	Kind itsm.AgreementKind `json:"kind"`
 
 	// Stage is running, paused, completed or canceled.
 	Stage Stage `json:"stage"`
@@ -189,6 +198,29 @@ type Timer struct {
 	// not yet reached (DueAt then lies ahead again, and no second breach
 	// event ever fires for the cycle).
 	Breached bool `json:"breached,omitempty"`
+
+	// Decided reports that DecidedBreached and DecidedPriority hold the
+	// cycle's decision, as it stood when the cycle first completed: the
+	// engine records it then and never changes it afterwards (a reopen, a
+	// resume, a retarget or a migration leaves it), so that Compliance
+	// counts the cycle alike however the timer moves on. The decision's
+	// instant is the first completion itself: EndedAt, or the start of the
+	// first stopped stretch once a reopen resumed the cycle (see
+	// SegmentStopped), which nothing rewrites either.
+	//
+	// It is false for a cycle never completed and for one completed
+	// before these fields existed; such a cycle gets its decision, from
+	// the timer as it stands then, when a reopen resumes it or it
+	// completes again.
+	Decided bool `json:"decided,omitempty"`
+	// DecidedBreached reports whether the cycle had breached when it
+	// first completed. A retroactive retarget after a reopen may later
+	// find an earlier breach (Breached, BreachedAt); this stays as it was.
+	DecidedBreached bool `json:"decided_breached,omitempty"`
+	// DecidedPriority is the record's priority when the cycle first
+	// completed: the priority row the cycle is decided in, which a reopen
+	// at another priority does not move.
+	DecidedPriority itsm.Priority `json:"decided_priority,omitempty"`
 	// BreachedAt is the breach instant when Breached: the instant business
 	// elapsed time reached the goal in force then. A retroactive retarget
 	// whose recount reaches the new goal earlier moves it back.

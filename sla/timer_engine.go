@@ -574,6 +574,19 @@ func setTimerStage(t *Timer, s Stage, at time.Time) {
 	t.DueAt, t.NextAt = time.Time{}, time.Time{}
 }
 
+// decide records t's decision (Timer.Decided) unless it has one: when the
+// cycle completes, and when a reopen resumes it. The first time is the
+// cycle's first completion, except for a timer completed before the
+// decision was recorded, which gets it from what it shows now: the same
+// answer Compliance gives such a timer without one.
+func decide(t *Timer) {
+	if t.Decided {
+		return
+	}
+	at, _ := firstCompletion(t)
+	t.Decided, t.DecidedBreached, t.DecidedPriority = true, breachedBefore(t, at), t.Priority
+}
+
 func finishTimer(t *Timer, s Stage, reason string, at time.Time, evs *[]Event) {
 	setTimerStage(t, s, at)
 	t.EndReason = reason
@@ -628,11 +641,11 @@ func normalizeTimer(t *Timer) {
 		}
 	}
 	for i := range t.Changes {
-		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
+		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) || !isNorm(c.PriorBreachedAt) {
 			t.Changes = slices.Clone(t.Changes)
 			for j := i; j < len(t.Changes); j++ {
 				c := &t.Changes[j]
-				normAll(&c.At, &c.BreachedAt)
+				normAll(&c.At, &c.BreachedAt, &c.PriorBreachedAt)
 			}
 			break
 		}
@@ -695,7 +708,7 @@ func timerNorm(t *Timer, asOf time.Time) bool {
 		}
 	}
 	for i := range t.Changes {
-		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) {
+		if c := &t.Changes[i]; !isNorm(c.At) || !isNorm(c.BreachedAt) || !isNorm(c.PriorBreachedAt) {
 			return false
 		}
 	}
@@ -1188,6 +1201,7 @@ func (e *Engine) evaluateLive(t *Timer, ca *compAgreement, ct *compTarget, o *Ob
 	t.Priority = o.Priority
 	if ct.stop.holds(o, m, false) {
 		finishTimer(t, StageCompleted, "", at, evs)
+		decide(t)
 		return
 	}
 	switch {
@@ -1252,8 +1266,10 @@ func retargetTimer(t *Timer, ct *compTarget, g *compGoal, how RetargetPolicy, at
 // recountTimer recounts every stretch of t's life up to at on goal g's
 // calendar. What the recount puts behind the timer is skipped; what already
 // fired stays fired. A breach the recount finds earlier than the recorded
-// one (or where none was) becomes the breach, noted in ch; a recorded breach
-// the recount does not reach stays, as a breach never un-fires.
+// one (or where none was) becomes the breach, noted in ch with the one it
+// replaces (zero for none), so that a report on an earlier period can undo
+// it; a recorded breach the recount does not reach stays, as a breach
+// never un-fires.
 func recountTimer(t *Timer, ct *compTarget, g *compGoal, at time.Time, ch *Change) {
 	stage, since := t.Stage, t.Since
 	wasBreached, wasAt := t.Breached, t.BreachedAt
@@ -1284,7 +1300,7 @@ func recountTimer(t *Timer, ct *compTarget, g *compGoal, at time.Time, ch *Chang
 	t.Stage, t.AsOf = stage, at
 	switch {
 	case t.Breached && (!wasBreached || t.BreachedAt.Before(wasAt)):
-		ch.BreachedAt = t.BreachedAt
+		ch.BreachedAt, ch.PriorBreachedAt = t.BreachedAt, wasAt
 	case wasBreached:
 		t.Breached, t.BreachedAt = true, wasAt
 	}
@@ -1357,6 +1373,9 @@ func (e *Engine) attach(out *State, ca *compAgreement, ct *compTarget, idx int, 
 				if g == nil {
 					return nil, nil
 				}
+				// Before the reopen changes its priority: a cycle completed
+				// before decisions were recorded keeps its first one.
+				decide(cur)
 				cur.Segments = append(cur.Segments, Segment{Kind: SegmentStopped, From: cur.EndedAt, To: at})
 				cur.Stage, cur.Since, cur.AsOf, cur.EndedAt, cur.Priority = StageRunning, at, at, time.Time{}, o.Priority
 				if moved {

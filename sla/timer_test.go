@@ -710,3 +710,63 @@ func TestBreachAtClosingTimeIsTheClosingInstant(t *testing.T) {
 	require.Equal(t, EventBreached, evs[len(evs)-1].Kind)
 	assert.Equal(t, tmDay(3, 17, 0), evs[len(evs)-1].At)
 }
+
+// TestTimerRecordsItsDecision checks that a cycle's decision (Decided,
+// DecidedBreached, DecidedPriority) is what the timer showed when it first
+// completed, whatever happens to the timer afterwards.
+func TestTimerRecordsItsDecision(t *testing.T) {
+	retro := tmResolution()
+	retro.Retarget = RetargetRetroactive
+	e := tmEngine(t, "", retro) // 24×7: p1 4h, p2 8h, other 16h
+	type decision struct {
+		decided, breached bool
+		priority          itsm.Priority
+	}
+	tests := []struct {
+		name string
+		// legacy clears the decision after the first completion, as a
+		// timer completed before decisions were recorded has none.
+		legacy bool
+		obs    []Observation
+		want   decision
+		// breached is the timer's own Breached at the end.
+		breached bool
+	}{
+		{"live", false, []Observation{tmObs(tmDay(3, 9, 0), 3, itsm.CategoryActive)}, decision{}, false},
+		{"canceled", false, []Observation{tmObs(tmDay(3, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(3, 10, 0), 3, itsm.CategoryCanceled)}, decision{}, false},
+		{"met", false, []Observation{tmObs(tmDay(3, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(3, 10, 0), 2, itsm.CategoryResolved)},
+			decision{true, false, 2}, false},
+		{"breached", false, []Observation{tmObs(tmDay(3, 9, 0), 1, itsm.CategoryActive), tmObs(tmDay(3, 14, 0), 1, itsm.CategoryResolved)},
+			decision{true, true, 1}, true},
+		{"reopened at another priority, recounted to an earlier breach, completed again", false, []Observation{
+			tmObs(tmDay(3, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(3, 14, 0), 3, itsm.CategoryResolved), // 5h of 16h: met
+			tmObs(tmDay(5, 9, 0), 3, itsm.CategoryActive),
+			tmObs(tmDay(5, 10, 0), 1, itsm.CategoryActive), // p1, 4h, recounted: breached on the 3rd at 13:00
+			tmObs(tmDay(5, 11, 0), 1, itsm.CategoryResolved),
+		}, decision{true, false, 3}, true},
+		{"completed before decisions were recorded, reopened", true, []Observation{
+			tmObs(tmDay(3, 9, 0), 3, itsm.CategoryActive), tmObs(tmDay(3, 14, 0), 3, itsm.CategoryResolved),
+			tmObs(tmDay(5, 9, 0), 1, itsm.CategoryActive),
+			tmObs(tmDay(5, 10, 0), 1, itsm.CategoryActive),
+		}, decision{true, false, 3}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := State{Record: tmRecord}
+			for _, o := range tc.obs {
+				st, _ = tmFeed(t, e, st, o)
+				if tm := &st.Timers[0]; tc.legacy && tm.Stage == StageCompleted {
+					tm.Decided, tm.DecidedBreached, tm.DecidedPriority = false, false, 0
+				}
+			}
+			tm := tmOnly(t, st, "resolution")
+			assert.Equal(t, tc.want, decision{tm.Decided, tm.DecidedBreached, tm.DecidedPriority})
+			assert.Equal(t, tc.breached, tm.Breached)
+			re, _, err := e.Replay(tmRecord, tc.obs)
+			require.NoError(t, err)
+			if !tc.legacy {
+				assert.Equal(t, st, re, "a replay records the same decision")
+			}
+		})
+	}
+}
