@@ -102,6 +102,10 @@ func (s *Store) atomic(ctx context.Context, t *tx, op string, fn func(q querier)
 // and ctx has not ended; otherwise, and when fn panics, rolled back
 // whatever ctx's state, so the connection goes back to the pool.
 func (s *Store) ownTx(ctx context.Context, fn func(q querier) error) error {
+	if err := s.take(ctx); err != nil {
+		return err
+	}
+	defer s.release()
 	pg, err := s.pool.BeginTx(ctx, readCommitted())
 	if err != nil {
 		return err

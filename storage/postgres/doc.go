@@ -103,8 +103,13 @@
 // its own connection and commits at once (an upsert that increments a
 // per-tenant counter under its row lock), so a value drawn in a
 // transaction that rolls back stays used and a pool must have a spare
-// connection for it (ErrNoSpareConnection when the store's transactions
-// hold them all). The store starts no goroutines and reads no clock:
+// connection for it. The store counts every connection its calls hold or
+// are about to take (InTx's transactions, its own transactions and
+// statements) before taking one, so Next inside a transaction can refuse
+// at once (ErrNoSpareConnection) when none is free, rather than wait for a
+// connection held by a call that waits on the transaction itself; it also
+// refuses when the host has borrowed the rest of the pool. The store
+// starts no goroutines and reads no clock:
 // Claim leases with the caller's instant.
 //
 // # Consumers
