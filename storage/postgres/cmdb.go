@@ -62,6 +62,13 @@ func newCMDBRepo(s *Store, t *tx, reg *cmdb.Registry) *cmdbRepo {
 //     something starts pointing at it, nor the reverse.
 //   - Deleting a CI locks it and every CI its deletion cascades to (FOR
 //     UPDATE) before reading their relationships.
+//   - Each native key a CI carries is a row of cmdb_native_keys, whose
+//     primary key is (tenant, source, native ID), written with the CI:
+//     inserted ON CONFLICT DO NOTHING, so a second writer of a key waits
+//     for the first to end and then finds the key taken, without an error
+//     that would abort a caller's transaction. An update touches the rows
+//     only for keys it gains or loses; the usual update, which keeps them,
+//     stays one statement.
 //
 // Foreign keys back these checks up; a violation (which the locks should
 // make impossible) is itsm.ErrConflict.
@@ -176,6 +183,8 @@ func pgOptID(id cmdb.ID) any {
 type ciRow struct {
 	doc     []byte
 	sources []string
+	// keys are the record's native keys, in the order of sources.
+	keys []string
 }
 
 // encodeRecord checks that PostgreSQL can hold r's text and returns its
@@ -199,7 +208,11 @@ func encodeRecord(r cmdb.Record, version int64) (ciRow, error) {
 		sources = append(sources, string(name))
 	}
 	slices.Sort(sources)
-	return ciRow{doc: doc, sources: sources}, nil
+	keys := make([]string, len(sources))
+	for i, name := range sources {
+		keys[i] = r.Sources[cmdb.SourceName(name)].NativeID
+	}
+	return ciRow{doc: doc, sources: sources, keys: keys}, nil
 }
 
 // nulField returns the first text of r, in a fixed order, that holds a NUL
@@ -299,24 +312,79 @@ func (r *cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
 		}
 		return nil
 	}
-	if rec.DuplicateOf.IsZero() {
+	if rec.DuplicateOf.IsZero() && len(row.keys) == 0 {
 		return r.s.do(ctx, r.t, "create CI", insert)
 	}
 	return r.s.atomic(ctx, r.t, "create CI", func(q querier) error {
-		var exists bool
-		if err := q.QueryRow(ctx, sqlCIExists, string(rec.Tenant), pgID(rec.ID)).Scan(&exists); err != nil {
+		if !rec.DuplicateOf.IsZero() {
+			var exists bool
+			if err := q.QueryRow(ctx, sqlCIExists, string(rec.Tenant), pgID(rec.ID)).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return taken
+			}
+			// A new CI has nothing pointing at it yet; only the target
+			// matters.
+			if err := lockPointerTarget(ctx, q, &rec); err != nil {
+				return err
+			}
+		}
+		if err := insert(q); err != nil {
 			return err
 		}
-		if exists {
-			return taken
-		}
-		// A new CI has nothing pointing at it yet; only the target matters.
-		if err := lockPointerTarget(ctx, q, &rec); err != nil {
-			return err
-		}
-		return insert(q)
+		// A key found taken undoes the insert with the rest of this unit.
+		return claimKeys(ctx, q, rec.Tenant, rec.ID, row.sources, row.keys, itsm.ErrAlreadyExists)
 	})
 }
+
+// sqlKeysClaim gives CI $2 the keys ($3[i], $4[i]) that no CI carries, in
+// key order, so that two writers claiming several keys take their locks in
+// the same order and never wait on each other in a circle.
+const sqlKeysClaim = `INSERT INTO cmdb_native_keys (tenant_id, source, native_id, ci_id)
+SELECT $1, k.source, k.native_id, $2 FROM unnest($3::text[], $4::text[]) AS k(source, native_id)
+ORDER BY k.source, k.native_id
+ON CONFLICT DO NOTHING
+RETURNING source, native_id`
+
+// claimKeys records that CI id carries the native keys (sources[i],
+// natives[i]), none of which it carried before, and returns an error
+// wrapping sentinel, naming a key, when another CI carries one of them.
+// A key another transaction is claiming is waited for: taken if that
+// transaction commits, free if it rolls back.
+func claimKeys(ctx context.Context, q querier, tenant itsm.TenantID, id cmdb.ID, sources, natives []string, sentinel error) error {
+	if len(sources) == 0 {
+		return nil
+	}
+	rows, err := q.Query(ctx, sqlKeysClaim, string(tenant), pgID(id), sources, natives)
+	if err != nil {
+		return err
+	}
+	claimed := map[[2]string]bool{}
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return err
+		}
+		claimed[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range sources {
+		if !claimed[[2]string{sources[i], natives[i]}] {
+			return fmt.Errorf("postgres: CI %s in tenant %s: another CI carries native ID %q of source %s: %w",
+				id, tenant, natives[i], sources[i], sentinel)
+		}
+	}
+	return nil
+}
+
+// sqlKeysDrop forgets that CI $2 carries the keys ($3[i], $4[i]).
+const sqlKeysDrop = `DELETE FROM cmdb_native_keys
+WHERE tenant_id = $1 AND ci_id = $2 AND (source, native_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))`
 
 const sqlLockTarget = `SELECT duplicate_of FROM cmdb_cis WHERE tenant_id = $1 AND id = $2 FOR SHARE`
 
@@ -361,14 +429,21 @@ func (r *cmdbRepo) GetCI(ctx context.Context, tenant itsm.TenantID, id cmdb.ID) 
 	return rec, err
 }
 
-// sqlCIUpdate writes a record read at version $3 unless its class changed
-// or it gains a new duplicate-of pointer ($6 set and different), which
-// need the checks of the slow path. Keeping or clearing a pointer cannot
-// make a chain.
+// sqlCIUpdate writes a record read at version $3 unless its class changed,
+// it gains a new duplicate-of pointer ($6 set and different) or its native
+// keys differ from the stored ones ($10, an object of native IDs by
+// source), which need the checks of the slow path. Keeping or clearing a
+// pointer cannot make a chain; keeping the keys needs no key rows written.
 const sqlCIUpdate = `UPDATE cmdb_cis SET version = version + 1, status = $5, name = $7,
 	duplicate_of = $6, sources = $8, doc = $9
 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND class = $4
-	AND ($6::uuid IS NULL OR duplicate_of IS NOT DISTINCT FROM $6::uuid)`
+	AND ($6::uuid IS NULL OR duplicate_of IS NOT DISTINCT FROM $6::uuid)
+	AND ` + sqlStoredKeys + ` = $10::jsonb`
+
+// sqlStoredKeys is the stored record's native keys as a JSON object of
+// native IDs by source.
+const sqlStoredKeys = `coalesce((SELECT jsonb_object_agg(s.key, s.value->'native_id')
+	FROM jsonb_each(doc->'sources') s), '{}'::jsonb)`
 
 // sqlCIUpdateLocked writes a record whose row the slow path has locked
 // and checked.
@@ -376,7 +451,7 @@ const sqlCIUpdateLocked = `UPDATE cmdb_cis SET version = version + 1, status = $
 	duplicate_of = $6, sources = $8, doc = $9
 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND class = $4`
 
-const sqlCILockForUpdate = `SELECT version, class, duplicate_of FROM cmdb_cis
+const sqlCILockForUpdate = `SELECT version, class, duplicate_of, ` + sqlStoredKeys + ` FROM cmdb_cis
 WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`
 
 const sqlCIPointedAt = `SELECT count(*) FROM cmdb_cis WHERE tenant_id = $1 AND duplicate_of = $2`
@@ -397,13 +472,22 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 	if err != nil {
 		return err
 	}
+	keys := make(map[string]string, len(row.keys))
+	for i, src := range row.sources {
+		keys[src] = row.keys[i]
+	}
+	keysJSON, err := json.Marshal(keys)
+	if err != nil {
+		return fmt.Errorf("postgres: update CI: native keys: %w", err)
+	}
 	args := []any{string(rec.Tenant), pgID(rec.ID), read, string(rec.Class), string(rec.Status),
 		pgOptID(rec.DuplicateOf), rec.Name, row.sources, row.doc}
 	// The usual update is one statement; only when it writes nothing does
-	// a second, locked look say why, or check a new pointer and write.
+	// a second, locked look say why, or check a new pointer or new native
+	// keys and write.
 	done := false
 	err = r.s.do(ctx, r.t, "update CI", func(q querier) error {
-		tag, err := q.Exec(ctx, sqlCIUpdate, args...)
+		tag, err := q.Exec(ctx, sqlCIUpdate, append(args, string(keysJSON))...)
 		done = err == nil && tag.RowsAffected() == 1
 		return err
 	})
@@ -414,7 +498,8 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 		var version int64
 		var class string
 		var dup *[16]byte
-		err := q.QueryRow(ctx, sqlCILockForUpdate, string(rec.Tenant), pgID(rec.ID)).Scan(&version, &class, &dup)
+		var storedJSON []byte
+		err := q.QueryRow(ctx, sqlCILockForUpdate, string(rec.Tenant), pgID(rec.ID)).Scan(&version, &class, &dup, &storedJSON)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return ciNotFound(rec.Tenant, rec.ID)
@@ -439,6 +524,9 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 				return itsm.NewValidationError("duplicate_of", fmt.Sprintf("%d duplicates point to CI %s: re-point them first", n, rec.ID))
 			}
 		}
+		if err := moveKeys(ctx, q, &rec, storedJSON, keys); err != nil {
+			return err
+		}
 		tag, err := q.Exec(ctx, sqlCIUpdateLocked, args...)
 		if err != nil {
 			return err
@@ -450,6 +538,36 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 	})
 }
 
+// moveKeys brings the key rows of rec, whose row is locked, from the keys
+// stored (storedJSON, as sqlStoredKeys gives them) to keys: it drops those
+// lost and claims those gained, refusing with itsm.ErrConflict a key that
+// another CI carries. Keys kept are left alone, even one whose row another
+// CI holds (two CIs stored with one key before migration 3): the update
+// does not give the CI that key, it already had it.
+func moveKeys(ctx context.Context, q querier, rec *cmdb.Record, storedJSON []byte, keys map[string]string) error {
+	var stored map[string]string
+	if err := json.Unmarshal(storedJSON, &stored); err != nil {
+		return fmt.Errorf("postgres: the native keys of CI %s do not decode: %w", rec.ID, err)
+	}
+	var lostSrc, lostIDs, gainSrc, gainIDs []string
+	for _, src := range slices.Sorted(maps.Keys(stored)) {
+		if native, ok := keys[src]; !ok || native != stored[src] {
+			lostSrc, lostIDs = append(lostSrc, src), append(lostIDs, stored[src])
+		}
+	}
+	for _, src := range slices.Sorted(maps.Keys(keys)) {
+		if native, ok := stored[src]; !ok || native != keys[src] {
+			gainSrc, gainIDs = append(gainSrc, src), append(gainIDs, keys[src])
+		}
+	}
+	if len(lostSrc) > 0 {
+		if _, err := q.Exec(ctx, sqlKeysDrop, string(rec.Tenant), pgID(rec.ID), lostSrc, lostIDs); err != nil {
+			return err
+		}
+	}
+	return claimKeys(ctx, q, rec.Tenant, rec.ID, gainSrc, gainIDs, itsm.ErrConflict)
+}
+
 const (
 	sqlCILockRoot = `SELECT version FROM cmdb_cis WHERE tenant_id = $1 AND id = $2 FOR UPDATE`
 	sqlCILockMany = `SELECT id FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`
@@ -457,6 +575,7 @@ const (
 	sqlCIsUnpoint = `UPDATE cmdb_cis SET duplicate_of = NULL, version = version + 1, doc = doc - 'duplicate_of'
 WHERE tenant_id = $1 AND duplicate_of = ANY($2::uuid[]) AND NOT id = ANY($2::uuid[])`
 	sqlCIsDelete = `DELETE FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[])`
+	sqlCIsKeys   = `DELETE FROM cmdb_native_keys WHERE tenant_id = $1 AND ci_id = ANY($2::uuid[])`
 )
 
 // DeleteCI deletes the CI and what its relationships' types take with it;
@@ -498,6 +617,10 @@ func (r *cmdbRepo) DeleteCI(ctx context.Context, tenant itsm.TenantID, id cmdb.I
 				}
 				doomed := pgIDs(cis)
 				if _, err := q.Exec(ctx, sqlCIsUnpoint, string(tenant), doomed); err != nil {
+					return err
+				}
+				// The deleted CIs' keys are free again.
+				if _, err := q.Exec(ctx, sqlCIsKeys, string(tenant), doomed); err != nil {
 					return err
 				}
 				if _, err := q.Exec(ctx, sqlCIsDelete, string(tenant), doomed); err != nil {

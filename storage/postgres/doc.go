@@ -50,7 +50,12 @@
 // cardinality, make a cycle, a dangling relationship or a duplicate chain;
 // one of them waits, then is refused with a *itsm.ValidationError as it
 // would have been alone, or, after a deadlock, gets itsm.ErrConflict.
-// Foreign keys (carrying the tenant) back this up.
+// Foreign keys (carrying the tenant) back this up. Each native key a CI
+// carries is a row of cmdb_native_keys (migration 3), primary key (tenant,
+// source, native ID), written in the same transaction as the CI: of
+// concurrent writers of one key the first wins and the others, having
+// waited for it, are refused (itsm.ErrAlreadyExists on create,
+// itsm.ErrConflict on update), even at READ COMMITTED.
 //
 // # Concurrency and errors
 //
