@@ -315,6 +315,54 @@ func (r *cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
 	if rec.DuplicateOf.IsZero() && len(row.keys) == 0 {
 		return r.s.do(ctx, r.t, "create CI", insert)
 	}
+	if rec.DuplicateOf.IsZero() {
+		args := []any{string(rec.Tenant), pgID(rec.ID), string(rec.Class), string(rec.Status),
+			rec.Name, nil, row.sources, row.doc, row.keys}
+		if r.t == nil && r.s.txOf(ctx) == nil {
+			// On its own, one statement stores the CI with its keys or
+			// nothing: a key another CI carries fails it with a unique
+			// violation (itsm.ErrAlreadyExists), after waiting for a writer
+			// of that key that has not ended yet.
+			return r.s.do(ctx, nil, "create CI", func(q querier) error {
+				tag, err := q.Exec(ctx, sqlCIInsertKeyed, args...)
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() == 0 {
+					return taken // the ID: the CI, so its keys, were not inserted
+				}
+				return nil
+			})
+		}
+		// Inside a caller's transaction an error would abort it, so taken
+		// keys are skipped, and when any was, the CI and the keys it got
+		// are deleted again: nothing stored, the transaction still usable.
+		// Cheaper than a savepoint, which would cost two more round trips
+		// on every create, not only on a lost race.
+		return r.s.do(ctx, r.t, "create CI", func(q querier) error {
+			var made int64
+			var claimed []string
+			if err := q.QueryRow(ctx, sqlCIInsertKeyedInTx, args...).Scan(&made, &claimed); err != nil {
+				return err
+			}
+			if made == 0 {
+				return taken
+			}
+			if len(claimed) == len(row.keys) {
+				return nil
+			}
+			if _, err := q.Exec(ctx, sqlCIUncreate, string(rec.Tenant), pgID(rec.ID)); err != nil {
+				return err
+			}
+			for i, src := range row.sources {
+				if !slices.Contains(claimed, src) {
+					return fmt.Errorf("postgres: CI %s in tenant %s: another CI carries native ID %q of source %s: %w",
+						rec.ID, rec.Tenant, row.keys[i], src, itsm.ErrAlreadyExists)
+				}
+			}
+			return taken // not reached: a source is missing from claimed
+		})
+	}
 	return r.s.atomic(ctx, r.t, "create CI", func(q querier) error {
 		if !rec.DuplicateOf.IsZero() {
 			var exists bool
@@ -337,6 +385,39 @@ func (r *cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
 		return claimKeys(ctx, q, rec.Tenant, rec.ID, row.sources, row.keys, itsm.ErrAlreadyExists)
 	})
 }
+
+// sqlCIInsertKeyed inserts a CI ($1 to $8 as for sqlCIInsert) and its
+// native keys (the sources $7[i] with the native IDs $9[i], in key order,
+// see sqlKeysClaim) in one statement, the keys only when the CI was
+// inserted; a key taken fails the statement. It reports the keys inserted.
+const sqlCIInsertKeyed = `WITH ci AS (
+	INSERT INTO cmdb_cis (tenant_id, id, version, class, status, name, duplicate_of, sources, doc)
+	VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
+	ON CONFLICT DO NOTHING
+	RETURNING id)
+INSERT INTO cmdb_native_keys (tenant_id, source, native_id, ci_id)
+SELECT $1, k.source, k.native_id, ci.id FROM ci, unnest($7::text[], $9::text[]) AS k(source, native_id)
+ORDER BY k.source, k.native_id`
+
+// sqlCIInsertKeyedInTx is sqlCIInsertKeyed skipping taken keys rather than
+// failing; it returns how many CIs it inserted (0 or 1) and the sources of
+// the keys it inserted.
+const sqlCIInsertKeyedInTx = `WITH ci AS (
+	INSERT INTO cmdb_cis (tenant_id, id, version, class, status, name, duplicate_of, sources, doc)
+	VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
+	ON CONFLICT DO NOTHING
+	RETURNING id),
+k AS (
+	INSERT INTO cmdb_native_keys (tenant_id, source, native_id, ci_id)
+	SELECT $1, k.source, k.native_id, ci.id FROM ci, unnest($7::text[], $9::text[]) AS k(source, native_id)
+	ORDER BY k.source, k.native_id
+	ON CONFLICT DO NOTHING
+	RETURNING source)
+SELECT (SELECT count(*) FROM ci), array(SELECT source FROM k)`
+
+// sqlCIUncreate deletes a CI sqlCIInsertKeyedInTx inserted, with its keys.
+const sqlCIUncreate = `WITH k AS (DELETE FROM cmdb_native_keys WHERE tenant_id = $1 AND ci_id = $2)
+DELETE FROM cmdb_cis WHERE tenant_id = $1 AND id = $2`
 
 // sqlKeysClaim gives CI $2 the keys ($3[i], $4[i]) that no CI carries, in
 // key order, so that two writers claiming several keys take their locks in

@@ -204,3 +204,35 @@ func TestMigrationGivesSharedKeysToOneCI(t *testing.T) {
 	r.Sources["scan"] = st
 	require.ErrorIs(t, f.repo.CreateCI(ctx, r), itsm.ErrAlreadyExists)
 }
+
+// Inside a caller's transaction a create that finds one of its keys taken
+// stores nothing, not even the keys that were free, and leaves the
+// transaction usable.
+func TestCreateWithATakenKeyInATransactionKeepsItUsable(t *testing.T) {
+	ctx := context.Background()
+	s, pool := openStore(t)
+	reg := cmdb.NewRegistry()
+	f := &cmdbFixture{t: t, repo: s.CMDB(reg), ids: itsmtest.NewIDs(9), tenant: tenant}
+	taken := f.create(cmdb.ClassServer)
+	clash := f.record(cmdb.ClassServer)
+	clash.Sources["scan"] = taken.Sources["scan"]
+	clash.Sources["cloud"] = cmdb.SourceState{NativeID: "i-free", LastSeen: cmdbAt}
+	clash.Sources["agent"] = cmdb.SourceState{NativeID: "a-free", LastSeen: cmdbAt}
+	later := f.record(cmdb.ClassServer)
+	later.Sources["cloud"] = clash.Sources["cloud"]
+	err := s.InTx(ctx, func(ctx context.Context, tx storage.Store) error {
+		repo := tx.(storage.CMDB).CMDB(reg)
+		err := repo.CreateCI(ctx, clash)
+		require.ErrorIs(t, err, itsm.ErrAlreadyExists)
+		assert.Contains(t, err.Error(), "source scan")
+		_, err = repo.GetCI(ctx, tenant, clash.ID)
+		require.ErrorIs(t, err, itsm.ErrNotFound)
+		// The free keys it held for a moment are free again.
+		return repo.CreateCI(ctx, later)
+	})
+	require.NoError(t, err)
+	got, err := f.repo.GetCI(ctx, tenant, later.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "i-free", got.Sources["cloud"].NativeID)
+	assert.Zero(t, keysOutOfStep(t, pool))
+}
