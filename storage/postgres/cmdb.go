@@ -63,12 +63,13 @@ func newCMDBRepo(s *Store, t *tx, reg *cmdb.Registry) *cmdbRepo {
 //   - Deleting a CI locks it and every CI its deletion cascades to (FOR
 //     UPDATE) before reading their relationships.
 //   - Each native key a CI carries is a row of cmdb_native_keys, whose
-//     primary key is (tenant, source, native ID), written with the CI:
-//     inserted ON CONFLICT DO NOTHING, so a second writer of a key waits
-//     for the first to end and then finds the key taken, without an error
-//     that would abort a caller's transaction. An update touches the rows
-//     only for keys it gains or loses; the usual update, which keeps them,
-//     stays one statement.
+//     primary key is (tenant, source, native ID), written with the CI, so
+//     a second writer of a key waits for the first to end and then finds
+//     the key taken; inside a caller's transaction the rows are inserted
+//     ON CONFLICT DO NOTHING, which finds it taken without an error that
+//     would abort the transaction. An update touches the rows only for
+//     keys it gains or loses; the usual update, which keeps them, stays
+//     one statement.
 //
 // Foreign keys back these checks up; a violation (which the locks should
 // make impossible) is itsm.ErrConflict.
