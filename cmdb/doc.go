@@ -71,7 +71,11 @@
 // staleness windows; the mass-delete guard's threshold) turns a Batch from
 // one source into a Plan over a Snapshot — pure decision logic, the dry
 // run — and Plan.Apply writes it through a Repository; Reconcile does both
-// with bounded retries on conflicts. Registry.Health measures completeness,
+// with bounded retries on conflicts. Runs of the same source may overlap:
+// a Repository lets one CI carry a native key at most, so of two runs
+// creating the CI of one new item the second fails (itsm.ErrAlreadyExists,
+// which Apply reports as itsm.ErrConflict), re-plans and updates the CI
+// the first created. Registry.Health measures completeness,
 // correctness, compliance and relationship health of a Snapshot.
 //
 // # Errors

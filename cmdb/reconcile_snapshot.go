@@ -35,10 +35,13 @@ type nativeKey struct {
 
 // NewSnapshot indexes copies of a tenant's records and relationships. It
 // returns a *itsm.ValidationError naming "tenant" when the tenant is bad or
-// a record or relationship belongs to another, "records[i].id" or
-// "relationships[i].id" for a zero or repeated ID, and
-// "records[i].sources.<name>.native_id" when two records claim the same
-// native key. Dangling relationships are kept: health reports them.
+// a record or relationship belongs to another, and "records[i].id" or
+// "relationships[i].id" for a zero or repeated ID. Dangling relationships
+// are kept: health reports them. Two records carrying the same native key
+// are accepted, although a Repository refuses to store them (records
+// written before it did, or gathered from elsewhere): the key identifies
+// the record that is not a duplicate, else the older one, else the one
+// listed first; the other keeps its copy.
 func NewSnapshot(tenant itsm.TenantID, records []Record, rels []Relationship) (*Snapshot, error) {
 	return newSnapshot(tenant, records, rels, true)
 }

@@ -19,18 +19,28 @@ import (
 // wrapped) when it ends first, having written nothing. Data passed in and
 // handed out is never shared with the store. Bad input is a
 // *itsm.ValidationError naming the field, and writes nothing.
+//
+// A native key (a source's name and its NativeID in Record.Sources,
+// whether the source is present or gone) is carried by at most one CI of a
+// tenant: CreateCI and UpdateCI refuse a write that would give a CI a key
+// another CI carries, checked in the same atomic step as the write, so
+// that of concurrent writers of one key exactly one succeeds. Reconcile
+// relies on it: two runs that both plan to create the CI of a new item
+// cannot both succeed, and the loser re-plans and finds the winner's CI.
 type Repository interface {
 	// CreateCI stores a new record whose Version is 0; afterwards the
 	// stored version is 1. The record must pass Registry.ValidateRecord.
 	// It returns itsm.ErrAlreadyExists when the tenant already has a CI
-	// with that ID.
+	// with that ID, or a CI carrying one of the record's native keys.
 	CreateCI(ctx context.Context, r Record) error
 	// GetCI returns the record with the given ID, or itsm.ErrNotFound.
 	GetCI(ctx context.Context, tenant itsm.TenantID, id ID) (Record, error)
 	// UpdateCI replaces the stored record r.ID when its stored version is
 	// still r.Version, and stores it with version r.Version+1. It returns
-	// itsm.ErrConflict, writing nothing, when the stored version differs,
-	// and itsm.ErrNotFound when there is no such CI. A *itsm.ValidationError
+	// itsm.ErrConflict, writing nothing, when the stored version differs
+	// or r carries a native key the stored record does not and another CI
+	// of the tenant carries (keys the stored record carries already are
+	// never refused), and itsm.ErrNotFound when there is no such CI. A *itsm.ValidationError
 	// refuses a changed class ("class"), and a DuplicateOf that would make
 	// a chain: naming a CI that does not exist or is itself a duplicate, or
 	// set on a CI that other duplicates point to ("duplicate_of").

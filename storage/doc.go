@@ -98,7 +98,13 @@
 //   - CMDB: the CMDB repository (cmdb.Repository: CI records and their
 //     relationships, with referential integrity and each relationship
 //     type's delete behaviour), bound to a cmdb.Registry. CMDBRepository
-//     adds cmdb.Atomic when the store has transactions.
+//     adds cmdb.Atomic when the store has transactions. A native key (a
+//     source and its native ID for a CI) is carried by one CI of a tenant
+//     at most: a create that would repeat one is itsm.ErrAlreadyExists, an
+//     update that would give a CI a key another carries itsm.ErrConflict,
+//     checked in the same atomic step as the write so that of concurrent
+//     writers of one key exactly one succeeds; a key is free again once
+//     its CI drops it or is deleted, or its write rolls back.
 //   - Sequences: per-tenant, per-name counters for human numbers
 //     (INC0001234): 1 first, never a duplicate, gaps allowed. A value drawn
 //     inside a transaction that rolls back stays used, as with PostgreSQL's

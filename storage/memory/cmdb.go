@@ -56,6 +56,26 @@ type cmdbTenant struct {
 	relsOf map[cmdb.ID][]cmdb.RelationshipID
 	// pointers counts, per CI, the records whose DuplicateOf names it.
 	pointers map[cmdb.ID]int
+	// keys says which CI carries each native key: at most one does (see
+	// cmdb.Repository), which CreateCI and UpdateCI check here, under the
+	// store's lock, in the same step as the write.
+	keys map[nativeKey]cmdb.ID
+}
+
+// nativeKey is a source's key for a CI.
+type nativeKey struct {
+	source cmdb.SourceName
+	id     string
+}
+
+// keyOwner returns the CI other than id that carries source's native ID,
+// if any.
+func (tn *cmdbTenant) keyOwner(source cmdb.SourceName, native string, id cmdb.ID) (cmdb.ID, bool) {
+	if tn == nil {
+		return cmdb.ID{}, false
+	}
+	owner, ok := tn.keys[nativeKey{source, native}]
+	return owner, ok && owner != id
 }
 
 // cmdbFor returns the tenant's CMDB, making it when create is set; nil
@@ -69,6 +89,7 @@ func (s *Store) cmdbFor(id itsm.TenantID, create bool) *cmdbTenant {
 		tn = &cmdbTenant{
 			recs: map[cmdb.ID]*cmdb.Record{}, rels: map[cmdb.RelationshipID]*cmdb.Relationship{},
 			relsOf: map[cmdb.ID][]cmdb.RelationshipID{}, pointers: map[cmdb.ID]int{},
+			keys: map[nativeKey]cmdb.ID{},
 		}
 		s.cmdbs[id] = tn
 	}
@@ -106,6 +127,11 @@ func (tn *cmdbTenant) putRecord(r *cmdb.Record) func() {
 // setRecord makes r (nil: none) the record id.
 func (tn *cmdbTenant) setRecord(id cmdb.ID, r *cmdb.Record) {
 	if old := tn.recs[id]; old != nil {
+		for name, st := range old.Sources {
+			if k := (nativeKey{name, st.NativeID}); tn.keys[k] == id {
+				delete(tn.keys, k)
+			}
+		}
 		if !old.DuplicateOf.IsZero() {
 			tn.pointers[old.DuplicateOf]--
 			if tn.pointers[old.DuplicateOf] == 0 {
@@ -124,6 +150,9 @@ func (tn *cmdbTenant) setRecord(id cmdb.ID, r *cmdb.Record) {
 		tn.recs[id] = r
 		if !r.DuplicateOf.IsZero() {
 			tn.pointers[r.DuplicateOf]++
+		}
+		for name, st := range r.Sources {
+			tn.keys[nativeKey{name, st.NativeID}] = id
 		}
 	}
 }
@@ -216,6 +245,12 @@ func (r *cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
 		if tn != nil && tn.recs[c.ID] != nil {
 			return fmt.Errorf("memory: CI %s in tenant %s: %w", c.ID, c.Tenant, itsm.ErrAlreadyExists)
 		}
+		for name, st := range c.Sources {
+			if owner, taken := tn.keyOwner(name, st.NativeID, c.ID); taken {
+				return fmt.Errorf("memory: CI %s in tenant %s: CI %s already carries native ID %q of source %s: %w",
+					c.ID, c.Tenant, owner, st.NativeID, name, itsm.ErrAlreadyExists)
+			}
+		}
 		if err := tn.checkPointer(&c); err != nil {
 			return err
 		}
@@ -276,6 +311,15 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 		if c.DuplicateOf != cur.DuplicateOf {
 			if err := tn.checkPointer(&c); err != nil {
 				return err
+			}
+		}
+		for name, st := range c.Sources {
+			if old, had := cur.Sources[name]; had && old.NativeID == st.NativeID {
+				continue // a key it carries already
+			}
+			if owner, taken := tn.keyOwner(name, st.NativeID, c.ID); taken {
+				return fmt.Errorf("memory: CI %s in tenant %s: CI %s already carries native ID %q of source %s: %w",
+					c.ID, c.Tenant, owner, st.NativeID, name, itsm.ErrConflict)
 			}
 		}
 		t.onUndo(tn.putRecord(&c))

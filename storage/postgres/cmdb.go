@@ -62,6 +62,14 @@ func newCMDBRepo(s *Store, t *tx, reg *cmdb.Registry) *cmdbRepo {
 //     something starts pointing at it, nor the reverse.
 //   - Deleting a CI locks it and every CI its deletion cascades to (FOR
 //     UPDATE) before reading their relationships.
+//   - Each native key a CI carries is a row of cmdb_native_keys, whose
+//     primary key is (tenant, source, native ID), written with the CI, so
+//     a second writer of a key waits for the first to end and then finds
+//     the key taken; inside a caller's transaction the rows are inserted
+//     ON CONFLICT DO NOTHING, which finds it taken without an error that
+//     would abort the transaction. An update touches the rows only for
+//     keys it gains or loses; the usual update, which keeps them, stays
+//     one statement.
 //
 // Foreign keys back these checks up; a violation (which the locks should
 // make impossible) is itsm.ErrConflict.
@@ -102,6 +110,10 @@ func (s *Store) atomic(ctx context.Context, t *tx, op string, fn func(q querier)
 // and ctx has not ended; otherwise, and when fn panics, rolled back
 // whatever ctx's state, so the connection goes back to the pool.
 func (s *Store) ownTx(ctx context.Context, fn func(q querier) error) error {
+	if err := s.take(ctx); err != nil {
+		return err
+	}
+	defer s.release()
 	pg, err := s.pool.BeginTx(ctx, readCommitted())
 	if err != nil {
 		return err
@@ -172,6 +184,8 @@ func pgOptID(id cmdb.ID) any {
 type ciRow struct {
 	doc     []byte
 	sources []string
+	// keys are the record's native keys, in the order of sources.
+	keys []string
 }
 
 // encodeRecord checks that PostgreSQL can hold r's text and returns its
@@ -195,7 +209,11 @@ func encodeRecord(r cmdb.Record, version int64) (ciRow, error) {
 		sources = append(sources, string(name))
 	}
 	slices.Sort(sources)
-	return ciRow{doc: doc, sources: sources}, nil
+	keys := make([]string, len(sources))
+	for i, name := range sources {
+		keys[i] = r.Sources[cmdb.SourceName(name)].NativeID
+	}
+	return ciRow{doc: doc, sources: sources, keys: keys}, nil
 }
 
 // nulField returns the first text of r, in a fixed order, that holds a NUL
@@ -295,24 +313,160 @@ func (r *cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
 		}
 		return nil
 	}
-	if rec.DuplicateOf.IsZero() {
+	if rec.DuplicateOf.IsZero() && len(row.keys) == 0 {
 		return r.s.do(ctx, r.t, "create CI", insert)
 	}
+	if rec.DuplicateOf.IsZero() {
+		args := []any{string(rec.Tenant), pgID(rec.ID), string(rec.Class), string(rec.Status),
+			rec.Name, nil, row.sources, row.doc, row.keys}
+		if r.t == nil && r.s.txOf(ctx) == nil {
+			// On its own, one statement stores the CI with its keys or
+			// nothing: a key another CI carries fails it with a unique
+			// violation (itsm.ErrAlreadyExists), after waiting for a writer
+			// of that key that has not ended yet.
+			return r.s.do(ctx, nil, "create CI", func(q querier) error {
+				tag, err := q.Exec(ctx, sqlCIInsertKeyed, args...)
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() == 0 {
+					return taken // the ID: the CI, so its keys, were not inserted
+				}
+				return nil
+			})
+		}
+		// Inside a caller's transaction an error would abort it, so taken
+		// keys are skipped, and when any was, the CI and the keys it got
+		// are deleted again: nothing stored, the transaction still usable.
+		// Cheaper than a savepoint, which would cost two more round trips
+		// on every create, not only on a lost race.
+		return r.s.do(ctx, r.t, "create CI", func(q querier) error {
+			var made int64
+			var claimed []string
+			if err := q.QueryRow(ctx, sqlCIInsertKeyedInTx, args...).Scan(&made, &claimed); err != nil {
+				return err
+			}
+			if made == 0 {
+				return taken
+			}
+			if len(claimed) == len(row.keys) {
+				return nil
+			}
+			if _, err := q.Exec(ctx, sqlCIUncreate, string(rec.Tenant), pgID(rec.ID)); err != nil {
+				return err
+			}
+			for i, src := range row.sources {
+				if !slices.Contains(claimed, src) {
+					return fmt.Errorf("postgres: CI %s in tenant %s: another CI carries native ID %q of source %s: %w",
+						rec.ID, rec.Tenant, row.keys[i], src, itsm.ErrAlreadyExists)
+				}
+			}
+			return taken // not reached: a source is missing from claimed
+		})
+	}
 	return r.s.atomic(ctx, r.t, "create CI", func(q querier) error {
-		var exists bool
-		if err := q.QueryRow(ctx, sqlCIExists, string(rec.Tenant), pgID(rec.ID)).Scan(&exists); err != nil {
+		if !rec.DuplicateOf.IsZero() {
+			var exists bool
+			if err := q.QueryRow(ctx, sqlCIExists, string(rec.Tenant), pgID(rec.ID)).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return taken
+			}
+			// A new CI has nothing pointing at it yet; only the target
+			// matters.
+			if err := lockPointerTarget(ctx, q, &rec); err != nil {
+				return err
+			}
+		}
+		if err := insert(q); err != nil {
 			return err
 		}
-		if exists {
-			return taken
-		}
-		// A new CI has nothing pointing at it yet; only the target matters.
-		if err := lockPointerTarget(ctx, q, &rec); err != nil {
-			return err
-		}
-		return insert(q)
+		// A key found taken undoes the insert with the rest of this unit.
+		return claimKeys(ctx, q, rec.Tenant, rec.ID, row.sources, row.keys, itsm.ErrAlreadyExists)
 	})
 }
+
+// sqlCIInsertKeyed inserts a CI ($1 to $8 as for sqlCIInsert) and its
+// native keys (the sources $7[i] with the native IDs $9[i], in key order,
+// see sqlKeysClaim) in one statement, the keys only when the CI was
+// inserted; a key taken fails the statement. It reports the keys inserted.
+const sqlCIInsertKeyed = `WITH ci AS (
+	INSERT INTO cmdb_cis (tenant_id, id, version, class, status, name, duplicate_of, sources, doc)
+	VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
+	ON CONFLICT DO NOTHING
+	RETURNING id)
+INSERT INTO cmdb_native_keys (tenant_id, source, native_id, ci_id)
+SELECT $1, k.source, k.native_id, ci.id FROM ci, unnest($7::text[], $9::text[]) AS k(source, native_id)
+ORDER BY k.source, k.native_id`
+
+// sqlCIInsertKeyedInTx is sqlCIInsertKeyed skipping taken keys rather than
+// failing; it returns how many CIs it inserted (0 or 1) and the sources of
+// the keys it inserted.
+const sqlCIInsertKeyedInTx = `WITH ci AS (
+	INSERT INTO cmdb_cis (tenant_id, id, version, class, status, name, duplicate_of, sources, doc)
+	VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
+	ON CONFLICT DO NOTHING
+	RETURNING id),
+k AS (
+	INSERT INTO cmdb_native_keys (tenant_id, source, native_id, ci_id)
+	SELECT $1, k.source, k.native_id, ci.id FROM ci, unnest($7::text[], $9::text[]) AS k(source, native_id)
+	ORDER BY k.source, k.native_id
+	ON CONFLICT DO NOTHING
+	RETURNING source)
+SELECT (SELECT count(*) FROM ci), array(SELECT source FROM k)`
+
+// sqlCIUncreate deletes a CI sqlCIInsertKeyedInTx inserted, with its keys.
+const sqlCIUncreate = `WITH k AS (DELETE FROM cmdb_native_keys WHERE tenant_id = $1 AND ci_id = $2)
+DELETE FROM cmdb_cis WHERE tenant_id = $1 AND id = $2`
+
+// sqlKeysClaim gives CI $2 the keys ($3[i], $4[i]) that no CI carries, in
+// key order, so that two writers claiming several keys take their locks in
+// the same order and never wait on each other in a circle.
+const sqlKeysClaim = `INSERT INTO cmdb_native_keys (tenant_id, source, native_id, ci_id)
+SELECT $1, k.source, k.native_id, $2 FROM unnest($3::text[], $4::text[]) AS k(source, native_id)
+ORDER BY k.source, k.native_id
+ON CONFLICT DO NOTHING
+RETURNING source, native_id`
+
+// claimKeys records that CI id carries the native keys (sources[i],
+// natives[i]), none of which it carried before, and returns an error
+// wrapping sentinel, naming a key, when another CI carries one of them.
+// A key another transaction is claiming is waited for: taken if that
+// transaction commits, free if it rolls back.
+func claimKeys(ctx context.Context, q querier, tenant itsm.TenantID, id cmdb.ID, sources, natives []string, sentinel error) error {
+	if len(sources) == 0 {
+		return nil
+	}
+	rows, err := q.Query(ctx, sqlKeysClaim, string(tenant), pgID(id), sources, natives)
+	if err != nil {
+		return err
+	}
+	claimed := map[[2]string]bool{}
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return err
+		}
+		claimed[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range sources {
+		if !claimed[[2]string{sources[i], natives[i]}] {
+			return fmt.Errorf("postgres: CI %s in tenant %s: another CI carries native ID %q of source %s: %w",
+				id, tenant, natives[i], sources[i], sentinel)
+		}
+	}
+	return nil
+}
+
+// sqlKeysDrop forgets that CI $2 carries the keys ($3[i], $4[i]).
+const sqlKeysDrop = `DELETE FROM cmdb_native_keys
+WHERE tenant_id = $1 AND ci_id = $2 AND (source, native_id) IN (SELECT * FROM unnest($3::text[], $4::text[]))`
 
 const sqlLockTarget = `SELECT duplicate_of FROM cmdb_cis WHERE tenant_id = $1 AND id = $2 FOR SHARE`
 
@@ -357,14 +511,21 @@ func (r *cmdbRepo) GetCI(ctx context.Context, tenant itsm.TenantID, id cmdb.ID) 
 	return rec, err
 }
 
-// sqlCIUpdate writes a record read at version $3 unless its class changed
-// or it gains a new duplicate-of pointer ($6 set and different), which
-// need the checks of the slow path. Keeping or clearing a pointer cannot
-// make a chain.
+// sqlCIUpdate writes a record read at version $3 unless its class changed,
+// it gains a new duplicate-of pointer ($6 set and different) or its native
+// keys differ from the stored ones ($10, an object of native IDs by
+// source), which need the checks of the slow path. Keeping or clearing a
+// pointer cannot make a chain; keeping the keys needs no key rows written.
 const sqlCIUpdate = `UPDATE cmdb_cis SET version = version + 1, status = $5, name = $7,
 	duplicate_of = $6, sources = $8, doc = $9
 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND class = $4
-	AND ($6::uuid IS NULL OR duplicate_of IS NOT DISTINCT FROM $6::uuid)`
+	AND ($6::uuid IS NULL OR duplicate_of IS NOT DISTINCT FROM $6::uuid)
+	AND ` + sqlStoredKeys + ` = $10::jsonb`
+
+// sqlStoredKeys is the stored record's native keys as a JSON object of
+// native IDs by source.
+const sqlStoredKeys = `coalesce((SELECT jsonb_object_agg(s.key, s.value->'native_id')
+	FROM jsonb_each(doc->'sources') s), '{}'::jsonb)`
 
 // sqlCIUpdateLocked writes a record whose row the slow path has locked
 // and checked.
@@ -372,7 +533,7 @@ const sqlCIUpdateLocked = `UPDATE cmdb_cis SET version = version + 1, status = $
 	duplicate_of = $6, sources = $8, doc = $9
 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND class = $4`
 
-const sqlCILockForUpdate = `SELECT version, class, duplicate_of FROM cmdb_cis
+const sqlCILockForUpdate = `SELECT version, class, duplicate_of, ` + sqlStoredKeys + ` FROM cmdb_cis
 WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`
 
 const sqlCIPointedAt = `SELECT count(*) FROM cmdb_cis WHERE tenant_id = $1 AND duplicate_of = $2`
@@ -393,13 +554,22 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 	if err != nil {
 		return err
 	}
+	keys := make(map[string]string, len(row.keys))
+	for i, src := range row.sources {
+		keys[src] = row.keys[i]
+	}
+	keysJSON, err := json.Marshal(keys)
+	if err != nil {
+		return fmt.Errorf("postgres: update CI: native keys: %w", err)
+	}
 	args := []any{string(rec.Tenant), pgID(rec.ID), read, string(rec.Class), string(rec.Status),
 		pgOptID(rec.DuplicateOf), rec.Name, row.sources, row.doc}
 	// The usual update is one statement; only when it writes nothing does
-	// a second, locked look say why, or check a new pointer and write.
+	// a second, locked look say why, or check a new pointer or new native
+	// keys and write.
 	done := false
 	err = r.s.do(ctx, r.t, "update CI", func(q querier) error {
-		tag, err := q.Exec(ctx, sqlCIUpdate, args...)
+		tag, err := q.Exec(ctx, sqlCIUpdate, append(args, string(keysJSON))...)
 		done = err == nil && tag.RowsAffected() == 1
 		return err
 	})
@@ -410,7 +580,8 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 		var version int64
 		var class string
 		var dup *[16]byte
-		err := q.QueryRow(ctx, sqlCILockForUpdate, string(rec.Tenant), pgID(rec.ID)).Scan(&version, &class, &dup)
+		var storedJSON []byte
+		err := q.QueryRow(ctx, sqlCILockForUpdate, string(rec.Tenant), pgID(rec.ID)).Scan(&version, &class, &dup, &storedJSON)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return ciNotFound(rec.Tenant, rec.ID)
@@ -435,6 +606,9 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 				return itsm.NewValidationError("duplicate_of", fmt.Sprintf("%d duplicates point to CI %s: re-point them first", n, rec.ID))
 			}
 		}
+		if err := moveKeys(ctx, q, &rec, storedJSON, keys); err != nil {
+			return err
+		}
 		tag, err := q.Exec(ctx, sqlCIUpdateLocked, args...)
 		if err != nil {
 			return err
@@ -446,6 +620,36 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 	})
 }
 
+// moveKeys brings the key rows of rec, whose row is locked, from the keys
+// stored (storedJSON, as sqlStoredKeys gives them) to keys: it drops those
+// lost and claims those gained, refusing with itsm.ErrConflict a key that
+// another CI carries. Keys kept are left alone, even one whose row another
+// CI holds (two CIs stored with one key before migration 3): the update
+// does not give the CI that key, it already had it.
+func moveKeys(ctx context.Context, q querier, rec *cmdb.Record, storedJSON []byte, keys map[string]string) error {
+	var stored map[string]string
+	if err := json.Unmarshal(storedJSON, &stored); err != nil {
+		return fmt.Errorf("postgres: the native keys of CI %s do not decode: %w", rec.ID, err)
+	}
+	var lostSrc, lostIDs, gainSrc, gainIDs []string
+	for _, src := range slices.Sorted(maps.Keys(stored)) {
+		if native, ok := keys[src]; !ok || native != stored[src] {
+			lostSrc, lostIDs = append(lostSrc, src), append(lostIDs, stored[src])
+		}
+	}
+	for _, src := range slices.Sorted(maps.Keys(keys)) {
+		if native, ok := stored[src]; !ok || native != keys[src] {
+			gainSrc, gainIDs = append(gainSrc, src), append(gainIDs, keys[src])
+		}
+	}
+	if len(lostSrc) > 0 {
+		if _, err := q.Exec(ctx, sqlKeysDrop, string(rec.Tenant), pgID(rec.ID), lostSrc, lostIDs); err != nil {
+			return err
+		}
+	}
+	return claimKeys(ctx, q, rec.Tenant, rec.ID, gainSrc, gainIDs, itsm.ErrConflict)
+}
+
 const (
 	sqlCILockRoot = `SELECT version FROM cmdb_cis WHERE tenant_id = $1 AND id = $2 FOR UPDATE`
 	sqlCILockMany = `SELECT id FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`
@@ -453,6 +657,7 @@ const (
 	sqlCIsUnpoint = `UPDATE cmdb_cis SET duplicate_of = NULL, version = version + 1, doc = doc - 'duplicate_of'
 WHERE tenant_id = $1 AND duplicate_of = ANY($2::uuid[]) AND NOT id = ANY($2::uuid[])`
 	sqlCIsDelete = `DELETE FROM cmdb_cis WHERE tenant_id = $1 AND id = ANY($2::uuid[])`
+	sqlCIsKeys   = `DELETE FROM cmdb_native_keys WHERE tenant_id = $1 AND ci_id = ANY($2::uuid[])`
 )
 
 // DeleteCI deletes the CI and what its relationships' types take with it;
@@ -494,6 +699,10 @@ func (r *cmdbRepo) DeleteCI(ctx context.Context, tenant itsm.TenantID, id cmdb.I
 				}
 				doomed := pgIDs(cis)
 				if _, err := q.Exec(ctx, sqlCIsUnpoint, string(tenant), doomed); err != nil {
+					return err
+				}
+				// The deleted CIs' keys are free again.
+				if _, err := q.Exec(ctx, sqlCIsKeys, string(tenant), doomed); err != nil {
 					return err
 				}
 				if _, err := q.Exec(ctx, sqlCIsDelete, string(tenant), doomed); err != nil {

@@ -50,7 +50,12 @@
 // cardinality, make a cycle, a dangling relationship or a duplicate chain;
 // one of them waits, then is refused with a *itsm.ValidationError as it
 // would have been alone, or, after a deadlock, gets itsm.ErrConflict.
-// Foreign keys (carrying the tenant) back this up.
+// Foreign keys (carrying the tenant) back this up. Each native key a CI
+// carries is a row of cmdb_native_keys (migration 3), primary key (tenant,
+// source, native ID), written in the same transaction as the CI: of
+// concurrent writers of one key the first wins and the others, having
+// waited for it, are refused (itsm.ErrAlreadyExists on create,
+// itsm.ErrConflict on update), even at READ COMMITTED.
 //
 // # Concurrency and errors
 //
@@ -103,8 +108,13 @@
 // its own connection and commits at once (an upsert that increments a
 // per-tenant counter under its row lock), so a value drawn in a
 // transaction that rolls back stays used and a pool must have a spare
-// connection for it (ErrNoSpareConnection when the store's transactions
-// hold them all). The store starts no goroutines and reads no clock:
+// connection for it. The store counts every connection its calls hold or
+// are about to take (InTx's transactions, its own transactions and
+// statements) before taking one, so Next inside a transaction can refuse
+// at once (ErrNoSpareConnection) when none is free, rather than wait for a
+// connection held by a call that waits on the transaction itself; it also
+// refuses when the host has borrowed the rest of the pool. The store
+// starts no goroutines and reads no clock:
 // Claim leases with the caller's instant.
 //
 // # Consumers

@@ -15,6 +15,7 @@ func ExampleMigrations() {
 	// Output:
 	// 0001 init
 	// 0002 cmdb
+	// 0003 cmdb_native_keys
 }
 
 // Options are checked before anything touches the database.

@@ -23,7 +23,7 @@ func TestOwnTransactionRollsBackOnPanic(t *testing.T) {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, url)
 	require.NoError(t, err)
-	s := &Store{pool: pool}
+	s := newStore(pool, 0)
 	require.PanicsWithValue(t, "boom", func() {
 		_ = s.ownTx(ctx, func(q querier) error {
 			if _, err := q.Exec(ctx, "SELECT 1"); err != nil {

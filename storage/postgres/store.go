@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,10 +50,48 @@ func (o Options) Validate() error {
 type Store struct {
 	pool    *pgxpool.Pool
 	retries int
-	// openTxs counts the transactions InTx has begun and not yet ended,
-	// each holding a connection of pool.
-	openTxs atomic.Int64
+	// slots has room for as many connections as pool may open; every call
+	// of the store that takes a connection from pool (a statement of its
+	// own, a transaction of its own, InTx) puts a token in first and takes
+	// it out after giving the connection back. So the tokens count every
+	// connection the store holds or is about to take, at the moment it
+	// decides to take one, and Next inside a transaction can ask for a
+	// connection without waiting (see spare) rather than find out too late
+	// that a call counted nowhere took the last one.
+	slots chan struct{}
 }
+
+// take waits for a slot (see Store.slots) before the caller takes a
+// connection from the pool, or returns ctx.Err(). Callers that hold none
+// of the pool's connections may wait: a slot comes free when some other
+// call gives its connection back.
+func (s *Store) take(ctx context.Context) error {
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tryTake takes a slot only if one is free now.
+func (s *Store) tryTake() bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// release gives back a slot taken by take or tryTake, after the caller has
+// given its connection back to the pool.
+func (s *Store) release() { <-s.slots }
 
 // The capabilities a Store and its transactions offer.
 var (
@@ -97,7 +134,15 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error)
 	case retries < 0:
 		retries = 0
 	}
-	return &Store{pool: pool, retries: retries}, nil
+	return newStore(pool, retries), nil
+}
+
+// newStore returns a store on pool that retries statements of its own
+// retries times.
+func newStore(pool *pgxpool.Pool, retries int) *Store {
+	// MaxConns is fixed when a pool is made, so the slots match it for the
+	// store's life.
+	return &Store{pool: pool, retries: retries, slots: make(chan struct{}, pool.Stat().MaxConns())}
 }
 
 // Incidents returns the incident repository. Calls made with the context of
@@ -131,6 +176,10 @@ func (s *Store) do(ctx context.Context, t *tx, op string, fn func(q querier) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.take(ctx); err != nil {
+		return err
+	}
+	defer s.release()
 	for attempt := 0; ; attempt++ {
 		err := fn(s.pool)
 		if err == nil {

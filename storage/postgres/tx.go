@@ -118,8 +118,9 @@ var errNilFn = itsm.NewValidationError("fn", "must not be nil")
 // A transaction holds one pooled connection until it ends. Sequences.Next
 // called inside it draws on a second connection (sequences are outside
 // transactions), so a pool must have room for that when transactions draw
-// numbers; when the store's transactions hold every connection, Next
-// refuses (ErrNoSpareConnection) rather than wait for one.
+// numbers; when the store's calls (transactions, the store's own
+// transactions and statements) or the host already hold every connection,
+// Next refuses (ErrNoSpareConnection) rather than wait for one.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storage.Store) error) error {
 	if fn == nil {
 		return errNilFn
@@ -130,6 +131,12 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// The slot is held until the transaction has given its connection
+	// back (this defer runs after the rollback below).
+	if err := s.take(ctx); err != nil {
+		return err
+	}
+	defer s.release()
 	var pg pgx.Tx
 	for attempt := 0; ; attempt++ {
 		var err error
@@ -146,8 +153,6 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx storag
 	}
 	t := &tx{s: s, pg: pg}
 	t.root.t = t
-	s.openTxs.Add(1)
-	defer s.openTxs.Add(-1)
 	committed := false
 	defer func() {
 		// Runs on return and on panic alike: a transaction that did not

@@ -33,6 +33,7 @@ func runCMDB(t *testing.T, open Opener) {
 	t.Run("delete behaviour", func(t *testing.T) { testCMDBDelete(t, open) })
 	t.Run("cancelled context", func(t *testing.T) { testCMDBCancelled(t, open) })
 	t.Run("rolled back", func(t *testing.T) { testCMDBRollback(t, open) })
+	runCMDBNativeKeys(t, open)
 }
 
 // cmdbEnv is one CMDB test's repository and the means to fill it.

@@ -12,7 +12,8 @@
 // no aliasing, filtered cursor pagination under concurrent writes,
 // cancelled contexts, tenant isolation, bad input) and then each optional
 // capability the store implements (transactions, the outbox and its
-// consumers, sequences); a capability the store lacks is reported as a
+// consumers, sequences, the CMDB with one CI per native key, concurrent
+// reconciles included); a capability the store lacks is reported as a
 // skipped subtest. Run it with -race.
 //
 // The incidents the suite stores are realistic: incident.Restore under the
