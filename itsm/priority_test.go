@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -220,7 +221,7 @@ func TestPriorityMatrixString(t *testing.T) {
 // FuzzPriorityMatrix builds from these inputs is valid.
 func oracleValid(ni, nu, np int, cells []byte, label string, dupValue bool) bool {
 	labelOK := label != "" && strings.TrimSpace(label) == label && len(label) <= 64 && utf8.ValidString(label) &&
-		!strings.ContainsAny(label[:1], "0123456789+-")
+		!strings.ContainsFunc(label, unicode.IsControl) && !strings.ContainsAny(label[:1], "0123456789+-")
 	scaleOK := func(n int, prefix string) bool {
 		if n < 1 || n > 64 || !labelOK || dupValue && n > 1 {
 			return false
