@@ -68,6 +68,22 @@ type nativeKey struct {
 	id     string
 }
 
+// checkKeys refuses, wrapping sentinel, a native key of c that another CI
+// carries; the keys c already carries in stored (its stored sources, nil
+// for a create) are never refused.
+func (tn *cmdbTenant) checkKeys(c *cmdb.Record, stored map[cmdb.SourceName]cmdb.SourceState, sentinel error) error {
+	for name, st := range c.Sources {
+		if old, had := stored[name]; had && old.NativeID == st.NativeID {
+			continue // a key it carries already
+		}
+		if owner, taken := tn.keyOwner(name, st.NativeID, c.ID); taken {
+			return fmt.Errorf("memory: CI %s in tenant %s: CI %s already carries native ID %q of source %s: %w",
+				c.ID, c.Tenant, owner, st.NativeID, name, sentinel)
+		}
+	}
+	return nil
+}
+
 // keyOwner returns the CI other than id that carries source's native ID,
 // if any.
 func (tn *cmdbTenant) keyOwner(source cmdb.SourceName, native string, id cmdb.ID) (cmdb.ID, bool) {
@@ -245,11 +261,8 @@ func (r *cmdbRepo) CreateCI(ctx context.Context, rec cmdb.Record) error {
 		if tn != nil && tn.recs[c.ID] != nil {
 			return fmt.Errorf("memory: CI %s in tenant %s: %w", c.ID, c.Tenant, itsm.ErrAlreadyExists)
 		}
-		for name, st := range c.Sources {
-			if owner, taken := tn.keyOwner(name, st.NativeID, c.ID); taken {
-				return fmt.Errorf("memory: CI %s in tenant %s: CI %s already carries native ID %q of source %s: %w",
-					c.ID, c.Tenant, owner, st.NativeID, name, itsm.ErrAlreadyExists)
-			}
+		if err := tn.checkKeys(&c, nil, itsm.ErrAlreadyExists); err != nil {
+			return err
 		}
 		if err := tn.checkPointer(&c); err != nil {
 			return err
@@ -313,14 +326,8 @@ func (r *cmdbRepo) UpdateCI(ctx context.Context, rec cmdb.Record) error {
 				return err
 			}
 		}
-		for name, st := range c.Sources {
-			if old, had := cur.Sources[name]; had && old.NativeID == st.NativeID {
-				continue // a key it carries already
-			}
-			if owner, taken := tn.keyOwner(name, st.NativeID, c.ID); taken {
-				return fmt.Errorf("memory: CI %s in tenant %s: CI %s already carries native ID %q of source %s: %w",
-					c.ID, c.Tenant, owner, st.NativeID, name, itsm.ErrConflict)
-			}
+		if err := tn.checkKeys(&c, cur.Sources, itsm.ErrConflict); err != nil {
+			return err
 		}
 		t.onUndo(tn.putRecord(&c))
 		return nil
