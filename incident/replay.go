@@ -88,7 +88,8 @@ type ReplayResult struct {
 // Replay changes nothing in storage; save the result through a Repository.
 //
 // Errors: *itsm.ValidationError for an empty history, an observation
-// without an instant or out of order (naming history[k].at), a first
+// without an instant, outside the years itsm.InstantInRange accepts or
+// out of order (naming history[k].at), a first
 // observation the open guards refuse, or an invalid policy.
 func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number Number, in OpenInput, history []Recorded, m Mapping) (ReplayResult, error) {
 	if err := pol.Validate(); err != nil {
@@ -104,6 +105,9 @@ func Replay(pol Policy, engine *sla.Engine, id ID, tenant itsm.TenantID, number 
 			// Every entry and timer would start from year one, which
 			// Restore refuses.
 			errs.Add(fmt.Sprintf("history[%d].at", k), "must be set")
+		case !itsm.InstantInRange(history[k].At):
+			// Every store refuses an incident holding it.
+			errs.Add(fmt.Sprintf("history[%d].at", k), itsm.InstantRangeReason)
 		case k > 0 && history[k].At.Before(history[k-1].At):
 			errs.Add(fmt.Sprintf("history[%d].at", k), "precedes the observation before it")
 		}

@@ -115,6 +115,9 @@ func TestReplayRejectsBadHistories(t *testing.T) {
 		{"an opening without an instant", in, []Recorded{{State: "1"}}, "history[0].at", nil},
 		{"a later observation without an instant", in, []Recorded{{At: t1, State: "1"}, {At: t1, State: "2"}, {State: "6"}}, "history[2].at", nil},
 		{"every bad instant at once", in, []Recorded{{State: "1"}, {At: t1, State: "2"}, {At: t1.Add(-time.Minute), State: "6"}}, "history[0].at", []string{"history[2].at"}},
+		{"an opening in year 10000", in, []Recorded{{At: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), State: "1"}}, "history[0].at", nil},
+		{"an opening before 1900", in, []Recorded{{At: time.Date(1899, 12, 31, 23, 0, 0, 0, time.UTC), State: "1"}, {At: t1, State: "2"}}, "history[0].at", nil},
+		{"a later observation in year 9000", in, []Recorded{{At: t1, State: "1"}, {At: time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC), State: "2"}}, "history[1].at", nil},
 		{"an opening the open guards refuse", OpenInput{Caller: "bob", Impact: 1, Urgency: 1}, []Recorded{{At: t1, State: "1"}}, "title", nil},
 	}
 	for _, tc := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/itsmkit/itsmkit/incident"
 	"github.com/itsmkit/itsmkit/itsm"
@@ -83,10 +84,12 @@ func (t incidentTx) Append(ctx context.Context, events ...itsm.Event) error {
 // CheckIncidentWrite adds to errs what an adapter relies on in an incident
 // it is asked to store: an ID, a valid tenant, a number, a priority that
 // fits in 32 bits (what a store's priority column holds; a priority
-// matrix's levels always do), and version 0 for a creation (the store sets
-// 1) or the version read (1 or more) for an update. The service validates
-// everything else before saving; adapters add what they themselves cannot
-// hold.
+// matrix's levels always do), instants that are zero or lie in the years
+// itsm.InstantInRange accepts (the incident's own, its history's, its
+// comments', its override's and its review's),
+// and version 0 for a creation (the store sets 1) or the version read (1
+// or more) for an update. The service validates everything else before
+// saving; adapters add what they themselves cannot hold.
 func CheckIncidentWrite(errs *itsm.FieldErrors, d *incident.Data, creating bool) {
 	if d.ID.IsZero() {
 		errs.Add("id", "must not be the zero ID")
@@ -98,10 +101,62 @@ func CheckIncidentWrite(errs *itsm.FieldErrors, d *incident.Data, creating bool)
 	if d.Priority < math.MinInt32 || d.Priority > math.MaxInt32 {
 		errs.Addf("priority", "is %d; must fit in 32 bits", int(d.Priority))
 	}
+	checkIncidentInstants(errs, d)
 	switch {
 	case creating && d.Version != 0:
 		errs.Addf("version", "is %d; a new incident has version 0 (the store sets 1)", d.Version)
 	case !creating && d.Version < 1:
 		errs.Addf("version", "is %d; an update carries the version it read (1 or more)", d.Version)
 	}
+}
+
+// checkIncidentInstants adds to errs each instant of d that is set and lies
+// outside the years itsm.InstantInRange accepts. Every store refuses them
+// alike, though only some could not hold them (PostgreSQL's JSON of a
+// time.Time ends in year 9999): an incident read back from one store must
+// be one the other would take. The service never produces them (its events
+// would be refused first); a host's own Data or a replay's can. The SLA
+// state's instants are the sla package's to bound (its engine refuses
+// instants outside the same years).
+func checkIncidentInstants(errs *itsm.FieldErrors, d *incident.Data) {
+	bad := !storableInstant(d.OpenedAt) || !storableInstant(d.FirstResponseAt) ||
+		!storableInstant(d.ResolvedAt) || !storableInstant(d.ClosedAt) ||
+		!storableInstant(d.UpdatedAt) || !storableInstant(d.Major.ReviewedAt) ||
+		d.Override != nil && !storableInstant(d.Override.At)
+	for k := 0; k < len(d.History) && !bad; k++ {
+		bad = !storableInstant(d.History[k].At)
+	}
+	for k := 0; k < len(d.Comments) && !bad; k++ {
+		bad = !storableInstant(d.Comments[k].At)
+	}
+	if !bad {
+		return
+	}
+	// The slow path names every instant refused.
+	check := func(field string, t time.Time) {
+		if !storableInstant(t) {
+			errs.Add(field, itsm.InstantRangeReason)
+		}
+	}
+	check("opened_at", d.OpenedAt)
+	check("first_response_at", d.FirstResponseAt)
+	check("resolved_at", d.ResolvedAt)
+	check("closed_at", d.ClosedAt)
+	check("updated_at", d.UpdatedAt)
+	if d.Override != nil {
+		check("override.at", d.Override.At)
+	}
+	check("major.reviewed_at", d.Major.ReviewedAt)
+	for k := range d.History {
+		check(fmt.Sprintf("history[%d].at", k), d.History[k].At)
+	}
+	for k := range d.Comments {
+		check(fmt.Sprintf("comments[%d].at", k), d.Comments[k].At)
+	}
+}
+
+// storableInstant reports whether t is the zero time (an instant not set)
+// or lies in the years itsm.InstantInRange accepts.
+func storableInstant(t time.Time) bool {
+	return itsm.InstantInRange(t) || t.IsZero()
 }

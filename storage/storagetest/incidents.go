@@ -91,6 +91,20 @@ func testCreateRefuses(t *testing.T, open Opener) {
 		{"priority beyond 32 bits", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 + 1 }, "priority", itsm.ErrInvalid},
 		{"priority below 32 bits", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MinInt32 - 1 }, "priority", itsm.ErrInvalid},
 		{"priority at the 32-bit bounds", func(_ *env, d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 }, "", nil},
+		// Instants outside the years every store keeps (itsm.InstantInRange):
+		// year 10000 is beyond what JSON holds, year 9000 what every store
+		// refuses alike, 1899 before it.
+		{"opened in year 10000", func(_ *env, d *incident.Data, _ incident.Data) { d.OpenedAt = yearAt(10000) }, "opened_at", itsm.ErrInvalid},
+		{"updated in year 9000", func(_ *env, d *incident.Data, _ incident.Data) { d.UpdatedAt = yearAt(9000) }, "updated_at", itsm.ErrInvalid},
+		{"opened in 1899", func(_ *env, d *incident.Data, _ incident.Data) { d.OpenedAt = yearAt(1899) }, "opened_at", itsm.ErrInvalid},
+		{"a history entry in year 10000", func(_ *env, d *incident.Data, _ incident.Data) { d.History[0].At = yearAt(10000) }, "history[0].at", itsm.ErrInvalid},
+		{"a comment in year 9000", func(_ *env, d *incident.Data, _ incident.Data) { d.Comments[0].At = yearAt(9000) }, "comments[0].at", itsm.ErrInvalid},
+		{"a review in year 10000", func(_ *env, d *incident.Data, _ incident.Data) { d.Major.ReviewedAt = yearAt(10000) }, "major.reviewed_at", itsm.ErrInvalid},
+		{"instants at the years' bounds", func(_ *env, d *incident.Data, _ incident.Data) {
+			first := time.Date(itsm.MinInstantYear, 1, 1, 0, 0, 0, 0, time.UTC)
+			last := time.Date(itsm.MaxInstantYear, 12, 31, 23, 59, 59, 999999000, time.UTC)
+			d.OpenedAt, d.History[0].At, d.Comments[0].At, d.UpdatedAt = first, first, first, last
+		}, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,6 +178,9 @@ func testUpdateRefuses(t *testing.T, open Opener) {
 		{"zero ID", func(d *incident.Data, _ incident.Data) { d.ID = incident.ID{} }, "id", itsm.ErrInvalid},
 		{"no tenant", func(d *incident.Data, _ incident.Data) { d.Tenant = "" }, "tenant", itsm.ErrInvalid},
 		{"priority beyond 32 bits", func(d *incident.Data, _ incident.Data) { d.Priority = math.MaxInt32 + 1 }, "priority", itsm.ErrInvalid},
+		{"updated in year 10000", func(d *incident.Data, _ incident.Data) { d.UpdatedAt = yearAt(10000) }, "updated_at", itsm.ErrInvalid},
+		{"resolved in year 9000", func(d *incident.Data, _ incident.Data) { d.ResolvedAt = yearAt(9000) }, "resolved_at", itsm.ErrInvalid},
+		{"a new history entry in year 10000", func(d *incident.Data, _ incident.Data) { d.History[len(d.History)-1].At = yearAt(10000) }, "history[1].at", itsm.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -842,3 +859,6 @@ func testUnstorableLookups(t *testing.T, open Opener) {
 		e.present(withVersion(d, 1))
 	})
 }
+
+// yearAt is noon UTC on the first of June of year y.
+func yearAt(y int) time.Time { return time.Date(y, 6, 1, 12, 0, 0, 0, time.UTC) }
