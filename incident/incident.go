@@ -92,8 +92,13 @@ type FieldChange struct {
 }
 
 // Entry is one line of an incident's history: every command that changed
-// the incident appends one. History is append-only; nothing rewrites it.
-// ISO/IEC 20000-1 auditors read it as the record of actions taken.
+// the incident's state or fields appends one. A comment (or work note) is
+// recorded in Comments instead, with its instant and author, and is not
+// repeated here, though it may set FirstResponseAt or resume an
+// awaiting-caller hold (the resume has its entry); SLA timers advancing
+// record their changes in the SLA state and its events. History and
+// Comments are append-only; nothing rewrites them. ISO/IEC 20000-1
+// auditors read the two together as the record of actions taken.
 type Entry struct {
 	// Seq is the entry's position, from 1.
 	Seq int `json:"seq"`

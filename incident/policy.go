@@ -7,8 +7,9 @@ import (
 	"github.com/itsmkit/itsmkit/itsm"
 )
 
-// Policy holds the rules a desk chooses. The zero Policy is not usable;
-// start from DefaultPolicy.
+// Policy holds the rules a desk chooses. Start from DefaultPolicy and
+// change what differs. The zero Policy fails Validate (and so Restore and
+// Replay refuse it); in a Config, it stands for DefaultPolicy().
 type Policy struct {
 	// Lifecycle is the incident lifecycle; it must pass CheckLifecycle.
 	Lifecycle *Lifecycle

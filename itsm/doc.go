@@ -28,8 +28,8 @@
 // NewLifecycle, which rejects unknown states, duplicate (state, action)
 // edges, states that cannot be reached, non-terminal dead ends, states from
 // which no terminal state can be reached, and transitions out of terminal
-// states. Can, Actions and Next answer from a precomputed index without
-// allocating; NewLifecycle drives every transition of the table through
+// states. Can and Next answer from a precomputed index without allocating
+// (Actions returns a fresh sorted copy of the actions); NewLifecycle drives every transition of the table through
 // github.com/looplab/fsm once (see internal/fsmx) and refuses a table looplab
 // reads differently. Guards that depend on a record's
 // data run in the practice package before Next; effects run after it.

@@ -29,7 +29,8 @@
 // *itsm.ValidationError, which unwraps to itsm.ErrInvalid, for bad input,
 // naming the field ("tenant", "id", "version", "page.limit",
 // "events[2].type"). Adapters map native errors by code (SQLSTATE), never by
-// message. ErrTxDone reports the use of a transaction that has ended. Bad
+// message. ErrTxDone reports the use of a transaction that has ended, and
+// ErrTxBusy a call at a level above a nested transaction still running. Bad
 // input never panics and never half-writes.
 //
 // A store stores what it is given exactly or refuses it (a nil list or map

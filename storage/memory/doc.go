@@ -5,8 +5,10 @@
 // copied or encoded on the way in; CMDB records are copied with their Clone
 // method), but it is not durable: everything is lost when the process
 // ends. The one exception is incident.Service, which the store lends its
-// records to, under a rule the two packages keep between them (see
-// incident's share.go).
+// records to under a rule the two packages keep between them (an
+// unexported interface of package incident: the service treats a lent
+// record as read-only and saves a new one), so a command neither copies
+// nor decodes the record it works on. Hosts calling the store see copies.
 // It suits tests, demos, examples and single-process tools; it passes the
 // conformance suite in storage/storagetest.
 //
@@ -64,5 +66,7 @@
 //
 // The kernel's sentinels as storage documents them: itsm.ErrNotFound,
 // itsm.ErrAlreadyExists, itsm.ErrConflict, *itsm.ValidationError
-// (itsm.ErrInvalid), storage.ErrTxDone, and ctx.Err().
+// (itsm.ErrInvalid), storage.ErrTxDone (a transaction that has ended),
+// storage.ErrTxBusy (a call at a level above a nested transaction that is
+// still running), and ctx.Err().
 package memory

@@ -24,8 +24,12 @@
 // sequences filters on the tenant. The whole incident.Data is kept as a
 // JSONB document; what lists filter on is copied into indexed columns on
 // every write (status, priority, group, assignee, parent, major status,
-// resolved_at, sla_breached, sla_next_at, sla_stages), and each index ends
-// with the ID so that a filtered page is one index range. Lists implement
+// resolved_at, sla_breached, sla_next_at, sla_stages). The indexes on the
+// equality filters (status, priority, group, assignee, parent, major
+// status, breached) end with the ID, so that such a filtered page is one
+// index range; the range filters resolved_at and sla_next_at are indexed by
+// (tenant, instant), and their matches are sorted by ID for the page;
+// sla_stages is not indexed. Lists implement
 // every incident.Filter field in SQL, ordered by ID and paginated with
 // id > cursor. Values travel as statement parameters, never as SQL text.
 //
