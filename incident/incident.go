@@ -123,11 +123,19 @@ type Entry struct {
 // hosts render. Changing a Data value changes no incident; Restore turns one
 // back into an Incident after validating it.
 type Data struct {
-	ID      ID            `json:"id"`
-	Tenant  itsm.TenantID `json:"tenant"`
-	Number  Number        `json:"number"`
-	Version int64         `json:"version"`
+	// ID identifies the incident within its tenant; Tenant is the tenant
+	// it belongs to.
+	ID     ID            `json:"id"`
+	Tenant itsm.TenantID `json:"tenant"`
+	// Number is the human-facing number ("INC0001234"), unique per tenant.
+	Number Number `json:"number"`
+	// Version is the stored version the record was read at: 0 for one not
+	// yet stored (Repository.Create stores it as 1), and the version read
+	// for an update, which the store compares and increments.
+	Version int64 `json:"version"`
 
+	// Title is required; Description, Category and Subcategory are the
+	// desk's own words. Caller is who reported it (required); Channel how.
 	Title       string  `json:"title"`
 	Description string  `json:"description,omitempty"`
 	Caller      string  `json:"caller"`
@@ -135,6 +143,8 @@ type Data struct {
 	Category    string  `json:"category,omitempty"`
 	Subcategory string  `json:"subcategory,omitempty"`
 
+	// Service is the affected business service and CIs the affected
+	// configuration items, as references into the CMDB.
 	Service itsm.Ref   `json:"service,omitzero"`
 	CIs     []itsm.Ref `json:"cis,omitzero"`
 	// ImpactedServices are the business services the CIs' failure reaches,
@@ -142,36 +152,57 @@ type Data struct {
 	// CIs change.
 	ImpactedServices []itsm.Ref `json:"impacted_services,omitzero"`
 
+	// Impact and Urgency are as assessed; Priority is derived from them by
+	// the policy's matrix, unless Override (with its reason, author and
+	// instant) set it by hand.
 	Impact   itsm.Impact   `json:"impact"`
 	Urgency  itsm.Urgency  `json:"urgency"`
 	Priority itsm.Priority `json:"priority"`
 	Override *Override     `json:"override,omitempty"`
 
+	// Group and Assignee are who works on it. Reassignments counts the
+	// moves from one group to another (setting the first group is not one;
+	// functional escalations are), Reopens the reopens, Escalations the
+	// escalations of either kind.
 	Group         string `json:"group,omitempty"`
 	Assignee      string `json:"assignee,omitempty"`
 	Reassignments int    `json:"reassignments"`
 	Reopens       int    `json:"reopens"`
 	Escalations   int    `json:"escalations"`
 
+	// Status is the lifecycle state. HoldReason is set exactly while the
+	// state is in the waiting category; Resolution while resolved or
+	// closed; Cancellation once canceled.
 	Status       Status        `json:"status"`
 	HoldReason   HoldReason    `json:"hold_reason,omitempty"`
 	Resolution   Resolution    `json:"resolution,omitzero"`
 	Cancellation *Cancellation `json:"cancellation,omitempty"`
 
+	// OpenedAt is when it was opened; FirstResponseAt when the desk first
+	// responded (zero until then); ResolvedAt and ClosedAt the latest
+	// resolution and closure (cleared by a reopen); UpdatedAt the instant
+	// of the latest change, which no later change precedes.
 	OpenedAt        time.Time `json:"opened_at"`
 	FirstResponseAt time.Time `json:"first_response_at,omitzero"`
 	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
 	ClosedAt        time.Time `json:"closed_at,omitzero"`
 	UpdatedAt       time.Time `json:"updated_at"`
 
+	// Parent is the parent incident (zero for none); Problem and Change
+	// link the problem and change records.
 	Parent  ID       `json:"parent,omitzero"`
 	Problem itsm.Ref `json:"problem,omitzero"`
 	Change  itsm.Ref `json:"change,omitzero"`
 
-	Custom   map[string]string `json:"custom,omitzero"`
-	Major    Major             `json:"major"`
-	Comments []Comment         `json:"comments,omitzero"`
-	History  []Entry           `json:"history"`
+	// Custom holds a desk's own fields, by name; SLA conditions read them
+	// as "custom.<name>".
+	Custom map[string]string `json:"custom,omitzero"`
+	// Major is the incident's place on the major-incident track.
+	Major Major `json:"major"`
+	// Comments are the comments and work notes, oldest first; History the
+	// append-only record of every change, oldest first.
+	Comments []Comment `json:"comments,omitzero"`
+	History  []Entry   `json:"history"`
 
 	// SLA holds the incident's SLA, OLA and UC timers, every cycle of every
 	// target, advanced by the service on each command.
