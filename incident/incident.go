@@ -195,7 +195,7 @@ type Data struct {
 	Change  itsm.Ref `json:"change,omitzero"`
 
 	// Custom holds a desk's own fields, by name; SLA conditions read them
-	// as "custom.<name>".
+	// as "fields.custom.<name>".
 	Custom map[string]string `json:"custom,omitzero"`
 	// Major is the incident's place on the major-incident track.
 	Major Major `json:"major"`
