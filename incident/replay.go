@@ -12,9 +12,16 @@ import (
 // an instant, the tool showed the incident in a state (in the tool's own
 // words) with some fields. Empty fields mean "unchanged".
 type Recorded struct {
-	At    time.Time  `json:"at"`
-	State string     `json:"state"`
-	By    itsm.Actor `json:"by,omitzero"`
+	// At is when the tool recorded the observation: required, in the years
+	// itsm.InstantInRange accepts, and never before the observation
+	// before it.
+	At time.Time `json:"at"`
+	// State is the tool's state name, translated by Mapping.States; empty
+	// leaves the state as it is.
+	State string `json:"state"`
+	// By is who made the change in the tool; empty means an "import"
+	// integration actor.
+	By itsm.Actor `json:"by,omitzero"`
 	// Impact, Urgency and Priority as the tool recorded them; zero means
 	// unchanged. A Priority that differs from what the matrix derives is
 	// kept as an imported override.
@@ -50,7 +57,8 @@ type Mapping struct {
 
 // Refusal reports one recorded change that could not be replayed.
 type Refusal struct {
-	// Index is the position of the observation in the recorded history.
+	// Index is the position of the observation in the recorded history,
+	// and At its instant.
 	Index int       `json:"index"`
 	At    time.Time `json:"at"`
 	// From is the status the incident was in; To the status the tool moved
