@@ -58,6 +58,109 @@
 // waiting for a change, problem or vendor follow their parent's reason when
 // it changes; one waiting for its caller keeps its own.
 //
+// # SLA conditions
+//
+// With Config.SLA set, every command that changes an incident observes it
+// with the SLA engine (sla.Observation). Conditions read the incident as
+// follows, and NewService refuses (a *itsm.ValidationError naming "sla",
+// the agreement, the condition and the names below) an engine whose
+// conditions read a field the service never supplies, or compare the
+// service with anything but itsm.Ref text: such a condition would be
+// valid and silently never hold.
+//
+//	condition field     what it reads
+//	priority            the priority (its number)
+//	service             the affected service as itsm.Ref text, "service:<uuid>" in
+//	                    lower case, never the bare UUID: write sla.ServiceIs(ref)
+//	category            the classification's category
+//	state               the category of the status: new, active, waiting, ...
+//	fields.status       the status itself: new, in_progress, on_hold, ...
+//	fields.subcategory  the subcategory
+//	fields.channel      the channel: portal, email, phone, ...
+//	fields.group        the assignment group
+//	fields.assignee     the assignee
+//	fields.hold_reason  the hold reason while on hold: awaiting_caller, ...
+//	fields.major        the major-incident status: proposed, accepted, ...
+//	fields.reopens      the reopen count, an integer (compare with lt, ge, ...)
+//	fields.responded    "true" once the incident has recorded its first
+//	                    response (FirstResponseAt), absent before
+//	fields.custom.<k>   the desk's custom field k: a custom field vip is
+//	                    sla.FieldIs("fields.custom.vip", "yes"), not "fields.vip"
+//
+// Text fields that are empty are absent (sla.OpMissing holds). The first
+// response is recorded when the incident moves into an active state
+// (assign, resume, reopen), when someone other than the caller writes a
+// comment the caller sees, or when a hold asks the caller its question (a
+// hold with a comment); a hold without a comment (a cascaded one among
+// them), a work note, a comment of the caller's that resumes nothing and a
+// resolution record none. A response target that should stop at the first response stops on
+// fields.responded; stopping on the waiting category instead counts a hold
+// cascaded from a parent, which the child's caller never saw, as the
+// child's response. Resolution still ends the wait for a response, so such
+// a target usually stops on either:
+//
+//	Stop: sla.AnyOf(sla.FieldIs("fields.responded", "true"),
+//		sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed)),
+//
+// # Events
+//
+// Every command that changes an incident returns events (Result.Events,
+// and Result.Cascade[i].Events for each child a cascade reached), written
+// to the outbox in the same transaction where the store has one: first
+// one event per history entry the command added, then one per comment,
+// then the SLA engine's. The event types are the Event* constants
+// (EventTypes lists them), and their payloads are JSON that decodes with
+// encoding/json into the Go type named here:
+//
+//	command                 event types                        payload
+//	Open                    incident.opened                    Entry
+//	Update                  incident.updated                   Entry
+//	OverridePriority        incident.priority_overridden       Entry
+//	Assign                  incident.assigned (from new, into
+//	                        work), else incident.reassigned    Entry
+//	Hold                    incident.held (also when only the
+//	                        reason changes), then
+//	                        incident.commented with a comment  Entry, Comment
+//	Resume                  incident.resumed                   Entry
+//	Comment                 incident.commented, after          Entry, Comment
+//	                        incident.resumed when the caller's
+//	                        reply resumes a hold awaiting it
+//	Resolve                 incident.resolved                  Entry
+//	Reopen                  incident.reopened                  Entry
+//	Close                   incident.closed                    Entry
+//	Cancel                  incident.canceled                  Entry
+//	Escalate                incident.escalated (the entry's
+//	                        command says functional or
+//	                        hierarchical)                      Entry
+//	ProposeMajor            incident.major_proposed            Entry
+//	AcceptMajor             incident.major_accepted            Entry
+//	RejectMajor             incident.major_rejected            Entry
+//	DemoteMajor             incident.major_demoted             Entry
+//	ReviewMajor             incident.major_reviewed            Entry
+//	LinkParent              incident.parent_linked             Entry
+//	UnlinkParent            incident.parent_unlinked           Entry
+//	LinkProblem             incident.problem_linked, or
+//	                        incident.problem_unlinked for the
+//	                        zero Ref                           Entry
+//	LinkChange              incident.change_linked, or
+//	                        incident.change_unlinked for the
+//	                        zero Ref                           Entry
+//	Resolve, Hold, Cascade  for each child reached, in
+//	                        Result.Cascade: incident.resolved
+//	                        or incident.held                   Entry
+//	AdvanceSLA              SLA events only                    sla.Event
+//	any of the above        then the SLA events of the
+//	                        observation: sla.attached,
+//	                        sla.paused, sla.resumed,
+//	                        sla.completed, sla.canceled,
+//	                        sla.retargeted, sla.threshold,
+//	                        sla.breached                       sla.Event
+//
+// A command that changes nothing (a retried hold with the same reason)
+// emits nothing. Every event's Subject is the incident, its Version the
+// incident's version after the command; an SLA event's actor is the
+// system actor whose ID is "sla".
+//
 // # Errors
 //
 // Bad input is a *itsm.ValidationError naming the field; an action the

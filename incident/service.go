@@ -130,7 +130,12 @@ type Service struct {
 }
 
 // NewService validates cfg and builds a Service. It returns a
-// *itsm.ValidationError listing every missing or invalid part.
+// *itsm.ValidationError listing every missing or invalid part, among them
+// (under "sla") every comparison of the SLA engine's conditions that could
+// never hold because it reads what the service never supplies: a field
+// name other than those the package doc's "SLA conditions" section lists
+// ("fields.vip" where "fields.custom.vip" was meant), or a service compared
+// with anything but itsm.Ref text (a bare UUID).
 func NewService(cfg Config) (*Service, error) {
 	var errs itsm.FieldErrors
 	if cfg.Repository == nil {
@@ -153,6 +158,9 @@ func NewService(cfg Config) (*Service, error) {
 		pol = DefaultPolicy()
 	}
 	errs.Merge("", pol.Validate())
+	if cfg.SLA != nil {
+		errs.Merge("", checkSLAReads(cfg.SLA))
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -445,57 +453,149 @@ func (s *Service) save(ctx context.Context, repo Repository, inc *Incident, crea
 // slaActor is the actor of SLA events: the engine, on the host's behalf.
 var slaActor = itsm.ActorRef{ID: "sla", Name: "SLA engine", Kind: itsm.ActorSystem}
 
+// The event types the service emits, in itsm.Event.Type. Package doc's
+// "Events" section says which command emits which, with what payload: an
+// incident.Entry for the history-entry events, an incident.Comment for
+// EventCommented, an sla.Event for the SLA ones.
+const (
+	// EventOpened: Open recorded a new incident.
+	EventOpened itsm.EventType = "incident.opened"
+	// EventUpdated: Update changed descriptive fields.
+	EventUpdated itsm.EventType = "incident.updated"
+	// EventAssigned: Assign moved a new incident into work.
+	EventAssigned itsm.EventType = "incident.assigned"
+	// EventReassigned: Assign changed the assignment of an incident
+	// already in work.
+	EventReassigned itsm.EventType = "incident.reassigned"
+	// EventHeld: Hold (or a hold cascade) put the incident on hold, or
+	// changed what an incident on hold waits for.
+	EventHeld itsm.EventType = "incident.held"
+	// EventResumed: Resume, or a caller's comment on an incident awaiting
+	// the caller, resumed work.
+	EventResumed itsm.EventType = "incident.resumed"
+	// EventResolved: Resolve (or a resolve cascade) resolved the incident.
+	EventResolved itsm.EventType = "incident.resolved"
+	// EventReopened: Reopen sent the incident back to work.
+	EventReopened itsm.EventType = "incident.reopened"
+	// EventClosed: Close closed the incident.
+	EventClosed itsm.EventType = "incident.closed"
+	// EventCanceled: Cancel abandoned the incident.
+	EventCanceled itsm.EventType = "incident.canceled"
+	// EventPriorityOverridden: OverridePriority set the priority by hand.
+	EventPriorityOverridden itsm.EventType = "incident.priority_overridden"
+	// EventEscalated: Escalate escalated the incident, functionally or
+	// hierarchically (the payload's command says which).
+	EventEscalated itsm.EventType = "incident.escalated"
+	// EventMajorProposed: ProposeMajor proposed a major incident.
+	EventMajorProposed itsm.EventType = "incident.major_proposed"
+	// EventMajorAccepted: AcceptMajor accepted it.
+	EventMajorAccepted itsm.EventType = "incident.major_accepted"
+	// EventMajorRejected: RejectMajor rejected the proposal.
+	EventMajorRejected itsm.EventType = "incident.major_rejected"
+	// EventMajorDemoted: DemoteMajor demoted it.
+	EventMajorDemoted itsm.EventType = "incident.major_demoted"
+	// EventMajorReviewed: ReviewMajor recorded the post-incident review.
+	EventMajorReviewed itsm.EventType = "incident.major_reviewed"
+	// EventParentLinked: LinkParent linked a parent.
+	EventParentLinked itsm.EventType = "incident.parent_linked"
+	// EventParentUnlinked: UnlinkParent removed the parent link.
+	EventParentUnlinked itsm.EventType = "incident.parent_unlinked"
+	// EventProblemLinked: LinkProblem linked a problem or known error.
+	EventProblemLinked itsm.EventType = "incident.problem_linked"
+	// EventProblemUnlinked: LinkProblem with the zero Ref removed the link.
+	EventProblemUnlinked itsm.EventType = "incident.problem_unlinked"
+	// EventChangeLinked: LinkChange linked a change.
+	EventChangeLinked itsm.EventType = "incident.change_linked"
+	// EventChangeUnlinked: LinkChange with the zero Ref removed the link.
+	EventChangeUnlinked itsm.EventType = "incident.change_unlinked"
+	// EventCommented: a comment or work note was added (by Comment, or by
+	// Hold with a comment).
+	EventCommented itsm.EventType = "incident.commented"
+
+	// EventSLAAttached: an SLA timer attached (sla.EventAttached).
+	EventSLAAttached itsm.EventType = "sla.attached"
+	// EventSLAPaused: a timer paused (sla.EventPaused).
+	EventSLAPaused itsm.EventType = "sla.paused"
+	// EventSLAResumed: a timer resumed (sla.EventResumed).
+	EventSLAResumed itsm.EventType = "sla.resumed"
+	// EventSLACompleted: a timer's cycle completed (sla.EventCompleted).
+	EventSLACompleted itsm.EventType = "sla.completed"
+	// EventSLACanceled: a timer's cycle was canceled (sla.EventCanceled).
+	EventSLACanceled itsm.EventType = "sla.canceled"
+	// EventSLARetargeted: a timer changed goal (sla.EventRetargeted).
+	EventSLARetargeted itsm.EventType = "sla.retargeted"
+	// EventSLAThreshold: a timer reached a warning threshold
+	// (sla.EventThreshold).
+	EventSLAThreshold itsm.EventType = "sla.threshold"
+	// EventSLABreached: a timer breached its goal (sla.EventBreached).
+	EventSLABreached itsm.EventType = "sla.breached"
+)
+
+// EventTypes returns every event type the service emits: the incident.*
+// types, then the sla.* ones. The slice is the caller's.
+func EventTypes() []itsm.EventType {
+	return []itsm.EventType{
+		EventOpened, EventUpdated, EventAssigned, EventReassigned, EventHeld, EventResumed, EventResolved,
+		EventReopened, EventClosed, EventCanceled, EventPriorityOverridden, EventEscalated,
+		EventMajorProposed, EventMajorAccepted, EventMajorRejected, EventMajorDemoted, EventMajorReviewed,
+		EventParentLinked, EventParentUnlinked, EventProblemLinked, EventProblemUnlinked,
+		EventChangeLinked, EventChangeUnlinked, EventCommented,
+		EventSLAAttached, EventSLAPaused, EventSLAResumed, EventSLACompleted, EventSLACanceled,
+		EventSLARetargeted, EventSLAThreshold, EventSLABreached,
+	}
+}
+
 // eventType names the event a history entry's command emits, e.g.
-// "incident.resolved": a constant for each command the package records, or
+// EventResolved: a constant for each command the package records, or
 // derivedEventType's name for any other.
 func eventType(command string) itsm.EventType {
 	switch command {
 	case "open":
-		return "incident.opened"
+		return EventOpened
 	case "update":
-		return "incident.updated"
+		return EventUpdated
 	case "assign":
-		return "incident.assigned"
+		return EventAssigned
 	case "reassign":
-		return "incident.reassigned"
+		return EventReassigned
 	case "hold":
-		return "incident.held"
+		return EventHeld
 	case "resume":
-		return "incident.resumed"
+		return EventResumed
 	case "resolve":
-		return "incident.resolved"
+		return EventResolved
 	case "reopen":
-		return "incident.reopened"
+		return EventReopened
 	case "close":
-		return "incident.closed"
+		return EventClosed
 	case "cancel":
-		return "incident.canceled"
+		return EventCanceled
 	case "override_priority":
-		return "incident.priority_overridden"
+		return EventPriorityOverridden
 	case "escalate.functional", "escalate.hierarchical":
-		return "incident.escalated"
+		return EventEscalated
 	case "major.propose":
-		return "incident.major_proposed"
+		return EventMajorProposed
 	case "major.accept":
-		return "incident.major_accepted"
+		return EventMajorAccepted
 	case "major.reject":
-		return "incident.major_rejected"
+		return EventMajorRejected
 	case "major.demote":
-		return "incident.major_demoted"
+		return EventMajorDemoted
 	case "major.review":
-		return "incident.major_reviewed"
+		return EventMajorReviewed
 	case "link_parent":
-		return "incident.parent_linked"
+		return EventParentLinked
 	case "link_problem":
-		return "incident.problem_linked"
+		return EventProblemLinked
 	case "link_change":
-		return "incident.change_linked"
+		return EventChangeLinked
 	case "unlink_parent":
-		return "incident.parent_unlinked"
+		return EventParentUnlinked
 	case "unlink_problem":
-		return "incident.problem_unlinked"
+		return EventProblemUnlinked
 	case "unlink_change":
-		return "incident.change_unlinked"
+		return EventChangeUnlinked
 	}
 	return derivedEventType(command)
 }
@@ -572,7 +672,7 @@ func (s *Service) advance(inc *Incident, history, comments int, at time.Time) ([
 		c := &inc.d.Comments[k]
 		start := len(buf)
 		buf = appendCommentPayload(buf, c)
-		if err := s.setEvent(&events[j], &base, "incident.commented", buf[start:len(buf):len(buf)], &c.At, &c.By); err != nil {
+		if err := s.setEvent(&events[j], &base, EventCommented, buf[start:len(buf):len(buf)], &c.At, &c.By); err != nil {
 			return nil, err
 		}
 		j++
@@ -658,34 +758,32 @@ func (s *Service) setEvent(e *itsm.Event, base *eventBase, typ itsm.EventType, p
 const slaPayloadSize = 320
 
 // slaEventType names the event an SLA engine event becomes, e.g.
-// "sla.breached".
+// EventSLABreached; a kind the engine may add later becomes "sla.<kind>".
 func slaEventType(k sla.EventKind) itsm.EventType {
 	switch k {
 	case sla.EventAttached:
-		return "sla.attached"
+		return EventSLAAttached
 	case sla.EventPaused:
-		return "sla.paused"
+		return EventSLAPaused
 	case sla.EventResumed:
-		return "sla.resumed"
+		return EventSLAResumed
 	case sla.EventCompleted:
-		return "sla.completed"
+		return EventSLACompleted
 	case sla.EventCanceled:
-		return "sla.canceled"
+		return EventSLACanceled
 	case sla.EventRetargeted:
-		return "sla.retargeted"
+		return EventSLARetargeted
 	case sla.EventThreshold:
-		return "sla.threshold"
+		return EventSLAThreshold
 	case sla.EventBreached:
-		return "sla.breached"
+		return EventSLABreached
 	}
 	return itsm.EventType("sla." + string(k))
 }
 
-// observation is what the SLA engine sees of an incident. Conditions read
-// its priority, service ("service:<uuid>"), category, state category, and
-// these fields: "status", "subcategory", "channel", "group", "assignee",
-// "hold_reason", "major", "reopens", and the custom fields as
-// "custom.<name>".
+// observation is what the SLA engine sees of an incident: the names the
+// package doc's "SLA conditions" section lists, which checkSLAReads holds
+// agreements to.
 func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 	d := inc.d
 	obs := sla.Observation{
@@ -709,8 +807,9 @@ func (s *Service) observation(inc *Incident, at time.Time) sla.Observation {
 
 // builtinFields names the incident fields, other than the custom ones, an
 // SLA condition may read by name; observedFields passes them in this order,
-// the text fields first and the reopen count last.
-var builtinFields = [...]string{"status", "subcategory", "channel", "group", "assignee", "hold_reason", "major", "reopens"}
+// the text fields first, then the reopen count and whether the incident
+// has had its first response.
+var builtinFields = [...]string{"status", "subcategory", "channel", "group", "assignee", "hold_reason", "major", "reopens", "responded"}
 
 // builtinReads returns the mask of Service.slaReads for e.
 func builtinReads(e *sla.Engine) uint16 {
@@ -746,8 +845,11 @@ func (s *Service) observedFields(d *Data) map[string]string {
 				put(builtinFields[i], v)
 			}
 		}
-		if s.slaReads&(1<<len(text)) != 0 { // "reopens", the last
+		if s.slaReads&(1<<len(text)) != 0 { // "reopens"
 			put("reopens", strconv.Itoa(d.Reopens))
+		}
+		if s.slaReads&(1<<(len(text)+1)) != 0 && !d.FirstResponseAt.IsZero() { // "responded", the last
+			put("responded", "true")
 		}
 	}
 	for k, v := range d.Custom {
@@ -756,6 +858,54 @@ func (s *Service) observedFields(d *Data) map[string]string {
 		}
 	}
 	return fields
+}
+
+// suppliedFields describes the fields observation supplies, for errors.
+const suppliedFields = `priority, service (itsm.Ref text, "service:<uuid>"), category, state, ` +
+	`fields.status, fields.subcategory, fields.channel, fields.group, fields.assignee, fields.hold_reason, ` +
+	`fields.major, fields.reopens, fields.responded and fields.custom.<name>`
+
+// checkSLAReads returns a *itsm.ValidationError naming "sla", with one
+// entry per comparison, when a condition of e compares something the
+// service's observations never supply, so that it would silently never
+// hold: a field name other than builtinFields and "custom.<name>" (a custom
+// field's name being a slug), a service that is not itsm.Ref text, or
+// "responded" with a value other than "true".
+func checkSLAReads(e *sla.Engine) error {
+	var errs itsm.FieldErrors
+	for _, r := range e.FieldReads() {
+		switch {
+		case r.Name != "":
+			custom, isCustom := strings.CutPrefix(r.Name, "custom.")
+			switch {
+			case isCustom && isSlug(custom):
+			case isCustom:
+				errs.Addf("sla", "%s: %q is not a custom field name (1 to 64 lower-case letters, digits and underscores)", r, custom)
+			case slices.Contains(builtinFields[:], r.Name):
+				if r.Name == "responded" && (r.Op == sla.OpIn || r.Op == sla.OpNotIn) {
+					for _, v := range r.Values {
+						if v != "true" {
+							errs.Addf("sla", "%s: fields.responded is \"true\" once the incident has its first response, and absent before; it is never %q", r, v)
+						}
+					}
+				}
+			default:
+				errs.Addf("sla", "%s: the incident service never supplies the field %q (for a custom field write fields.custom.%s); it supplies %s", r, r.Field, r.Name, suppliedFields)
+			}
+		case r.Field == "service":
+			switch r.Op {
+			case sla.OpIn, sla.OpNotIn:
+				for _, v := range r.Values {
+					if ref, err := itsm.ParseRef(v); err != nil || ref.String() != v {
+						errs.Addf("sla", "%s: %q is not how the incident service supplies a service, which is itsm.Ref text (\"service:<uuid>\", lower case; sla.ServiceIs builds it)", r, v)
+					}
+				}
+			case sla.OpLT, sla.OpLE, sla.OpGT, sla.OpGE:
+				errs.Addf("sla", "%s: the service is itsm.Ref text, never an integer", r)
+			}
+		}
+	}
+	return errs.Err()
 }
 
 // refreshImpact recomputes the services the incident's CIs reach when they

@@ -83,8 +83,8 @@ func TestCommandNamesAreTheConcatenations(t *testing.T) {
 	}
 }
 
-// observedFieldsByName is observedFields as it was before the mask: every
-// field asked of the engine on every call.
+// observedFieldsByName is observedFields as it was before the mask (and
+// with "responded"): every field asked of the engine on every call.
 func observedFieldsByName(e *sla.Engine, d *Data) map[string]string {
 	fields := map[string]string{}
 	for _, f := range [...]struct{ name, v string }{
@@ -98,6 +98,9 @@ func observedFieldsByName(e *sla.Engine, d *Data) map[string]string {
 	}
 	if e.ReadsField("reopens") {
 		fields["reopens"] = fmt.Sprint(d.Reopens)
+	}
+	if e.ReadsField("responded") && !d.FirstResponseAt.IsZero() {
+		fields["responded"] = "true"
 	}
 	for k, v := range d.Custom {
 		if name := "custom." + k; v != "" && e.ReadsField(name) {
@@ -117,7 +120,8 @@ func TestObservedFieldsMask(t *testing.T) {
 	full := &Data{
 		Status: "on_hold", Subcategory: "smtp", Channel: "email", Group: "messaging", Assignee: "ana",
 		HoldReason: HoldAwaitingVendor, Major: Major{Status: "proposed"}, Reopens: 2,
-		Custom: map[string]string{"segment": "vip", "site": ""},
+		FirstResponseAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+		Custom:          map[string]string{"segment": "vip", "site": ""},
 	}
 	names := append(builtinFields[:], "custom.segment", "custom.site", "custom.other")
 	for _, name := range names {

@@ -24,14 +24,24 @@ type Observation struct {
 	Opened time.Time `json:"opened,omitzero"`
 	// Priority is the record's priority.
 	Priority itsm.Priority `json:"priority"`
-	// Service names the service the record concerns.
+	// Service names the service the record concerns, in whatever form the
+	// host chooses; conditions compare it as text. The incident service
+	// supplies an itsm.Ref's text, "service:<uuid>" (never the bare UUID):
+	// ServiceIs builds conditions in that form.
 	Service string `json:"service,omitempty"`
 	// Category is the record's own classification (e.g. "network"), not
 	// its state category.
 	Category string `json:"category,omitempty"`
 	// State is the category of the record's lifecycle state.
 	State itsm.Category `json:"state"`
-	// Fields holds custom fields; conditions read them as "fields.<name>".
+	// Fields holds the record's other fields by name; a condition reads the
+	// entry named k as "fields.<k>". Which names exist is the host's
+	// choice: the incident service supplies "status", "group", "responded"
+	// and its other built-in fields under their own names and the desk's
+	// custom fields as "custom.<name>", so a condition on the custom field
+	// vip reads "fields.custom.vip" (see package incident). A condition on a
+	// name the host never supplies is valid and simply never sees a value;
+	// Engine.FieldReads lists the names conditions read, for hosts to check.
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
@@ -77,7 +87,11 @@ const (
 //   - a leaf compares Field with Op against Values.
 //
 // Fields are "priority", "service", "category", "state" (a state category
-// slug such as "waiting") and "fields.<name>" for custom fields.
+// slug such as "waiting") and "fields.<k>" for the entry k of
+// Observation.Fields. The names of those entries are the host's: the
+// incident service's custom field vip is "fields.custom.vip", its assignment
+// group "fields.group" (package incident lists them all, and its
+// NewService refuses conditions on names it never supplies).
 type Condition struct {
 	All    []Condition `json:"all,omitempty"`
 	Any    []Condition `json:"any,omitempty"`
@@ -105,12 +119,27 @@ func PriorityIn(ps ...itsm.Priority) *Condition {
 	return &Condition{Field: "priority", Op: OpIn, Values: vals}
 }
 
-// FieldIs holds when field (see Condition) has one of values.
+// FieldIs holds when field has one of values. field is a condition field
+// as Condition describes it, written in full: "fields.custom.vip" (not
+// "vip", nor "fields.vip", for the incident service's custom field vip),
+// "category", "service".
 func FieldIs(field string, values ...string) *Condition {
 	return &Condition{Field: field, Op: OpIn, Values: values}
 }
 
-// FieldChanged holds when field differs from the previous observation.
+// ServiceIs holds when the record's service is one of services, compared
+// as itsm.Ref text ("service:<uuid>"), the form in which the incident
+// service supplies Observation.Service.
+func ServiceIs(services ...itsm.Ref) *Condition {
+	vals := make([]string, len(services))
+	for i, r := range services {
+		vals[i] = r.String()
+	}
+	return &Condition{Field: "service", Op: OpIn, Values: vals}
+}
+
+// FieldChanged holds when field (written in full, as for FieldIs) differs
+// from the previous observation.
 func FieldChanged(field string) *Condition {
 	return &Condition{Field: field, Op: OpChanged}
 }

@@ -31,8 +31,11 @@ func deskCalendar() (*sla.Schedule, error) {
 }
 
 // deskAgreement is the desk's SLA: a response and a resolution target per
-// priority, in business time on the desk calendar. Resolution pauses while
-// the incident waits and resumes its cycle when an incident is reopened.
+// priority, in business time on the desk calendar. Response runs until the
+// incident records its first response (fields.responded: work starts, or
+// the caller is written to), or is resolved; a hold alone, such as one
+// cascaded from a parent, is no response. Resolution pauses while the
+// incident waits and resumes its cycle when an incident is reopened.
 func deskAgreement() sla.Agreement {
 	byPriority := func(within ...time.Duration) []sla.Goal {
 		goals := make([]sla.Goal, len(within))
@@ -47,7 +50,10 @@ func deskAgreement() sla.Agreement {
 		Targets: []sla.Target{
 			{
 				Metric: "response",
-				Stop:   sla.StateIn(itsm.CategoryActive, itsm.CategoryWaiting, itsm.CategoryResolved, itsm.CategoryClosed),
+				Stop: sla.AnyOf(
+					sla.FieldIs("fields.responded", "true"),
+					sla.StateIn(itsm.CategoryResolved, itsm.CategoryClosed),
+				),
 				Cancel: sla.StateIn(itsm.CategoryCanceled),
 				Goals:  byPriority(15*time.Minute, 30*time.Minute, 2*time.Hour, 4*time.Hour, 8*time.Hour),
 			},
