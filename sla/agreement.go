@@ -1,12 +1,9 @@
 package sla
 
 import (
-	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -295,20 +292,9 @@ func decodeTarget(errs *itsm.FieldErrors, at string, b []byte, t *Target) {
 // decodeError turns an error met while decoding the part at path at into a
 // *itsm.ValidationError with a full path; a syntax error stays as it is.
 func decodeError(at string, err error) error {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return err
-	}
 	var errs itsm.FieldErrors
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &typ) && typ.Field != "":
-		// The decoders embed the type as "plain"; its fields are the part's.
-		errs.Addf(joinPath(at, strings.TrimPrefix(typ.Field, "plain.")), "must not be a JSON %s", typ.Value)
-	case errors.As(err, &typ):
-		errs.Addf(cmp.Or(at, "agreement"), "must be a JSON object, not %s", typ.Value)
-	default:
-		errs.Merge(at, err)
+	if !recordDecodeError(&errs, "agreement", at, err) {
+		return err
 	}
 	return errs.Err()
 }
