@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -40,7 +41,9 @@ type Agreement struct {
 	// live timer whose record leaves the scope is canceled.
 	Scope *Condition `json:"scope,omitempty"`
 	// Calendar names the working time goals count in unless they name
-	// their own; empty means Always24x7.
+	// their own; empty means Always24x7. NewEngine resolves it when a goal
+	// counts in it, and reports a name it cannot resolve once, as
+	// "agreements[i].calendar".
 	Calendar string `json:"calendar,omitempty"`
 	// Targets lists what is promised, one per metric.
 	Targets []Target `json:"targets"`
@@ -406,4 +409,58 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 			}
 		}
 	}
+}
+
+// goalCalendars resolves the calendars of one agreement's goals while it is
+// compiled. A name that cannot be resolved is reported once, where it is
+// written: under the goal's "calendar" when the goal names it, under the
+// agreement's "calendar" when goals inherit it (however many do), so one
+// wrong name reads as one error.
+type goalCalendars struct {
+	cals Calendars
+	at   string // the agreement's path, e.g. "agreements[0]"
+	name string // the agreement's calendar name
+	// The agreement's calendar, resolved when the first goal inherits it.
+	resolved bool
+	cal      Calendar
+}
+
+func newGoalCalendars(at string, a Agreement, cals Calendars) *goalCalendars {
+	return &goalCalendars{cals: cals, at: at, name: cmp.Or(a.Calendar, Always24x7)}
+}
+
+// resolve returns the name of the calendar goal g, at path gat, counts in
+// and the calendar, or nil after recording why it cannot be resolved (for an
+// inherited name, only the first time).
+func (r *goalCalendars) resolve(errs *itsm.FieldErrors, gat string, g Goal) (string, Calendar) {
+	if g.Calendar != "" {
+		return g.Calendar, resolveCalendar(errs, gat+".calendar", g.Calendar, r.cals)
+	}
+	if !r.resolved {
+		r.resolved = true
+		r.cal = resolveCalendar(errs, joinPath(r.at, "calendar"), r.name, r.cals)
+	}
+	return r.name, r.cal
+}
+
+// resolveCalendar resolves name through cals, recording under field why it
+// cannot be, and returning nil then.
+func resolveCalendar(errs *itsm.FieldErrors, field, name string, cals Calendars) Calendar {
+	if name == Always24x7 {
+		return continuousTime{}
+	}
+	if cals == nil {
+		errs.Addf(field, "%q cannot be resolved: no calendars given", name)
+		return nil
+	}
+	c, ok := cals.Calendar(name)
+	switch {
+	case !ok:
+		errs.Addf(field, "%q is not a known calendar", name)
+	case !Usable(c):
+		errs.Addf(field, "%q resolves to a nil calendar", name)
+	default:
+		return c
+	}
+	return nil
 }
