@@ -107,9 +107,11 @@ const (
 //
 // Conditions are evaluated on every observation with this precedence:
 // stop, then cancel (the cancel condition, leaving the scope, or the start
-// condition failing as described below), then reset, then pause. So stop
-// beats start, and a start condition contained in the stop condition never
-// attaches.
+// condition failing as described below), then reset, then goal re-match
+// (a live cycle whose record now matches another goal is retargeted, see
+// Retarget; one that matches no goal is canceled with EndReason
+// "no_goal"), then pause. So stop beats start, and a start condition
+// contained in the stop condition never attaches.
 //
 // A pause condition that excludes the start condition cancels instead of
 // pausing. This is detected per observation: when the pause condition holds
