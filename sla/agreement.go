@@ -3,10 +3,8 @@ package sla
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -43,7 +41,9 @@ type Agreement struct {
 	// live timer whose record leaves the scope is canceled.
 	Scope *Condition `json:"scope,omitempty"`
 	// Calendar names the working time goals count in unless they name
-	// their own; empty means Always24x7.
+	// their own; empty means Always24x7. NewEngine resolves it when a goal
+	// counts in it, and reports a name it cannot resolve once, as
+	// "agreements[i].calendar".
 	Calendar string `json:"calendar,omitempty"`
 	// Targets lists what is promised, one per metric.
 	Targets []Target `json:"targets"`
@@ -107,9 +107,11 @@ const (
 //
 // Conditions are evaluated on every observation with this precedence:
 // stop, then cancel (the cancel condition, leaving the scope, or the start
-// condition failing as described below), then reset, then pause. So stop
-// beats start, and a start condition contained in the stop condition never
-// attaches.
+// condition failing as described below), then reset, then goal re-match
+// (a live cycle whose record now matches another goal is retargeted, see
+// Retarget; one that matches no goal is canceled with EndReason
+// "no_goal"), then pause. So stop beats start, and a start condition
+// contained in the stop condition never attaches.
 //
 // A pause condition that excludes the start condition cancels instead of
 // pausing. This is detected per observation: when the pause condition holds
@@ -295,20 +297,9 @@ func decodeTarget(errs *itsm.FieldErrors, at string, b []byte, t *Target) {
 // decodeError turns an error met while decoding the part at path at into a
 // *itsm.ValidationError with a full path; a syntax error stays as it is.
 func decodeError(at string, err error) error {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return err
-	}
 	var errs itsm.FieldErrors
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &typ) && typ.Field != "":
-		// The decoders embed the type as "plain"; its fields are the part's.
-		errs.Addf(joinPath(at, strings.TrimPrefix(typ.Field, "plain.")), "must not be a JSON %s", typ.Value)
-	case errors.As(err, &typ):
-		errs.Addf(cmp.Or(at, "agreement"), "must be a JSON object, not %s", typ.Value)
-	default:
-		errs.Merge(at, err)
+	if !recordDecodeError(&errs, "agreement", at, err) {
+		return err
 	}
 	return errs.Err()
 }
@@ -420,4 +411,58 @@ func (t Target) validate(errs *itsm.FieldErrors, at string) {
 			}
 		}
 	}
+}
+
+// goalCalendars resolves the calendars of one agreement's goals while it is
+// compiled. A name that cannot be resolved is reported once, where it is
+// written: under the goal's "calendar" when the goal names it, under the
+// agreement's "calendar" when goals inherit it (however many do), so one
+// wrong name reads as one error.
+type goalCalendars struct {
+	cals Calendars
+	at   string // the agreement's path, e.g. "agreements[0]"
+	name string // the agreement's calendar name
+	// The agreement's calendar, resolved when the first goal inherits it.
+	resolved bool
+	cal      Calendar
+}
+
+func newGoalCalendars(at string, a Agreement, cals Calendars) *goalCalendars {
+	return &goalCalendars{cals: cals, at: at, name: cmp.Or(a.Calendar, Always24x7)}
+}
+
+// resolve returns the name of the calendar goal g, at path gat, counts in
+// and the calendar, or nil after recording why it cannot be resolved (for an
+// inherited name, only the first time).
+func (r *goalCalendars) resolve(errs *itsm.FieldErrors, gat string, g Goal) (string, Calendar) {
+	if g.Calendar != "" {
+		return g.Calendar, resolveCalendar(errs, gat+".calendar", g.Calendar, r.cals)
+	}
+	if !r.resolved {
+		r.resolved = true
+		r.cal = resolveCalendar(errs, joinPath(r.at, "calendar"), r.name, r.cals)
+	}
+	return r.name, r.cal
+}
+
+// resolveCalendar resolves name through cals, recording under field why it
+// cannot be, and returning nil then.
+func resolveCalendar(errs *itsm.FieldErrors, field, name string, cals Calendars) Calendar {
+	if name == Always24x7 {
+		return continuousTime{}
+	}
+	if cals == nil {
+		errs.Addf(field, "%q cannot be resolved: no calendars given", name)
+		return nil
+	}
+	c, ok := cals.Calendar(name)
+	switch {
+	case !ok:
+		errs.Addf(field, "%q is not a known calendar", name)
+	case !Usable(c):
+		errs.Addf(field, "%q resolves to a nil calendar", name)
+	default:
+		return c
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package sla
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,6 +88,8 @@ func TestNewEngineErrors(t *testing.T) {
 	good := tmAgreement()
 	long := tmAgreement()
 	long.Targets[0].Goals[0].Within = 30 * 365 * 24 * time.Hour
+	withGoalCal := tmAgreement()
+	withGoalCal.Targets[1].Goals[0].Calendar = "desk"
 	tests := []struct {
 		name  string
 		as    []Agreement
@@ -95,12 +98,13 @@ func TestNewEngineErrors(t *testing.T) {
 	}{
 		{"no agreements", nil, nil, "agreements"},
 		{"invalid agreement", []Agreement{{ID: "x"}}, nil, "agreements[0].version"},
-		{"unknown calendar", []Agreement{good}, CalendarMap{}, "agreements[0].targets[0].goals[0].calendar"},
-		{"no calendars at all", []Agreement{good}, nil, "agreements[0].targets[0].goals[0].calendar"},
+		{"unknown calendar", []Agreement{good}, CalendarMap{}, "agreements[0].calendar"},
+		{"no calendars at all", []Agreement{good}, nil, "agreements[0].calendar"},
 		// What a host holds after ignoring NewSchedule's error.
-		{"a nil schedule", []Agreement{good}, CalendarMap{"office": (*Schedule)(nil)}, "agreements[0].targets[0].goals[0].calendar"},
-		{"a zero schedule", []Agreement{good}, CalendarMap{"office": &Schedule{}}, "agreements[0].targets[0].goals[0].calendar"},
-		{"a resolver answering nil", []Agreement{good}, nilCalendars{}, "agreements[0].targets[0].goals[0].calendar"},
+		{"a nil schedule", []Agreement{good}, CalendarMap{"office": (*Schedule)(nil)}, "agreements[0].calendar"},
+		{"a zero schedule", []Agreement{good}, CalendarMap{"office": &Schedule{}}, "agreements[0].calendar"},
+		{"a resolver answering nil", []Agreement{good}, nilCalendars{}, "agreements[0].calendar"},
+		{"unknown calendar of a goal", []Agreement{withGoalCal}, CalendarMap{"office": testWeekdayCal{}}, "agreements[0].targets[1].goals[0].calendar"},
 		{"same version twice", []Agreement{good, good}, CalendarMap{"office": testWeekdayCal{}}, "agreements[1].version"},
 		{"goal too long", []Agreement{long}, CalendarMap{"office": testWeekdayCal{}}, "agreements[0].targets[0].goals[0].within"},
 	}
@@ -119,6 +123,77 @@ func TestNewEngineErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"gold@1", "gold@2"}, e.Agreements())
 	})
+}
+
+// TestNewEngineReportsACalendarWhereItIsNamed checks that a calendar name
+// that cannot be resolved is reported once per place it is written, not
+// once per goal that counts in it.
+func TestNewEngineReportsACalendarWhereItIsNamed(t *testing.T) {
+	goals := func(names ...string) []Goal {
+		var out []Goal
+		for i, cal := range names {
+			out = append(out, Goal{Name: fmt.Sprintf("p%d", i+1), When: PriorityIn(itsm.Priority(i + 1)), Within: time.Hour, Calendar: cal})
+		}
+		return out
+	}
+	agreement := func(cal string, targets ...[]Goal) Agreement {
+		a := Agreement{ID: "gold", Version: 1, Kind: itsm.AgreementSLA, Calendar: cal}
+		for i, gs := range targets {
+			a.Targets = append(a.Targets, Target{Metric: fmt.Sprintf("m%d", i), Goals: gs})
+		}
+		return a
+	}
+	known := CalendarMap{"office": testWeekdayCal{}}
+	tests := []struct {
+		name string
+		as   []Agreement
+		cals Calendars
+		want []string
+	}{
+		{"agreement's calendar inherited by ten goals",
+			[]Agreement{agreement("desk", goals("", "", "", "", ""), goals("", "", "", "", ""))}, known,
+			[]string{`agreements[0].calendar: "desk" is not a known calendar`}},
+		{"no resolver, agreement's calendar",
+			[]Agreement{agreement("desk", goals("", ""), goals(""))}, nil,
+			[]string{`agreements[0].calendar: "desk" cannot be resolved: no calendars given`}},
+		{"each agreement once",
+			[]Agreement{agreement("desk", goals("", "")), agreement("desk", goals("", "")), agreement("office", goals(""))}, known,
+			[]string{`agreements[0].calendar: "desk" is not a known calendar`, `agreements[1].calendar: "desk" is not a known calendar`}},
+		{"goals that name their own are reported each",
+			[]Agreement{agreement("office", goals("desk", "", "desk"), goals("", "night"))}, known,
+			[]string{
+				`agreements[0].targets[0].goals[0].calendar: "desk" is not a known calendar`,
+				`agreements[0].targets[0].goals[2].calendar: "desk" is not a known calendar`,
+				`agreements[0].targets[1].goals[1].calendar: "night" is not a known calendar`,
+			}},
+		{"both levels",
+			[]Agreement{agreement("desk", goals("", "night", ""))}, known,
+			[]string{
+				`agreements[0].calendar: "desk" is not a known calendar`,
+				`agreements[0].targets[0].goals[1].calendar: "night" is not a known calendar`,
+			}},
+		{"an agreement calendar no goal uses is not resolved",
+			[]Agreement{agreement("desk", goals("office", "24x7"))}, known, nil},
+		{"a nil schedule inherited",
+			[]Agreement{agreement("office", goals("", ""))}, CalendarMap{"office": (*Schedule)(nil)},
+			[]string{`agreements[0].calendar: "office" resolves to a nil calendar`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewEngine(tc.as, tc.cals)
+			if tc.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			var got []string
+			for _, f := range ve.All() {
+				got = append(got, f.String())
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }
 
 // nilCalendars claims to know every calendar and answers each with a nil

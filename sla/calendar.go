@@ -33,7 +33,8 @@ type Calendar interface {
 var ErrNoWorkingTime = errors.New("sla: no working time within the calendar's horizon")
 
 // Horizon bounds of weekly calendars. A weekly calendar has working time only
-// on local dates from HorizonStart (inclusive) to HorizonEnd (exclusive), so
+// on local dates from January 1 of HorizonStartYear (inclusive) to January 1
+// of HorizonEndYear (exclusive), i.e. 1970-01-01 through 2199-12-31, so
 // that every answer is exact integer arithmetic on precomputed tables and no
 // search can run forever. A 24×7 calendar has no horizon.
 const (

@@ -3,8 +3,6 @@ package sla
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,34 +166,17 @@ func (w Week) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// UnmarshalJSON reads the form MarshalJSON writes. An unknown day name is a
-// *itsm.ValidationError.
+// UnmarshalJSON reads the form MarshalJSON writes. Day names match in any
+// case. What cannot be read is a *itsm.ValidationError naming its path
+// under "week": "week" for a value that is not an object, an unknown day
+// name or one day named twice ("monday" and "Monday"),
+// "week.monday[0].start" for a bad span. On error w is left unchanged.
 func (w *Week) UnmarshalJSON(b []byte) error {
-	var m map[string][]Span
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	// Keys in sorted order, so that the same text always gives the same
-	// answer, error included; names match in any case, so "monday" and
-	// "Monday" in one object would name one day twice, and which won would
-	// depend on map order: that is refused.
-	keys := slices.Sorted(maps.Keys(m))
+	var errs itsm.FieldErrors
 	var out Week
-	var named [7]string
-	for _, k := range keys {
-		found := false
-		for d := time.Sunday; d <= time.Saturday; d++ {
-			if weekdayKey(d) != strings.ToLower(k) {
-				continue
-			}
-			if named[d] != "" {
-				return itsm.NewValidationError("week", fmt.Sprintf("%q and %q name the same weekday", named[d], k))
-			}
-			out[d], named[d], found = m[k], k, true
-		}
-		if !found {
-			return itsm.NewValidationError("week", fmt.Sprintf("%q is not a weekday name", k))
-		}
+	decodeWeek(&errs, "week", b, &out)
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	*w = out
 	return nil

@@ -117,7 +117,7 @@ func TestScheduleJSONRoundTrip(t *testing.T) {
 			_, err := ParseSchedule(js)
 			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
-			assert.Equal(t, `invalid calendar.week: "Monday" and "monday" name the same weekday`, ve.Error())
+			assert.Equal(t, `invalid week: "Monday" and "monday" name the same weekday`, ve.Error())
 		}
 		s, err := ParseSchedule([]byte(`{"zone":"UTC","week":{"MONDAY":[{"start":"09:00","end":"17:00"}]}}`))
 		require.NoError(t, err, "one spelling in any case is fine")

@@ -30,6 +30,9 @@
 // NewSchedule rejects overlapping spans (overnight spans and the week's wrap
 // included) and calendars without working time with a *itsm.ValidationError
 // naming the field ("week.monday[1]", "holidays[0].yearly.nth", "zone").
+// Reading JSON (ParseSchedule, CalendarSpec.UnmarshalJSON) names a value it
+// cannot read with the same paths ("week.monday[0].start" for "9:00",
+// "holidays[2].date" for "2026-12-32", "parts[1].exceptions[0].hours[1].end").
 //
 // # Time zones and DST
 //
@@ -76,8 +79,9 @@
 // fields and state category at an instant), returns the record's new State
 // and the Events that happened: attached, paused, resumed, threshold,
 // breached, completed, canceled, retargeted. Conditions are declarative and
-// serialisable; precedence is stop, then cancel, then reset, then pause,
-// and a pause condition that holds where the start condition does not
+// serialisable; precedence is stop, then cancel, then reset, then goal
+// re-match (retarget, or cancel with "no_goal" when no goal matches), then
+// pause, and a pause condition that holds where the start condition does not
 // cancels the cycle instead of pausing it (see Target).
 // Timers measure business time on a goal's calendar with exact integer
 // durations; a timer breaches only when it is still running after its due

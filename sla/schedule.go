@@ -2,6 +2,7 @@ package sla
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -56,13 +57,20 @@ func NewSchedule(spec CalendarSpec) (*Schedule, error) {
 }
 
 // ParseSchedule builds a calendar from the JSON form of a CalendarSpec.
-// Malformed JSON or an invalid spec returns a *itsm.ValidationError.
+// Malformed JSON or an invalid spec returns a *itsm.ValidationError naming
+// every offending field with the paths NewSchedule uses, whether the value
+// cannot be read ("week.monday[0].start" for "9:00", "holidays[2].date" for
+// "2026-12-32", "holidays[0].yearly.day" for a string) or breaks a rule; a
+// JSON syntax error, or a value that is not an object, is reported as
+// "calendar". A spec that cannot be read is not validated further.
 func ParseSchedule(data []byte) (*Schedule, error) {
 	var spec CalendarSpec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		var errs itsm.FieldErrors
-		errs.Merge("calendar", err)
-		return nil, errs.Err()
+		var ve *itsm.ValidationError
+		if errors.As(err, &ve) {
+			return nil, err
+		}
+		return nil, itsm.NewValidationError("calendar", err.Error())
 	}
 	return NewSchedule(spec)
 }

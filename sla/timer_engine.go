@@ -159,8 +159,11 @@ type compGoal struct {
 // may be given; new cycles attach to the highest) and resolves every
 // calendar they name through cals, which may be nil when all run on
 // Always24x7. It returns a *itsm.ValidationError naming the field, e.g.
-// "agreements[0].targets[1].goals[0].calendar", when a definition is invalid,
-// an (ID, version) pair repeats or a calendar is unknown.
+// "agreements[0].targets[1].goals[0].within", when a definition is invalid,
+// an (ID, version) pair repeats or a calendar cannot be resolved. A calendar
+// is named where it is written: a goal's own as
+// "agreements[0].targets[1].goals[0].calendar", the agreement's once as
+// "agreements[0].calendar" however many goals count in it.
 func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 	var errs itsm.FieldErrors
 	e := &Engine{
@@ -237,6 +240,7 @@ func NewEngine(agreements []Agreement, cals Calendars) (*Engine, error) {
 func compileAgreement(errs *itsm.FieldErrors, at string, a Agreement, cals Calendars) *compAgreement {
 	ca := &compAgreement{id: a.ID, version: a.Version, kind: a.Kind}
 	ca.scope, _ = compileCondition(a.Scope)
+	gcals := newGoalCalendars(at, a, cals)
 	for i, t := range a.Targets {
 		tat := fmt.Sprintf("%s.targets[%d]", at, i)
 		ct := compTarget{
@@ -261,20 +265,9 @@ func compileAgreement(errs *itsm.FieldErrors, at string, a Agreement, cals Calen
 		slices.SortFunc(ct.thresholds, func(a, b compThreshold) int { return a.pct.Cmp(b.pct) })
 		for j, g := range t.Goals {
 			gat := fmt.Sprintf("%s.goals[%d]", tat, j)
-			name := cmp.Or(g.Calendar, a.Calendar, Always24x7)
-			cg := compGoal{name: g.Name, within: g.Within, calName: name}
+			cg := compGoal{name: g.Name, within: g.Within}
+			cg.calName, cg.cal = gcals.resolve(errs, gat, g)
 			cg.when, _ = compileCondition(g.When)
-			if name == Always24x7 {
-				cg.cal = continuousTime{}
-			} else if cals == nil {
-				errs.Addf(gat+".calendar", "%q cannot be resolved: no calendars given", name)
-			} else if c, ok := cals.Calendar(name); ok && !Usable(c) {
-				errs.Addf(gat+".calendar", "%q resolves to a nil calendar", name)
-			} else if ok {
-				cg.cal = c
-			} else {
-				errs.Addf(gat+".calendar", "%q is not a known calendar", name)
-			}
 			w := decimal.NewFromInt(int64(g.Within))
 			for _, th := range ct.thresholds {
 				// within (ns) × pct ÷ 100 ÷ 1000 is the need in microseconds:
