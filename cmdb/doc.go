@@ -41,8 +41,9 @@
 // # The graph
 //
 // A Graph holds one tenant's CIs and relationships for analysis: dense
-// integer nodes and compressed adjacency arrays per direction, no pointer or
-// map per relationship (about 300 MiB for 10^6 CIs and 3×10^6
+// integer nodes and one compressed adjacency (CSR) holding both directions,
+// each CI's relationships from it then those to it in one run, no pointer
+// or map per relationship (about 300 MiB for 10^6 CIs and 3×10^6
 // relationships). Writes refuse dangling relationships, class pairs the type
 // does not allow, duplicates, cardinality breaks and hosting or containment
 // cycles; new relationships wait in an append buffer merged into the arrays
