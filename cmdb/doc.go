@@ -50,6 +50,17 @@
 // at amortised O(1) cost. Generate builds a realistic, seeded CMDB of any
 // size.
 //
+// A graph is a derived index of the CMDB, not a second store: the
+// Repository is the record, and the host keeps each tenant's graph in step
+// with it. LoadGraph builds one from a repository page by page (and
+// Snapshot.Graph from a snapshot); after that the host applies every write
+// the repository accepted to the graph as well — CreateCI/AddCI,
+// UpdateCI/UpdateCI, CreateRelationship/AddRelationship,
+// DeleteRelationship/RemoveRelationship, DeleteCI/RemoveCI (which cascades,
+// detaches and restricts as DeleteCI does and removes the same CIs) — or
+// loads the graph afresh. A graph that missed writes answers from the
+// CMDB as it was.
+//
 // # Impact analysis
 //
 // Graph.Impact answers "what does the failure of these CIs impact"
