@@ -17,6 +17,38 @@
 // class by Registry.ValidateCI, an operational status (planned, in use, in
 // maintenance, retired), an owner and a support group.
 //
+// The built-in classes, and the attributes a CI of each must carry
+// (required: ValidateCI refuses a CI without them, naming
+// "attributes.NAME") or should (recommended: Registry.Health counts them
+// for completeness), inherited ones included; Registry.Attributes lists a
+// class's attributes with their types. A test keeps this table in step
+// with the registry.
+//
+//	class                        required   recommended
+//	ci (abstract)                -          environment
+//	  service (abstract)         -          environment, criticality
+//	    business_service         -          environment, criticality
+//	    application_service      -          environment, criticality, url
+//	    service_offering         -          environment, criticality, service_hours
+//	  software (abstract)        -          environment, version
+//	    application              -          environment, version
+//	    database                 engine     environment, version
+//	    container                image      environment, version
+//	  computer (abstract)        hostname   environment, ip_address, os
+//	    server                   hostname   environment, ip_address, os, serial_number
+//	    virtual_machine          hostname   environment, ip_address, os
+//	  device (abstract)          -          environment, serial_number
+//	    network_device           -          environment, serial_number, management_ip
+//	    storage_device           -          environment, serial_number, capacity_gb
+//	  group                      -          environment, min_up
+//	    cluster                  -          environment, min_up
+//	  location                   -          environment, country
+//
+// Attributes whose values are fixed, with the values they take:
+//
+//	environment: production, staging, test, development
+//	criticality: critical, high, medium, low
+//
 // # Relationship types
 //
 //	type             parent::child               flow      dependent  card.  on delete
