@@ -89,9 +89,9 @@ type nodeState struct {
 }
 
 // Graph is the relationship graph of one tenant, built for analysis. CIs are
-// dense integer nodes; relationships are kept column-wise and indexed in
-// both directions by compressed adjacency arrays (CSR) carrying the type, with
-// no pointer or map per relationship. At 10^6 CIs and 3×10^6 relationships it
+// dense integer nodes; relationships are kept column-wise and indexed by
+// one compressed adjacency (CSR) holding both directions and carrying the
+// type, with no pointer or map per relationship. At 10^6 CIs and 3×10^6 relationships it
 // holds well under 1 GiB (see docs/BENCHMARKS.md).
 //
 // Writes are incremental: a new relationship goes to an append buffer,
@@ -102,10 +102,10 @@ type nodeState struct {
 // costs amortised O(1) per write. Compact merges on demand. Removing a
 // relationship marks it and leaves the slot until the next merge. Removing
 // a CI (RemoveCI) removes its relationships and leaves its node as a
-// tombstone, about 80 bytes and its name, that no merge reclaims: node numbers never
-// change, so an Impact taken before still reads the CIs it reached. A
-// graph through which many CIs have come and gone is best rebuilt
-// (LoadGraph) now and then.
+// tombstone, about 80 bytes and its name, that no merge reclaims: node
+// numbers never change, so an Impact taken before still reads the CIs it
+// reached. A graph through which many CIs have come and gone is best
+// rebuilt (LoadGraph) now and then.
 //
 // A graph is a derived index of the CMDB, not a store: the host keeps it
 // in step with its Repository, either by building it afresh (LoadGraph) or
