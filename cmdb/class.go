@@ -12,7 +12,10 @@ import (
 // underscores, starting with a letter ("virtual_machine").
 type ClassName string
 
-// The built-in classes. The tree (abstract classes marked *):
+// The built-in classes. The tree (abstract classes marked *); a CI of a
+// database needs the attribute engine, of a container image, of a server
+// or virtual machine hostname (the package doc lists every class's
+// required and recommended attributes):
 //
 //	ci*
 //	├── service*

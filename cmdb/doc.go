@@ -17,6 +17,38 @@
 // class by Registry.ValidateCI, an operational status (planned, in use, in
 // maintenance, retired), an owner and a support group.
 //
+// The built-in classes, and the attributes a CI of each must carry
+// (required: ValidateCI refuses a CI without them, naming
+// "attributes.NAME") or should (recommended: Registry.Health counts them
+// for completeness), inherited ones included; Registry.Attributes lists a
+// class's attributes with their types. A test keeps this table in step
+// with the registry.
+//
+//	class                        required   recommended
+//	ci (abstract)                -          environment
+//	  service (abstract)         -          environment, criticality
+//	    business_service         -          environment, criticality
+//	    application_service      -          environment, criticality, url
+//	    service_offering         -          environment, criticality, service_hours
+//	  software (abstract)        -          environment, version
+//	    application              -          environment, version
+//	    database                 engine     environment, version
+//	    container                image      environment, version
+//	  computer (abstract)        hostname   environment, ip_address, os
+//	    server                   hostname   environment, ip_address, os, serial_number
+//	    virtual_machine          hostname   environment, ip_address, os
+//	  device (abstract)          -          environment, serial_number
+//	    network_device           -          environment, serial_number, management_ip
+//	    storage_device           -          environment, serial_number, capacity_gb
+//	  group                      -          environment, min_up
+//	    cluster                  -          environment, min_up
+//	  location                   -          environment, country
+//
+// Attributes whose values are fixed, with the values they take:
+//
+//	environment: production, staging, test, development
+//	criticality: critical, high, medium, low
+//
 // # Relationship types
 //
 //	type             parent::child               flow      dependent  card.  on delete
@@ -41,13 +73,25 @@
 // # The graph
 //
 // A Graph holds one tenant's CIs and relationships for analysis: dense
-// integer nodes and compressed adjacency arrays per direction, no pointer or
-// map per relationship (about 300 MiB for 10^6 CIs and 3×10^6
+// integer nodes and one compressed adjacency (CSR) holding both directions,
+// each CI's relationships from it then those to it in one run, no pointer
+// or map per relationship (about 300 MiB for 10^6 CIs and 3×10^6
 // relationships). Writes refuse dangling relationships, class pairs the type
 // does not allow, duplicates, cardinality breaks and hosting or containment
 // cycles; new relationships wait in an append buffer merged into the arrays
 // at amortised O(1) cost. Generate builds a realistic, seeded CMDB of any
 // size.
+//
+// A graph is a derived index of the CMDB, not a second store: the
+// Repository is the record, and the host keeps each tenant's graph in step
+// with it. LoadGraph builds one from a repository page by page (and
+// Snapshot.Graph from a snapshot); after that the host applies every write
+// the repository accepted to the graph as well — CreateCI/AddCI,
+// UpdateCI/UpdateCI, CreateRelationship/AddRelationship,
+// DeleteRelationship/RemoveRelationship, DeleteCI/RemoveCI (which cascades,
+// detaches and restricts as DeleteCI does and removes the same CIs) — or
+// loads the graph afresh. A graph that missed writes answers from the
+// CMDB as it was.
 //
 // # Impact analysis
 //

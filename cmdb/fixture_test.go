@@ -1,6 +1,7 @@
 package cmdb_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,6 +9,8 @@ import (
 	"github.com/itsmkit/itsmkit/cmdb"
 	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/itsmtest"
+	"github.com/itsmkit/itsmkit/storage"
+	"github.com/itsmkit/itsmkit/storage/memory"
 )
 
 // fixture builds a small graph by short names.
@@ -18,6 +21,8 @@ type fixture struct {
 	gen itsm.IDGenerator
 	ids map[string]cmdb.ID
 	cis map[string]cmdb.CI
+	// repo, when set, gets every CI and relationship the graph accepts.
+	repo cmdb.Repository
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -25,6 +30,16 @@ func newFixture(t testing.TB) *fixture {
 	g, err := cmdb.NewGraph(reg, "acme")
 	require.NoError(t, err)
 	return &fixture{t: t, reg: reg, g: g, gen: itsmtest.NewIDs(42), ids: map[string]cmdb.ID{}, cis: map[string]cmdb.CI{}}
+}
+
+// newStoreFixture is newFixture with a memory store that receives the
+// same writes as the graph.
+func newStoreFixture(t testing.TB) *fixture {
+	f := newFixture(t)
+	repo, err := storage.CMDBRepository(memory.New(), f.reg)
+	require.NoError(t, err)
+	f.repo = repo
+	return f
 }
 
 // required fills the required attributes of a class with placeholders.
@@ -53,6 +68,9 @@ func (f *fixture) ci(name string, class cmdb.ClassName, status cmdb.Status, extr
 	c, err := f.reg.Make(f.gen, fixedClock(), cmdb.NewCI{Tenant: "acme", Class: class, Name: name, Status: status, Attributes: attrs})
 	require.NoError(f.t, err)
 	require.NoError(f.t, f.g.AddCI(c))
+	if f.repo != nil {
+		require.NoError(f.t, f.repo.CreateCI(context.Background(), cmdb.Record{CI: c}))
+	}
 	f.ids[name] = c.ID
 	f.cis[name] = c
 	return c.ID
@@ -72,7 +90,12 @@ func (f *fixture) relate(from string, t cmdb.RelTypeName, to string) error {
 		toID, err = cmdb.NewID(f.gen)
 		require.NoError(f.t, err)
 	}
-	return f.g.AddRelationship(cmdb.Relationship{ID: id, Tenant: "acme", Type: t, From: fromID, To: toID, Created: t0})
+	rel := cmdb.Relationship{ID: id, Tenant: "acme", Type: t, From: fromID, To: toID, Created: t0}
+	if err := f.g.AddRelationship(rel); err != nil || f.repo == nil {
+		return err
+	}
+	require.NoError(f.t, f.repo.CreateRelationship(context.Background(), rel))
+	return nil
 }
 
 func (f *fixture) must(from string, t cmdb.RelTypeName, to string) {

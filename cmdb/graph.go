@@ -79,15 +79,19 @@ type nodeRec struct {
 // nodeState is what an analysis reads of a CI on every step, kept apart
 // from nodeRec in 4 bytes so a step costs one small random read: the
 // status, and the class (a copy of nodeRec's) for the headline services.
+// gone marks a removed CI's node (in the byte the alignment of class leaves
+// free): it has no relationships and is not in the index, so no analysis
+// reaches it; walks over every node skip it.
 type nodeState struct {
 	status uint8
+	gone   bool
 	class  uint16
 }
 
 // Graph is the relationship graph of one tenant, built for analysis. CIs are
-// dense integer nodes; relationships are kept column-wise and indexed in
-// both directions by compressed adjacency arrays (CSR) carrying the type, with
-// no pointer or map per relationship. At 10^6 CIs and 3×10^6 relationships it
+// dense integer nodes; relationships are kept column-wise and indexed by
+// one compressed adjacency (CSR) holding both directions and carrying the
+// type, with no pointer or map per relationship. At 10^6 CIs and 3×10^6 relationships it
 // holds well under 1 GiB (see docs/BENCHMARKS.md).
 //
 // Writes are incremental: a new relationship goes to an append buffer,
@@ -95,8 +99,21 @@ type nodeState struct {
 // arrays; relationships keep the order they were added whether merged or
 // not, so merging never changes an answer. When the buffer outgrows half the compacted relationships (and at
 // least 4096), the next write merges it into fresh CSR arrays, so merging
-// costs amortised O(1) per write. Compact merges on demand. Removal marks
-// the relationship and leaves the slot until the next merge.
+// costs amortised O(1) per write. Compact merges on demand. Removing a
+// relationship marks it and leaves the slot until the next merge. Removing
+// a CI (RemoveCI) removes its relationships and leaves its node as a
+// tombstone, about 80 bytes and its name, that no merge reclaims: node
+// numbers never change, so an Impact taken before still reads the CIs it
+// reached. A graph through which many CIs have come and gone is best
+// rebuilt (LoadGraph) now and then.
+//
+// A graph is a derived index of the CMDB, not a store: the host keeps it
+// in step with its Repository, either by building it afresh (LoadGraph) or
+// by applying each write the repository accepted to the graph too: CreateCI
+// → AddCI, UpdateCI → UpdateCI, CreateRelationship → AddRelationship,
+// DeleteRelationship → RemoveRelationship, DeleteCI → RemoveCI (which
+// cascades, detaches and restricts as DeleteCI does, and returns the same
+// CIs).
 //
 // Every write checks its input and refuses, with nothing changed: a CI that
 // fails Registry.ValidateCI or belongs to another tenant; a relationship
@@ -112,10 +129,11 @@ type Graph struct {
 	reg    *Registry
 	tenant itsm.TenantID
 
-	// nodes, numbered in the order added; a CI never leaves the graph and
-	// is never renumbered, so an Impact may keep node numbers and read
-	// names later
+	// nodes, numbered in the order added and never renumbered, so an
+	// Impact may keep node numbers and read names later; a removed CI
+	// leaves its node behind (state.gone), out of the index
 	nodes  []nodeRec
+	gone   int // removed CIs' nodes
 	index  map[uuid.UUID]int32
 	state  []nodeState // apart from nodes: read on every step of an analysis
 	outDeg []int32     // live relationships per node and direction
@@ -165,7 +183,7 @@ func (g *Graph) Tenant() itsm.TenantID { return g.tenant }
 
 // Len returns how many CIs and live relationships the graph holds.
 func (g *Graph) Len() (cis, relationships int) {
-	return len(g.nodes), len(g.eFrom) - g.removed
+	return len(g.nodes) - g.gone, len(g.eFrom) - g.removed
 }
 
 // Pending returns how many relationships wait in the append buffer.
@@ -457,6 +475,16 @@ func (g *Graph) RemoveRelationship(from ID, t RelTypeName, to ID) error {
 	if e < 0 {
 		return fmt.Errorf("cmdb: %s %s %s: %w", from, t, to, itsm.ErrNotFound)
 	}
+	g.removeEdge(e)
+	return nil
+}
+
+// removeEdge marks live relationship e removed. A merged one is marked in
+// the CSR entries of both its ends too, found by binary search: a node's
+// entries in one direction hold ascending edge numbers (buildCSR fills them
+// in edge order).
+func (g *Graph) removeEdge(e int32) {
+	u, v := g.eFrom[e], g.eTo[e]
 	g.eType[e] = removedType
 	if e < g.base {
 		c := &g.adj
@@ -465,17 +493,74 @@ func (g *Graph) RemoveRelationship(from ID, t RelTypeName, to ID) error {
 			out bool
 		}{{u, true}, {v, false}} {
 			lo, hi := c.span(end.n, end.out)
-			for i := lo; i < hi; i++ {
-				if c.edge[i] == e {
-					c.typ[i] = removedType
-				}
+			if i, ok := slices.BinarySearch(c.edge[lo:hi], e); ok {
+				c.typ[lo+int32(i)] = removedType
 			}
 		}
 	}
 	g.removed++
 	g.outDeg[u]--
 	g.inDeg[v]--
-	return nil
+}
+
+// RemoveCI removes CI id the way Repository.DeleteCI deletes it, following
+// the OnDelete behaviour of each of its relationships' types
+// (Registry.DeleteClosure): detach removes the relationship; cascade also
+// removes the dependent CI at the other end, recursively; restrict refuses
+// while the CI is the independent end of such a relationship. Every
+// relationship of a removed CI goes with it. It returns every removed CI,
+// id first, then cascaded ones in ascending order — the CIs DeleteCI
+// returns for the same data. It returns an error wrapping itsm.ErrNotFound
+// when id is not in the graph and a *itsm.ValidationError naming "id" when
+// a restrict relationship refuses; either way nothing changes.
+//
+// The removed CIs leave the index (Node, Relationships and queries no
+// longer know them; AddCI may add one again, as a new CI) and keep a
+// tombstone node, so an Impact taken before still reads them (see Graph).
+// Like every write, it needs exclusive access.
+func (g *Graph) RemoveCI(id ID) ([]ID, error) {
+	if _, ok := g.index[id.UUID()]; !ok {
+		return nil, fmt.Errorf("cmdb: CI %s: %w", id, itsm.ErrNotFound)
+	}
+	cis, _, err := g.reg.DeleteClosure(id, g.relationsOf)
+	if err != nil {
+		return nil, err
+	}
+	var edges []int32
+	for _, c := range cis {
+		u := g.index[c.UUID()]
+		edges = edges[:0]
+		collect := func(_ int32, _ uint8, e int32) bool {
+			edges = append(edges, e)
+			return true
+		}
+		g.each(u, true, collect)
+		g.each(u, false, collect)
+		for _, e := range edges {
+			g.removeEdge(e) // each yields live ones, and none joins a CI to itself
+		}
+		delete(g.index, c.UUID())
+		g.state[u].gone = true
+		g.gone++
+	}
+	return cis, nil
+}
+
+// relationsOf returns every live relationship of CI id in either
+// direction, unordered; none for a CI not in the graph.
+func (g *Graph) relationsOf(id ID) []Relationship {
+	u, ok := g.index[id.UUID()]
+	if !ok {
+		return nil
+	}
+	out := make([]Relationship, 0, g.outDeg[u]+g.inDeg[u])
+	add := func(_ int32, _ uint8, e int32) bool {
+		out = append(out, g.relationship(e))
+		return true
+	}
+	g.each(u, true, add)
+	g.each(u, false, add)
+	return out
 }
 
 // Compact merges the append buffer into the CSR arrays and drops removed
@@ -530,17 +615,10 @@ func buildCSR(n int, from, to []int32, typ []uint8) csr {
 // Relationships returns every live relationship of CI id, in either
 // direction, ordered by type name, then From, then To.
 func (g *Graph) Relationships(id ID) []Relationship {
-	u, ok := g.index[id.UUID()]
-	if !ok {
+	out := g.relationsOf(id)
+	if len(out) == 0 {
 		return nil
 	}
-	var out []Relationship
-	add := func(_ int32, _ uint8, e int32) bool {
-		out = append(out, g.relationship(e))
-		return true
-	}
-	g.each(u, true, add)
-	g.each(u, false, add)
 	slices.SortFunc(out, func(a, b Relationship) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), a.From.Compare(b.From), a.To.Compare(b.To))
 	})
@@ -555,10 +633,13 @@ func (g *Graph) relationship(e int32) Relationship {
 	}
 }
 
-// EachCI calls f for every CI of the graph in the order added until f
-// returns false.
+// EachCI calls f for every CI of the graph (removed ones excepted) in the
+// order added until f returns false.
 func (g *Graph) EachCI(f func(Node) bool) {
 	for u := range g.nodes {
+		if g.state[u].gone {
+			continue
+		}
 		if !f(g.node(int32(u))) {
 			return
 		}
