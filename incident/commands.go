@@ -32,9 +32,14 @@ type OpenInput struct {
 	// Category and Subcategory classify it in the desk's own taxonomy.
 	Category    string `json:"category,omitempty"`
 	Subcategory string `json:"subcategory,omitempty"`
-	// Service is the affected business service.
+	// Service is the affected business service: a Ref of kind
+	// itsm.KindService, or itsm.KindCI for a business service the CMDB
+	// holds as a CI. Another kind is a *itsm.ValidationError naming
+	// "service.kind".
 	Service itsm.Ref `json:"service,omitzero"`
-	// CIs are the affected configuration items.
+	// CIs are the affected configuration items, each a Ref of kind
+	// itsm.KindCI; another kind is a *itsm.ValidationError naming
+	// "cis[i].kind".
 	CIs []itsm.Ref `json:"cis,omitempty"`
 	// Impact and Urgency must be levels of the policy's matrix.
 	Impact  itsm.Impact  `json:"impact"`
@@ -68,6 +73,31 @@ func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
 			errs.Addf(fmt.Sprintf("cis[%d]", k), "%s is listed twice", r)
 		}
 		seen[r] = true
+	}
+}
+
+// serviceKinds are the kinds of record an incident's Service may name: a
+// service of the catalogue, or a business service as the CMDB holds it, a
+// CI (what cmdb.Graph.ImpactedServices reports).
+var serviceKinds = []itsm.Kind{itsm.KindService, itsm.KindCI}
+
+// validateRefKinds checks what the references set by a command name: the
+// service (when setService) must be a service or a CI, each affected CI
+// (when setCIs) a CI. A kind that is not even well formed is left to
+// validateRefs. Only commands check kinds, not Restore: incidents stored
+// before the check with a reference of another kind still load, and keep
+// it until a command sets the field again.
+func validateRefKinds(errs *itsm.FieldErrors, service itsm.Ref, setService bool, cis []itsm.Ref, setCIs bool) {
+	if setService && !service.IsZero() && !slices.Contains(serviceKinds, service.Kind) && service.Kind.Validate() == nil {
+		errs.Addf("service.kind", "%q is not a kind the service takes (%v)", service.Kind, serviceKinds)
+	}
+	if !setCIs {
+		return
+	}
+	for k := range cis {
+		if r := &cis[k]; r.Kind != itsm.KindCI && r.Kind.Validate() == nil {
+			errs.Addf(fmt.Sprintf("cis[%d].kind", k), "%q is not %q: an affected CI names a configuration item", r.Kind, itsm.KindCI)
+		}
 	}
 }
 
@@ -167,6 +197,7 @@ func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Inc
 	validateShort(&errs, "group", in.Group)
 	validateShort(&errs, "assignee", in.Assignee)
 	validateRefs(&errs, in.Service, in.CIs)
+	validateRefKinds(&errs, in.Service, true, in.CIs, true)
 	validateCustom(&errs, in.Custom, false)
 	priority, err := e.pol.Matrix.Lookup(in.Impact, in.Urgency)
 	errs.Merge("", err)
@@ -263,7 +294,9 @@ func (i *Incident) move(e env, action Action, reason string, changes []FieldChan
 
 // Update changes descriptive fields of an incident. Nil fields are left as
 // they are. Changing impact or urgency recomputes the priority and clears a
-// manual override, whose reason referred to the old classification.
+// manual override, whose reason referred to the old classification. Service
+// and CIs take the kinds OpenInput's do; the kinds are checked only when
+// the update sets the field.
 type Update struct {
 	Title       *string       `json:"title,omitempty"`
 	Description *string       `json:"description,omitempty"`
@@ -312,6 +345,7 @@ func (i *Incident) update(e env, u Update) (bool, error) {
 		cis = *u.CIs
 	}
 	validateRefs(&errs, service, cis)
+	validateRefKinds(&errs, service, u.Service != nil, cis, u.CIs != nil)
 	validateCustom(&errs, u.Custom, true)
 	impact, urgency := i.d.Impact, i.d.Urgency
 	if u.Impact != nil {
