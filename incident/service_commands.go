@@ -541,9 +541,16 @@ func hasWork(cal sla.Calendar, from, to time.Time) bool {
 // at the given instant under a, the longest resolved first (by ResolvedAt,
 // then by ID). The host closes them (with a system actor) through Close.
 //
-// Errors: *itsm.ValidationError for a bad a; storage errors.
+// Errors: *itsm.ValidationError for a bad a, or naming "at" for the zero
+// instant (the store would take a zero bound as no bound at all);
+// storage errors.
 func (s *Service) DueForAutoClose(ctx context.Context, tenant itsm.TenantID, at time.Time, a AutoClose) ([]Data, error) {
-	if err := a.Validate(); err != nil {
+	var errs itsm.FieldErrors
+	if at.IsZero() {
+		errs.Add("at", "must not be the zero instant")
+	}
+	errs.Merge("", a.Validate())
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	f := Filter{Statuses: s.pol.Lifecycle.InCategory(itsm.CategoryResolved), ResolvedBefore: at}
