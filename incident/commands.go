@@ -558,8 +558,8 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 	if !reason.Valid() {
 		errs.Addf("hold_reason", "%q is not awaiting_caller, awaiting_change, awaiting_problem or awaiting_vendor", clip(string(reason)))
 	}
-	if reason == HoldAwaitingCaller {
-		checkRequired(&errs, "comment", comment, MaxCommentLen, true)
+	if reason == HoldAwaitingCaller && !notBlank(comment) {
+		errs.Add("comment", "an awaiting_caller hold needs a comment saying what was asked of the caller")
 	} else {
 		checkText(&errs, "comment", comment, MaxCommentLen, true)
 	}

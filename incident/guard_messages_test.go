@@ -21,3 +21,12 @@ func TestDueForAutoCloseRefusesTheZeroInstant(t *testing.T) {
 	requireField(t, err, "at")
 	assert.Nil(t, due)
 }
+
+func TestHoldAwaitingCallerSaysWhatTheCommentIsFor(t *testing.T) {
+	d := newDesk(t, false)
+	for _, comment := range []string{"", "  \n"} {
+		_, err := d.svc.Hold(context.Background(), tenant, d.open(t).ID(), agent, incident.HoldAwaitingCaller, comment)
+		ve := requireField(t, err, "comment")
+		assert.Equal(t, "an awaiting_caller hold needs a comment saying what was asked of the caller", ve.Reason)
+	}
+}
