@@ -84,7 +84,13 @@ type Config struct {
 	// SLA attaches and advances SLA, OLA and UC timers on every command;
 	// nil means no timers.
 	SLA *sla.Engine
-	// Clock tells the time. Required.
+	// Clock tells the time. Required. An instant it returns that is
+	// earlier than the incident's last change (its latest history entry or
+	// comment, as when hosts' clocks disagree a little) is clamped to that
+	// change: the command takes effect at the last change's instant, so an
+	// incident's history, comments, UpdatedAt and events never go back.
+	// Open refuses the zero instant (a *itsm.ValidationError naming
+	// "clock").
 	Clock itsm.Clock
 	// IDs draws incident and event IDs. Required.
 	IDs itsm.IDGenerator
