@@ -48,8 +48,8 @@ type Authorization struct {
 	// "major.reject", "major.demote", "major.review", "link_parent",
 	// "unlink_parent", "link_problem", "link_change", "advance_sla",
 	// "cascade" (a re-run asked for by Service.Cascade), and
-	// "cascade.resolve" and "cascade.hold" for each child a cascade
-	// reaches.
+	// "cascade.resolve", "cascade.hold" and "cascade.resume" for each
+	// child a cascade reaches.
 	Command string
 	// Incident is a copy of the incident as loaded, or nil for "open".
 	Incident *Data
@@ -189,8 +189,9 @@ func NewService(cfg Config) (*Service, error) {
 func (s *Service) Policy() Policy { return s.pol }
 
 // Result is what a command did: the incident as saved, the events it
-// emitted (incident and SLA events, in order), and for resolve and hold
-// the outcome of the cascade to the incident's children.
+// emitted (incident and SLA events, in order), and for resolve, hold and
+// resume (a caller's reply that resumes included) the outcome of the
+// cascade to the incident's children.
 type Result struct {
 	Incident *Incident
 	Events   []itsm.Event
