@@ -32,9 +32,14 @@ type OpenInput struct {
 	// Category and Subcategory classify it in the desk's own taxonomy.
 	Category    string `json:"category,omitempty"`
 	Subcategory string `json:"subcategory,omitempty"`
-	// Service is the affected business service.
+	// Service is the affected business service: a Ref of kind
+	// itsm.KindService, or itsm.KindCI for a business service the CMDB
+	// holds as a CI. Another kind is a *itsm.ValidationError naming
+	// "service.kind".
 	Service itsm.Ref `json:"service,omitzero"`
-	// CIs are the affected configuration items.
+	// CIs are the affected configuration items, each a Ref of kind
+	// itsm.KindCI; another kind is a *itsm.ValidationError naming
+	// "cis[i].kind".
 	CIs []itsm.Ref `json:"cis,omitempty"`
 	// Impact and Urgency must be levels of the policy's matrix.
 	Impact  itsm.Impact  `json:"impact"`
@@ -68,6 +73,31 @@ func validateRefs(errs *itsm.FieldErrors, service itsm.Ref, cis []itsm.Ref) {
 			errs.Addf(fmt.Sprintf("cis[%d]", k), "%s is listed twice", r)
 		}
 		seen[r] = true
+	}
+}
+
+// serviceKinds are the kinds of record an incident's Service may name: a
+// service of the catalogue, or a business service as the CMDB holds it, a
+// CI (what cmdb.Graph.ImpactedServices reports).
+var serviceKinds = []itsm.Kind{itsm.KindService, itsm.KindCI}
+
+// validateRefKinds checks what the references set by a command name: the
+// service (when setService) must be a service or a CI, each affected CI
+// (when setCIs) a CI. A kind that is not even well formed is left to
+// validateRefs. Only commands check kinds, not Restore: incidents stored
+// before the check with a reference of another kind still load, and keep
+// it until a command sets the field again.
+func validateRefKinds(errs *itsm.FieldErrors, service itsm.Ref, setService bool, cis []itsm.Ref, setCIs bool) {
+	if setService && !service.IsZero() && !slices.Contains(serviceKinds, service.Kind) && service.Kind.Validate() == nil {
+		errs.Addf("service.kind", "%q is not a kind the service takes (%v)", service.Kind, serviceKinds)
+	}
+	if !setCIs {
+		return
+	}
+	for k := range cis {
+		if r := &cis[k]; r.Kind != itsm.KindCI && r.Kind.Validate() == nil {
+			errs.Addf(fmt.Sprintf("cis[%d].kind", k), "%q is not %q: an affected CI names a configuration item", r.Kind, itsm.KindCI)
+		}
 	}
 }
 
@@ -167,6 +197,7 @@ func open(e env, id ID, tenant itsm.TenantID, number Number, in OpenInput) (*Inc
 	validateShort(&errs, "group", in.Group)
 	validateShort(&errs, "assignee", in.Assignee)
 	validateRefs(&errs, in.Service, in.CIs)
+	validateRefKinds(&errs, in.Service, true, in.CIs, true)
 	validateCustom(&errs, in.Custom, false)
 	priority, err := e.pol.Matrix.Lookup(in.Impact, in.Urgency)
 	errs.Merge("", err)
@@ -263,7 +294,9 @@ func (i *Incident) move(e env, action Action, reason string, changes []FieldChan
 
 // Update changes descriptive fields of an incident. Nil fields are left as
 // they are. Changing impact or urgency recomputes the priority and clears a
-// manual override, whose reason referred to the old classification.
+// manual override, whose reason referred to the old classification. Service
+// and CIs take the kinds OpenInput's do; the kinds are checked only when
+// the update sets the field.
 type Update struct {
 	Title       *string       `json:"title,omitempty"`
 	Description *string       `json:"description,omitempty"`
@@ -312,6 +345,7 @@ func (i *Incident) update(e env, u Update) (bool, error) {
 		cis = *u.CIs
 	}
 	validateRefs(&errs, service, cis)
+	validateRefKinds(&errs, service, u.Service != nil, cis, u.CIs != nil)
 	validateCustom(&errs, u.Custom, true)
 	impact, urgency := i.d.Impact, i.d.Urgency
 	if u.Impact != nil {
@@ -524,8 +558,8 @@ func (i *Incident) hold(e env, reason HoldReason, comment string) error {
 	if !reason.Valid() {
 		errs.Addf("hold_reason", "%q is not awaiting_caller, awaiting_change, awaiting_problem or awaiting_vendor", clip(string(reason)))
 	}
-	if reason == HoldAwaitingCaller {
-		checkRequired(&errs, "comment", comment, MaxCommentLen, true)
+	if reason == HoldAwaitingCaller && !notBlank(comment) {
+		errs.Add("comment", "an awaiting_caller hold needs a comment saying what was asked of the caller")
 	} else {
 		checkText(&errs, "comment", comment, MaxCommentLen, true)
 	}
@@ -880,11 +914,65 @@ const (
 	CascadeDetached CascadeOutcome = "detached"
 	// CascadeSkipped: the child left the cascaded state by a command of its
 	// own after the cascade's root entered it (reopened after the root was
-	// resolved, resumed after the root went on hold). Someone decided that
-	// the child differs from its parent; running the cascade again does not
-	// undo that. Nothing changed.
+	// resolved, resumed after the root went on hold), or, for a resume, its
+	// hold is not its parent's to end (it was put on hold by a command of
+	// its own, or put on hold again since its parent's cascade held it).
+	// Someone decided that the child differs from its parent; running the
+	// cascade again does not undo that. Nothing changed.
 	CascadeSkipped CascadeOutcome = "skipped"
 )
+
+// holdParentField is the field change that marks a hold made by a cascade:
+// the hold entry of a child its parent's hold put on hold (or whose reason
+// it changed) carries {hold_parent: "" → the parent's ID}, and the resume
+// by the parent's resume cascade {hold_parent: the parent's ID → ""}. A
+// resume cascade ends only holds so marked with the child's parent.
+const holdParentField = "hold_parent"
+
+// heldWith returns the ID, as text, of the parent whose hold cascade set
+// the incident's current hold (its latest hold entry, within the current
+// wait), or "" when a command of its own did.
+func (i *Incident) heldWith(e env) string {
+	h := i.d.History
+	for k := len(h) - 1; k >= 0; k-- {
+		if h[k].Command == string(ActionHold) {
+			for _, c := range h[k].Changes {
+				if c.Field == holdParentField {
+					return c.To
+				}
+			}
+			return ""
+		}
+		if e.pol.category(h[k].From) != itsm.CategoryWaiting {
+			return "" // the wait began without a hold entry
+		}
+	}
+	return ""
+}
+
+// waitedOnCascade reports whether the wait the incident's latest entry
+// ended (a resume) included a hold awaiting a change, problem or vendor:
+// only such a hold cascades, so only then can children wait on a hold this
+// incident's cascade made during it.
+func (i *Incident) waitedOnCascade(pol *Policy) bool {
+	h := i.d.History
+	for k := len(h) - 1; k >= 0; k-- {
+		if h[k].Command == string(ActionHold) && HoldReason(h[k].Reason).cascades() {
+			return true
+		}
+		if pol.category(h[k].From) != itsm.CategoryWaiting {
+			return false // the start of the wait
+		}
+	}
+	return false
+}
+
+// markHeldWithParent records on the latest history entry, a hold the
+// cascade just made, that the incident's parent put it on hold.
+func (i *Incident) markHeldWithParent() {
+	h := &i.d.History[len(i.d.History)-1]
+	h.Changes = append(slices.Clip(h.Changes), FieldChange{Field: holdParentField, To: i.d.Parent.String()})
+}
 
 // leftSince reports whether a command at or after since moved the incident
 // out of a state the cascade puts children in: left says, by the states'
@@ -949,11 +1037,21 @@ func (i *Incident) cascadeResolve(e env, parent *Incident) CascadeOutcome {
 // already waiting for a change, problem or vendor takes its parent's
 // reason, so that a parent whose wait changes (from a vendor to a change)
 // carries its children along; one waiting for its caller keeps its own.
+//
+// A hold it makes, or a reason it changes on a hold its parent made, is
+// marked as its parent's (see holdParentField), so that the parent's
+// resume ends it.
 func (i *Incident) cascadeHold(e env, parent *Incident) CascadeOutcome {
 	cat := e.pol.category(i.d.Status)
 	if cat == itsm.CategoryWaiting && i.d.HoldReason.cascades() && i.d.HoldReason != parent.d.HoldReason {
+		// A child that waits on a hold of its own takes the new reason but
+		// stays its own: its parent's resume leaves it waiting.
+		followed := !i.d.Parent.IsZero() && i.heldWith(e) == i.d.Parent.String()
 		if err := i.hold(e, parent.d.HoldReason, ""); err != nil {
 			return CascadeRefused
+		}
+		if followed {
+			i.markHeldWithParent()
 		}
 		return CascadeApplied
 	}
@@ -967,6 +1065,29 @@ func (i *Incident) cascadeHold(e env, parent *Incident) CascadeOutcome {
 		return CascadeRefused
 	}
 	if err := i.hold(e, parent.d.HoldReason, ""); err != nil {
+		return CascadeRefused
+	}
+	i.markHeldWithParent()
+	return CascadeApplied
+}
+
+// cascadeResume resumes a waiting child whose current hold its parent's
+// hold cascade made (the parent being via, by number, for the history):
+// one held on its own, or held again by a command of its own since, keeps
+// waiting (CascadeSkipped); one not waiting is left as it is
+// (CascadeAlready: resumed already, never held, or further along).
+func (i *Incident) cascadeResume(e env, via Number) CascadeOutcome {
+	if e.pol.category(i.d.Status) != itsm.CategoryWaiting {
+		return CascadeAlready
+	}
+	if i.d.Parent.IsZero() || i.heldWith(e) != i.d.Parent.String() {
+		return CascadeSkipped
+	}
+	if !e.pol.Lifecycle.Can(i.d.Status, ActionResume) {
+		return CascadeRefused
+	}
+	changes := []FieldChange{{Field: holdParentField, From: i.d.Parent.String()}}
+	if err := i.move(e, ActionResume, "Resumed with parent "+string(via), changes); err != nil {
 		return CascadeRefused
 	}
 	return CascadeApplied

@@ -48,8 +48,8 @@ type Authorization struct {
 	// "major.reject", "major.demote", "major.review", "link_parent",
 	// "unlink_parent", "link_problem", "link_change", "advance_sla",
 	// "cascade" (a re-run asked for by Service.Cascade), and
-	// "cascade.resolve" and "cascade.hold" for each child a cascade
-	// reaches.
+	// "cascade.resolve", "cascade.hold" and "cascade.resume" for each
+	// child a cascade reaches.
 	Command string
 	// Incident is a copy of the incident as loaded, or nil for "open".
 	Incident *Data
@@ -84,7 +84,13 @@ type Config struct {
 	// SLA attaches and advances SLA, OLA and UC timers on every command;
 	// nil means no timers.
 	SLA *sla.Engine
-	// Clock tells the time. Required.
+	// Clock tells the time. Required. An instant it returns that is
+	// earlier than the incident's last change (its latest history entry or
+	// comment, as when hosts' clocks disagree a little) is clamped to that
+	// change: the command takes effect at the last change's instant, so an
+	// incident's history, comments, UpdatedAt and events never go back.
+	// Open refuses the zero instant (a *itsm.ValidationError naming
+	// "clock").
 	Clock itsm.Clock
 	// IDs draws incident and event IDs. Required.
 	IDs itsm.IDGenerator
@@ -191,8 +197,9 @@ func NewService(cfg Config) (*Service, error) {
 func (s *Service) Policy() Policy { return s.pol }
 
 // Result is what a command did: the incident as saved, the events it
-// emitted (incident and SLA events, in order), and for resolve and hold
-// the outcome of the cascade to the incident's children.
+// emitted (incident and SLA events, in order), and for resolve, hold and
+// resume (a caller's reply that resumes included) the outcome of the
+// cascade to the incident's children.
 type Result struct {
 	Incident *Incident
 	Events   []itsm.Event

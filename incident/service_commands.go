@@ -48,9 +48,11 @@ func (s *Service) Assign(ctx context.Context, tenant itsm.TenantID, id ID, by it
 	})
 }
 
-// Hold suspends work for a reason; awaiting the caller needs a comment. A
-// hold awaiting a change, problem or vendor cascades to the incident's new
-// and active children.
+// Hold suspends work for a reason; awaiting the caller needs a comment
+// saying what was asked of the caller. A hold awaiting a change, problem or
+// vendor cascades to the incident's new and active children (and theirs),
+// and its hold entry on each child names the parent that held it, so that
+// the parent's Resume ends the holds it made and no other (see Resume).
 func (s *Service) Hold(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason HoldReason, comment string) (Result, error) {
 	res, err := s.run(ctx, tenant, id, by, "hold", func(inc *Incident, e env) error {
 		return inc.hold(e, reason, comment)
@@ -62,11 +64,30 @@ func (s *Service) Hold(ctx context.Context, tenant itsm.TenantID, id ID, by itsm
 	return res, nil
 }
 
-// Resume continues work on an incident on hold.
+// Resume continues work on an incident on hold, and cascades: each child
+// still waiting on the hold its parent's hold cascade put it on (see Hold)
+// is resumed with it, and so on down the tree through children that end up
+// in work. A child put on hold by a command of its own, or held again by
+// one since its parent's cascade held it, keeps waiting (CascadeSkipped);
+// one resumed already, or resolved, closed or canceled, is left as it is
+// (CascadeAlready). Only a wait that included a hold awaiting a change,
+// problem or vendor cascades (no other hold does, so no child can be
+// waiting on one); after a wait for the caller alone the children are not
+// even listed. Result.Cascade reports each child reached; a child that
+// could not be saved does not fail the resume, and Service.Cascade
+// completes the cascade later. A caller's reply that resumes an incident
+// (Comment) cascades the same way. A hold cascaded by a version of this
+// package from before holds were marked carries no mark, so its child is
+// left for a Resume of its own.
 func (s *Service) Resume(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, reason string) (Result, error) {
-	return s.run(ctx, tenant, id, by, "resume", func(inc *Incident, e env) error {
+	res, err := s.run(ctx, tenant, id, by, "resume", func(inc *Incident, e env) error {
 		return inc.resume(e, reason)
 	})
+	if err != nil || !res.Incident.waitedOnCascade(&s.pol) {
+		return res, err
+	}
+	res.Cascade = s.cascade(ctx, res.Incident, by, "resume")
+	return res, nil
 }
 
 // CommentKind says who a comment is for and from.
@@ -83,14 +104,27 @@ const (
 	CallerComment
 )
 
-// Comment adds a comment or work note.
+// Comment adds a comment or work note. A caller's comment on an incident
+// on hold awaiting the caller resumes it, and the resume cascades to its
+// children as Resume's does (Result.Cascade).
 func (s *Service) Comment(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor, text string, kind CommentKind) (Result, error) {
 	if kind < AgentComment || kind > CallerComment {
 		return Result{}, itsm.NewValidationError("kind", fmt.Sprintf("%d is not a comment kind", kind))
 	}
-	return s.run(ctx, tenant, id, by, "comment", func(inc *Incident, e env) error {
-		return inc.comment(e, text, kind == WorkNote, kind == CallerComment)
+	resumed := false
+	res, err := s.run(ctx, tenant, id, by, "comment", func(inc *Incident, e env) error {
+		waiting := kind == CallerComment && e.pol.category(inc.d.Status) == itsm.CategoryWaiting
+		if err := inc.comment(e, text, kind == WorkNote, kind == CallerComment); err != nil {
+			return err
+		}
+		resumed = waiting && e.pol.category(inc.d.Status) != itsm.CategoryWaiting
+		return nil
 	})
+	if err != nil || !resumed || !res.Incident.waitedOnCascade(&s.pol) {
+		return res, err
+	}
+	res.Cascade = s.cascade(ctx, res.Incident, by, "resume")
+	return res, nil
 }
 
 // Resolve records a solution; the incident's open children are resolved
@@ -274,12 +308,14 @@ func (s *Service) LinkChange(ctx context.Context, tenant itsm.TenantID, id ID, b
 
 // Cascade carries an incident's state to its descendants again: a resolved
 // or closed incident resolves its open descendants; one on hold awaiting a
-// change, problem or vendor puts its new and active descendants on hold.
-// Resolve and Hold cascade by themselves; Cascade completes a cascade that
-// failed half way (a child that could not be saved), and is harmless to run
-// twice: a child reopened after the incident was resolved, or resumed after
-// it went on hold, is left as someone made it (CascadeSkipped). For any
-// other state it does nothing.
+// change, problem or vendor puts its new and active descendants on hold;
+// one in new or active work resumes the descendants still waiting on a hold
+// their parent's hold cascade made. Resolve, Hold and Resume cascade by
+// themselves; Cascade completes a cascade that failed half way (a child
+// that could not be saved), and is harmless to run twice: a child reopened
+// after the incident was resolved, resumed after it went on hold, or held
+// by a command of its own, is left as someone made it (CascadeSkipped). For
+// any other state (waiting for its caller, canceled) it does nothing.
 func (s *Service) Cascade(ctx context.Context, tenant itsm.TenantID, id ID, by itsm.Actor) (Result, error) {
 	if err := by.Validate(); err != nil {
 		return Result{}, err
@@ -301,32 +337,47 @@ func (s *Service) Cascade(ctx context.Context, tenant itsm.TenantID, id ID, by i
 		res.Cascade = s.cascade(ctx, inc, by, "resolve")
 	case cat == itsm.CategoryWaiting && inc.d.HoldReason.cascades():
 		res.Cascade = s.cascade(ctx, inc, by, "hold")
+	case cat == itsm.CategoryNew || cat == itsm.CategoryActive:
+		res.Cascade = s.cascade(ctx, inc, by, "resume")
 	}
 	return res, nil
 }
 
-// cascade carries root's resolution ("resolve") or hold ("hold") down its
-// tree, breadth first, each descendant in its own command (re-read and
-// retried on conflict) in ID order. A descendant reached is passed on
-// through when it ends in the cascaded state (whether the cascade moved it
-// or it was there already), so grandchildren are reached too, and a re-run
-// finishes what a failed one left. A child that was unlinked meanwhile is
-// left alone (CascadeDetached). A failed child does not stop the others.
+// cascade carries root's resolution ("resolve"), hold ("hold") or resume
+// ("resume") down its tree, breadth first, each descendant in its own
+// command (re-read and retried on conflict) in ID order. A descendant
+// reached is passed on through when it ends in the cascaded state (whether
+// the cascade moved it or it was there already; for a resume, new or
+// active work), so grandchildren are reached too, and a re-run finishes
+// what a failed one left. A child that was unlinked meanwhile is left alone
+// (CascadeDetached). A failed child does not stop the others.
 func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, command string) []CascadeResult {
-	step := (*Incident).cascadeResolve
-	reached := func(c itsm.Category) bool { return c == itsm.CategoryResolved || c == itsm.CategoryClosed }
-	if command == "hold" {
-		step = (*Incident).cascadeHold
+	// step moves one child reached through its parent, numbered via.
+	var step func(inc *Incident, e env, via Number) CascadeOutcome
+	var reached func(c itsm.Category) bool
+	switch command {
+	case "hold":
+		step = func(inc *Incident, e env, _ Number) CascadeOutcome { return inc.cascadeHold(e, root) }
 		reached = func(c itsm.Category) bool { return c == itsm.CategoryWaiting }
+	case "resume":
+		step = (*Incident).cascadeResume
+		reached = func(c itsm.Category) bool { return c == itsm.CategoryNew || c == itsm.CategoryActive }
+	default:
+		step = func(inc *Incident, e env, _ Number) CascadeOutcome { return inc.cascadeResolve(e, root) }
+		reached = func(c itsm.Category) bool { return c == itsm.CategoryResolved || c == itsm.CategoryClosed }
 	}
 	var out []CascadeResult
 	// seen holds the incidents reached, root included; it is made when the
 	// first child turns up, since most incidents have none and the listing
 	// of root's children is then all a cascade does.
 	var seen map[ID]bool
-	queue := []ID{root.d.ID}
+	type node struct {
+		id     ID
+		number Number
+	}
+	queue := []node{{root.d.ID, root.d.Number}}
 	for len(queue) > 0 && len(seen) <= maxCascade {
-		parent := queue[0]
+		parent, via := queue[0].id, queue[0].number
 		queue = queue[1:]
 		page := Page{Limit: MaxPageLimit}
 		for {
@@ -348,12 +399,12 @@ func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, co
 						outcome = CascadeDetached
 						return nil
 					}
-					outcome = step(inc, e, root)
+					outcome = step(inc, e, via)
 					return nil
 				})
 				out = append(out, CascadeResult{Child: child.ID, Number: child.Number, Parent: parent, Outcome: outcome, Events: res.Events, Err: err})
 				if err == nil && outcome != CascadeDetached && res.Incident != nil && reached(s.pol.category(res.Incident.d.Status)) {
-					queue = append(queue, child.ID)
+					queue = append(queue, node{child.ID, child.Number})
 				}
 			}
 			if lp.Next.IsZero() {
@@ -541,9 +592,16 @@ func hasWork(cal sla.Calendar, from, to time.Time) bool {
 // at the given instant under a, the longest resolved first (by ResolvedAt,
 // then by ID). The host closes them (with a system actor) through Close.
 //
-// Errors: *itsm.ValidationError for a bad a; storage errors.
+// Errors: *itsm.ValidationError for a bad a, or naming "at" for the zero
+// instant (the store would take a zero bound as no bound at all);
+// storage errors.
 func (s *Service) DueForAutoClose(ctx context.Context, tenant itsm.TenantID, at time.Time, a AutoClose) ([]Data, error) {
-	if err := a.Validate(); err != nil {
+	var errs itsm.FieldErrors
+	if at.IsZero() {
+		errs.Add("at", "must not be the zero instant")
+	}
+	errs.Merge("", a.Validate())
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	f := Filter{Statuses: s.pol.Lifecycle.InCategory(itsm.CategoryResolved), ResolvedBefore: at}
