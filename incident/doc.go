@@ -149,9 +149,9 @@
 //	LinkChange              incident.change_linked, or
 //	                        incident.change_unlinked for the
 //	                        zero Ref                           Entry
-//	Resolve, Hold, Cascade  for each child reached, in
-//	                        Result.Cascade: incident.resolved
-//	                        or incident.held                   Entry
+//	Resolve, Hold, Resume,  for each child reached, in
+//	Comment, Cascade        Result.Cascade: incident.resolved,
+//	                        incident.held or incident.resumed  Entry
 //	AdvanceSLA              SLA events only                    sla.Event
 //	any of the above        then the SLA events of the
 //	                        observation: sla.attached,
