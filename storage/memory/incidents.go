@@ -275,9 +275,9 @@ func (s *Store) release(bp *[]byte, b []byte) {
 // version it replaces (nil for a new record). A record read from the store
 // shares the text of the encoding it was decoded from; without this, the
 // summary saved with its next version would keep that earlier encoding
-// alive as long as the record is stored. Statuses, groups and assignees
-// repeat across incidents and are interned. Callers hold the store
-// exclusively.
+// alive as long as the record is stored. Statuses, groups, assignees,
+// callers, categories and service kinds repeat across incidents and are
+// interned. Callers hold the store exclusively.
 func (s *Store) detach(sum *incident.Summary, prev *stored) {
 	if prev == nil {
 		sum.Number = incident.Number(strings.Clone(string(sum.Number)))
@@ -285,6 +285,9 @@ func (s *Store) detach(sum *incident.Summary, prev *stored) {
 		sum.Major = incident.MajorStatus(s.intern(string(sum.Major)))
 		sum.Group = s.intern(sum.Group)
 		sum.Assignee = s.intern(sum.Assignee)
+		sum.Caller = s.intern(sum.Caller)
+		sum.Category = s.intern(sum.Category)
+		sum.Service.Kind = itsm.Kind(s.intern(string(sum.Service.Kind)))
 		return
 	}
 	// A command changes a field or two: what equals the previous
@@ -296,6 +299,9 @@ func (s *Store) detach(sum *incident.Summary, prev *stored) {
 	sum.Major = incident.MajorStatus(s.internAs(string(sum.Major), string(p.Major)))
 	sum.Group = s.internAs(sum.Group, p.Group)
 	sum.Assignee = s.internAs(sum.Assignee, p.Assignee)
+	sum.Caller = s.internAs(sum.Caller, p.Caller)
+	sum.Category = s.internAs(sum.Category, p.Category)
+	sum.Service.Kind = itsm.Kind(s.internAs(string(sum.Service.Kind), string(p.Service.Kind)))
 }
 
 // internAs is intern, returning prev (a string the store owns) when v
@@ -592,6 +598,7 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
+	errs.Merge("", f.Validate())
 	errs.Merge("", p.Validate())
 	if err := errs.Err(); err != nil {
 		return incident.ListPage{}, err
