@@ -49,6 +49,8 @@ func ExampleFilter() {
 
 	// An export remembers the latest UpdatedAt it saw and asks again from
 	// there (inclusive), skipping what it already has by ID and version.
+	// With concurrent writers it asks from a margin earlier: see the
+	// package documentation, "Incremental export".
 	seen := page.Items[len(page.Items)-1].UpdatedAt
 	clock.Set(seen.Add(time.Hour))
 	_, _ = svc.Comment(ctx, "acme", page.Items[1].ID, bob, "Works again", incident.AgentComment)
