@@ -42,7 +42,9 @@ type Repository interface {
 	// List returns the tenant's incidents that match f, ordered by ID
 	// (creation order, since IDs are UUIDv7), starting after p.After, at
 	// most p.Limit of them. Pages never skip or repeat an incident that
-	// exists throughout the listing, whatever is written meanwhile.
+	// exists throughout the listing, whatever is written meanwhile. A bad
+	// tenant, page (Page.Validate) or filter (Filter.Validate) is a
+	// *itsm.ValidationError.
 	List(ctx context.Context, tenant itsm.TenantID, f Filter, p Page) (ListPage, error)
 }
 
