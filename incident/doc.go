@@ -165,6 +165,45 @@
 // incident's version after the command; an SLA event's actor is the
 // system actor whose ID is "sla".
 //
+// # Listing
+//
+// Repository.List (and Service.List) returns a page of a tenant's
+// incidents matching a Filter, in creation order (by ID), with a cursor
+// for the next page. A Filter selects by status, priority, group,
+// assignee, caller, category, affected service, parent, major-incident
+// status, SLA state, and instants: opened in [OpenedFrom, OpenedBefore),
+// changed at or after UpdatedSince, resolved strictly before
+// ResolvedBefore, SLA due at or before SLANextBefore. Every store answers
+// as Filter.Matches does; storage/storagetest checks it.
+//
+// # Incremental export
+//
+// A host that copies incidents elsewhere can list only what changed since
+// its last look: Filter{UpdatedSince: last}, where last is the latest
+// UpdatedAt it has seen, keeping for each incident the highest Version it
+// has. The bound is inclusive, so incidents changed at that very instant
+// come again; de-duplicating by (ID, Version) drops them. What it rests
+// on, and where it stops:
+//
+//   - UpdatedAt never goes backwards for a record through the Service:
+//     every command takes its instant from the clock clamped to the
+//     record's last change (history and UpdatedAt), so a command that
+//     changes a record stored with UpdatedAt u leaves it at u or later.
+//   - Instants are read before the write commits, and commands on
+//     different incidents commit in any order (and hosts' clocks may
+//     disagree a little), so an incident can become visible with an
+//     UpdatedAt earlier than one an export has already seen. Poll from
+//     last minus a margin larger than the longest command (from its clock
+//     reading to its commit) plus the clock skew between hosts; the
+//     duplicates that brings are dropped by (ID, Version).
+//   - Some writes change a record without moving UpdatedAt, so
+//     UpdatedSince never sees them: Service.AdvanceSLA (SLA thresholds and
+//     breaches recorded by the scheduler, whose sla.* events are in the
+//     outbox), and LinkParent writing each ancestor back unchanged (only
+//     its version moves). A host's own Repository.Update may set any
+//     UpdatedAt. An export that must see every version follows the outbox
+//     instead.
+//
 // # Errors
 //
 // Bad input is a *itsm.ValidationError naming the field; an action the

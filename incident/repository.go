@@ -42,17 +42,50 @@ type Repository interface {
 	// List returns the tenant's incidents that match f, ordered by ID
 	// (creation order, since IDs are UUIDv7), starting after p.After, at
 	// most p.Limit of them. Pages never skip or repeat an incident that
-	// exists throughout the listing, whatever is written meanwhile.
+	// exists throughout the listing, whatever is written meanwhile. A bad
+	// tenant, page (Page.Validate) or filter (Filter.Validate) is a
+	// *itsm.ValidationError.
 	List(ctx context.Context, tenant itsm.TenantID, f Filter, p Page) (ListPage, error)
 }
 
 // Filter selects incidents. Zero fields do not filter; non-empty slices
-// match any of their values; all set fields must match.
+// match any of their values; all set fields must match. Text matches
+// exactly (case and spaces included). Instants compare as instants,
+// whatever their zone: a bound named "From" or "Since" is inclusive (at or
+// after), one named "Before" exclusive (strictly before), except
+// SLANextBefore, which says otherwise. A bound need not lie in the years
+// itsm.InstantInRange accepts: it is compared as it is, and since every
+// stored incident's instants lie in those years (or are zero), a bound
+// beyond them selects all or nothing. A range whose start is not before
+// its end (OpenedFrom at or after OpenedBefore) matches nothing; it is not
+// an error.
 type Filter struct {
 	Statuses   []Status        `json:"statuses,omitempty"`
 	Priorities []itsm.Priority `json:"priorities,omitempty"`
 	Group      string          `json:"group,omitempty"`
 	Assignee   string          `json:"assignee,omitempty"`
+	// Caller selects the incidents reported by one caller ("my tickets").
+	Caller string `json:"caller,omitempty"`
+	// Category selects the incidents of one category (Subcategory is not
+	// read).
+	Category string `json:"category,omitempty"`
+	// Service selects the incidents whose affected service (Data.Service)
+	// is this one: same kind and ID. ImpactedServices are not read. A
+	// Service that is set must be a valid Ref (see Validate).
+	Service itsm.Ref `json:"service,omitzero"`
+	// OpenedFrom selects incidents opened at or after the instant;
+	// OpenedBefore those opened strictly before it. Together they select
+	// the half-open period [OpenedFrom, OpenedBefore): "this month's
+	// incidents" is OpenedFrom the first of the month and OpenedBefore the
+	// first of the next, and consecutive periods neither overlap nor leave
+	// a gap.
+	OpenedFrom   time.Time `json:"opened_from,omitzero"`
+	OpenedBefore time.Time `json:"opened_before,omitzero"`
+	// UpdatedSince selects incidents whose UpdatedAt is at or after the
+	// instant: what an incremental export polls. See the package
+	// documentation ("Incremental export") for what it does and does not
+	// catch.
+	UpdatedSince time.Time `json:"updated_since,omitzero"`
 	// Parent selects the children of one incident.
 	Parent ID `json:"parent,omitzero"`
 	// Major selects by major-incident status.
@@ -69,6 +102,22 @@ type Filter struct {
 	// threshold or breach falls at or before the instant: what a scheduler
 	// must advance.
 	SLANextBefore time.Time `json:"sla_next_before,omitzero"`
+}
+
+// Validate returns a *itsm.ValidationError naming "filter.service.kind" or
+// "filter.service.id" when Service is set but is not a valid Ref (a kind
+// without an ID, or an ID without a valid kind): the incident service
+// never stores such a reference, so the filter is a mistake that would
+// silently match nothing. Every other field is accepted as it is: text no
+// record holds and empty periods simply match nothing. Repositories call it
+// from List.
+func (f Filter) Validate() error {
+	if f.Service.IsZero() {
+		return nil
+	}
+	var errs itsm.FieldErrors
+	errs.Merge("filter.service", f.Service.Validate())
+	return errs.Err()
 }
 
 // Matches reports whether d passes the filter; adapters without a query
@@ -100,6 +149,24 @@ func (f Filter) MatchesSummary(s *Summary) bool {
 	if len(f.Major) > 0 && !contains(f.Major, s.Major) {
 		return false
 	}
+	if f.Caller != "" && s.Caller != f.Caller {
+		return false
+	}
+	if f.Category != "" && s.Category != f.Category {
+		return false
+	}
+	if !f.Service.IsZero() && s.Service != f.Service {
+		return false
+	}
+	if !f.OpenedFrom.IsZero() && s.OpenedAt.Before(f.OpenedFrom) {
+		return false
+	}
+	if !f.OpenedBefore.IsZero() && !s.OpenedAt.Before(f.OpenedBefore) {
+		return false
+	}
+	if !f.UpdatedSince.IsZero() && s.UpdatedAt.Before(f.UpdatedSince) {
+		return false
+	}
 	if !f.ResolvedBefore.IsZero() && (s.ResolvedAt.IsZero() || !s.ResolvedAt.Before(f.ResolvedBefore)) {
 		return false
 	}
@@ -128,7 +195,13 @@ type Summary struct {
 	Group    string
 	Assignee string
 	Major    MajorStatus
-	// ResolvedAt is the last resolution instant, zero when none.
+	Caller   string
+	Category string
+	Service  itsm.Ref
+	// OpenedAt, UpdatedAt and ResolvedAt are Data's; ResolvedAt is zero
+	// when the incident is not resolved.
+	OpenedAt   time.Time
+	UpdatedAt  time.Time
 	ResolvedAt time.Time
 	// SLAStages has bit 1<<s set for each stage s that one of the SLA
 	// timers is in (see HasSLAStage).
@@ -151,7 +224,8 @@ func (s *Summary) HasSLAStage(st sla.Stage) bool {
 func (d *Data) Summary() (s Summary) {
 	s.ID, s.Number, s.Version, s.Parent = d.ID, d.Number, d.Version, d.Parent
 	s.Status, s.Priority, s.Group, s.Assignee = d.Status, d.Priority, d.Group, d.Assignee
-	s.Major, s.ResolvedAt = d.Major.Status, d.ResolvedAt
+	s.Major, s.Caller, s.Category, s.Service = d.Major.Status, d.Caller, d.Category, d.Service
+	s.OpenedAt, s.UpdatedAt, s.ResolvedAt = d.OpenedAt, d.UpdatedAt, d.ResolvedAt
 	for i := range d.SLA.Timers {
 		t := &d.SLA.Timers[i]
 		if t.Stage < 16 {

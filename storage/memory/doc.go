@@ -43,12 +43,14 @@
 //
 // Each tenant keeps its incidents in a map by ID, a map by number and a
 // slice of IDs in ascending order (new UUIDv7 IDs append at its end),
-// each beside an incident.Summary of the fields filters read. An incident
+// each beside an incident.Summary of the fields filters read (its text
+// shared with a record kept decoded, interned beside an encoded one, so
+// that repeated callers, groups or categories cost nothing more). An incident
 // being worked on is kept decoded, so that the commands on it neither
 // decode nor encode it (about 3.5 KB of heap, with pointers, for one with
 // two SLA timers and three history entries); once closed or canceled it is kept
 // as its binary encoding (incident.Data.AppendBinary) in a string: about
-// 1.2 KB of heap for a closed incident with two SLA timers, with nothing in
+// 1.4 KB of heap for a closed incident with two SLA timers, with nothing in
 // it for the garbage collector to scan. Get and GetByNumber are a map lookup and a
 // deep copy, or a decode whose strings share the stored one; Update and
 // Create copy, or encode once; List filters on the summaries, walking only

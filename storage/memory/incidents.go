@@ -271,31 +271,50 @@ func (s *Store) release(bp *[]byte, b []byte) {
 	s.bufs.Put(bp)
 }
 
-// detach gives the summary's text strings of its own, prev being the
-// version it replaces (nil for a new record). A record read from the store
-// shares the text of the encoding it was decoded from; without this, the
-// summary saved with its next version would keep that earlier encoding
-// alive as long as the record is stored. Statuses, groups and assignees
-// repeat across incidents and are interned. Callers hold the store
+// detach decides what text r's summary holds, prev being the version r
+// replaces (nil for a new record). A record read from the store shares
+// the text of the encoding it was decoded from; a summary holding that
+// text beside a record kept encoded would keep the earlier encoding alive
+// as long as the record is stored. So the summary of a record kept
+// encoded gets strings of the store's own: names (statuses, groups,
+// assignees, callers, categories, service kinds) repeat across incidents
+// and are interned, taking the previous version's string when it equals
+// and is the store's own. A hot record's summary shares the record's
+// text instead, at no cost: the record holds it anyway, and the summary
+// goes with it. The number is a map key for the record's life, so it is
+// the store's own from the creation on. Callers hold the store
 // exclusively.
-func (s *Store) detach(sum *incident.Summary, prev *stored) {
+func (s *Store) detach(r, prev *stored) {
+	sum := &r.sum
 	if prev == nil {
 		sum.Number = incident.Number(strings.Clone(string(sum.Number)))
+	} else {
+		sum.Number = prev.sum.Number // an update never changes it
+	}
+	if r.hot != nil {
+		return
+	}
+	if prev == nil || prev.hot != nil {
 		sum.Status = incident.Status(s.intern(string(sum.Status)))
 		sum.Major = incident.MajorStatus(s.intern(string(sum.Major)))
 		sum.Group = s.intern(sum.Group)
 		sum.Assignee = s.intern(sum.Assignee)
+		sum.Caller = s.intern(sum.Caller)
+		sum.Category = s.intern(sum.Category)
+		sum.Service.Kind = itsm.Kind(s.intern(string(sum.Service.Kind)))
 		return
 	}
-	// A command changes a field or two: what equals the previous
-	// version's takes its string, already the store's own, without a
-	// lookup in the table.
+	// A command on a done record changes a field or two: what equals the
+	// previous version's takes its string, already the store's own,
+	// without a lookup in the table.
 	p := &prev.sum
-	sum.Number = p.Number // an update never changes it
 	sum.Status = incident.Status(s.internAs(string(sum.Status), string(p.Status)))
 	sum.Major = incident.MajorStatus(s.internAs(string(sum.Major), string(p.Major)))
 	sum.Group = s.internAs(sum.Group, p.Group)
 	sum.Assignee = s.internAs(sum.Assignee, p.Assignee)
+	sum.Caller = s.internAs(sum.Caller, p.Caller)
+	sum.Category = s.internAs(sum.Category, p.Category)
+	sum.Service.Kind = itsm.Kind(s.internAs(string(sum.Service.Kind), string(p.Service.Kind)))
 }
 
 // internAs is intern, returning prev (a string the store owns) when v
@@ -473,7 +492,7 @@ func (s *Store) apply(t *tx, w *incidentWrite, tn *tenant, cur *stored) {
 	} else if tn != s.lastTenant.Load() {
 		s.lastTenant.Store(tn) // see tenantFor
 	}
-	s.detach(&w.c.sum, cur)
+	s.detach(w.c, cur)
 	if cur == nil {
 		tn.insert(w.c)
 	} else {
@@ -592,6 +611,7 @@ func (s *Store) getByNumber(ctx context.Context, t *tx, tenant itsm.TenantID, nu
 func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
+	errs.Merge("", f.Validate())
 	errs.Merge("", p.Validate())
 	if err := errs.Err(); err != nil {
 		return incident.ListPage{}, err

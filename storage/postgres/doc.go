@@ -23,15 +23,22 @@
 // numbers are unique per tenant, and every statement on incidents and
 // sequences filters on the tenant. The whole incident.Data is kept as a
 // JSONB document; what lists filter on is copied into indexed columns on
-// every write (status, priority, group, assignee, parent, major status,
-// resolved_at, sla_breached, sla_next_at, sla_stages). The indexes on the
-// equality filters (status, priority, group, assignee, parent, major
-// status, breached) end with the ID, so that such a filtered page is one
-// index range; the range filters resolved_at and sla_next_at are indexed by
-// (tenant, instant), and their matches are sorted by ID for the page;
-// sla_stages is not indexed. Lists implement
-// every incident.Filter field in SQL, ordered by ID and paginated with
-// id > cursor. Values travel as statement parameters, never as SQL text.
+// every write (status, priority, group, assignee, caller, category, the
+// affected service as "kind:uuid", parent, major status, opened_at,
+// updated_at, resolved_at, sla_breached, sla_next_at, sla_stages;
+// migration 4 added caller, category and service, filled from the
+// documents of the incidents already stored). The indexes on the equality
+// filters (status, priority, group, assignee, caller, category, service,
+// parent, major status, breached) end with the ID, so that such a filtered
+// page is one index range; the range filters opened_at, updated_at,
+// resolved_at and sla_next_at are indexed by (tenant, instant), and their
+// matches are sorted by ID for the page; sla_stages is not indexed. Lists
+// implement every incident.Filter field in SQL, ordered by ID and
+// paginated with id > cursor. Values travel as statement parameters, never
+// as SQL text. A bound of a filter outside the years any stored instant
+// can have (0 to 9999, the years JSON holds) is decided without the
+// server, which refuses instants beyond its own range: it selects all or
+// nothing, as Filter.Matches says.
 //
 // The outbox is keyed by event ID, unique across the outbox as the
 // contract says, and ordered by an identity column; the consumer side
@@ -98,8 +105,9 @@
 // empty one as [] or {}, so what comes back is what was stored.
 //
 // Instants are stored to the microsecond, as itsm.Normalize leaves them;
-// an incident whose resolved or next-due instant is finer is refused
-// ("resolved_at", "sla.timers"), since lists filter on those.
+// an incident whose opened, updated, resolved or next-due instant is finer
+// is refused ("opened_at", "updated_at", "resolved_at", "sla.timers"),
+// since lists filter on those.
 //
 // # Transactions
 //

@@ -16,6 +16,7 @@ func ExampleMigrations() {
 	// 0001 init
 	// 0002 cmdb
 	// 0003 cmdb_native_keys
+	// 0004 incident_filters
 }
 
 // Options are checked before anything touches the database.

@@ -84,6 +84,12 @@ func checkRecord(d *incident.Data, creating bool) error {
 	storage.CheckIncidentWrite(&errs, d, creating)
 	// The columns lists filter on keep microseconds; a finer instant would
 	// be listed as if truncated while Filter.Matches sees it whole.
+	if !wholeMicro(d.OpenedAt) {
+		errs.Add("opened_at", "must be whole to the microsecond (itsm.Normalize)")
+	}
+	if !wholeMicro(d.UpdatedAt) {
+		errs.Add("updated_at", "must be whole to the microsecond (itsm.Normalize)")
+	}
 	if !wholeMicro(d.ResolvedAt) {
 		errs.Add("resolved_at", "must be whole to the microsecond (itsm.Normalize)")
 	}
@@ -106,7 +112,10 @@ type row struct {
 	assignee    string
 	parent      any // [16]byte, or nil for no parent
 	major       string
-	resolvedAt  any // time.Time, or nil
+	caller      string
+	category    string
+	service     string // serviceKey(d.Service)
+	resolvedAt  any    // time.Time, or nil
 	slaBreached bool
 	slaNextAt   any // time.Time, or nil
 	slaStages   []string
@@ -126,6 +135,7 @@ func encode(d *incident.Data, version int64) (row, error) {
 	r := row{
 		doc: doc, status: string(d.Status), priority: int(d.Priority),
 		group: d.Group, assignee: d.Assignee, major: string(d.Major.Status),
+		caller: d.Caller, category: d.Category, service: serviceKey(d.Service),
 		slaBreached: d.SLABreached(),
 	}
 	if !d.Parent.IsZero() {
@@ -145,6 +155,17 @@ func encode(d *incident.Data, version int64) (row, error) {
 		}
 	}
 	return r, nil
+}
+
+// serviceKey is what the service column holds for ref: "kind:uuid"
+// (itsm.Ref.String, whose UUID part has a fixed length, so that no two
+// references share a key), or "" for the zero Ref. Migration 4 builds the
+// same text from the document's JSON.
+func serviceKey(ref itsm.Ref) string {
+	if ref.IsZero() {
+		return ""
+	}
+	return ref.String()
 }
 
 func containsString(list []string, s string) bool {
@@ -168,8 +189,8 @@ func decode(doc []byte, version int64) (incident.Data, error) {
 
 const sqlInsert = `INSERT INTO incidents (tenant_id, id, number, version, status, priority,
 	group_name, assignee, parent_id, major_status, opened_at, updated_at, resolved_at,
-	sla_breached, sla_next_at, sla_stages, doc)
-VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+	sla_breached, sla_next_at, sla_stages, doc, caller, category, service)
+VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 ON CONFLICT DO NOTHING`
 
 func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
@@ -185,7 +206,7 @@ func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
 		// raising an error, which would abort a caller's transaction.
 		tag, err := q.Exec(ctx, sqlInsert, string(d.Tenant), [16]byte(d.ID.UUID()), string(d.Number),
 			r.status, r.priority, r.group, r.assignee, r.parent, r.major, d.OpenedAt, d.UpdatedAt,
-			r.resolvedAt, r.slaBreached, r.slaNextAt, r.slaStages, r.doc)
+			r.resolvedAt, r.slaBreached, r.slaNextAt, r.slaStages, r.doc, r.caller, r.category, r.service)
 		if err != nil {
 			return err
 		}
@@ -199,7 +220,7 @@ func (s *Store) create(ctx context.Context, t *tx, d incident.Data) error {
 const sqlUpdate = `UPDATE incidents SET version = version + 1, status = $5, priority = $6,
 	group_name = $7, assignee = $8, parent_id = $9, major_status = $10, opened_at = $11,
 	updated_at = $12, resolved_at = $13, sla_breached = $14, sla_next_at = $15,
-	sla_stages = $16, doc = $17
+	sla_stages = $16, doc = $17, caller = $18, category = $19, service = $20
 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND number = $4`
 
 const sqlCurrent = `SELECT version, number FROM incidents WHERE tenant_id = $1 AND id = $2`
@@ -216,7 +237,7 @@ func (s *Store) update(ctx context.Context, t *tx, d incident.Data) error {
 	return s.do(ctx, t, "update incident", func(q querier) error {
 		tag, err := q.Exec(ctx, sqlUpdate, string(d.Tenant), [16]byte(d.ID.UUID()), read, string(d.Number),
 			r.status, r.priority, r.group, r.assignee, r.parent, r.major, d.OpenedAt, d.UpdatedAt,
-			r.resolvedAt, r.slaBreached, r.slaNextAt, r.slaStages, r.doc)
+			r.resolvedAt, r.slaBreached, r.slaNextAt, r.slaStages, r.doc, r.caller, r.category, r.service)
 		if err != nil {
 			return err
 		}
@@ -315,12 +336,14 @@ func storableOnly[S ~string](list []S) ([]string, bool) {
 // listQuery builds the statement of a listing: every filter field becomes
 // a condition on a column with its value as a parameter, never as text of
 // the statement. It returns false, and no statement, when the filter asks
-// for text no stored record can hold (a NUL byte, invalid UTF-8): nothing
-// matches, as Filter.Matches would say of every record this store keeps.
+// for text no stored record can hold (a NUL byte, invalid UTF-8) or for
+// instants beyond every stored one (see placeInstant): nothing matches, as
+// Filter.Matches would say of every record this store keeps.
 func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string, []any, bool) {
 	statuses, ok1 := storableOnly(f.Statuses)
 	major, ok2 := storableOnly(f.Major)
-	if !ok1 || !ok2 || !storable(f.Group) || !storable(f.Assignee) {
+	if !ok1 || !ok2 || !storable(f.Group) || !storable(f.Assignee) ||
+		!storable(f.Caller) || !storable(f.Category) {
 		return "", nil, false
 	}
 	var b strings.Builder
@@ -355,10 +378,52 @@ func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string
 	if len(major) > 0 {
 		cond("major_status = ANY(%s::text[])", major)
 	}
+	if f.Caller != "" {
+		cond("caller = %s", f.Caller)
+	}
+	if f.Category != "" {
+		cond("category = %s", f.Category)
+	}
+	if !f.Service.IsZero() {
+		cond("service = %s", serviceKey(f.Service))
+	}
+	// Stored instants are whole microseconds: at or after t is at or after
+	// t rounded up to the next microsecond, and so is strictly before t
+	// before it. A bound beyond every stored instant is decided here
+	// (placeInstant), since the server could not take some of them.
+	if !f.OpenedFrom.IsZero() {
+		switch placeInstant(f.OpenedFrom) {
+		case afterAll:
+			return "", nil, false
+		case within:
+			cond("opened_at >= %s", ceilMicro(f.OpenedFrom))
+		}
+	}
+	if !f.OpenedBefore.IsZero() {
+		switch placeInstant(f.OpenedBefore) {
+		case beforeAll:
+			return "", nil, false
+		case within:
+			cond("opened_at < %s", ceilMicro(f.OpenedBefore))
+		}
+	}
+	if !f.UpdatedSince.IsZero() {
+		switch placeInstant(f.UpdatedSince) {
+		case afterAll:
+			return "", nil, false
+		case within:
+			cond("updated_at >= %s", ceilMicro(f.UpdatedSince))
+		}
+	}
 	if !f.ResolvedBefore.IsZero() {
-		// Stored instants are whole microseconds: resolved strictly before
-		// t is resolved before t rounded up to the next microsecond.
-		cond("resolved_at < %s", ceilMicro(f.ResolvedBefore))
+		switch placeInstant(f.ResolvedBefore) {
+		case beforeAll:
+			return "", nil, false
+		case afterAll:
+			b.WriteString(" AND resolved_at IS NOT NULL")
+		default:
+			cond("resolved_at < %s", ceilMicro(f.ResolvedBefore))
+		}
 	}
 	if len(f.SLAStages) > 0 {
 		list := make([]string, len(f.SLAStages))
@@ -371,12 +436,52 @@ func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string
 		cond("sla_breached = %s", *f.SLABreached)
 	}
 	if !f.SLANextBefore.IsZero() {
-		// At or before t is at or before t truncated to the microsecond.
-		cond("sla_next_at <= %s", f.SLANextBefore.Truncate(time.Microsecond))
+		switch placeInstant(f.SLANextBefore) {
+		case beforeAll:
+			return "", nil, false
+		case afterAll:
+			b.WriteString(" AND sla_next_at IS NOT NULL")
+		default:
+			// At or before t is at or before t truncated to the microsecond.
+			cond("sla_next_at <= %s", f.SLANextBefore.Truncate(time.Microsecond))
+		}
 	}
 	args = append(args, p.EffectiveLimit()+1)
 	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
 	return b.String(), args, true
+}
+
+// Where a filter's bound lies against the instants the incidents table
+// holds.
+const (
+	within    = iota // among them: the server compares
+	beforeAll        // before every one of them
+	afterAll         // after every one of them
+)
+
+// The instants the incidents table holds lie in the years 0 to 9999: the
+// document is JSON, which holds no other years (encoding/json refuses to
+// write them), and the columns are copies of the document's instants. The
+// incident's own instants are narrower still (itsm.InstantInRange).
+var (
+	firstStorable = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	pastStorable  = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// placeInstant says where a filter's bound t lies: before every stored
+// instant, after every one, or within them. Outside, the answer is known
+// without the server, which refuses instants beyond timestamptz's range
+// (22008), while Filter.Matches compares any instant: so a filter bound in
+// year 300000 selects what it selects in the memory store, rather than
+// failing here.
+func placeInstant(t time.Time) int {
+	switch {
+	case t.Before(firstStorable):
+		return beforeAll
+	case !t.Before(pastStorable):
+		return afterAll
+	}
+	return within
 }
 
 // ceilMicro rounds t up to a whole microsecond.
@@ -391,6 +496,7 @@ func ceilMicro(t time.Time) time.Time {
 func (s *Store) list(ctx context.Context, t *tx, tenant itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
 	var errs itsm.FieldErrors
 	errs.Merge("", tenant.Validate())
+	errs.Merge("", f.Validate())
 	errs.Merge("", p.Validate())
 	if err := errs.Err(); err != nil {
 		return incident.ListPage{}, err

@@ -169,6 +169,7 @@ func TestMigrationGivesSharedKeysToOneCI(t *testing.T) {
 		_, err := pool.Exec(ctx, sql, args...)
 		require.NoError(t, err)
 	}
+	undoIncidentFilters(t, pool)
 	exec(`DROP TABLE cmdb_native_keys`)
 	exec(`DELETE FROM itsmkit_schema_migrations WHERE version = 3`)
 	shared := newer.Sources["scan"].NativeID

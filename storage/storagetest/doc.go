@@ -9,7 +9,8 @@
 // Run opens a fresh, empty store for every test through the function it is
 // given, and checks the repositories (round trips, duplicates, missing
 // records, stale versions, 20 concurrent writers with exactly one winner,
-// no aliasing, filtered cursor pagination under concurrent writes,
+// no aliasing, every incident.Filter field and its bounds against
+// Filter.Matches, filtered cursor pagination under concurrent writes,
 // cancelled contexts, tenant isolation, bad input) and then each optional
 // capability the store implements (transactions, the outbox and its
 // consumers, sequences, the CMDB with one CI per native key, concurrent

@@ -27,6 +27,9 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("no aliasing", func(t *testing.T) { testNoAliasing(t, open) })
 	t.Run("list", func(t *testing.T) { testList(t, open) })
 	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
+	t.Run("who, what and when filters", func(t *testing.T) { testWhoWhatWhenFilters(t, open) })
+	t.Run("filter bounds", func(t *testing.T) { testFilterBounds(t, open) })
+	t.Run("bad filters", func(t *testing.T) { testBadFilters(t, open) })
 	t.Run("children follow updates", func(t *testing.T) { testChildrenFollowUpdates(t, open) })
 	t.Run("rich records", func(t *testing.T) { testRichRecords(t, open) })
 	t.Run("nil and empty collections", func(t *testing.T) { testCollectionsAsGiven(t, open) })
@@ -827,6 +830,8 @@ func testUnstorableLookups(t *testing.T, open Opener) {
 			for _, f := range []incident.Filter{
 				{Group: text},
 				{Assignee: text},
+				{Caller: text},
+				{Category: text},
 				{Statuses: []incident.Status{incident.Status(text)}},
 				{Major: []incident.MajorStatus{incident.MajorStatus(text)}},
 			} {
@@ -862,3 +867,211 @@ func testUnstorableLookups(t *testing.T, open Opener) {
 
 // yearAt is noon UTC on the first of June of year y.
 func yearAt(y int) time.Time { return time.Date(y, 6, 1, 12, 0, 0, 0, time.UTC) }
+
+// whoWhatWhen stores incidents of several callers, categories and services
+// over several days in tenant A, some of them updated later, and a few in
+// tenant B with the same values; it returns tenant A's as stored, in ID
+// order, and the two services used.
+func whoWhatWhen(t *testing.T, e *env) ([]incident.Data, [2]itsm.Ref) {
+	ctx := context.Background()
+	services := [2]itsm.Ref{{Kind: itsm.KindService, ID: e.uuid()}, {Kind: itsm.KindService, ID: e.uuid()}}
+	fill := func(d *incident.Data, i int) {
+		d.Caller = []string{"ana", "bob", "carol"}[i%3]
+		d.Category = []string{"email", "network", "", "hardware"}[i%4]
+		d.Service = []itsm.Ref{services[0], services[1], {}}[i%5%3]
+		// One incident every seven hours, from base on.
+		at := base.Add(time.Duration(i) * 7 * time.Hour)
+		d.OpenedAt, d.UpdatedAt = at, at
+		d.History[0].At, d.Comments[0].At = at, at
+	}
+	var all []incident.Data
+	for i := range 36 {
+		d := e.create(tenantA, func(d *incident.Data) { fill(d, i) })
+		if i%3 == 0 {
+			// Updated a day and a half later, and resolved for some:
+			// UpdatedAt moves on, OpenedAt stays.
+			next := retitle(d, "followed up")
+			next.UpdatedAt = next.UpdatedAt.Add(36 * time.Hour)
+			next.History[len(next.History)-1].At = next.UpdatedAt
+			if i%2 == 0 {
+				next = resolve(next)
+			}
+			require.NoError(t, e.repo.Update(ctx, next))
+			d = withVersion(next, 2)
+		}
+		realistic(t, d)
+		all = append(all, d)
+	}
+	for i := range 6 {
+		e.create(tenantB, func(d *incident.Data) { fill(d, i) })
+	}
+	slices.SortFunc(all, func(a, b incident.Data) int { return a.ID.Compare(b.ID) })
+	return all, services
+}
+
+// testWhoWhatWhenFilters checks the filters on who reported an incident
+// (Caller), what it is about (Category, Service) and when it was opened
+// or last changed (OpenedFrom, OpenedBefore, UpdatedSince), alone and
+// combined, against Filter.Matches and through pages of several sizes.
+func testWhoWhatWhenFilters(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	all, services := whoWhatWhen(t, e)
+	day := func(n int) time.Time { return base.Add(time.Duration(n) * 24 * time.Hour) }
+	filters := []struct {
+		name string
+		f    incident.Filter
+		// least is the fewest incidents the filter must select, so that
+		// the suite's data keeps exercising it.
+		least int
+	}{
+		{"caller", incident.Filter{Caller: "bob"}, 12},
+		{"caller nobody is", incident.Filter{Caller: "Bob"}, 0},
+		{"category", incident.Filter{Category: "network"}, 9},
+		{"service", incident.Filter{Service: services[1]}, 6},
+		{"service of another kind with the same ID", incident.Filter{Service: itsm.Ref{Kind: itsm.KindCI, ID: services[1].ID}}, 0},
+		{"opened from", incident.Filter{OpenedFrom: day(4)}, 20},
+		{"opened before", incident.Filter{OpenedBefore: day(2)}, 6},
+		{"opened in a period", incident.Filter{OpenedFrom: day(2), OpenedBefore: day(5)}, 10},
+		{"updated since", incident.Filter{UpdatedSince: day(6)}, 10},
+		{"my tickets this week", incident.Filter{Caller: "ana", OpenedFrom: day(0), OpenedBefore: day(7)}, 8},
+		{"a service's open network incidents", incident.Filter{Service: services[0], Category: "network",
+			Statuses: []incident.Status{incident.StatusNew}}, 1},
+		{"changed since, of one caller", incident.Filter{UpdatedSince: day(3), Caller: "carol"}, 4},
+		{"opened and resolved in a period", incident.Filter{OpenedFrom: day(1), OpenedBefore: day(9), ResolvedBefore: day(12)}, 2},
+	}
+	for _, fc := range filters {
+		var want []incident.Data
+		for i := range all {
+			if fc.f.Matches(&all[i]) {
+				want = append(want, all[i])
+			}
+		}
+		require.GreaterOrEqual(t, len(want), fc.least, "%s: the suite's data must exercise the filter", fc.name)
+		for _, limit := range []int{1, 4, 0} {
+			t.Run(fmt.Sprintf("%s/limit=%d", fc.name, limit), func(t *testing.T) {
+				got := collect(t, e.repo, tenantA, fc.f, limit)
+				if len(want) == 0 {
+					assert.Empty(t, got)
+					return
+				}
+				assert.Equal(t, ids(want), ids(got), "matching incidents, by ID, each once")
+				assert.Equal(t, want, got, "whole records")
+			})
+		}
+	}
+}
+
+// testFilterBounds pins the bounds of the instant filters: OpenedFrom and
+// UpdatedSince include their instant, OpenedBefore and ResolvedBefore
+// exclude it, SLANextBefore includes it; a bound between two
+// microseconds, or in another zone, is the instant it names; a period that
+// ends where or before it starts is empty; and a bound outside the years
+// itsm.InstantInRange accepts (even one no database column holds) is
+// compared like any other, selecting what Filter.Matches says.
+func testFilterBounds(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	all, _ := whoWhatWhen(t, e)
+	eng := engine(t)
+	for _, d := range e.richRecords(tenantA, eng) {
+		require.NoError(t, e.repo.Create(context.Background(), d))
+		all = append(all, withVersion(d, 1))
+	}
+	slices.SortFunc(all, func(a, b incident.Data) int { return a.ID.Compare(b.ID) })
+	// One incident's instants, taken as bounds.
+	var pick incident.Data
+	for _, d := range all {
+		if !d.ResolvedAt.IsZero() && d.UpdatedAt.After(d.OpenedAt) {
+			pick = d
+			break
+		}
+	}
+	require.False(t, pick.ID.IsZero(), "the suite's data has a resolved incident updated after it opened")
+	opened, updated, resolved := pick.OpenedAt, pick.UpdatedAt, pick.ResolvedAt
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	far := []time.Time{
+		time.Date(-5000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), // just after the zero time
+		yearAt(1800), yearAt(10000), yearAt(300000),
+		time.Date(1_000_000_000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	type boundCase struct {
+		name string
+		f    incident.Filter
+		// has says whether pick must be selected; nil when only agreement
+		// with Filter.Matches is checked.
+		has *bool
+	}
+	yes, no := true, false
+	tests := []boundCase{
+		{"opened from its instant", incident.Filter{OpenedFrom: opened}, &yes},
+		{"opened from a nanosecond later", incident.Filter{OpenedFrom: opened.Add(time.Nanosecond)}, &no},
+		{"opened from a nanosecond earlier", incident.Filter{OpenedFrom: opened.Add(-time.Nanosecond)}, &yes},
+		{"opened before its instant", incident.Filter{OpenedBefore: opened}, &no},
+		{"opened before a nanosecond later", incident.Filter{OpenedBefore: opened.Add(time.Nanosecond)}, &yes},
+		{"opened in its own instant's zone shifted", incident.Filter{OpenedFrom: opened.In(zone), OpenedBefore: opened.Add(time.Microsecond).In(zone)}, &yes},
+		{"updated since its instant", incident.Filter{UpdatedSince: updated}, &yes},
+		{"updated since a nanosecond later", incident.Filter{UpdatedSince: updated.Add(time.Nanosecond)}, &no},
+		{"updated since, in another zone", incident.Filter{UpdatedSince: updated.In(zone)}, &yes},
+		{"resolved before its instant", incident.Filter{ResolvedBefore: resolved}, &no},
+		{"resolved before a nanosecond later", incident.Filter{ResolvedBefore: resolved.Add(time.Nanosecond)}, &yes},
+		{"an empty period", incident.Filter{OpenedFrom: opened, OpenedBefore: opened}, &no},
+		{"a period that ends before it starts", incident.Filter{OpenedFrom: opened.Add(time.Hour), OpenedBefore: opened.Add(-time.Hour)}, &no},
+	}
+	for _, at := range far {
+		y := at.Year()
+		tests = append(tests,
+			boundCase{fmt.Sprintf("opened from year %d", y), incident.Filter{OpenedFrom: at}, nil},
+			boundCase{fmt.Sprintf("opened before year %d", y), incident.Filter{OpenedBefore: at}, nil},
+			boundCase{fmt.Sprintf("updated since year %d", y), incident.Filter{UpdatedSince: at}, nil},
+			boundCase{fmt.Sprintf("resolved before year %d", y), incident.Filter{ResolvedBefore: at}, nil},
+			boundCase{fmt.Sprintf("SLA due by year %d", y), incident.Filter{SLANextBefore: at}, nil},
+			boundCase{fmt.Sprintf("opened from year %d to a real instant", y), incident.Filter{OpenedFrom: at, OpenedBefore: opened.Add(time.Hour)}, nil},
+		)
+	}
+	selected := map[bool]int{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []incident.ID
+			for i := range all {
+				if tc.f.Matches(&all[i]) {
+					want = append(want, all[i].ID)
+				}
+			}
+			if tc.has != nil {
+				require.Equal(t, *tc.has, slices.Contains(want, pick.ID), "Filter.Matches itself")
+			}
+			selected[len(want) > 0]++
+			got := ids(collect(t, e.repo, tenantA, tc.f, 5))
+			if len(want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+	assert.Positive(t, selected[true], "some bounds select incidents")
+	assert.Positive(t, selected[false], "some select none")
+}
+
+// testBadFilters checks that a filter naming a service by an invalid
+// reference is refused, naming the field, rather than matching nothing.
+func testBadFilters(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.create(tenantA)
+	tests := []struct {
+		name    string
+		service itsm.Ref
+		field   string
+	}{
+		{"a kind without an ID", itsm.Ref{Kind: itsm.KindService}, "filter.service.id"},
+		{"an ID without a kind", itsm.Ref{ID: e.uuid()}, "filter.service.kind"},
+		{"a malformed kind", itsm.Ref{Kind: "Business Service", ID: e.uuid()}, "filter.service.kind"},
+		{"a kind holding a NUL byte", itsm.Ref{Kind: "service\x00", ID: e.uuid()}, "filter.service.kind"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.repo.List(context.Background(), tenantA, incident.Filter{Service: tc.service}, incident.Page{})
+			validationField(t, err, tc.field)
+		})
+	}
+}
