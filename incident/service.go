@@ -312,9 +312,14 @@ func (s *Service) GetByNumber(ctx context.Context, tenant itsm.TenantID, number 
 // List returns one page of the tenant's incidents matching f, in creation
 // order.
 //
-// Errors: *itsm.ValidationError for a bad page; storage errors.
+// Errors: *itsm.ValidationError for a bad tenant, page or filter (a
+// service reference that is set but invalid: Filter.Validate); storage
+// errors.
 func (s *Service) List(ctx context.Context, tenant itsm.TenantID, f Filter, p Page) (ListPage, error) {
 	if err := p.Validate(); err != nil {
+		return ListPage{}, err
+	}
+	if err := f.Validate(); err != nil {
 		return ListPage{}, err
 	}
 	return s.repo.List(ctx, tenant, f, p)
