@@ -408,6 +408,35 @@ func resolve(d incident.Data) incident.Data {
 
 // collect pages through a listing and returns every item, failing the test
 // on a page that breaks the rules of pagination.
+// matching returns the incidents of all that f matches, in order.
+func matching(all []incident.Data, f incident.Filter) []incident.Data {
+	var want []incident.Data
+	for i := range all {
+		if f.Matches(&all[i]) {
+			want = append(want, all[i])
+		}
+	}
+	return want
+}
+
+// listsAsMatches checks, in a subtest per page limit, that listing tenant
+// A's incidents with f in pages of that limit gives exactly want: each
+// matching incident once, in order, whole.
+func listsAsMatches(t *testing.T, repo incident.Repository, name string, f incident.Filter, want []incident.Data, limits ...int) {
+	t.Helper()
+	for _, limit := range limits {
+		t.Run(fmt.Sprintf("%s/limit=%d", name, limit), func(t *testing.T) {
+			got := collect(t, repo, tenantA, f, limit)
+			if len(want) == 0 {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Equal(t, ids(want), ids(got), "matching incidents, by ID, each once")
+			assert.Equal(t, want, got, "whole records")
+		})
+	}
+}
+
 func collect(t *testing.T, repo incident.Repository, tenant itsm.TenantID, f incident.Filter, limit int) []incident.Data {
 	t.Helper()
 	var all []incident.Data
@@ -496,23 +525,8 @@ func testList(t *testing.T, open Opener) {
 		{"all at once", incident.Filter{Group: "network", Statuses: []incident.Status{incident.StatusInProgress}, Assignee: "eve"}},
 	}
 	for _, fc := range filters {
-		var want []incident.Data
-		for i := range all {
-			if fc.f.Matches(&all[i]) {
-				want = append(want, all[i])
-			}
-		}
-		for _, limit := range []int{1, 7, 0, incident.MaxPageLimit} {
-			t.Run(fmt.Sprintf("%s/limit=%d", fc.name, limit), func(t *testing.T) {
-				got := collect(t, e.repo, tenantA, fc.f, limit)
-				if len(want) == 0 {
-					assert.Empty(t, got)
-					return
-				}
-				assert.Equal(t, ids(want), ids(got), "matching incidents, by ID, each once")
-				assert.Equal(t, want, got, "whole records")
-			})
-		}
+		want := matching(all, fc.f)
+		listsAsMatches(t, e.repo, fc.name, fc.f, want, 1, 7, 0, incident.MaxPageLimit)
 	}
 
 	t.Run("cursor between IDs", func(t *testing.T) {
@@ -940,24 +954,9 @@ func testWhoWhatWhenFilters(t *testing.T, open Opener) {
 		{"opened and resolved in a period", incident.Filter{OpenedFrom: day(1), OpenedBefore: day(9), ResolvedBefore: day(12)}, 2},
 	}
 	for _, fc := range filters {
-		var want []incident.Data
-		for i := range all {
-			if fc.f.Matches(&all[i]) {
-				want = append(want, all[i])
-			}
-		}
+		want := matching(all, fc.f)
 		require.GreaterOrEqual(t, len(want), fc.least, "%s: the suite's data must exercise the filter", fc.name)
-		for _, limit := range []int{1, 4, 0} {
-			t.Run(fmt.Sprintf("%s/limit=%d", fc.name, limit), func(t *testing.T) {
-				got := collect(t, e.repo, tenantA, fc.f, limit)
-				if len(want) == 0 {
-					assert.Empty(t, got)
-					return
-				}
-				assert.Equal(t, ids(want), ids(got), "matching incidents, by ID, each once")
-				assert.Equal(t, want, got, "whole records")
-			})
-		}
+		listsAsMatches(t, e.repo, fc.name, fc.f, want, 1, 4, 0)
 	}
 }
 
