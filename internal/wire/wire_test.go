@@ -116,21 +116,23 @@ func FuzzReader(f *testing.F) {
 		r := NewReader(string(in))
 		tm := r.Time()
 		s := r.String()
-		n, _ := r.Len(1)
+		n, isNil := r.Len(1)
 		r.off += n // the list's elements, one byte each
 		if r.Err() != nil || r.off > len(r.s) {
 			return
 		}
-		// What decodes re-encodes to something that decodes the same.
+		// What decodes re-encodes to something that decodes the same, a
+		// nil list staying nil and an empty one empty.
 		b := AppendTime(nil, tm)
 		b = AppendString(b, s)
-		b = AppendLen(b, n, false)
+		b = AppendLen(b, n, isNil)
 		b = append(b, make([]byte, n)...)
 		r2 := NewReader(string(b))
 		assert.Equal(t, tm, r2.Time())
 		assert.Equal(t, s, r2.String())
-		n2, _ := r2.Len(1)
+		n2, isNil2 := r2.Len(1)
 		assert.Equal(t, n, n2)
+		assert.Equal(t, isNil, isNil2, "nil or empty")
 		require.NoError(t, r2.Err())
 	})
 }

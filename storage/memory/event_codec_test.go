@@ -69,10 +69,17 @@ func TestNamesTable(t *testing.T) {
 }
 
 func FuzzEventDecoding(f *testing.F) {
-	var tab names
 	e := itsm.Event{ID: uuid.New(), Type: "t.x", Tenant: "acme", Actor: itsm.Actor{ID: "a", Roles: []string{"r"}}, Payload: json.RawMessage(`{}`)}
-	f.Add(tab.appendEvent(nil, &e))
+	// Each input starts from a fresh table holding the seed's names, so
+	// that a failure reproduces from its input alone.
+	table := func() *names {
+		tab := new(names)
+		tab.appendEvent(nil, &e)
+		return tab
+	}
+	f.Add(table().appendEvent(nil, &e))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		tab := table()
 		got, err := tab.decodeEvent(e.ID, string(in))
 		if err != nil {
 			require.ErrorIs(t, err, wire.ErrCorrupt)
@@ -240,21 +247,28 @@ func TestEventReaderReadsBatches(t *testing.T) {
 // Reading an encoding after others, with whatever the reader remembers of
 // them, gives what reading it alone gives: the same event, or an error.
 func FuzzEventReader(f *testing.F) {
-	var tab names
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	base := itsm.Event{ID: uuid.New(), Type: "t.x", Tenant: "acme", Subject: itsm.Ref{Kind: "incident", ID: uuid.New()}, Version: 3,
 		At: at, Actor: itsm.Actor{ID: "a", Name: "A"}, Payload: json.RawMessage(`{}`)}
 	other := base
 	other.Type, other.At, other.Actor = "t.y", at.Add(time.Second), itsm.Actor{ID: "s", Kind: itsm.ActorSystem}
-	seeds := []string{string(tab.appendEvent(nil, &base)), string(tab.appendEvent(nil, &other))}
+	// Each input starts from a fresh table holding the seeds' names (the
+	// same encodings every time), so that a failure reproduces from its
+	// input alone.
+	table := func() (*names, []string) {
+		tab := new(names)
+		return tab, []string{string(tab.appendEvent(nil, &base)), string(tab.appendEvent(nil, &other))}
+	}
+	_, seeds := table()
 	for _, s := range seeds {
 		f.Add([]byte(s))
 		f.Add([]byte(s[:len(s)-3]))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		tab, seeds := table()
 		encs := []string{seeds[0], string(in), seeds[1], string(in), seeds[0], string(in)}
 		ids := []uuid.UUID{base.ID, base.ID, base.ID, base.ID, base.ID, base.ID}
-		got, errs := readAll(&tab, ids, encs)
+		got, errs := readAll(tab, ids, encs)
 		for i := range encs {
 			alone, err := tab.decodeEvent(ids[i], encs[i])
 			if err != nil {
