@@ -208,6 +208,10 @@
 //
 // Bad input is a *itsm.ValidationError naming the field; an action the
 // lifecycle or a guard refuses is a *itsm.TransitionError
-// (itsm.ErrInvalidTransition); a missing role is itsm.ErrForbidden. A
-// refused command leaves the incident exactly as it was.
+// (itsm.ErrInvalidTransition); a missing role, or an Authorizer's refusal,
+// is itsm.ErrForbidden; an incident the tenant does not hold is
+// itsm.ErrNotFound; concurrent writers that kept winning for
+// Config.MaxAttempts tries give itsm.ErrConflict; a store's own failure
+// comes back wrapped with what failed. A refused command leaves the
+// incident exactly as it was.
 package incident

@@ -96,8 +96,9 @@ type Config struct {
 	IDs itsm.IDGenerator
 	// Authorizer is consulted before every command; nil allows everything.
 	Authorizer Authorizer
-	// MaxAttempts bounds how often a command is re-read and re-decided after
-	// a version conflict; 0 means 5.
+	// MaxAttempts is how many times in all (the first try included) a
+	// command is read, decided and saved before a version conflict is
+	// returned as itsm.ErrConflict; 0 means 5.
 	MaxAttempts int
 	// Impact, when set, names the business services a failure of the given
 	// CIs reaches (for example cmdb.Graph.ImpactedServices); the service
@@ -114,6 +115,14 @@ type ImpactFunc func(ctx context.Context, tenant itsm.TenantID, cis []itsm.Ref) 
 // with optimistic concurrency (retrying a bounded number of times on
 // conflict) and returns what happened as events. It holds no state between
 // calls and is safe for concurrent use.
+//
+// Its commands share their errors: *itsm.ValidationError for bad input,
+// naming the field; *itsm.TransitionError (itsm.ErrInvalidTransition) when
+// the lifecycle or a guard refuses; itsm.ErrForbidden when the authorizer
+// or a role check refuses; itsm.ErrNotFound for an incident the tenant does
+// not hold; itsm.ErrConflict when concurrent writers kept winning for
+// Config.MaxAttempts tries; and storage errors, wrapped with what failed. A
+// command that fails writes nothing.
 type Service struct {
 	repo   Repository
 	atomic Atomic

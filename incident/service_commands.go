@@ -11,12 +11,7 @@ import (
 	"github.com/itsmkit/itsmkit/sla"
 )
 
-// The commands below share their errors: *itsm.ValidationError for bad input,
-// *itsm.TransitionError (itsm.ErrInvalidTransition) when the lifecycle or a
-// guard refuses, itsm.ErrForbidden when the authorizer or a role check
-// refuses, itsm.ErrNotFound for an unknown incident, itsm.ErrConflict when
-// concurrent writers kept winning past the attempt limit, and storage errors
-// wrapped with what failed. A command that fails writes nothing.
+// The commands below share their errors, as the Service type's doc says.
 
 // Update changes descriptive fields; changing impact or urgency recomputes
 // the priority.
