@@ -78,6 +78,12 @@ func decodeSpec(errs *itsm.FieldErrors, at string, b []byte, out *CalendarSpec) 
 			decodeException(errs, fieldIndex(joinPath(at, "exceptions"), i), eb, &out.Exceptions[i])
 		}
 	}
+	if len(raw.Parts) > 0 && partsDepth(at) >= MaxCalendarDepth {
+		// Each level reads the text of the levels below it again: the
+		// bound keeps that in proportion.
+		errs.Addf(joinPath(at, "parts"), "nests calendars more than %d levels deep", MaxCalendarDepth)
+		return nil
+	}
 	if raw.Parts != nil {
 		out.Parts = make([]CalendarSpec, len(raw.Parts))
 		for i, pb := range raw.Parts {

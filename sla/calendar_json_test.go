@@ -274,6 +274,9 @@ func FuzzCalendarSpecJSON(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, levels := range []int{MaxCalendarDepth, MaxCalendarDepth + 1} {
+		f.Add([]byte(strings.Repeat(`{"kind":"union","parts":[`, levels) + `{"kind":"always"}` + strings.Repeat(`]}`, levels)))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got CalendarSpec
 		err := json.Unmarshal(data, &got)
@@ -287,8 +290,11 @@ func FuzzCalendarSpecJSON(f *testing.F) {
 			require.True(t, hasRepeatedName(data), "encoding/json refuses what the decoder reads: %v", refErr)
 		case err == nil:
 			require.Equal(t, CalendarSpec(ref), got)
+		case refErr == nil:
+			// encoding/json has no bound on nesting; the decoder has.
+			require.Greater(t, specDepth(CalendarSpec(ref)), MaxCalendarDepth, "encoding/json reads what the decoder refuses: %v", err)
+			require.ErrorContains(t, err, "levels deep")
 		default:
-			require.Error(t, refErr, "encoding/json reads what the decoder refuses: %v", err)
 			var syn *json.SyntaxError
 			var ve *itsm.ValidationError
 			if !errors.As(err, &syn) {
@@ -326,4 +332,14 @@ func FuzzCalendarSpecJSON(f *testing.F) {
 		require.NoError(t, err)
 		require.JSONEq(t, string(b2), string(b3))
 	})
+}
+
+// specDepth is how many levels of parts spec nests: 0 for a calendar
+// without parts.
+func specDepth(spec CalendarSpec) int {
+	d := 0
+	for _, p := range spec.Parts {
+		d = max(d, 1+specDepth(p))
+	}
+	return d
 }

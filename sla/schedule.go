@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/itsmkit/itsmkit/itsm"
@@ -400,6 +401,18 @@ func hasWorkingTime(c Calendar) bool {
 	return ok
 }
 
+// MaxCalendarDepth is how deeply unions and intersections may nest: the
+// parts of a calendar are one level down, their parts two, and a part more
+// than MaxCalendarDepth levels down is refused (field "...parts"), by
+// NewSchedule and when a CalendarSpec is read from JSON. Real calendars
+// nest two or three levels; the bound keeps the work of reading and
+// building one in proportion to its size.
+const MaxCalendarDepth = 16
+
+// partsDepth is how many levels down the calendar at prefix is: the number
+// of parts it sits in.
+func partsDepth(prefix string) int { return strings.Count(prefix, "parts[") }
+
 func buildCombined(errs *itsm.FieldErrors, prefix string, spec CalendarSpec, kind CalendarKind) *Schedule {
 	before := errs.Len()
 	if spec.Zone != "" {
@@ -407,6 +420,10 @@ func buildCombined(errs *itsm.FieldErrors, prefix string, spec CalendarSpec, kin
 	}
 	if len(spec.Parts) == 0 {
 		errs.Add(join(prefix, "parts"), "needs at least one part")
+	}
+	if partsDepth(prefix) >= MaxCalendarDepth && len(spec.Parts) > 0 {
+		errs.Addf(join(prefix, "parts"), "nests calendars more than %d levels deep", MaxCalendarDepth)
+		return nil
 	}
 	parts := make([]*Schedule, len(spec.Parts))
 	for i, p := range spec.Parts {
