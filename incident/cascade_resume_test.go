@@ -3,11 +3,13 @@ package incident_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmkit/itsmkit/incident"
+	"github.com/itsmkit/itsmkit/itsm"
 	"github.com/itsmkit/itsmkit/itsmtest/faults"
 	"github.com/itsmkit/itsmkit/sla"
 )
@@ -292,19 +294,127 @@ func TestServiceCallerReplyCascadesTheResume(t *testing.T) {
 	assert.Empty(t, res.Cascade)
 }
 
-// A wait for the caller alone never held a child: the resume lists none.
-func TestServiceResumeAfterACallerWaitDoesNotCascade(t *testing.T) {
+// A hold cascade passes through a child waiting for its own caller to the
+// grandchild below; when the caller replies, that child's resume ends the
+// grandchild's hold, though its own wait was for the caller alone. A hand
+// Resume of the middle child does the same.
+func TestServiceResumeAfterACallerWaitResumesWhatPassedThrough(t *testing.T) {
+	for _, how := range []string{"the caller replies", "resumed by hand"} {
+		t.Run(how, func(t *testing.T) {
+			ctx := context.Background()
+			d := newDesk(t, false)
+			root, kids := d.family(t, 1)
+			mid := kids[0]
+			gc := d.open(t)
+			_, err := d.svc.LinkParent(ctx, tenant, gc.ID(), mid.ID(), agent)
+			require.NoError(t, err)
+			_, err = d.svc.Assign(ctx, tenant, gc.ID(), agent, "network", "ana", "")
+			require.NoError(t, err)
+			_, err = d.svc.Hold(ctx, tenant, mid.ID(), agent, incident.HoldAwaitingCaller, "Which floor?")
+			require.NoError(t, err)
+			res, err := d.svc.Hold(ctx, tenant, root.ID(), agent, incident.HoldAwaitingVendor, "")
+			require.NoError(t, err)
+			require.Equal(t, map[incident.ID]incident.CascadeOutcome{mid.ID(): incident.CascadeAlready, gc.ID(): incident.CascadeApplied}, outcomesOf(t, res))
+			res, err = d.svc.Resume(ctx, tenant, root.ID(), agent, "vendor shipped")
+			require.NoError(t, err)
+			assert.Equal(t, map[incident.ID]incident.CascadeOutcome{mid.ID(): incident.CascadeSkipped}, outcomesOf(t, res),
+				"the middle child waits for its own caller")
+
+			if how == "the caller replies" {
+				res, err = d.svc.Comment(ctx, tenant, mid.ID(), caller, "Floor 3", incident.CallerComment)
+			} else {
+				res, err = d.svc.Resume(ctx, tenant, mid.ID(), agent, "")
+			}
+			require.NoError(t, err)
+			require.Equal(t, incident.StatusInProgress, res.Incident.Status())
+			assert.Equal(t, map[incident.ID]incident.CascadeOutcome{gc.ID(): incident.CascadeApplied}, outcomesOf(t, res))
+			got := d.get(t, gc.ID())
+			assert.Equal(t, incident.StatusInProgress, got.Status())
+			assert.NotEqual(t, sla.StagePaused, resolutionStage(t, got))
+		})
+	}
+}
+
+// A wait for the caller alone held no child: the resume lists the children
+// and leaves one waiting on its own hold as it is.
+func TestServiceResumeAfterACallerWaitLeavesOwnHolds(t *testing.T) {
 	ctx := context.Background()
-	d := newDesk(t, true)
+	d := newDesk(t, false)
 	parent, kids := d.family(t, 1)
 	_, err := d.svc.Hold(ctx, tenant, kids[0].ID(), agent, incident.HoldAwaitingCaller, "Which floor?")
 	require.NoError(t, err)
 	_, err = d.svc.Hold(ctx, tenant, parent.ID(), agent, incident.HoldAwaitingCaller, "Since when?")
 	require.NoError(t, err)
-	require.NoError(t, d.inj.FailNth(faults.IncidentsList, 1))
 	res, err := d.svc.Resume(ctx, tenant, parent.ID(), agent, "")
 	require.NoError(t, err)
-	assert.Empty(t, res.Cascade, "a listing would have failed and been reported")
+	assert.Equal(t, map[incident.ID]incident.CascadeOutcome{kids[0].ID(): incident.CascadeSkipped}, outcomesOf(t, res))
+	assert.Equal(t, incident.StatusOnHold, d.get(t, kids[0].ID()).Status())
+}
+
+// hookRepo runs hook once, before the first List it serves: a command of
+// someone else's landing between a resume's save and its cascade.
+type hookRepo struct {
+	incident.Repository
+	hook func()
+}
+
+func (r *hookRepo) List(ctx context.Context, tn itsm.TenantID, f incident.Filter, p incident.Page) (incident.ListPage, error) {
+	if h := r.hook; h != nil {
+		r.hook = nil
+		h()
+	}
+	return r.Repository.List(ctx, tn, f, p)
+}
+
+// A hold that lands on the parent after its resume, before the resume's
+// cascade reaches the children, is the parent's latest word: the stale
+// resume leaves the children it holds waiting, and a re-run of the cascade
+// finds them where the hold put them.
+func TestServiceResumeCascadeYieldsToALaterHold(t *testing.T) {
+	ctx := context.Background()
+	var hr *hookRepo
+	d := newDesk(t, false, func(c *incident.Config) { hr = &hookRepo{Repository: c.Repository}; c.Repository = hr })
+	root, kids := d.family(t, 1)
+	_, err := d.svc.Hold(ctx, tenant, root.ID(), agent, incident.HoldAwaitingVendor, "")
+	require.NoError(t, err)
+	hr.hook = func() {
+		_, err := d.svc.Hold(ctx, tenant, root.ID(), agent, incident.HoldAwaitingChange, "")
+		require.NoError(t, err)
+	}
+	res, err := d.svc.Resume(ctx, tenant, root.ID(), agent, "vendor shipped")
+	require.NoError(t, err)
+	assert.Equal(t, map[incident.ID]incident.CascadeOutcome{kids[0].ID(): incident.CascadeSkipped}, outcomesOf(t, res))
+	child := d.get(t, kids[0].ID())
+	assert.Equal(t, incident.StatusOnHold, child.Status())
+	assert.Equal(t, incident.HoldAwaitingChange, child.Data().HoldReason)
+
+	res, err = d.svc.Cascade(ctx, tenant, root.ID(), agent)
+	require.NoError(t, err)
+	assert.Equal(t, map[incident.ID]incident.CascadeOutcome{kids[0].ID(): incident.CascadeAlready}, outcomesOf(t, res))
+	assert.Equal(t, incident.StatusOnHold, d.get(t, kids[0].ID()).Status())
+}
+
+// A child its parent's cascade held while it was new, and resumed with the
+// parent, goes into work with no first response recorded: nobody answered
+// its caller, and its response timer keeps running.
+func TestServiceCascadedResumeIsNoResponse(t *testing.T) {
+	engine, err := sla.NewEngine([]sla.Agreement{respondedAgreement()}, nil)
+	require.NoError(t, err)
+	d := newDesk(t, false, func(c *incident.Config) { c.SLA = engine })
+	ctx := context.Background()
+	parent, child := d.open(t), d.open(t)
+	_, err = d.svc.LinkParent(ctx, tenant, child.ID(), parent.ID(), agent)
+	require.NoError(t, err)
+	_, err = d.svc.Hold(ctx, tenant, parent.ID(), agent, incident.HoldAwaitingVendor, "")
+	require.NoError(t, err)
+	d.clock.Advance(30 * time.Minute)
+	res, err := d.svc.Resume(ctx, tenant, parent.ID(), agent, "vendor shipped")
+	require.NoError(t, err)
+	require.Len(t, res.Cascade, 1)
+	got := d.get(t, child.ID())
+	assert.Equal(t, incident.StatusInProgress, got.Status())
+	assert.True(t, got.Data().FirstResponseAt.IsZero(), "no first response recorded")
+	assert.Equal(t, sla.StageRunning, responseTimer(t, got).Stage)
 }
 
 // A child whose save failed is resumed by Service.Cascade later.

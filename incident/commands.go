@@ -950,23 +950,6 @@ func (i *Incident) heldWith(e env) string {
 	return ""
 }
 
-// waitedOnCascade reports whether the wait the incident's latest entry
-// ended (a resume) included a hold awaiting a change, problem or vendor:
-// only such a hold cascades, so only then can children wait on a hold this
-// incident's cascade made during it.
-func (i *Incident) waitedOnCascade(pol *Policy) bool {
-	h := i.d.History
-	for k := len(h) - 1; k >= 0; k-- {
-		if h[k].Command == string(ActionHold) && HoldReason(h[k].Reason).cascades() {
-			return true
-		}
-		if pol.category(h[k].From) != itsm.CategoryWaiting {
-			return false // the start of the wait
-		}
-	}
-	return false
-}
-
 // markHeldWithParent records on the latest history entry, a hold the
 // cascade just made, that the incident's parent put it on hold.
 func (i *Incident) markHeldWithParent() {
@@ -1087,9 +1070,14 @@ func (i *Incident) cascadeResume(e env, via Number) CascadeOutcome {
 		return CascadeRefused
 	}
 	changes := []FieldChange{{Field: holdParentField, From: i.d.Parent.String()}}
+	// Nobody answered the child's caller: a move into work that a cascade
+	// makes is no first response (a response target stopping on
+	// fields.responded keeps running).
+	first := i.d.FirstResponseAt
 	if err := i.move(e, ActionResume, "Resumed with parent "+string(via), changes); err != nil {
 		return CascadeRefused
 	}
+	i.d.FirstResponseAt = first
 	return CascadeApplied
 }
 

@@ -52,15 +52,16 @@
 // incident role, and rejecting and demoting a reason; an accepted major
 // incident closes only after its post-incident review; a parent link that
 // would make an incident its own ancestor is refused. Cascades from a parent
-// (resolve, holds awaiting a change, problem or vendor, and the resume that
-// ends such a hold, by hand or by the caller's reply) are idempotent, never
+// (resolve, holds awaiting a change, problem or vendor, and every resume, by
+// hand or by the caller's reply) are idempotent, never
 // move a child backwards, and never undo a later decision about a child
 // (one reopened after its parent was resolved stays open). Children waiting
 // for a change, problem or vendor follow their parent's reason when it
 // changes; one waiting for its caller keeps its own. A parent's resume
 // resumes only the children its hold cascade put on hold and that still
 // wait on that hold: one held on its own, or held again since, keeps
-// waiting.
+// waiting, and so does every child once the parent is held again. A child
+// resumed by the cascade records no first response.
 //
 // # SLA conditions
 //

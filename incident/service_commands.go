@@ -65,11 +65,15 @@ func (s *Service) Hold(ctx context.Context, tenant itsm.TenantID, id ID, by itsm
 // in work. A child put on hold by a command of its own, or held again by
 // one since its parent's cascade held it, keeps waiting (CascadeSkipped);
 // one resumed already, or resolved, closed or canceled, is left as it is
-// (CascadeAlready). Only a wait that included a hold awaiting a change,
-// problem or vendor cascades (no other hold does, so no child can be
-// waiting on one); after a wait for the caller alone the children are not
-// even listed. Result.Cascade reports each child reached; a child that
-// could not be saved does not fail the resume, and Service.Cascade
+// (CascadeAlready). Whatever the incident itself waited for, its children
+// are listed: a hold cascade passes through a child waiting for its own
+// caller to the grandchildren below, which that child's resume then ends.
+// A child resumed by the cascade goes into work without a first response
+// being recorded (nobody answered its caller). Each child is saved only
+// while the incident, and the parent it is reached through, are still in
+// new or active work: one they left meanwhile (held again) keeps waiting
+// (CascadeSkipped). Result.Cascade reports each child reached; a child
+// that could not be saved does not fail the resume, and Service.Cascade
 // completes the cascade later. A caller's reply that resumes an incident
 // (Comment) cascades the same way. A hold cascaded by a version of this
 // package from before holds were marked carries no mark, so its child is
@@ -78,7 +82,7 @@ func (s *Service) Resume(ctx context.Context, tenant itsm.TenantID, id ID, by it
 	res, err := s.run(ctx, tenant, id, by, "resume", func(inc *Incident, e env) error {
 		return inc.resume(e, reason)
 	})
-	if err != nil || !res.Incident.waitedOnCascade(&s.pol) {
+	if err != nil {
 		return res, err
 	}
 	res.Cascade = s.cascade(ctx, res.Incident, by, "resume")
@@ -115,7 +119,7 @@ func (s *Service) Comment(ctx context.Context, tenant itsm.TenantID, id ID, by i
 		resumed = waiting && e.pol.category(inc.d.Status) != itsm.CategoryWaiting
 		return nil
 	})
-	if err != nil || !resumed || !res.Incident.waitedOnCascade(&s.pol) {
+	if err != nil || !resumed {
 		return res, err
 	}
 	res.Cascade = s.cascade(ctx, res.Incident, by, "resume")
@@ -389,14 +393,22 @@ func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, co
 				}
 				seen[child.ID] = true
 				outcome := CascadeAlready
-				res, err := s.run(ctx, root.d.Tenant, child.ID, by, "cascade."+command, func(inc *Incident, e env) error {
+				var verify check
+				if command == "resume" {
+					verify = s.stillInWork(root.d.Tenant, root.d.ID, parent)
+				}
+				res, err := s.runChecked(ctx, root.d.Tenant, child.ID, by, "cascade."+command, func(inc *Incident, e env) error {
 					if inc.d.Parent != parent {
 						outcome = CascadeDetached
 						return nil
 					}
 					outcome = step(inc, e, via)
 					return nil
-				})
+				}, verify)
+				if errors.Is(err, errLeftWork) {
+					outcome, err = CascadeSkipped, nil
+					res = Result{}
+				}
 				out = append(out, CascadeResult{Child: child.ID, Number: child.Number, Parent: parent, Outcome: outcome, Events: res.Events, Err: err})
 				if err == nil && outcome != CascadeDetached && res.Incident != nil && reached(s.pol.category(res.Incident.d.Status)) {
 					queue = append(queue, node{child.ID, child.Number})
@@ -409,6 +421,33 @@ func (s *Service) cascade(ctx context.Context, root *Incident, by itsm.Actor, co
 		}
 	}
 	return out
+}
+
+// errLeftWork is stillInWork's refusal: the resume being cascaded is no
+// longer the incident's latest word.
+var errLeftWork = errors.New("incident: the resumed incident is no longer in work")
+
+// stillInWork returns the check a resume cascade makes as it saves each
+// child, in the same transaction where the store has one: the root that was
+// resumed, and the parent the child is reached through, are still in new
+// or active work. A hold that lands on either after the resume has held,
+// or will hold, the children itself; the stale resume must not undo it.
+func (s *Service) stillInWork(tenant itsm.TenantID, ids ...ID) check {
+	return func(ctx context.Context, repo Repository, _ *Incident) error {
+		for k, id := range ids {
+			if k > 0 && id == ids[0] {
+				continue
+			}
+			d, err := repo.Get(ctx, tenant, id)
+			if err != nil {
+				return err
+			}
+			if cat := s.pol.category(d.Status); cat != itsm.CategoryNew && cat != itsm.CategoryActive {
+				return errLeftWork
+			}
+		}
+		return nil
+	}
 }
 
 // maxCascade bounds how many descendants one cascade visits.
