@@ -296,7 +296,8 @@ func (i *Incident) move(e env, action Action, reason string, changes []FieldChan
 // they are. Changing impact or urgency recomputes the priority and clears a
 // manual override, whose reason referred to the old classification. Service
 // and CIs take the kinds OpenInput's do; the kinds are checked only when
-// the update sets the field.
+// the update changes the field (an older record's references sent back
+// unchanged are accepted).
 type Update struct {
 	Title       *string       `json:"title,omitempty"`
 	Description *string       `json:"description,omitempty"`
@@ -345,7 +346,9 @@ func (i *Incident) update(e env, u Update) (bool, error) {
 		cis = *u.CIs
 	}
 	validateRefs(&errs, service, cis)
-	validateRefKinds(&errs, service, u.Service != nil, cis, u.CIs != nil)
+	// Kinds are checked on what changes: a form that sends back an older
+	// record's unchanged references is not refused for them.
+	validateRefKinds(&errs, service, u.Service != nil && service != i.d.Service, cis, u.CIs != nil && !slices.Equal(cis, i.d.CIs))
 	validateCustom(&errs, u.Custom, true)
 	impact, urgency := i.d.Impact, i.d.Urgency
 	if u.Impact != nil {

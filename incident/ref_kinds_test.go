@@ -2,6 +2,7 @@ package incident_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -118,8 +119,16 @@ func TestStoredReferencesOfAnotherKindStillLoad(t *testing.T) {
 	_, err = d.svc.Assign(ctx, tenant, inc.ID(), agent, "", "ana", "")
 	require.NoError(t, err)
 
-	// Setting them again is checked.
-	cis := data.CIs
+	// Sending them back unchanged, as a form sending every field does, is
+	// not refused for them; changing them is checked.
+	cis, service := slices.Clone(data.CIs), data.Service
+	res, err = d.svc.Update(ctx, tenant, inc.ID(), agent, incident.Update{Title: &title, Service: &service, CIs: &cis})
+	require.NoError(t, err)
+	assert.Equal(t, data.CIs, res.Incident.Data().CIs)
+	cis = append(cis, ref(itsm.KindIncident, 3))
 	_, err = d.svc.Update(ctx, tenant, inc.ID(), agent, incident.Update{CIs: &cis})
 	requireField(t, err, "cis[0].kind")
+	service = ref(itsm.KindChange, 4)
+	_, err = d.svc.Update(ctx, tenant, inc.ID(), agent, incident.Update{Service: &service})
+	requireField(t, err, "service.kind")
 }
