@@ -107,7 +107,12 @@
 // Instants are stored to the microsecond, as itsm.Normalize leaves them;
 // an incident whose opened, updated, resolved or next-due instant is finer
 // is refused ("opened_at", "updated_at", "resolved_at", "sla.timers"),
-// since lists filter on those.
+// since lists filter on those. Every instant of an incident comes back in
+// UTC, whatever zone it was written in (JSON would drop the seconds of a
+// zone's offset, Africa/Monrovia's -0:44:30 before 1972). Migration 5 gave
+// documents stored before it the opened, updated and resolved instants of
+// their columns, where they differed (finer than a microsecond, or shifted
+// by such an offset).
 //
 // # Transactions
 //

@@ -17,6 +17,7 @@ func ExampleMigrations() {
 	// 0002 cmdb
 	// 0003 cmdb_native_keys
 	// 0004 incident_filters
+	// 0005 incident_instants
 }
 
 // Options are checked before anything touches the database.

@@ -122,9 +122,12 @@ type row struct {
 }
 
 // encode checks that PostgreSQL can hold d's text and returns its row,
-// with the document saying version.
+// with the document saying version. It changes *d, a copy the caller owns
+// (its Version, and its instants to UTC: see utcInstants), never what *d's
+// lists share with the caller's record.
 func encode(d *incident.Data, version int64) (row, error) {
 	d.Version = version
+	utcInstants(d)
 	doc, err := json.Marshal(d)
 	if err != nil {
 		return row{}, itsm.NewValidationError("incident", fmt.Sprintf("does not encode as JSON: %v", err))
@@ -155,6 +158,84 @@ func encode(d *incident.Data, version int64) (row, error) {
 		}
 	}
 	return r, nil
+}
+
+// utcInstants puts every instant of *d in UTC before it is encoded. JSON
+// writes a time.Time with its zone's offset in whole minutes, dropping the
+// seconds some offsets have (local mean times: Africa/Monrovia was
+// -0:44:30 until 1972, time.FixedZone("LMT", 59)), so such an instant
+// would be stored up to 59 seconds off while the columns lists filter on
+// hold it exactly. In UTC the offset is "Z", and the instant is kept
+// exactly; the Repository contract lets instants come back in UTC.
+//
+// Every record the service writes is UTC throughout, so the first pass
+// only looks, allocating nothing; a record with an instant in another
+// zone is cloned before the second pass changes it, since *d's lists are
+// shared with the caller's record.
+func utcInstants(d *incident.Data) {
+	utc := true
+	eachInstant(d, func(t *time.Time) {
+		if t.Location() != time.UTC {
+			utc = false
+		}
+	})
+	if utc {
+		return
+	}
+	*d = d.Clone()
+	eachInstant(d, func(t *time.Time) {
+		if t.Location() != time.UTC {
+			*t = t.UTC()
+		}
+	})
+}
+
+// eachInstant calls f with every instant *d holds: its own, the override's,
+// the major review's, each comment's and history entry's, and those of the
+// SLA state and its timers, marks, segments and changes. A field added to
+// any of those types must be added here (TestEncodeStoresEveryInstantInUTC
+// finds every time.Time by reflection and fails on one missed).
+func eachInstant(d *incident.Data, f func(*time.Time)) {
+	f(&d.OpenedAt)
+	f(&d.FirstResponseAt)
+	f(&d.ResolvedAt)
+	f(&d.ClosedAt)
+	f(&d.UpdatedAt)
+	if d.Override != nil {
+		f(&d.Override.At)
+	}
+	f(&d.Major.ReviewedAt)
+	for k := range d.Comments {
+		f(&d.Comments[k].At)
+	}
+	for k := range d.History {
+		f(&d.History[k].At)
+	}
+	f(&d.SLA.AsOf)
+	for k := range d.SLA.Timers {
+		tm := &d.SLA.Timers[k]
+		f(&tm.BreachedAt)
+		f(&tm.StartedAt)
+		f(&tm.AttachedAt)
+		f(&tm.EndedAt)
+		f(&tm.AsOf)
+		f(&tm.Since)
+		f(&tm.DueAt)
+		f(&tm.NextAt)
+		for j := range tm.Marks {
+			f(&tm.Marks[j].At)
+		}
+		for j := range tm.Segments {
+			f(&tm.Segments[j].From)
+			f(&tm.Segments[j].To)
+		}
+		for j := range tm.Changes {
+			c := &tm.Changes[j]
+			f(&c.At)
+			f(&c.BreachedAt)
+			f(&c.PriorBreachedAt)
+		}
+	}
 }
 
 // serviceKey is what the service column holds for ref: "kind:uuid"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ func runIncidents(t *testing.T, open Opener) {
 	t.Run("list under concurrent writes", func(t *testing.T) { testListUnderWrites(t, open) })
 	t.Run("who, what and when filters", func(t *testing.T) { testWhoWhatWhenFilters(t, open) })
 	t.Run("filter bounds", func(t *testing.T) { testFilterBounds(t, open) })
+	t.Run("zones whose offset has seconds", func(t *testing.T) { testSecondsOffsetZones(t, open) })
 	t.Run("bad filters", func(t *testing.T) { testBadFilters(t, open) })
 	t.Run("children follow updates", func(t *testing.T) { testChildrenFollowUpdates(t, open) })
 	t.Run("rich records", func(t *testing.T) { testRichRecords(t, open) })
@@ -1073,4 +1075,95 @@ func testBadFilters(t *testing.T, open Opener) {
 			validationField(t, err, tc.field)
 		})
 	}
+}
+
+// testSecondsOffsetZones updates records whose every instant is in a zone
+// whose UTC offset has seconds, which JSON's time format cannot write (it
+// keeps whole minutes of an offset): a 59-second fixed zone, and
+// Africa/Monrovia in 1960 (-0:44:30 until 1972). Each record reads back
+// with every instant Equal to the one written (in any zone: instants may
+// come back in UTC), and lists by its instants as Filter.Matches says.
+func testSecondsOffsetZones(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	monrovia, err := time.LoadLocation("Africa/Monrovia")
+	if err != nil {
+		monrovia = time.FixedZone("MMT", -(44*60 + 30)) // the same offset, without tzdata
+	}
+	lmt := time.FixedZone("LMT", 59)
+	var all []incident.Data
+	for i, d := range e.richRecords(tenantA, engine(t)) {
+		require.NoError(t, e.repo.Create(ctx, d), "record %d", i)
+		next := withVersion(d, 1)
+		if i%2 == 0 {
+			eachInstant(&next, func(at time.Time) time.Time { return at.In(lmt) })
+		} else {
+			// Back to 1960, by whole seconds, keeping the record's order.
+			by := time.Date(1960, 3, 1, 10, 0, 0, 0, monrovia).Sub(d.OpenedAt.Truncate(time.Second))
+			eachInstant(&next, func(at time.Time) time.Time { return at.Add(by).In(monrovia) })
+		}
+		require.NoError(t, e.repo.Update(ctx, next), "record %d", i)
+		got, err := e.repo.Get(ctx, tenantA, d.ID)
+		require.NoError(t, err)
+		want := withVersion(next, 2)
+		inUTC := withVersion(got, 2)
+		eachInstant(&want, time.Time.UTC)
+		eachInstant(&inUTC, time.Time.UTC)
+		require.Equal(t, want, inUTC, "record %d reads back with the instants written", i)
+		all = append(all, got)
+	}
+	slices.SortFunc(all, func(a, b incident.Data) int { return a.ID.Compare(b.ID) })
+	for i, d := range all {
+		zone := d.OpenedAt.Location()
+		for _, by := range []time.Duration{-time.Minute, -59 * time.Second, -30 * time.Second, -time.Second, 0,
+			time.Second, 30 * time.Second, 59 * time.Second, time.Minute} {
+			filters := map[string]incident.Filter{
+				"opened from":   {OpenedFrom: d.OpenedAt.Add(by).In(zone)},
+				"opened before": {OpenedBefore: d.OpenedAt.Add(by).In(zone)},
+				"updated since": {UpdatedSince: d.UpdatedAt.Add(by).In(zone)},
+			}
+			if !d.ResolvedAt.IsZero() {
+				filters["resolved before"] = incident.Filter{ResolvedBefore: d.ResolvedAt.Add(by).In(zone)}
+			}
+			if next, ok := d.SLANextAt(); ok {
+				filters["SLA next before"] = incident.Filter{SLANextBefore: next.Add(by).In(zone)}
+			}
+			for name, f := range filters {
+				listsAsMatches(t, e.repo, fmt.Sprintf("record %d/%s %v", i, name, by), f, matching(all, f), 0)
+			}
+		}
+	}
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// eachInstant replaces every set instant of *d, wherever it is (the SLA
+// state's included), with f's result. It finds them by reflection, so that
+// an instant added to the record's types is covered without a change here.
+// *d's lists must be its own (a clone's).
+func eachInstant(d *incident.Data, f func(time.Time) time.Time) {
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch {
+		case v.Type() == timeType:
+			if at := v.Interface().(time.Time); !at.IsZero() {
+				v.Set(reflect.ValueOf(f(at)))
+			}
+		case v.Kind() == reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case v.Kind() == reflect.Slice:
+			for i := range v.Len() {
+				walk(v.Index(i))
+			}
+		case v.Kind() == reflect.Struct:
+			for i := range v.NumField() {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		}
+	}
+	walk(reflect.ValueOf(d).Elem())
 }
