@@ -69,9 +69,11 @@
 // with the SLA engine (sla.Observation). Conditions read the incident as
 // follows, and NewService refuses (a *itsm.ValidationError naming "sla",
 // the agreement, the condition and the names below) an engine whose
-// conditions read a field the service never supplies, or compare the
-// service with anything but itsm.Ref text: such a condition would be
-// valid and silently never hold.
+// conditions read a field the service never supplies, compare the service
+// with anything but itsm.Ref text, or compare a built-in field below with
+// a value it never takes (a status the lifecycle lacks, "vendor" for
+// awaiting_vendor, a reopen count that is no integer) or order one that is
+// text: such a condition would be valid and silently never hold.
 //
 //	condition field     what it reads
 //	priority            the priority (its number)

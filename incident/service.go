@@ -174,7 +174,7 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	errs.Merge("", pol.Validate())
 	if cfg.SLA != nil {
-		errs.Merge("", checkSLAReads(cfg.SLA))
+		errs.Merge("", checkSLAReads(cfg.SLA, &pol))
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -892,7 +892,7 @@ const suppliedFields = `priority, service (itsm.Ref text, "service:<uuid>"), cat
 // hold: a field name other than builtinFields and "custom.<name>" (a custom
 // field's name being a slug), a service that is not itsm.Ref text, or
 // "responded" with a value other than "true".
-func checkSLAReads(e *sla.Engine) error {
+func checkSLAReads(e *sla.Engine, pol *Policy) error {
 	var errs itsm.FieldErrors
 	for _, r := range e.FieldReads() {
 		switch {
@@ -903,13 +903,7 @@ func checkSLAReads(e *sla.Engine) error {
 			case isCustom:
 				errs.Addf("sla", "%s: %q is not a custom field name (1 to 64 lower-case letters, digits and underscores)", r, custom)
 			case slices.Contains(builtinFields[:], r.Name):
-				if r.Name == "responded" && (r.Op == sla.OpIn || r.Op == sla.OpNotIn) {
-					for _, v := range r.Values {
-						if v != "true" {
-							errs.Addf("sla", "%s: fields.responded is \"true\" once the incident has its first response, and absent before; it is never %q", r, v)
-						}
-					}
-				}
+				checkBuiltinRead(&errs, r, pol)
 			default:
 				errs.Addf("sla", "%s: the incident service never supplies the field %q (for a custom field write fields.custom.%s); it supplies %s", r, r.Field, r.Name, suppliedFields)
 			}
@@ -927,6 +921,50 @@ func checkSLAReads(e *sla.Engine) error {
 		}
 	}
 	return errs.Err()
+}
+
+// checkBuiltinRead adds to errs what makes a comparison r of a built-in
+// field never hold, or hold always: a value the field never takes (a
+// status the lifecycle lacks, a hold reason, channel or major status not
+// declared, a reopen count that is not an integer, responded other than
+// "true"), or an order (lt, ge, ...) on a field that is not a number.
+func checkBuiltinRead(errs *itsm.FieldErrors, r sla.FieldRead, pol *Policy) {
+	var valid func(v string) bool
+	var takes string
+	switch r.Name {
+	case "status":
+		valid = func(v string) bool { return pol.Lifecycle.Has(Status(v)) }
+		takes = fmt.Sprintf("a status of the lifecycle %q", pol.Lifecycle.Name())
+	case "hold_reason":
+		valid = func(v string) bool { return HoldReason(v).Valid() }
+		takes = "a declared hold reason (awaiting_caller, awaiting_change, awaiting_problem, awaiting_vendor)"
+	case "channel":
+		valid = func(v string) bool { return Channel(v).Valid() }
+		takes = "a declared channel"
+	case "major":
+		valid = func(v string) bool { return MajorStatus(v).valid() }
+		takes = "a major-incident status (none, proposed, accepted, rejected, demoted)"
+	case "responded":
+		valid = func(v string) bool { return v == "true" }
+		takes = `"true" once the incident has its first response, and is absent before`
+	case "reopens":
+		valid = func(v string) bool { _, err := strconv.Atoi(v); return err == nil }
+		takes = "an integer"
+	default:
+		return // free text: group, assignee, subcategory
+	}
+	switch r.Op {
+	case sla.OpIn, sla.OpNotIn:
+		for _, v := range r.Values {
+			if !valid(v) {
+				errs.Addf("sla", "%s: fields.%s is never %q; it is %s", r, r.Name, v, takes)
+			}
+		}
+	case sla.OpLT, sla.OpLE, sla.OpGT, sla.OpGE:
+		if r.Name != "reopens" {
+			errs.Addf("sla", "%s: fields.%s is text, never a number to order", r, r.Name)
+		}
+	}
 }
 
 // refreshImpact recomputes the services the incident's CIs reach when they

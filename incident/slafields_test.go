@@ -98,6 +98,36 @@ func TestNewServiceRefusesSLAConditionsOnWhatIsNeverSupplied(t *testing.T) {
 			want:     []string{`"true" once the incident has its first response`, `never "yes"`},
 		},
 		{
+			name:     "a hold reason without its prefix",
+			scope:    sla.FieldIs("fields.hold_reason", "vendor"),
+			problems: 1,
+			want:     []string{`fields.hold_reason is never "vendor"`, "awaiting_vendor"},
+		},
+		{
+			name:     "a status the lifecycle lacks",
+			scope:    sla.FieldIs("fields.status", "work_in_progress"),
+			problems: 1,
+			want:     []string{`fields.status is never "work_in_progress"`, `lifecycle "incident"`},
+		},
+		{
+			name:     "an undeclared channel and major status",
+			scope:    sla.AnyOf(sla.FieldIs("fields.channel", "fax"), sla.FieldIs("fields.major", "canceled")),
+			problems: 2,
+			want:     []string{`fields.channel is never "fax"`, `fields.major is never "canceled"`},
+		},
+		{
+			name:     "a reopen count that is no integer",
+			scope:    sla.FieldIs("fields.reopens", "once"),
+			problems: 1,
+			want:     []string{`fields.reopens is never "once"; it is an integer`},
+		},
+		{
+			name:     "a text field ordered like a number",
+			scope:    &sla.Condition{Field: "fields.status", Op: sla.OpGE, Values: []string{"1"}},
+			problems: 1,
+			want:     []string{"fields.status is text, never a number to order"},
+		},
+		{
 			name:     "every problem is listed",
 			scope:    sla.AnyOf(sla.FieldIs("fields.tier", "gold"), sla.Not(sla.FieldIs("fields.custom.site", "hq"))),
 			goal:     sla.FieldChanged("fields.queue"),
