@@ -26,8 +26,11 @@ import (
 // "holidays[0].yearly.day", "exceptions[0].hours[1].end",
 // "parts[1].zone"; a value that is not a JSON object is reported as
 // "calendar". Syntax errors are returned as encoding/json reports them. It
-// does not validate: call NewSchedule on the result. On error c is left
-// unchanged.
+// does not validate: call NewSchedule on the result, though unions and
+// intersections nesting more than MaxCalendarDepth levels are refused
+// here already. On error c is left unchanged. Like any UnmarshalJSON, it
+// is promoted to a struct that embeds CalendarSpec anonymously, which then
+// decodes as a calendar alone: name the field instead.
 func (c *CalendarSpec) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
