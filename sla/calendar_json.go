@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"bytes"
 	"cmp"
 	"encoding"
 	"encoding/json"
@@ -20,31 +21,35 @@ import (
 // value is decoded here on its own, under the path NewSchedule would give
 // it: "week.monday[0].start", "holidays[2].date", "parts[1].exceptions[0].hours[1].end".
 
-// UnmarshalJSON reads a calendar spec. Every part that cannot be read is
-// reported in one *itsm.ValidationError naming its full path, as NewSchedule
-// names it: "week.monday[0].start", "holidays[2].date",
-// "holidays[0].yearly.day", "exceptions[0].hours[1].end",
-// "parts[1].zone"; a value that is not a JSON object is reported as
-// "calendar". Syntax errors are returned as encoding/json reports them. It
-// does not validate: call NewSchedule on the result, though unions and
-// intersections nesting more than MaxCalendarDepth levels are refused
-// here already. On error c is left unchanged. Like any UnmarshalJSON, it
-// is promoted to a struct that embeds CalendarSpec anonymously, which then
-// decodes as a calendar alone: name the field instead.
-func (c *CalendarSpec) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
+// ParseCalendarSpec reads the JSON form of a calendar spec without
+// building the calendar (ParseSchedule builds it). Every part that cannot be
+// read is reported in one *itsm.ValidationError naming its full path, as
+// NewSchedule names it: "week.monday[0].start", "holidays[2].date",
+// "holidays[0].yearly.day", "exceptions[0].hours[1].end", "parts[1].zone"
+// (of the fields of one object that have the wrong JSON type, the first);
+// a value that is not a JSON object is reported as "calendar". A member
+// named twice in one object (names match in any case, as encoding/json
+// matches them) is refused rather than read one way or the other, and so
+// are unions and intersections nesting more than MaxCalendarDepth levels.
+// Syntax errors are returned as encoding/json reports them. It does not
+// validate otherwise: call NewSchedule on the result.
+//
+// A CalendarSpec decoded with encoding/json reads the same values, without
+// these paths and checks: the spec keeps no UnmarshalJSON of its own, so a
+// host struct that embeds it decodes its own fields too.
+func ParseCalendarSpec(data []byte) (CalendarSpec, error) {
 	var errs itsm.FieldErrors
 	var out CalendarSpec
-	if err := decodeSpec(&errs, "", b, &out); err != nil {
-		return err
+	if string(data) == "null" {
+		return out, nil
+	}
+	if err := decodeSpec(&errs, "", data, &out); err != nil {
+		return CalendarSpec{}, err
 	}
 	if err := errs.Err(); err != nil {
-		return err
+		return CalendarSpec{}, err
 	}
-	*c = out
-	return nil
+	return out, nil
 }
 
 // decodeSpec decodes the spec b into out, recording what cannot be read in
@@ -67,6 +72,11 @@ func decodeSpec(errs *itsm.FieldErrors, at string, b []byte, out *CalendarSpec) 
 			return nil // not an object: nothing else was read
 		}
 		// A field of the wrong type: encoding/json read the others.
+	}
+	// b is valid JSON here: a syntax error has been returned.
+	if repeated(errs, at, b) {
+		*out = CalendarSpec{}
+		return nil
 	}
 	decodeWeek(errs, joinPath(at, "week"), raw.Week, &out.Week)
 	if raw.Holidays != nil {
@@ -211,6 +221,9 @@ func decodeSpanList(errs *itsm.FieldErrors, at string, list []json.RawMessage) [
 // recording a value that is not an object, or a field of the wrong type,
 // under at. It reports whether b was an object (or null).
 func decodeObject(errs *itsm.FieldErrors, at string, b []byte, v any) bool {
+	if repeated(errs, at, b) {
+		return false
+	}
 	err := json.Unmarshal(b, v)
 	if err == nil {
 		return true
@@ -240,6 +253,61 @@ func decodeText(errs *itsm.FieldErrors, at string, b []byte, u encoding.TextUnma
 			errs.Add(at, err.Error())
 		}
 	}
+}
+
+// repeated records in errs, and reports, a member the JSON object b at
+// the path at names twice (see repeatedMember): under the member's path,
+// or the object's for a member with the empty name.
+func repeated(errs *itsm.FieldErrors, at string, b []byte) bool {
+	name, ok := repeatedMember(b)
+	switch {
+	case !ok:
+		return false
+	case name == "":
+		errs.Add(cmp.Or(at, "calendar"), `names the member "" twice`)
+	default:
+		errs.Add(joinPath(at, name), "is named twice in one object")
+	}
+	return true
+}
+
+// repeatedMember returns the first member name of the JSON object b that
+// an earlier member already used, matching names in any case as
+// encoding/json matches them to fields, and whether
+// there was one. Of a name given twice, encoding/json keeps a later value
+// but skips a later null, and merges two objects; reading each value on its
+// own could not follow that, so a repeated name is refused instead. It
+// answers false for anything that is not an object, or not valid JSON
+// (the decoding that follows reports those).
+func repeatedMember(b []byte) (string, bool) {
+	if len(b) == 0 || b[0] != '{' {
+		return "", false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	var seen map[string]bool
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		name, _ := tok.(string)
+		key := strings.ToLower(strings.ToUpper(name)) // as encoding/json folds: ſ is s
+		if seen[key] {
+			return name, true
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // isNull reports whether b is absent or the JSON null.

@@ -136,7 +136,7 @@ func TestParseScheduleMatchesNewSchedulePaths(t *testing.T) {
 	assert.True(t, ve.Has("holidays[1].yearly.month"), "got %v", err)
 }
 
-func TestCalendarSpecUnmarshalJSON(t *testing.T) {
+func TestParseCalendarSpec(t *testing.T) {
 	t.Run("round trip", func(t *testing.T) {
 		in := CalendarSpec{
 			Kind: CalendarWeekly, Name: "desk", Zone: ny, Week: nineToFive(),
@@ -149,19 +149,22 @@ func TestCalendarSpecUnmarshalJSON(t *testing.T) {
 		u := CalendarSpec{Kind: CalendarUnion, Parts: []CalendarSpec{in, {Kind: CalendarAlways, Zone: "UTC"}}}
 		b, err := json.Marshal(u)
 		require.NoError(t, err)
-		var back CalendarSpec
-		require.NoError(t, json.Unmarshal(b, &back))
+		back, err := ParseCalendarSpec(b)
+		require.NoError(t, err)
 		assert.Equal(t, u, back)
+		var plain CalendarSpec
+		require.NoError(t, json.Unmarshal(b, &plain))
+		assert.Equal(t, u, plain, "encoding/json reads the same")
 	})
-	t.Run("null leaves it as it is", func(t *testing.T) {
-		c := CalendarSpec{Zone: "UTC"}
-		require.NoError(t, json.Unmarshal([]byte(`null`), &c))
-		assert.Equal(t, CalendarSpec{Zone: "UTC"}, c)
+	t.Run("null is the zero spec", func(t *testing.T) {
+		c, err := ParseCalendarSpec([]byte(`null`))
+		require.NoError(t, err)
+		assert.Equal(t, CalendarSpec{}, c)
 	})
 	t.Run("nulls inside read as encoding/json reads them", func(t *testing.T) {
-		var c CalendarSpec
-		require.NoError(t, json.Unmarshal([]byte(`{"zone":"UTC","week":{"monday":null,"tuesday":[null,{"start":null,"end":"17:00"}]},
-			"holidays":[null,{"date":null,"yearly":null,"closed":null}],"exceptions":null,"parts":[null]}`), &c))
+		c, err := ParseCalendarSpec([]byte(`{"zone":"UTC","week":{"monday":null,"tuesday":[null,{"start":null,"end":"17:00"}]},
+			"holidays":[null,{"date":null,"yearly":null,"closed":null}],"exceptions":null,"parts":[null]}`))
+		require.NoError(t, err)
 		assert.Equal(t, CalendarSpec{
 			Zone:     "UTC",
 			Week:     Week{2: {{}, {End: At(17, 0)}}},
@@ -169,15 +172,56 @@ func TestCalendarSpecUnmarshalJSON(t *testing.T) {
 			Parts:    []CalendarSpec{{}},
 		}, c)
 	})
-	t.Run("an error leaves it unchanged", func(t *testing.T) {
-		c := CalendarSpec{Zone: "UTC"}
-		err := json.Unmarshal([]byte(`{"zone":"Europe/Paris","holidays":[{"date":"x"}]}`), &c)
+	t.Run("an error returns the zero spec", func(t *testing.T) {
+		c, err := ParseCalendarSpec([]byte(`{"zone":"Europe/Paris","holidays":[{"date":"x"}]}`))
 		var ve *itsm.ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "holidays[0].date", ve.Field)
-		assert.Equal(t, CalendarSpec{Zone: "UTC"}, c)
+		assert.Equal(t, CalendarSpec{}, c)
 	})
-	t.Run("inside a host's struct the path is the spec's", func(t *testing.T) {
+	t.Run("a member named twice is refused where it is", func(t *testing.T) {
+		for in, field := range map[string]string{
+			`{"zone":"UTC","Zone":"UTC"}`:                                                                    "Zone",
+			`{"holidays":[{"yearly":{"month":12},"yearly":{"day":25}}]}`:                                     "holidays[0].yearly",
+			`{"holidays":[{"date":"2026-01-01","date":null}]}`:                                               "holidays[0].date",
+			`{"week":{"monday":[{"start":"09:00","start":null,"end":"17:00"}]}}`:                             "week.monday[0].start",
+			`{"exceptions":[{"date":"2026-06-06","hours":[{"start":"10:00","end":"14:00","END":"15:00"}]}]}`: "exceptions[0].hours[0].END",
+			`{"kind":"union","parts":[{"kind":"always","kind":"weekly"}]}`:                                   "parts[0].kind",
+		} {
+			_, err := ParseCalendarSpec([]byte(in))
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve, in)
+			assert.Equal(t, field, ve.Field, in)
+			assert.Contains(t, ve.Reason, "named twice", in)
+			_, err = ParseSchedule([]byte(in))
+			require.ErrorAs(t, err, &ve, in)
+		}
+	})
+	t.Run("the first field of the wrong type in each object is named", func(t *testing.T) {
+		_, err := ParseCalendarSpec([]byte(`{"kind":1,"zone":2,"holidays":[{"name":1,"observed":true},{"name":2}]}`))
+		var ve *itsm.ValidationError
+		require.ErrorAs(t, err, &ve)
+		var fields []string
+		for _, f := range ve.All() {
+			fields = append(fields, f.Field)
+		}
+		assert.Equal(t, []string{"kind", "holidays[0].name", "holidays[1].name"}, fields)
+	})
+	t.Run("a host's struct embedding the spec decodes its own fields", func(t *testing.T) {
+		var h struct {
+			CalendarSpec
+			Owner string `json:"owner"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(`{"owner":"ops","zone":"UTC"}`), &h))
+		assert.Equal(t, "UTC", h.Zone)
+		assert.Equal(t, "ops", h.Owner)
+	})
+	t.Run("decoding over a spec keeps what the text leaves out, as encoding/json does", func(t *testing.T) {
+		c := CalendarSpec{Name: "desk", Zone: "UTC"}
+		require.NoError(t, json.Unmarshal([]byte(`{"kind":"weekly"}`), &c))
+		assert.Equal(t, CalendarSpec{Kind: CalendarWeekly, Name: "desk", Zone: "UTC"}, c)
+	})
+	t.Run("inside a host's map, a week's path is the week's", func(t *testing.T) {
 		var host struct {
 			Calendars map[string]CalendarSpec `json:"calendars"`
 		}
@@ -187,11 +231,9 @@ func TestCalendarSpecUnmarshalJSON(t *testing.T) {
 		assert.Equal(t, "week.monday[0].end", ve.Field)
 	})
 	t.Run("a syntax error is encoding/json's", func(t *testing.T) {
-		var c CalendarSpec
 		var syn *json.SyntaxError
-		u, ok := any(&c).(json.Unmarshaler)
-		require.True(t, ok)
-		require.ErrorAs(t, u.UnmarshalJSON([]byte(`{"zone":`)), &syn)
+		_, err := ParseCalendarSpec([]byte(`{"zone":`))
+		require.ErrorAs(t, err, &syn)
 	})
 	t.Run("Week on its own names its paths under week", func(t *testing.T) {
 		w := nineToFive()
@@ -250,11 +292,6 @@ func hasRepeatedName(b []byte) bool {
 	}
 }
 
-// plainSpec decodes a spec the way encoding/json did before CalendarSpec
-// had its own UnmarshalJSON (its parts excepted), the reference of
-// FuzzCalendarSpecJSON.
-type plainSpec CalendarSpec
-
 // FuzzCalendarSpecJSON checks the path-tracking decoder against plain
 // encoding/json: both accept the same texts and read the same spec, every
 // error is a *itsm.ValidationError (or a syntax error) with a field path,
@@ -271,6 +308,7 @@ func FuzzCalendarSpecJSON(f *testing.F) {
 		`{"week":"x","holidays":[1,{"yearly":{"day":"3"}}],"exceptions":{},"parts":[[]]}`,
 		`{"zone":"UTC","week":{"monday":[],"Monday":[]}}`,
 		`[]`, `null`, `{"zone":`,
+		`{"":[],""`, `{"":[],"":[]}`, `{"holidays":[{"date":"2026-01-01","date":null}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -278,22 +316,20 @@ func FuzzCalendarSpecJSON(f *testing.F) {
 		f.Add([]byte(strings.Repeat(`{"kind":"union","parts":[`, levels) + `{"kind":"always"}` + strings.Repeat(`]}`, levels)))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var got CalendarSpec
-		err := json.Unmarshal(data, &got)
-		var ref plainSpec
+		got, err := ParseCalendarSpec(data)
+		var ref CalendarSpec
 		refErr := json.Unmarshal(data, &ref)
 		switch {
-		case err == nil && refErr != nil:
-			// Of a member named twice, encoding/json reads every value
-			// and fails on a bad one; the decoder, like encoding/json
-			// for a value it can read, keeps only the last.
-			require.True(t, hasRepeatedName(data), "encoding/json refuses what the decoder reads: %v", refErr)
 		case err == nil:
-			require.Equal(t, CalendarSpec(ref), got)
+			require.NoError(t, refErr, "encoding/json refuses what the decoder reads")
+			require.Equal(t, ref, got)
 		case refErr == nil:
-			// encoding/json has no bound on nesting; the decoder has.
-			require.Greater(t, specDepth(CalendarSpec(ref)), MaxCalendarDepth, "encoding/json reads what the decoder refuses: %v", err)
-			require.ErrorContains(t, err, "levels deep")
+			// encoding/json has no bound on nesting and reads a member
+			// named twice its own way; the decoder refuses both.
+			if !hasRepeatedName(data) {
+				require.Greater(t, specDepth(ref), MaxCalendarDepth, "encoding/json reads what the decoder refuses: %v", err)
+				require.ErrorContains(t, err, "levels deep")
+			}
 		default:
 			var syn *json.SyntaxError
 			var ve *itsm.ValidationError

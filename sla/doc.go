@@ -30,7 +30,7 @@
 // NewSchedule rejects overlapping spans (overnight spans and the week's wrap
 // included) and calendars without working time with a *itsm.ValidationError
 // naming the field ("week.monday[1]", "holidays[0].yearly.nth", "zone").
-// Reading JSON (ParseSchedule, CalendarSpec.UnmarshalJSON) names a value it
+// Reading JSON (ParseSchedule, ParseCalendarSpec) names a value it
 // cannot read with the same paths ("week.monday[0].start" for "9:00",
 // "holidays[2].date" for "2026-12-32", "parts[1].exceptions[0].hours[1].end").
 //

@@ -1,7 +1,6 @@
 package sla_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,14 +10,13 @@ import (
 
 // A calendar read from JSON names every value it cannot read by its full
 // path, as NewSchedule names the rules a spec breaks.
-func ExampleCalendarSpec_UnmarshalJSON() {
+func ExampleParseCalendarSpec() {
 	stored := `{
 		"zone": "Europe/London",
 		"week": {"monday": [{"start": "09:00", "end": "17:00"}], "tuesday": [{"start": "9:00", "end": "17:00"}]},
 		"holidays": [{"name": "new year", "date": "2026-01-01"}, {"name": "boxing day", "date": "2026-12-32"}]
 	}`
-	var spec sla.CalendarSpec
-	err := json.Unmarshal([]byte(stored), &spec)
+	_, err := sla.ParseCalendarSpec([]byte(stored))
 	var ve *itsm.ValidationError
 	if errors.As(err, &ve) {
 		for _, f := range ve.All() {

@@ -63,10 +63,11 @@ func NewSchedule(spec CalendarSpec) (*Schedule, error) {
 // cannot be read ("week.monday[0].start" for "9:00", "holidays[2].date" for
 // "2026-12-32", "holidays[0].yearly.day" for a string) or breaks a rule; a
 // JSON syntax error, or a value that is not an object, is reported as
-// "calendar". A spec that cannot be read is not validated further.
+// "calendar". A spec that cannot be read is not validated further. It reads
+// the spec as ParseCalendarSpec does.
 func ParseSchedule(data []byte) (*Schedule, error) {
-	var spec CalendarSpec
-	if err := json.Unmarshal(data, &spec); err != nil {
+	spec, err := ParseCalendarSpec(data)
+	if err != nil {
 		var ve *itsm.ValidationError
 		if errors.As(err, &ve) {
 			return nil, err
