@@ -59,7 +59,7 @@ func NewSchedule(spec CalendarSpec) (*Schedule, error) {
 
 // ParseSchedule builds a calendar from the JSON form of a CalendarSpec.
 // Malformed JSON or an invalid spec returns a *itsm.ValidationError naming
-// every offending field with the paths NewSchedule uses, whether the value
+// the offending fields with the paths NewSchedule uses, whether the value
 // cannot be read ("week.monday[0].start" for "9:00", "holidays[2].date" for
 // "2026-12-32", "holidays[0].yearly.day" for a string) or breaks a rule; a
 // JSON syntax error, or a value that is not an object, is reported as
