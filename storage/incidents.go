@@ -119,20 +119,6 @@ func CheckIncidentWrite(errs *itsm.FieldErrors, d *incident.Data, creating bool)
 // state's instants are the sla package's to bound (its engine refuses
 // instants outside the same years).
 func checkIncidentInstants(errs *itsm.FieldErrors, d *incident.Data) {
-	bad := !storableInstant(d.OpenedAt) || !storableInstant(d.FirstResponseAt) ||
-		!storableInstant(d.ResolvedAt) || !storableInstant(d.ClosedAt) ||
-		!storableInstant(d.UpdatedAt) || !storableInstant(d.Major.ReviewedAt) ||
-		d.Override != nil && !storableInstant(d.Override.At)
-	for k := 0; k < len(d.History) && !bad; k++ {
-		bad = !storableInstant(d.History[k].At)
-	}
-	for k := 0; k < len(d.Comments) && !bad; k++ {
-		bad = !storableInstant(d.Comments[k].At)
-	}
-	if !bad {
-		return
-	}
-	// The slow path names every instant refused.
 	check := func(field string, t time.Time) {
 		if !storableInstant(t) {
 			errs.Add(field, itsm.InstantRangeReason)
@@ -147,11 +133,16 @@ func checkIncidentInstants(errs *itsm.FieldErrors, d *incident.Data) {
 		check("override.at", d.Override.At)
 	}
 	check("major.reviewed_at", d.Major.ReviewedAt)
+	// The paths of list elements are written only for an instant refused.
 	for k := range d.History {
-		check(fmt.Sprintf("history[%d].at", k), d.History[k].At)
+		if !storableInstant(d.History[k].At) {
+			errs.Add(fmt.Sprintf("history[%d].at", k), itsm.InstantRangeReason)
+		}
 	}
 	for k := range d.Comments {
-		check(fmt.Sprintf("comments[%d].at", k), d.Comments[k].At)
+		if !storableInstant(d.Comments[k].At) {
+			errs.Add(fmt.Sprintf("comments[%d].at", k), itsm.InstantRangeReason)
+		}
 	}
 }
 
