@@ -471,40 +471,34 @@ func listQuery(tenant itsm.TenantID, f incident.Filter, p incident.Page) (string
 	// Stored instants are whole microseconds: at or after t is at or after
 	// t rounded up to the next microsecond, and so is strictly before t
 	// before it. A bound beyond every stored instant is decided here
-	// (placeInstant), since the server could not take some of them.
-	if !f.OpenedFrom.IsZero() {
-		switch placeInstant(f.OpenedFrom) {
+	// (placeInstant), since the server could not take some of them; for a
+	// column that may be NULL, after every stored instant still means set.
+	// Each reports false when nothing can match.
+	atOrAfter := func(column string, t time.Time) bool {
+		switch placeInstant(t) {
 		case afterAll:
-			return "", nil, false
+			return false
 		case within:
-			cond("opened_at >= %s", ceilMicro(f.OpenedFrom))
+			cond(column+" >= %s", ceilMicro(t))
 		}
+		return true
 	}
-	if !f.OpenedBefore.IsZero() {
-		switch placeInstant(f.OpenedBefore) {
+	before := func(column string, t time.Time) bool {
+		switch placeInstant(t) {
 		case beforeAll:
-			return "", nil, false
-		case within:
-			cond("opened_at < %s", ceilMicro(f.OpenedBefore))
-		}
-	}
-	if !f.UpdatedSince.IsZero() {
-		switch placeInstant(f.UpdatedSince) {
+			return false
 		case afterAll:
-			return "", nil, false
-		case within:
-			cond("updated_at >= %s", ceilMicro(f.UpdatedSince))
-		}
-	}
-	if !f.ResolvedBefore.IsZero() {
-		switch placeInstant(f.ResolvedBefore) {
-		case beforeAll:
-			return "", nil, false
-		case afterAll:
-			b.WriteString(" AND resolved_at IS NOT NULL")
+			b.WriteString(" AND " + column + " IS NOT NULL")
 		default:
-			cond("resolved_at < %s", ceilMicro(f.ResolvedBefore))
+			cond(column+" < %s", ceilMicro(t))
 		}
+		return true
+	}
+	if !f.OpenedFrom.IsZero() && !atOrAfter("opened_at", f.OpenedFrom) ||
+		!f.OpenedBefore.IsZero() && !before("opened_at", f.OpenedBefore) ||
+		!f.UpdatedSince.IsZero() && !atOrAfter("updated_at", f.UpdatedSince) ||
+		!f.ResolvedBefore.IsZero() && !before("resolved_at", f.ResolvedBefore) {
+		return "", nil, false
 	}
 	if len(f.SLAStages) > 0 {
 		list := make([]string, len(f.SLAStages))
