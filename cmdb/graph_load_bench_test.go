@@ -19,29 +19,29 @@ type pagedRepo struct {
 }
 
 func (p *pagedRepo) ListCIs(_ context.Context, _ itsm.TenantID, _ cmdb.Filter, pg cmdb.Page) (cmdb.CIPage, error) {
-	i, found := slices.BinarySearchFunc(p.recs, pg.After, func(r cmdb.Record, id cmdb.ID) int { return r.ID.Compare(id) })
-	if found {
-		i++
-	}
-	j := min(len(p.recs), i+pg.EffectiveLimit())
-	out := cmdb.CIPage{Items: slices.Clone(p.recs[i:j])}
-	if j < len(p.recs) {
-		out.Next = p.recs[j-1].ID
-	}
-	return out, nil
+	items, next := pageOf(p.recs, func(r cmdb.Record) cmdb.ID { return r.ID }, pg.After, pg.EffectiveLimit())
+	return cmdb.CIPage{Items: items, Next: next}, nil
 }
 
 func (p *pagedRepo) ListRelationships(_ context.Context, _ itsm.TenantID, pg cmdb.RelationshipPage) (cmdb.RelationshipList, error) {
-	i, found := slices.BinarySearchFunc(p.rels, pg.After, func(r cmdb.Relationship, id cmdb.RelationshipID) int { return r.ID.Compare(id) })
+	items, next := pageOf(p.rels, func(r cmdb.Relationship) cmdb.RelationshipID { return r.ID }, pg.After, pg.EffectiveLimit())
+	return cmdb.RelationshipList{Items: items, Next: next}, nil
+}
+
+// pageOf returns a copy of the page of items (sorted by id) after the ID
+// after, at most limit of them, and the cursor of the next page (the zero
+// K on the last).
+func pageOf[T any, K interface{ Compare(K) int }](items []T, id func(T) K, after K, limit int) ([]T, K) {
+	i, found := slices.BinarySearchFunc(items, after, func(t T, k K) int { return id(t).Compare(k) })
 	if found {
 		i++
 	}
-	j := min(len(p.rels), i+pg.EffectiveLimit())
-	out := cmdb.RelationshipList{Items: slices.Clone(p.rels[i:j])}
-	if j < len(p.rels) {
-		out.Next = p.rels[j-1].ID
+	j := min(len(items), i+limit)
+	var next K
+	if j < len(items) {
+		next = id(items[j-1])
 	}
-	return out, nil
+	return slices.Clone(items[i:j]), next
 }
 
 // BenchmarkLoadGraph builds the graph of a generated 100,000-CI CMDB (about
