@@ -114,6 +114,13 @@ func TestServiceHoldCascadeMarksTheChildsHold(t *testing.T) {
 // apart since, are left as they are.
 func TestServiceResumeCascadeLeavesOtherHoldsAlone(t *testing.T) {
 	ctx := context.Background()
+	// holdChild is a step that holds the child by hand.
+	holdChild := func(reason incident.HoldReason, comment string) func(*testing.T, *desk, incident.ID) {
+		return func(t *testing.T, d *desk, child incident.ID) {
+			_, err := d.svc.Hold(ctx, tenant, child, agent, reason, comment)
+			require.NoError(t, err)
+		}
+	}
 	tests := []struct {
 		name string
 		// before runs before the parent's hold, after between the hold and
@@ -124,38 +131,26 @@ func TestServiceResumeCascadeLeavesOtherHoldsAlone(t *testing.T) {
 		reason        incident.HoldReason
 	}{
 		{
-			name: "held on its own for the same reason before the parent",
-			before: func(t *testing.T, d *desk, child incident.ID) {
-				_, err := d.svc.Hold(ctx, tenant, child, agent, incident.HoldAwaitingVendor, "")
-				require.NoError(t, err)
-			},
-			want: incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingVendor,
+			name:   "held on its own for the same reason before the parent",
+			before: holdChild(incident.HoldAwaitingVendor, ""),
+			want:   incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingVendor,
 		},
 		{
-			name: "held on its own for another reason before the parent",
-			before: func(t *testing.T, d *desk, child incident.ID) {
-				_, err := d.svc.Hold(ctx, tenant, child, agent, incident.HoldAwaitingProblem, "")
-				require.NoError(t, err)
-			},
+			name:   "held on its own for another reason before the parent",
+			before: holdChild(incident.HoldAwaitingProblem, ""),
 			// The hold cascade gave it the parent's reason; the hold is
 			// still its own.
 			want: incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingVendor,
 		},
 		{
-			name: "waiting for its own caller",
-			before: func(t *testing.T, d *desk, child incident.ID) {
-				_, err := d.svc.Hold(ctx, tenant, child, agent, incident.HoldAwaitingCaller, "Which floor?")
-				require.NoError(t, err)
-			},
-			want: incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingCaller,
+			name:   "waiting for its own caller",
+			before: holdChild(incident.HoldAwaitingCaller, "Which floor?"),
+			want:   incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingCaller,
 		},
 		{
-			name: "held again by hand for another reason since",
-			after: func(t *testing.T, d *desk, child incident.ID) {
-				_, err := d.svc.Hold(ctx, tenant, child, agent, incident.HoldAwaitingProblem, "")
-				require.NoError(t, err)
-			},
-			want: incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingProblem,
+			name:  "held again by hand for another reason since",
+			after: holdChild(incident.HoldAwaitingProblem, ""),
+			want:  incident.CascadeSkipped, status: incident.StatusOnHold, reason: incident.HoldAwaitingProblem,
 		},
 		{
 			name: "resumed and held again by hand since",
