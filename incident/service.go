@@ -149,8 +149,9 @@ type Service struct {
 // (under "sla") every comparison of the SLA engine's conditions that could
 // never hold because it reads what the service never supplies: a field
 // name other than those the package doc's "SLA conditions" section lists
-// ("fields.vip" where "fields.custom.vip" was meant), or a service compared
-// with anything but itsm.Ref text (a bare UUID).
+// ("fields.vip" where "fields.custom.vip" was meant), a service compared
+// with anything but itsm.Ref text (a bare UUID), or a built-in field
+// compared with a value it never takes ("vendor" for awaiting_vendor).
 func NewService(cfg Config) (*Service, error) {
 	var errs itsm.FieldErrors
 	if cfg.Repository == nil {
@@ -890,8 +891,8 @@ const suppliedFields = `priority, service (itsm.Ref text, "service:<uuid>"), cat
 // entry per comparison, when a condition of e compares something the
 // service's observations never supply, so that it would silently never
 // hold: a field name other than builtinFields and "custom.<name>" (a custom
-// field's name being a slug), a service that is not itsm.Ref text, or
-// "responded" with a value other than "true".
+// field's name being a slug), a service that is not itsm.Ref text, or a
+// built-in field compared with a value it never takes (checkBuiltinRead).
 func checkSLAReads(e *sla.Engine, pol *Policy) error {
 	var errs itsm.FieldErrors
 	for _, r := range e.FieldReads() {
